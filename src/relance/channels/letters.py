@@ -1,0 +1,81 @@
+"""Postal letters (simple and registered) as PDF, through relance.documents.letters."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from relance.documents.letters import LetterDoc, Party, render_letter_pdf
+from relance.ledger.models import Contact, Customer, Organisation
+
+
+def organisation_party(org: Organisation) -> Party:
+    lines = tuple(x for x in (org.address1, org.address2, f"{org.postal_code} {org.city}".strip()) if x)
+    extra = tuple(x for x in (
+        f"SIREN {org.siren[:3]} {org.siren[3:6]} {org.siren[6:]}" if org.siren else "",
+        f"Tél. {org.phone}" if org.phone else "",
+        org.reply_to_email or org.sender_email,
+    ) if x)
+    return Party(org.legal_name, lines, extra=extra)
+
+
+def customer_party(customer: Customer, contact: Contact | None, language: str) -> Party:
+    lines = tuple(x for x in (customer.address1, customer.address2,
+                              f"{customer.postal_code} {customer.city}".strip()) if x)
+    attention = ""
+    if contact and customer.is_business:
+        who = " ".join(x for x in (contact.civility, contact.full_name) if x)
+        role = f", {contact.role}" if contact.role else ""
+        attention = f"À l’attention de {who}{role}" if language == "fr" else f"For the attention of {who}{role}"
+    name = customer.legal_name
+    if not customer.is_business and contact:
+        name = " ".join(x for x in (contact.civility, contact.full_name) if x) or name
+    return Party(name, lines, attention=attention)
+
+
+def legal_footer(org: Organisation) -> str:
+    parts = [org.legal_name]
+    if org.legal_form:
+        parts.append(org.legal_form)
+    if org.siren:
+        parts.append(f"SIREN {org.siren}")
+    if org.vat_number:
+        parts.append(f"TVA {org.vat_number}")
+    address = ", ".join(x for x in (org.address1, f"{org.postal_code} {org.city}".strip()) if x)
+    if address:
+        parts.append(address)
+    return " — ".join(parts)
+
+
+def letter_pdf(
+    org: Organisation,
+    customer: Customer,
+    contact: Contact | None,
+    subject: str,
+    body_html: str,
+    on: date,
+    reference: str,
+    registered: bool,
+    tracking_number: str = "",
+) -> bytes:
+    language = customer.language
+    fr = language == "fr"
+    doc = LetterDoc(
+        sender=organisation_party(org),
+        recipient=customer_party(customer, contact, language),
+        place=org.city,
+        on=on,
+        subject=("Objet : " if fr else "Subject: ") + subject,
+        references=(
+            (f"Vos références : client {customer.code}" if fr else f"Your reference: customer {customer.code}"),
+            (f"Nos références : {reference}" if fr else f"Our reference: {reference}"),
+        ),
+        body_html=body_html,
+        signature_name=org.signature_name,
+        signature_title=org.signature_title,
+        registered=registered,
+        tracking_number=tracking_number,
+        language=language,
+        logo_path=org.logo.path if org.logo else "",
+        footer=legal_footer(org),
+    )
+    return render_letter_pdf(doc)

@@ -1,0 +1,1 @@
+"""Parsers of incoming files into plain dataclasses. Problems are returned as data."""

@@ -1,0 +1,24 @@
+"""A problem found in an input file, located precisely enough to be fixed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f", ligne {self.line}"
+        if self.field:
+            where += f", champ « {self.field} »"
+        return f"{where} : {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}

@@ -1,0 +1,123 @@
+"""Read CSV and XLSX files into rows of text, each with its line number.
+
+CSV: encoding UTF-8 (with or without BOM), else Windows-1252; separator ``;``,
+``,`` or TAB detected from the header line. XLSX: every sheet, read-only mode.
+Sizes are bounded so that a hostile file cannot exhaust memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from .problems import Problem
+
+MAX_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 500_000
+
+
+@dataclass
+class Sheet:
+    name: str
+    header: list[str]
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)
+
+
+class TabularError(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _decode(raw: bytes, filename: str) -> str:
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TabularError(Problem(filename, None, None, "encodage illisible (ni UTF-8 ni Windows-1252)"))
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    counts = {d: header_line.count(d) for d in (";", "\t", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ";"
+
+
+def read_csv(raw: bytes, filename: str) -> Sheet:
+    if len(raw) > MAX_BYTES:
+        raise TabularError(Problem(filename, None, None, f"fichier trop gros (plus de {MAX_BYTES // 1_048_576} Mo)"))
+    text = _decode(raw, filename)
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
+    header: list[str] | None = None
+    sheet = Sheet(Path(filename).stem, [])
+    try:
+        for row in reader:
+            if header is None:
+                header = [h.strip() for h in row]
+                sheet.header = header
+                continue
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(sheet.rows) >= MAX_ROWS:
+                raise TabularError(Problem(filename, reader.line_num, None, f"plus de {MAX_ROWS} lignes"))
+            sheet.rows.append((reader.line_num, [c.strip() for c in row]))
+    except csv.Error as exc:
+        raise TabularError(Problem(filename, reader.line_num, None, f"CSV mal formé : {exc}")) from exc
+    if header is None:
+        raise TabularError(Problem(filename, None, None, "fichier vide"))
+    return sheet
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        # openpyxl gives floats for numbers; go through repr to keep 0.1 as "0.1"
+        return str(Decimal(repr(value)))
+    return str(value).strip()
+
+
+def read_xlsx(raw: bytes, filename: str) -> list[Sheet]:
+    from openpyxl import load_workbook  # imported lazily: only XLSX needs it
+
+    if len(raw) > MAX_BYTES:
+        raise TabularError(Problem(filename, None, None, "fichier trop gros"))
+    try:
+        book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a broken file
+        raise TabularError(Problem(filename, None, None, f"classeur XLSX illisible : {exc}")) from exc
+    sheets: list[Sheet] = []
+    for ws in book.worksheets:
+        rows: Iterator[tuple[object, ...]] = ws.iter_rows(values_only=True)
+        sheet: Sheet | None = None
+        for line, values in enumerate(rows, start=1):
+            cells = [_cell_text(v) for v in values]
+            if sheet is None:
+                if not any(cells):
+                    continue
+                sheet = Sheet(ws.title, cells)
+                continue
+            if any(cells):
+                sheet.rows.append((line, cells))
+        if sheet is not None:
+            sheets.append(sheet)
+    book.close()
+    return sheets
+
+
+def read_table_file(path: Path) -> list[Sheet]:
+    raw = path.read_bytes()
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return read_xlsx(raw, path.name)
+    return [read_csv(raw, path.name)]

@@ -1,0 +1,40 @@
+"""French (and English) presentation of amounts and dates, through Babel."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+
+from .money import to_cents
+
+LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def _locale(language: str) -> str:
+    return LOCALES.get(language, "fr_FR")
+
+
+def money(amount: Decimal, currency: str = "EUR", language: str = "fr") -> str:
+    """``1 234,56 €`` in French (narrow no-break spaces), ``€1,234.56`` in English."""
+    return format_currency(to_cents(amount), currency, locale=_locale(language))
+
+
+def number(value: Decimal, language: str = "fr", digits: int = 2) -> str:
+    fmt = "#,##0." + "0" * digits if digits else "#,##0"
+    return format_decimal(value, format=fmt, locale=_locale(language))
+
+
+def long_date(day: date, language: str = "fr") -> str:
+    """``23 novembre 2026`` / ``23 November 2026``; the first of the month is ``1er``."""
+    text = format_date(day, format="long", locale=_locale(language))
+    if language == "fr" and day.day == 1:
+        text = "1er" + text[1:]
+    return text
+
+
+def short_date(day: date, language: str = "fr") -> str:
+    """``23/11/2026`` in French, ``23/11/2026`` in British English too."""
+    return day.strftime("%d/%m/%Y")

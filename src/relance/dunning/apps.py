@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class DunningConfig(AppConfig):
+    name = "relance.dunning"
+    label = "dunning"
+    verbose_name = "Relances"
+
+    def ready(self) -> None:
+        from relance.ledger.signals import invoices_settled
+
+        from .handlers import on_invoices_settled
+
+        invoices_settled.connect(on_invoices_settled, dispatch_uid="dunning.on_invoices_settled")

@@ -1,0 +1,303 @@
+"""The dispatcher: claim a planned reminder, re-check it, render, send, record proof.
+
+Exactly-once, step by step:
+
+1. *Claim* (own transaction): ``PLANNED -> SENDING`` on a row locked with
+   ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite serialises writers), so any
+   number of workers share the work and no two take the same reminder.
+2. *Send* (second transaction): the invoices are locked ``FOR UPDATE`` (a payment being
+   recorded waits, or is seen), re-checked — still open, still chased, not on hold —
+   the message is rendered from the current figures, handed to the channel, and the
+   exact rendered text, PDF hash and Message-ID are stored with the ``SENT`` status and
+   a ``reminder.sent`` event, all in that transaction.
+3. A temporary failure (SMTP down, 4xx) puts the reminder back to ``PLANNED`` with a
+   back-off; a permanent one (5xx) marks it ``FAILED``; both leave an event.
+4. A crash after the claim leaves ``SENDING``: it is never resent automatically; after
+   :data:`STALE_AFTER` it becomes ``UNCERTAIN`` for a person to check (at most once,
+   never silently lost).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import connection, transaction
+from django.utils import timezone
+
+from relance.channels.email import build_email, deliver
+from relance.channels.errors import PermanentFailure, TemporaryFailure
+from relance.channels.letters import letter_pdf
+from relance.core.policy import Channel
+from relance.dunning.models import CallTask, Reminder, ReminderLine
+from relance.errors import InvalidInput
+from relance.events.services import NewEvent, record_many
+from relance.ledger.models import Contact, Customer, Invoice, Organisation
+
+from .context import active_holds, local_today
+from .messages import build_context, render
+
+MAX_ATTEMPTS = 6
+BACKOFF = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6)]
+STALE_AFTER = timedelta(minutes=30)
+THANKS_TEMPLATE = "remerciement"
+
+
+@dataclass
+class DispatchReport:
+    sent: list[int] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    retrying: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)
+    uncertain: list[int] = field(default_factory=list)
+
+    def add(self, outcome: str, reminder_id: int) -> None:
+        getattr(self, outcome).append(reminder_id)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: len(v) for k, v in self.__dict__.items()}
+
+
+def _claim(reminder_id: int, now: datetime) -> Reminder | None:
+    with transaction.atomic():
+        qs = Reminder.objects.filter(pk=reminder_id, status=Reminder.Status.PLANNED)
+        if connection.features.has_select_for_update_skip_locked:
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        reminder = qs.first()
+        if reminder is None or (reminder.next_attempt_at and reminder.next_attempt_at > now):
+            return None
+        reminder.status = Reminder.Status.SENDING
+        reminder.attempts += 1
+        reminder.claimed_at = now
+        reminder.save(update_fields=["status", "attempts", "claimed_at"])
+    return reminder
+
+
+def _billing_contact(customer: Customer, want_email: bool) -> Contact | None:
+    contacts = list(customer.contacts.all())
+    ordered = sorted(contacts, key=lambda c: (not c.is_billing, c.id))
+    if want_email:
+        return next((c for c in ordered if c.email), None)
+    return ordered[0] if ordered else None
+
+
+def _still_chaseable(org: Organisation, invoices: Sequence[Invoice], today: date, kind: str) -> list[Invoice]:
+    if kind == Reminder.Kind.THANKS:
+        return [i for i in invoices if i.status != Invoice.Status.OPEN]
+    held_invoices = set()
+    held_customers = set()
+    for invoice_id, customer_id in active_holds(org, today).values_list("invoice_id", "customer_id"):
+        if invoice_id:
+            held_invoices.add(invoice_id)
+        else:
+            held_customers.add(customer_id)
+    wanted_state = Invoice.Dunning.LITIGATION if kind == Reminder.Kind.LITIGATION else Invoice.Dunning.ACTIVE
+    return [
+        i for i in invoices
+        if i.status == Invoice.Status.OPEN and i.amount_due > 0 and i.dunning_state == wanted_state
+        and i.id not in held_invoices and i.customer_id not in held_customers
+    ]
+
+
+def send_reminder(reminder_id: int, now: datetime | None = None) -> str:
+    """Send one reminder; returns the outcome (sent, cancelled, retrying, failed, skipped)."""
+    now = now or timezone.now()
+    reminder = _claim(reminder_id, now)
+    if reminder is None:
+        return "skipped"
+    try:
+        with transaction.atomic():
+            return _send_claimed(reminder, now)
+    except TemporaryFailure as exc:
+        return _record_failure(reminder, now, str(exc), permanent=reminder.attempts >= MAX_ATTEMPTS)
+    except (PermanentFailure, InvalidInput) as exc:
+        return _record_failure(reminder, now, str(exc), permanent=True)
+
+
+def _send_claimed(reminder: Reminder, now: datetime) -> str:
+    org = reminder.organisation
+    today = local_today(org, now)
+    invoice_ids = list(reminder.lines.values_list("invoice_id", flat=True))
+    invoices = list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("due_date", "number"))
+    keep = _still_chaseable(org, invoices, today, reminder.kind)
+    dropped = [i.number for i in invoices if i not in keep]
+    if not keep:
+        reminder.status = Reminder.Status.CANCELLED
+        reminder.last_error = "plus aucune facture à relancer au moment de l’envoi"
+        reminder.save(update_fields=["status", "last_error"])
+        record_many(org, [NewEvent("reminder.cancelled", customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                   data={"reason": "paid_or_held_before_sending", "invoices": dropped})], at=now)
+        return "cancelled"
+    if dropped:
+        ReminderLine.objects.filter(reminder=reminder).exclude(invoice__in=keep).delete()
+    for line in reminder.lines.all():
+        amount = next(i.amount_due for i in keep if i.id == line.invoice_id)
+        if line.amount_due != amount:
+            line.amount_due = amount
+            line.save(update_fields=["amount_due"])
+
+    customer = Customer.objects.prefetch_related("contacts").get(pk=reminder.customer_id)
+    events: list[NewEvent] = []
+    if reminder.kind == Reminder.Kind.LITIGATION:
+        reminder.subject = "Transmission au contentieux"
+        events += [NewEvent("litigation.opened", customer_id=customer.id, invoice_id=i.id, reminder_id=reminder.id,
+                            data={"number": i.number, "amount_due": i.amount_due, "days_late": i.days_late(today)})
+                   for i in keep]
+    elif reminder.channel == Channel.PHONE:
+        CallTask.objects.get_or_create(organisation=org, customer=customer, reminder=reminder,
+                                       defaults={"due_on": today})
+        reminder.subject = "Appel à passer"
+    else:
+        _deliver_message(reminder, org, customer, keep, today, events)
+    step = reminder.step
+    if step is not None and step.call_task and reminder.kind == Reminder.Kind.REMINDER:
+        task, created = CallTask.objects.get_or_create(organisation=org, customer=customer, reminder=reminder,
+                                                       defaults={"due_on": today})
+        if created:
+            events.append(NewEvent("call_task.created", customer_id=customer.id, reminder_id=reminder.id,
+                                   data={"due_on": today}))
+    reminder.status = Reminder.Status.SENT
+    reminder.sent_at = now
+    reminder.last_error = ""
+    reminder.save()
+    kind = {"thanks": "thanks.sent", "litigation": "litigation.handover"}.get(reminder.kind, "reminder.sent")
+    events.insert(0, NewEvent(kind, customer_id=customer.id, reminder_id=reminder.id, data={
+        "key": reminder.idempotency_key, "channel": reminder.channel, "recipient": reminder.recipient,
+        "subject": reminder.subject, "message_id": reminder.message_id,
+        "body_sha256": hashlib.sha256(reminder.body_text.encode()).hexdigest(),
+        "document_sha256": reminder.document_sha256,
+        "invoices": [{"number": i.number, "amount_due": i.amount_due} for i in keep],
+        "dropped": dropped, "attempt": reminder.attempts,
+    }))
+    record_many(org, events, at=now)
+    return "sent"
+
+
+def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice],
+                     today: date, events: list[NewEvent]) -> None:
+    channel = reminder.channel
+    contact = _billing_contact(customer, want_email=channel == Channel.EMAIL)
+    if channel == Channel.EMAIL and contact is None:
+        channel = Channel.LETTER  # no address any more: the letter goes instead
+        reminder.channel = channel
+        contact = _billing_contact(customer, want_email=False)
+    step = reminder.step
+    attachments: list[tuple[str, bytes, str]] = []
+    if channel == Channel.EMAIL and step is not None and step.attach_invoices:
+        for invoice in invoices:
+            if invoice.pdf:
+                with invoice.pdf.open("rb") as fh:
+                    attachments.append((f"Facture-{invoice.number}.pdf", fh.read(), "application/pdf"))
+    other_due: list[Invoice] = []
+    if reminder.kind == Reminder.Kind.THANKS:
+        other_due = list(Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN, due_date__lt=today))
+    key = THANKS_TEMPLATE if reminder.kind == Reminder.Kind.THANKS else (step.template if step else "relance_1")
+    context = build_context(org, customer, contact, invoices, today, attachments=bool(attachments),
+                            other_due=other_due)
+    message = render(org, key, context)
+    reminder.subject, reminder.body_text, reminder.body_html = message.subject, message.text, message.html
+    if channel == Channel.EMAIL:
+        assert contact is not None
+        email = build_email(org, contact, message.subject, message.text, message.html, reminder.idempotency_key,
+                            customer.language, attachments)
+        reminder.recipient = email.to[0]
+        reminder.message_id = email.extra_headers["Message-ID"]
+        deliver(email)
+    else:
+        registered = channel == Channel.REGISTERED_LETTER
+        pdf = letter_pdf(org, customer, contact, message.subject, message.html, today,
+                         reminder.idempotency_key[:12].upper(), registered, reminder.tracking_number)
+        reminder.document.save(
+            f"{org.slug}/{today.isoformat()}/{customer.code}-{reminder.idempotency_key[:12]}.pdf",
+            ContentFile(pdf), save=False,
+        )
+        reminder.document_sha256 = hashlib.sha256(pdf).hexdigest()
+        reminder.recipient = ", ".join(x for x in (customer.legal_name, customer.postal_code, customer.city) if x)
+
+
+def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent: bool) -> str:
+    with transaction.atomic():
+        fresh = Reminder.objects.select_for_update().get(pk=reminder.pk)
+        fresh.last_error = error[:2000]
+        if permanent:
+            fresh.status = Reminder.Status.FAILED
+            fresh.next_attempt_at = None
+            kind, outcome = "reminder.failed", "failed"
+        else:
+            fresh.status = Reminder.Status.PLANNED
+            fresh.next_attempt_at = now + BACKOFF[min(fresh.attempts - 1, len(BACKOFF) - 1)]
+            kind, outcome = "reminder.retry", "retrying"
+        fresh.save(update_fields=["status", "last_error", "next_attempt_at"])
+        record_many(fresh.organisation, [NewEvent(kind, customer_id=fresh.customer_id, reminder_id=fresh.id, data={
+            "error": fresh.last_error, "attempt": fresh.attempts, "next_attempt_at": fresh.next_attempt_at,
+        })], at=now)
+    if not permanent:
+        from relance.dunning.tasks import send_reminder_task
+
+        send_reminder_task.using(run_after=fresh.next_attempt_at).enqueue(fresh.pk)
+    return outcome
+
+
+def mark_stale(now: datetime | None = None) -> list[int]:
+    """Reminders stuck in SENDING (a worker died mid-way) become UNCERTAIN: a person checks."""
+    now = now or timezone.now()
+    stale = list(Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_AFTER)
+                 .select_related("organisation"))
+    for reminder in stale:
+        with transaction.atomic():
+            updated = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING).update(
+                status=Reminder.Status.UNCERTAIN, last_error="envoi interrompu : vérifier s’il est parti")
+            if updated:
+                record_many(reminder.organisation, [NewEvent("reminder.uncertain", customer_id=reminder.customer_id,
+                                                             reminder_id=reminder.id)], at=now)
+    return [r.id for r in stale]
+
+
+def due_reminders(organisation: Organisation | None, now: datetime) -> list[int]:
+    organisations = [organisation] if organisation is not None else list(Organisation.objects.all())
+    ids = []
+    for org in organisations:
+        qs = Reminder.objects.filter(status=Reminder.Status.PLANNED, organisation=org,
+                                     planned_for__lte=local_today(org, now))
+        ids += [rid for rid, next_at in qs.order_by("id").values_list("id", "next_attempt_at")
+                if next_at is None or next_at <= now]
+    return ids
+
+
+def dispatch_now(organisation: Organisation | None = None, now: datetime | None = None) -> DispatchReport:
+    """Send every due reminder in this process, in order (tests, the demo, ``--no-queue``)."""
+    now = now or timezone.now()
+    report = DispatchReport()
+    for rid in mark_stale(now):
+        report.add("uncertain", rid)
+    for rid in due_reminders(organisation, now):
+        outcome = send_reminder(rid, now)
+        if outcome != "skipped":
+            report.add(outcome, rid)
+    return report
+
+
+def enqueue_due(organisation: Organisation | None = None, now: datetime | None = None) -> list[int]:
+    """Put every due reminder on the durable task queue; workers send them."""
+    from relance.dunning.tasks import send_reminder_task
+
+    now = now or timezone.now()
+    mark_stale(now)
+    ids = due_reminders(organisation, now)
+    for rid in ids:
+        send_reminder_task.enqueue(rid)
+    return ids
+
+
+def outcome_report(ids: Sequence[int]) -> DispatchReport:
+    report = DispatchReport()
+    mapping = {Reminder.Status.SENT: "sent", Reminder.Status.CANCELLED: "cancelled", Reminder.Status.FAILED: "failed",
+               Reminder.Status.UNCERTAIN: "uncertain", Reminder.Status.PLANNED: "retrying"}
+    for rid, status in Reminder.objects.filter(pk__in=list(ids)).values_list("id", "status"):
+        if status in mapping:
+            report.add(mapping[status], rid)
+    return report

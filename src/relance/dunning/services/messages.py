@@ -1,0 +1,233 @@
+"""Write each message: build the template context (plain data only) and render the
+template in a Jinja2 sandbox, once as text and once as HTML.
+
+Templates are user-editable (``MessageTemplate``), so they run in
+``jinja2.sandbox.SandboxedEnvironment`` and see nothing but dicts, lists and strings:
+a template can format data, never reach code. The variables are documented in
+``docs/templates.md``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from markupsafe import Markup
+
+from relance.core import formatting as fmt
+from relance.dunning.models import MessageTemplate
+from relance.errors import InvalidInput
+from relance.ledger.models import Contact, Customer, Invoice, Organisation
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "message_templates"
+
+_text_env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+_html_env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=False)
+
+TABLE_HEADERS = {
+    "fr": ("Facture", "Date", "Échéance", "Montant TTC", "Reste dû", "Retard"),
+    "en": ("Invoice", "Date", "Due date", "Amount", "Outstanding", "Days late"),
+}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    text: str
+    html: str  # the body as an HTML fragment (paragraphs and the invoice table)
+
+
+class TemplateProblem(InvalidInput):
+    """A template that does not compile or render; the message says where."""
+
+
+def template_source(organisation: Organisation, key: str, language: str) -> tuple[str, str]:
+    """(subject, body) of a template: the organisation's own, else the shipped one."""
+    own = MessageTemplate.objects.filter(organisation=organisation, key=key, language=language).first()
+    if own is not None:
+        return own.subject, own.body
+    path = TEMPLATE_DIR / language / f"{key}.txt"
+    if not path.exists():
+        path = TEMPLATE_DIR / "fr" / f"{key}.txt"
+    subject, _, body = path.read_text(encoding="utf-8").partition("\n")
+    return subject.strip(), body.strip("\n")
+
+
+def _days(n: int, language: str) -> str:
+    if language == "en":
+        return f"{n} day{'s' if n != 1 else ''}" if n else "—"
+    return f"{n} j" if n else "—"
+
+
+def invoice_rows(invoices: Sequence[Invoice], today: date, language: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "numero": i.number,
+            "date": fmt.short_date(i.issue_date, language),
+            "echeance": fmt.short_date(i.due_date, language),
+            "echeance_longue": fmt.long_date(i.due_date, language),
+            "montant": fmt.money(i.amount_incl_tax, i.currency, language),
+            "reste_du": fmt.money(i.amount_due, i.currency, language),
+            "jours_retard": i.days_late(today),
+            "retard": _days(i.days_late(today), language),
+            "libelle": i.description,
+        }
+        for i in invoices
+    ]
+
+
+def text_table(rows: Sequence[dict[str, Any]], language: str) -> str:
+    headers = TABLE_HEADERS.get(language, TABLE_HEADERS["fr"])
+    data = [headers] + [(r["numero"], r["date"], r["echeance"], r["montant"], r["reste_du"], r["retard"]) for r in rows]
+    widths = [max(len(str(row[c])) for row in data) for c in range(len(headers))]
+    right = {3, 4, 5}
+    out = []
+    for row in data:
+        cells = [str(v).rjust(widths[c]) if c in right else str(v).ljust(widths[c]) for c, v in enumerate(row)]
+        out.append("  " + "   ".join(cells).rstrip())
+    return "\n".join(out)
+
+
+def html_table(rows: Sequence[dict[str, Any]], language: str) -> Markup:
+    headers = TABLE_HEADERS.get(language, TABLE_HEADERS["fr"])
+    head = "".join(f'<th class="{"num" if c >= 3 else ""}">{escape(h)}</th>' for c, h in enumerate(headers))
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="{"num" if c >= 3 else ""}">{escape(str(v))}</td>'
+            for c, v in enumerate((r["numero"], r["date"], r["echeance"], r["montant"], r["reste_du"], r["retard"]))
+        ) + "</tr>"
+        for r in rows
+    )
+    return Markup(f'<table class="invoices"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+
+
+def salutation(contact: Contact | None, language: str) -> str:
+    civility = (contact.civility if contact else "").rstrip(".").lower()
+    if language == "en":
+        if contact and contact.last_name and civility in ("m", "mr", "monsieur"):
+            return f"Mr {contact.last_name}"
+        if contact and contact.last_name and civility in ("mme", "mrs", "ms", "madame"):
+            return f"Ms {contact.last_name}"
+        return "Sir or Madam"
+    if civility in ("m", "mr", "monsieur"):
+        return "Monsieur"
+    if civility in ("mme", "madame", "mlle"):
+        return "Madame"
+    return "Madame, Monsieur"
+
+
+def build_context(
+    organisation: Organisation,
+    customer: Customer,
+    contact: Contact | None,
+    invoices: Sequence[Invoice],
+    today: date,
+    *,
+    attachments: bool = False,
+    other_due: Sequence[Invoice] = (),
+) -> dict[str, Any]:
+    language = customer.language
+    rows = invoice_rows(invoices, today, language)
+    currency = invoices[0].currency if invoices else "EUR"
+    total_due = sum((i.amount_due for i in invoices), Decimal(0))
+    total_overdue = sum((i.amount_due for i in invoices if i.due_date < today), Decimal(0))
+    numbers = [i.number for i in invoices]
+    joined = ", ".join(numbers[:-1]) + (" et " if language == "fr" else " and ") + numbers[-1] if len(numbers) > 1 \
+        else (numbers[0] if numbers else "")
+    appel = salutation(contact, language)
+    if organisation.iban:
+        iban = " ".join(organisation.iban[i:i + 4] for i in range(0, len(organisation.iban), 4))
+        if language == "en":
+            payment = (f"Payment by bank transfer to {organisation.legal_name}: IBAN {iban}"
+                       f"{' — BIC ' + organisation.bic if organisation.bic else ''}, quoting the invoice number"
+                       f"{'s' if len(numbers) > 1 else ''}.")
+        else:
+            payment = (f"Règlement par virement à l’ordre de {organisation.legal_name} : IBAN {iban}"
+                       f"{' — BIC ' + organisation.bic if organisation.bic else ''}, en rappelant "
+                       f"{'les numéros de facture' if len(numbers) > 1 else 'le numéro de facture'}.")
+    else:
+        payment = ""
+        iban = ""
+    other = ""
+    if other_due:
+        amount = fmt.money(sum((i.amount_due for i in other_due), Decimal(0)), currency, language)
+        other = (f"{len(other_due)} facture{'s' if len(other_due) > 1 else ''} ({amount})" if language == "fr"
+                 else f"{len(other_due)} invoice{'s' if len(other_due) > 1 else ''} ({amount})")
+    return {
+        "langue": language,
+        "client": {
+            "code": customer.code, "nom": customer.legal_name, "professionnel": customer.is_business,
+            "siren": customer.siren,
+        },
+        "contact": {
+            "civilite": contact.civility if contact else "", "prenom": contact.first_name if contact else "",
+            "nom": contact.last_name if contact else "", "nom_complet": contact.full_name if contact else "",
+            "fonction": contact.role if contact else "", "email": contact.email if contact else "",
+        },
+        "appel": appel,
+        "salutation": f"{appel},",
+        "organisation": {
+            "nom": organisation.legal_name, "telephone": organisation.phone,
+            "email": organisation.reply_to_email or organisation.sender_email, "siren": organisation.siren,
+            "ville": organisation.city,
+        },
+        "signataire": {"nom": organisation.signature_name, "fonction": organisation.signature_title},
+        "factures": rows,
+        "nombre_factures": len(rows),
+        "numeros_factures": joined,
+        "total_du": fmt.money(total_due, currency, language),
+        "total_echu": fmt.money(total_overdue, currency, language),
+        "reglement": {"iban": iban, "bic": organisation.bic, "titulaire": organisation.legal_name, "texte": payment},
+        "date_du_jour": fmt.long_date(today, language),
+        "pieces_jointes": attachments,
+        "autres_factures_dues": other,
+    }
+
+
+def _paragraphs_html(rendered: str) -> str:
+    parts = []
+    for block in rendered.split("\n\n"):
+        block = block.strip("\n")
+        if not block.strip():
+            continue
+        if block.lstrip().startswith('<table class="invoices">'):
+            parts.append(block.strip())
+        else:
+            parts.append("<p>" + block.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(parts)
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if not line and out and not out[-1]:
+            continue  # at most one blank line in a row
+        out.append(line)
+    return "\n".join(out)
+
+
+def render_source(subject_src: str, body_src: str, context: dict[str, Any], name: str = "modèle") -> RenderedMessage:
+    language = context.get("langue", "fr")
+    rows = context["factures"]
+    try:
+        subject = _text_env.from_string(subject_src).render(context).strip()
+        text = _text_env.from_string(body_src).render({**context, "tableau_factures": text_table(rows, language)})
+        html = _html_env.from_string(body_src).render({**context, "tableau_factures": html_table(rows, language)})
+    except TemplateError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" (ligne {line})" if line else ""
+        raise TemplateProblem(f"modèle « {name} »{where} : {exc.message or exc}") from exc
+    return RenderedMessage(" ".join(subject.split()), _tidy(text), _paragraphs_html(_tidy(html)))
+
+
+def render(organisation: Organisation, key: str, context: dict[str, Any]) -> RenderedMessage:
+    subject_src, body_src = template_source(organisation, key, context.get("langue", "fr"))
+    return render_source(subject_src, body_src, context, key)

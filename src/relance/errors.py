@@ -1,0 +1,67 @@
+"""Typed errors of the service layer, and the one place that maps them to CLI exit
+codes and HTTP statuses (documented in README, « Codes de sortie »)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from relance.core.formats.problems import Problem
+
+
+class RelanceError(Exception):
+    exit_code = 1
+    http_status = 400
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def as_dict(self) -> dict[str, object]:
+        return {"error": type(self).__name__, "message": self.message}
+
+
+class InvalidInput(RelanceError):
+    exit_code = 2
+    http_status = 400
+
+
+class NotFound(RelanceError):
+    exit_code = 3
+    http_status = 404
+
+
+class ImportRejected(RelanceError):
+    """The file was refused; nothing from it was imported."""
+
+    exit_code = 4
+    http_status = 422
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        first = "\n".join(f"  {p}" for p in self.problems[:50])
+        more = f"\n  … et {len(self.problems) - 50} autres problèmes" if len(self.problems) > 50 else ""
+        super().__init__(f"Import refusé, rien n’a été importé ({len(self.problems)} problème(s)) :\n{first}{more}")
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "problems": [p.as_dict() for p in self.problems]}
+
+
+class ChainBroken(RelanceError):
+    exit_code = 5
+    http_status = 500
+
+
+class Conflict(RelanceError):
+    exit_code = 6
+    http_status = 409
+
+
+EXIT_CODES = {
+    0: "succès",
+    1: "erreur inattendue",
+    2: "entrée invalide (option, date, montant…)",
+    3: "objet introuvable (organisation, client…)",
+    4: "import refusé : le fichier contient des erreurs, rien n’a été importé",
+    5: "journal des événements altéré",
+    6: "conflit avec l’état existant",
+}

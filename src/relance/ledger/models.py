@@ -1,0 +1,291 @@
+"""Organisations (creditors), customers (debtors), contacts, invoices, credit notes,
+payments and their allocations. The amount still due is derived from allocations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from stdnum import iban as std_iban
+from stdnum.eu import vat as eu_vat
+from stdnum.fr import siren as fr_siren
+from stdnum.fr import siret as fr_siret
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+def validate_siren(value: str) -> None:
+    if value and not fr_siren.is_valid(value):
+        raise ValidationError(f"SIREN invalide : {value}")
+
+
+def validate_siret(value: str) -> None:
+    if value and not fr_siret.is_valid(value):
+        raise ValidationError(f"SIRET invalide : {value}")
+
+
+def validate_vat(value: str) -> None:
+    if value and not eu_vat.is_valid(value):
+        raise ValidationError(f"Numéro de TVA invalide : {value}")
+
+
+def validate_iban(value: str) -> None:
+    if value and not std_iban.is_valid(value):
+        raise ValidationError(f"IBAN invalide : {value}")
+
+
+class Language(models.TextChoices):
+    FR = "fr", "Français"
+    EN = "en", "English"
+
+
+class Organisation(models.Model):
+    """The creditor: the company whose invoices are chased."""
+
+    slug = models.SlugField(unique=True)
+    legal_name = models.CharField("raison sociale", max_length=200)
+    legal_form = models.CharField("forme juridique", max_length=60, blank=True)
+    siren = models.CharField(max_length=9, blank=True, validators=[validate_siren])
+    vat_number = models.CharField("TVA intracommunautaire", max_length=20, blank=True, validators=[validate_vat])
+    address1 = models.CharField("adresse", max_length=200, blank=True)
+    address2 = models.CharField("complément", max_length=200, blank=True)
+    postal_code = models.CharField("code postal", max_length=10, blank=True)
+    city = models.CharField("ville", max_length=100, blank=True)
+    country = models.CharField("pays", max_length=2, default="FR")
+    iban = models.CharField(max_length=34, blank=True, validators=[validate_iban])
+    bic = models.CharField(max_length=11, blank=True)
+    sender_name = models.CharField("nom d’expéditeur", max_length=200, blank=True)
+    sender_email = models.EmailField("adresse d’expédition", blank=True)
+    reply_to_email = models.EmailField("adresse de réponse", blank=True)
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    signature_name = models.CharField("signataire", max_length=200, blank=True)
+    signature_title = models.CharField("fonction du signataire", max_length=200, blank=True)
+    logo = models.FileField(upload_to="logos/", blank=True)
+    timezone = models.CharField("fuseau horaire", max_length=64, default="Europe/Paris")
+    holiday_subdivision = models.CharField("jours fériés locaux", max_length=8, blank=True)
+    default_terms_days = models.PositiveSmallIntegerField("délai de paiement par défaut (jours)", default=30)
+    min_gap_days = models.PositiveSmallIntegerField("écart minimal entre deux messages (jours)", default=5)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organisations")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "organisation"
+        ordering = ["legal_name"]
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Administrateur"
+        COLLECTOR = "collector", "Chargé de recouvrement"
+        READ_ONLY = "read_only", "Lecture seule"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.COLLECTOR)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")]
+
+
+class Customer(models.Model):
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Courrier"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="customers")
+    code = models.CharField("code client", max_length=50)
+    legal_name = models.CharField("raison sociale", max_length=200)
+    is_business = models.BooleanField("professionnel", default=True)
+    siren = models.CharField(max_length=9, blank=True, validators=[validate_siren])
+    siret = models.CharField(max_length=14, blank=True, validators=[validate_siret])
+    vat_number = models.CharField("TVA intracommunautaire", max_length=20, blank=True, validators=[validate_vat])
+    address1 = models.CharField("adresse", max_length=200, blank=True)
+    address2 = models.CharField("complément", max_length=200, blank=True)
+    postal_code = models.CharField("code postal", max_length=10, blank=True)
+    city = models.CharField("ville", max_length=100, blank=True)
+    country = models.CharField("pays", max_length=2, default="FR")
+    language = models.CharField("langue", max_length=2, choices=Language.choices, default=Language.FR)
+    preferred_channel = models.CharField("canal préféré", max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    terms_days = models.PositiveSmallIntegerField("délai de paiement (jours)", null=True, blank=True)
+    scenario = models.ForeignKey("dunning.Scenario", null=True, blank=True, on_delete=models.SET_NULL)
+    last_contact_date = models.DateField("dernier message", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "client"
+        ordering = ["legal_name"]
+        constraints = [models.UniqueConstraint(fields=["organisation", "code"], name="customer_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.legal_name} ({self.code})"
+
+    @property
+    def billing_contact(self) -> Contact | None:
+        contacts = list(self.contacts.all())
+        for contact in contacts:
+            if contact.is_billing:
+                return contact
+        return contacts[0] if contacts else None
+
+
+class Contact(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts")
+    civility = models.CharField("civilité", max_length=20, blank=True)
+    first_name = models.CharField("prénom", max_length=100, blank=True)
+    last_name = models.CharField("nom", max_length=100)
+    role = models.CharField("fonction", max_length=100, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField("téléphone", max_length=30, blank=True)
+    is_billing = models.BooleanField("contact facturation", default=False)
+
+    class Meta:
+        verbose_name = "contact"
+        ordering = ["-is_billing", "last_name"]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+
+class Invoice(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "À payer"
+        PAID = "paid", "Payée"
+        CREDITED = "credited", "Annulée par avoir"
+
+    class Dunning(models.TextChoices):
+        ACTIVE = "active", "Relances en cours"
+        LITIGATION = "litigation", "Contentieux"
+        DONE = "done", "Terminé"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invoices")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
+    number = models.CharField("numéro", max_length=50)
+    issue_date = models.DateField("date")
+    due_date = models.DateField("échéance")
+    delivery_date = models.DateField("date de livraison", null=True, blank=True)
+    amount_excl_tax = models.DecimalField("montant HT", **MONEY, null=True, blank=True)
+    tax_amount = models.DecimalField("TVA", **MONEY, null=True, blank=True)
+    amount_incl_tax = models.DecimalField("montant TTC", **MONEY)
+    currency = models.CharField("devise", max_length=3, default="EUR")
+    description = models.CharField("libellé", max_length=300, blank=True)
+    pdf = models.FileField(upload_to="invoices/", blank=True)
+    pdf_url = models.URLField(blank=True)
+    # Derived from allocations by ledger.services.balances.refresh(); never typed in.
+    amount_due = models.DecimalField("reste dû", **MONEY)
+    status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.OPEN)
+    settled_on = models.DateField("soldée le", null=True, blank=True)
+    # Facts of the dunning policy, maintained by the planner.
+    last_step_position = models.SmallIntegerField("dernière étape", default=-1)
+    next_action_date = models.DateField("prochaine action", null=True, blank=True)
+    dunning_state = models.CharField(max_length=12, choices=Dunning.choices, default=Dunning.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "facture"
+        ordering = ["due_date", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "number"], name="invoice_number_unique"),
+            models.CheckConstraint(condition=Q(amount_incl_tax__gt=0), name="invoice_amount_positive"),
+            models.CheckConstraint(condition=Q(amount_due__gte=0), name="invoice_due_not_negative"),
+        ]
+        indexes = [
+            # The planner's one query: open invoices whose next action is due.
+            models.Index(
+                fields=["organisation", "next_action_date"],
+                name="invoice_due_for_action",
+                condition=Q(status="open", dunning_state="active"),
+            ),
+            models.Index(fields=["organisation", "customer", "status"], name="invoice_customer_status"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def days_late(self, today) -> int:  # type: ignore[no-untyped-def]
+        return max(0, (today - self.due_date).days)
+
+
+class CreditNote(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="credit_notes")
+    number = models.CharField("numéro", max_length=50)
+    issue_date = models.DateField("date")
+    amount_incl_tax = models.DecimalField("montant TTC", **MONEY)
+    invoice = models.ForeignKey(Invoice, null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes")
+    reason = models.CharField("motif", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "avoir"
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "number"], name="credit_note_number_unique"),
+            models.CheckConstraint(condition=Q(amount_incl_tax__gt=0), name="credit_note_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Payment(models.Model):
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="payments")
+    reference = models.CharField("référence", max_length=100)
+    date = models.DateField("date")
+    amount = models.DecimalField("montant", **MONEY)
+    method = models.CharField("mode", max_length=40, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "paiement"
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "reference"], name="payment_reference_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class Allocation(models.Model):
+    """A part of a payment or a credit note applied to an invoice (lettrage)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="allocations")
+    payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.CASCADE, related_name="allocations")
+    credit_note = models.ForeignKey(CreditNote, null=True, blank=True, on_delete=models.CASCADE, related_name="allocations")
+    amount = models.DecimalField("montant", **MONEY)
+    date = models.DateField("date")
+
+    class Meta:
+        verbose_name = "lettrage"
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=(Q(payment__isnull=False) & Q(credit_note__isnull=True))
+                | (Q(payment__isnull=True) & Q(credit_note__isnull=False)),
+                name="allocation_one_source",
+            ),
+        ]
+
+
+class ImportBatch(models.Model):
+    """One imported file. The same content imported twice is recognised and changes nothing."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    filename = models.CharField(max_length=300)
+    sha256 = models.CharField(max_length=64)
+    kind = models.CharField(max_length=30)
+    counts = models.JSONField(default=dict)
+    imported_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "import"
+        constraints = [models.UniqueConstraint(fields=["organisation", "sha256"], name="import_once")]

@@ -1,0 +1,284 @@
+"""Import customers, contacts, invoices, credit notes and payments from CSV/XLSX.
+
+All-or-nothing: every row of every sheet is validated first; any problem rejects
+the whole file (:class:`ImportRejected`, naming file, line and field). Idempotent:
+a file whose content was already imported is recognised by its SHA-256 and changes
+nothing; rows are matched on their natural keys (customer code, invoice number…),
+so importing a newer export updates what changed and creates what is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from relance.core.formats.problems import Problem
+from relance.core.formats.receivables import (
+    KINDS,
+    ContactRow,
+    CreditNoteRow,
+    CustomerRow,
+    InvoiceRow,
+    ParsedTable,
+    detect_kind,
+    PaymentRow,
+    parse_table,
+)
+from relance.core.formats.tabular import TabularError, read_table_file
+from relance.errors import ImportRejected
+from relance.events.services import NewEvent, record_many
+from relance.ledger.models import Contact, CreditNote, Customer, ImportBatch, Invoice, Organisation, Payment
+
+from .balances import refresh_balances
+from .payments import record_credit_note, record_payment
+
+KIND_ALIASES = {
+    "clients": "customers", "customers": "customers", "contacts": "contacts", "factures": "invoices",
+    "invoices": "invoices", "avoirs": "credit_notes", "credit_notes": "credit_notes", "paiements": "payments",
+    "reglements": "payments", "payments": "payments",
+}
+MAX_PDF_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class ImportReport:
+    file: str
+    already_imported: bool = False
+    counts: Counter[str] = field(default_factory=Counter)
+    kinds: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "already_imported": self.already_imported, "kinds": self.kinds,
+                "counts": dict(sorted(self.counts.items()))}
+
+
+def import_file(organisation: Organisation, path: Path, kind: str | None = None, actor: str = "import") -> ImportReport:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ImportRejected([Problem(path.name, None, None, f"fichier illisible : {exc.strerror}")]) from exc
+    digest = hashlib.sha256(raw).hexdigest()
+    report = ImportReport(path.name)
+    if ImportBatch.objects.filter(organisation=organisation, sha256=digest).exists():
+        report.already_imported = True
+        return report
+    if kind is not None and kind not in KIND_ALIASES:
+        raise ImportRejected([Problem(path.name, None, None, f"type « {kind} » inconnu")])
+    try:
+        sheets = read_table_file(path)
+    except TabularError as exc:
+        raise ImportRejected([exc.problem]) from exc
+
+    known = set(Customer.objects.filter(organisation=organisation).values_list("code", flat=True))
+    known_invoices = set(Invoice.objects.filter(organisation=organisation).values_list("number", flat=True))
+    tables: list[ParsedTable] = []
+    problems: list[Problem] = []
+    forced = KIND_ALIASES[kind] if kind else None
+    # customers first so that the other sheets of a workbook may reference them
+    for sheet in sorted(sheets, key=lambda s: 0 if (forced or detect_kind(s)) == "customers" else 1):
+        table = parse_table(sheet, path.name if len(sheets) == 1 else f"{path.name} [{sheet.name}]", forced, known)
+        if table.kind == "customers":
+            known |= {r.code for r in table.rows}
+        tables.append(table)
+        problems += table.problems
+    tables.sort(key=lambda t: KINDS.index(t.kind) if t.kind in KINDS else 99)
+    for table in tables:
+        if table.kind == "invoices":
+            known_invoices |= {r.number for r in table.rows}
+    pdfs: dict[str, bytes] = {}
+    for table in tables:
+        problems += _check_references(table, path, known_invoices, pdfs)
+    if problems:
+        raise ImportRejected(problems)
+
+    with transaction.atomic():
+        for table in tables:
+            report.kinds.append(table.kind)
+            _IMPORTERS[table.kind](organisation, table.rows, report, pdfs, actor)
+        ImportBatch.objects.create(
+            organisation=organisation, filename=path.name, sha256=digest, kind=",".join(report.kinds),
+            counts=dict(report.counts),
+        )
+        record_many(organisation, [NewEvent("import.completed", actor=actor, data=report.as_dict())])
+    return report
+
+
+def _check_references(table: ParsedTable, path: Path, known_invoices: set[str], pdfs: dict[str, bytes]) -> list[Problem]:
+    problems = []
+    for row in table.rows:
+        if isinstance(row, InvoiceRow) and row.pdf and not row.pdf.startswith(("http://", "https://")):
+            pdf_path = Path(row.pdf)
+            if not pdf_path.is_absolute():
+                pdf_path = path.parent / pdf_path
+            try:
+                data = pdf_path.read_bytes()
+            except OSError:
+                problems.append(Problem(path.name, row.line, "pdf", f"fichier PDF introuvable : {row.pdf}"))
+                continue
+            if not data.startswith(b"%PDF-") or len(data) > MAX_PDF_BYTES:
+                problems.append(Problem(path.name, row.line, "pdf", f"{row.pdf} n’est pas un PDF valide"))
+                continue
+            pdfs[row.number] = data
+        if isinstance(row, CreditNoteRow | PaymentRow) and row.invoice and row.invoice not in known_invoices:
+            problems.append(Problem(path.name, row.line, "facture", f"facture « {row.invoice} » inconnue"))
+    return problems
+
+
+def _import_customers(org: Organisation, rows: list[CustomerRow], report: ImportReport, _: Any, actor: str) -> None:
+    existing = {c.code: c for c in Customer.objects.filter(organisation=org, code__in=[r.code for r in rows])}
+    fields = ["legal_name", "is_business", "siren", "siret", "vat_number", "address1", "address2", "postal_code",
+              "city", "country", "language", "preferred_channel", "terms_days"]
+    new, changed = [], []
+    for r in rows:
+        values = dict(legal_name=r.name, is_business=r.is_business, siren=r.siren, siret=r.siret, vat_number=r.vat,
+                      address1=r.address1, address2=r.address2, postal_code=r.postal_code, city=r.city,
+                      country=r.country[:2].upper() or "FR", language=r.language, preferred_channel=r.channel,
+                      terms_days=r.terms_days)
+        current = existing.get(r.code)
+        if current is None:
+            new.append(Customer(organisation=org, code=r.code, **values))
+        elif any(getattr(current, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(current, k, v)
+            changed.append(current)
+        else:
+            report.counts["customers_unchanged"] += 1
+    Customer.objects.bulk_create(new, batch_size=1000)
+    Customer.objects.bulk_update(changed, fields, batch_size=500)
+    report.counts["customers_created"] += len(new)
+    report.counts["customers_updated"] += len(changed)
+    # the billing contact carried on the customer row
+    contact_rows = [
+        ContactRow(r.line, r.code, r.contact_name or r.name, role=r.contact_role, email=r.email, phone=r.phone,
+                   billing=True)
+        for r in rows if r.email or r.phone or r.contact_name
+    ]
+    _import_contacts(org, contact_rows, report, None, actor, split_name=True)
+
+
+def _split(full: str) -> tuple[str, str, str]:
+    """« Mme Claire Martin » -> (civility, first name, last name)."""
+    parts = full.split()
+    civility = ""
+    if parts and parts[0].rstrip(".") in ("M", "Mme", "Mlle", "Mr", "Mrs", "Ms", "Dr", "Me"):
+        civility = parts.pop(0)
+    if len(parts) >= 2:
+        return civility, parts[0], " ".join(parts[1:])
+    return civility, "", " ".join(parts)
+
+
+def _import_contacts(
+    org: Organisation, rows: list[ContactRow], report: ImportReport, _: Any, actor: str, split_name: bool = False,
+) -> None:
+    customers = {c.code: c for c in Customer.objects.filter(organisation=org, code__in={r.customer for r in rows})}
+    existing: dict[tuple[int, str], Contact] = {}
+    for c in Contact.objects.filter(organisation=org, customer__in=customers.values()):
+        existing[(c.customer_id, (c.email or c.full_name).lower())] = c
+    new, changed = [], []
+    for r in rows:
+        customer = customers[r.customer]
+        civility, first, last = (_split(r.last_name) if split_name else (r.civility, r.first_name, r.last_name))
+        values = dict(civility=civility, first_name=first, last_name=last, role=r.role, email=r.email, phone=r.phone,
+                      is_billing=r.billing)
+        key = (customer.id, (r.email or " ".join(p for p in (first, last) if p)).lower())
+        current = existing.get(key)
+        if current is None:
+            contact = Contact(organisation=org, customer=customer, **values)
+            new.append(contact)
+            existing[key] = contact
+        elif any(getattr(current, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(current, k, v)
+            changed.append(current)
+    Contact.objects.bulk_create(new, batch_size=1000)
+    Contact.objects.bulk_update(changed, ["civility", "first_name", "last_name", "role", "email", "phone",
+                                          "is_billing"], batch_size=500)
+    report.counts["contacts_created"] += len(new)
+    report.counts["contacts_updated"] += len(changed)
+
+
+def _import_invoices(
+    org: Organisation, rows: list[InvoiceRow], report: ImportReport, pdfs: dict[str, bytes], actor: str,
+) -> None:
+    customers = dict(Customer.objects.filter(organisation=org, code__in={r.customer for r in rows})
+                     .values_list("code", "id"))
+    existing = {i.number: i for i in Invoice.objects.filter(organisation=org, number__in=[r.number for r in rows])}
+    new, changed = [], []
+    for r in rows:
+        values: dict[str, Any] = dict(
+            customer_id=customers[r.customer], issue_date=r.issue_date, due_date=r.due_date,
+            delivery_date=r.delivery_date, amount_excl_tax=r.amount_excl_tax, tax_amount=r.tax_amount,
+            amount_incl_tax=r.amount_incl_tax, currency=r.currency, description=r.description,
+            pdf_url=r.pdf if r.pdf.startswith(("http://", "https://")) else "",
+        )
+        current = existing.get(r.number)
+        if current is None:
+            new.append(Invoice(organisation=org, number=r.number, amount_due=r.amount_incl_tax, **values))
+        elif any(getattr(current, k) != v for k, v in values.items()):
+            if current.due_date != r.due_date:
+                current.next_action_date = None  # the planner reschedules it
+            for k, v in values.items():
+                setattr(current, k, v)
+            changed.append(current)
+        else:
+            report.counts["invoices_unchanged"] += 1
+    Invoice.objects.bulk_create(new, batch_size=1000)
+    Invoice.objects.bulk_update(changed, ["customer_id", "issue_date", "due_date", "delivery_date",
+                                          "amount_excl_tax", "tax_amount", "amount_incl_tax", "currency",
+                                          "description", "pdf_url", "next_action_date"], batch_size=500)
+    if changed:
+        refresh_balances(org, [i.id for i in changed], actor=actor)
+    if pdfs:
+        for invoice in Invoice.objects.filter(organisation=org, number__in=list(pdfs)):
+            invoice.pdf.save(f"{org.slug}/{invoice.number}.pdf", ContentFile(pdfs[invoice.number]), save=True)
+    created = Invoice.objects.filter(organisation=org, number__in=[i.number for i in new]).values(
+        "id", "number", "customer_id", "amount_incl_tax", "due_date")
+    record_many(org, [
+        NewEvent("invoice.imported", customer_id=i["customer_id"], invoice_id=i["id"], actor=actor,
+                 data={"number": i["number"], "amount": i["amount_incl_tax"], "due_date": i["due_date"]})
+        for i in created
+    ])
+    report.counts["invoices_created"] += len(new)
+    report.counts["invoices_updated"] += len(changed)
+
+
+def _import_credit_notes(org: Organisation, rows: list[CreditNoteRow], report: ImportReport, _: Any, actor: str) -> None:
+    existing = set(CreditNote.objects.filter(organisation=org, number__in=[r.number for r in rows])
+                   .values_list("number", flat=True))
+    customers = {c.code: c for c in Customer.objects.filter(organisation=org, code__in={r.customer for r in rows})}
+    for r in rows:
+        if r.number in existing:
+            report.counts["credit_notes_unchanged"] += 1
+            continue
+        record_credit_note(org, customers[r.customer], r.number, r.issue_date, r.amount_incl_tax, r.invoice,
+                           r.reason, actor)
+        report.counts["credit_notes_created"] += 1
+
+
+def _import_payments(org: Organisation, rows: list[PaymentRow], report: ImportReport, _: Any, actor: str) -> None:
+    existing = set(Payment.objects.filter(organisation=org, reference__in=[r.reference for r in rows])
+                   .values_list("reference", flat=True))
+    customers = {c.code: c for c in Customer.objects.filter(organisation=org, code__in={r.customer for r in rows})}
+    for r in sorted(rows, key=lambda r: (r.date, r.line)):
+        if r.reference in existing:
+            report.counts["payments_unchanged"] += 1
+            continue
+        record_payment(org, customers[r.customer], r.reference, r.date, r.amount,
+                       [r.invoice] if r.invoice else [], r.method, actor)
+        report.counts["payments_created"] += 1
+
+
+_IMPORTERS: dict[str, Any] = {
+    "customers": _import_customers,
+    "contacts": _import_contacts,
+    "invoices": _import_invoices,
+    "credit_notes": _import_credit_notes,
+    "payments": _import_payments,
+}

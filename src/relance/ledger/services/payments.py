@@ -1,0 +1,124 @@
+"""Record payments and credit notes and allocate them to invoices.
+
+Allocation order (C. civ. art. 1342-10): the invoices the debtor designated, in the
+order given; then, failing a designation, the debts already due, oldest due date
+first; what remains stays on the customer's account, unallocated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+
+from relance.errors import Conflict, InvalidInput
+from relance.events.services import NewEvent, record_many
+from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Organisation, Payment
+
+from .balances import refresh_balances
+
+
+def allocation_order(open_invoices: Sequence[Invoice], designated: Sequence[str], on: date) -> list[Invoice]:
+    by_number = {i.number: i for i in open_invoices}
+    first = [by_number[n] for n in designated if n in by_number]
+    rest = sorted(
+        (i for i in open_invoices if i.number not in designated),
+        key=lambda i: (i.due_date > on, i.due_date, i.issue_date, i.number),
+    )
+    return first + rest
+
+
+def _allocate(
+    organisation: Organisation,
+    customer: Customer,
+    amount: Decimal,
+    on: date,
+    designated: Sequence[str],
+    *,
+    payment: Payment | None = None,
+    credit_note: CreditNote | None = None,
+) -> list[Allocation]:
+    open_invoices = list(
+        Invoice.objects.select_for_update()
+        .filter(organisation=organisation, customer=customer, status=Invoice.Status.OPEN)
+        .order_by("id")
+    )
+    unknown = [n for n in designated if n not in {i.number for i in open_invoices}]
+    if unknown and not Invoice.objects.filter(organisation=organisation, customer=customer, number__in=unknown).exists():
+        raise InvalidInput(f"facture(s) inconnue(s) pour le client {customer.code} : {', '.join(unknown)}")
+    remaining = amount
+    allocations = []
+    for invoice in allocation_order(open_invoices, designated, on):
+        if remaining <= 0:
+            break
+        part = min(remaining, invoice.amount_due)
+        if part <= 0:
+            continue
+        allocations.append(Allocation(
+            organisation=organisation, invoice=invoice, payment=payment, credit_note=credit_note, amount=part, date=on,
+        ))
+        remaining -= part
+    Allocation.objects.bulk_create(allocations)
+    return allocations
+
+
+def record_payment(
+    organisation: Organisation,
+    customer: Customer,
+    reference: str,
+    on: date,
+    amount: Decimal,
+    designated: Sequence[str] = (),
+    method: str = "",
+    actor: str = "system",
+) -> Payment:
+    if amount <= 0:
+        raise InvalidInput("le montant d’un paiement doit être positif")
+    with transaction.atomic():
+        if Payment.objects.filter(organisation=organisation, reference=reference).exists():
+            raise Conflict(f"le paiement « {reference} » est déjà enregistré")
+        payment = Payment.objects.create(
+            organisation=organisation, customer=customer, reference=reference, date=on, amount=amount, method=method,
+        )
+        allocations = _allocate(organisation, customer, amount, on, designated, payment=payment)
+        record_many(organisation, [NewEvent(
+            "payment.recorded", customer_id=customer.id, actor=actor,
+            data={"reference": reference, "date": on, "amount": amount,
+                  "allocations": [{"invoice": a.invoice.number, "amount": a.amount} for a in allocations]},
+        )])
+        refresh_balances(organisation, [a.invoice_id for a in allocations], on, actor)
+    return payment
+
+
+def record_credit_note(
+    organisation: Organisation,
+    customer: Customer,
+    number: str,
+    on: date,
+    amount: Decimal,
+    invoice_number: str = "",
+    reason: str = "",
+    actor: str = "system",
+) -> CreditNote:
+    with transaction.atomic():
+        invoice = None
+        if invoice_number:
+            invoice = Invoice.objects.filter(organisation=organisation, customer=customer, number=invoice_number).first()
+            if invoice is None:
+                raise InvalidInput(f"avoir {number} : facture {invoice_number} inconnue")
+        note = CreditNote.objects.create(
+            organisation=organisation, customer=customer, number=number, issue_date=on,
+            amount_incl_tax=amount, invoice=invoice, reason=reason,
+        )
+        allocations = _allocate(
+            organisation, customer, amount, on, [invoice_number] if invoice_number else [], credit_note=note,
+        )
+        record_many(organisation, [NewEvent(
+            "credit_note.recorded", customer_id=customer.id, invoice_id=invoice.id if invoice else None, actor=actor,
+            data={"number": number, "date": on, "amount": amount,
+                  "allocations": [{"invoice": a.invoice.number, "amount": a.amount} for a in allocations]},
+        )])
+        refresh_balances(organisation, [a.invoice_id for a in allocations], on, actor)
+    return note

@@ -1,0 +1,122 @@
+"""Django settings, configured by environment variables (see README, « Configuration »)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(os.environ.get("RELANCE_DATA_DIR", Path.cwd() / "relance-data")).resolve()
+
+SECRET_KEY = os.environ.get("RELANCE_SECRET_KEY", "relance-demo-only-insecure-key-change-me-in-production")
+DEBUG = os.environ.get("RELANCE_DEBUG", "0") == "1"
+ALLOWED_HOSTS = [h for h in os.environ.get("RELANCE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_tasks",
+    "django_tasks_db",
+    "relance.events",
+    "relance.ledger",
+    "relance.dunning",
+    "relance.channels",
+    "relance.documents",
+    "relance.web",
+    "relance.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "relance.urls"
+WSGI_APPLICATION = "relance.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_sqlite_path = Path(os.environ.get("RELANCE_SQLITE_PATH", DATA_DIR / "relance.sqlite3"))
+DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{_sqlite_path}", conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # WAL lets readers work while the dispatcher writes; IMMEDIATE takes the
+            # write lock at BEGIN so that two writers never deadlock on an upgrade.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+    )
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "fr"
+LANGUAGES = [("fr", "Français"), ("en", "English")]
+TIME_ZONE = "UTC"  # timestamps are stored in UTC; business dates use the organisation's zone
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+MEDIA_ROOT = Path(os.environ.get("RELANCE_MEDIA_ROOT", DATA_DIR / "media"))
+MEDIA_URL = "media/"
+
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+
+# E-mail: SMTP by default; the demo writes .eml files (relance.channels.eml_backend).
+EMAIL_BACKEND = os.environ.get("RELANCE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("RELANCE_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("RELANCE_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("RELANCE_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("RELANCE_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("RELANCE_EMAIL_TLS", "0") == "1"
+EMAIL_USE_SSL = os.environ.get("RELANCE_EMAIL_SSL", "0") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("RELANCE_EMAIL_TIMEOUT", "30"))
+RELANCE_EML_DIR = os.environ.get("RELANCE_EML_DIR", str(DATA_DIR / "emails"))
+RELANCE_LETTER_DIR = os.environ.get("RELANCE_LETTER_DIR", str(DATA_DIR / "letters"))
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("RELANCE_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django_tasks": {"handlers": ["console"], "level": "WARNING"}},
+}
