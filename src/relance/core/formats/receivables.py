@@ -122,7 +122,9 @@ SHEET_NAMES = {
 
 
 def normalise_header(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    # accents are dropped, any other non-ASCII character (’ in « Date d’échéance », ° in « N°facture ») separates words
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    text = text.encode("ascii", "replace").decode().lower()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
@@ -285,8 +287,11 @@ def parse_siret(text: str) -> str:
 
 
 def parse_vat(text: str) -> str:
-    value = eu_vat.compact(text)
-    if not eu_vat.is_valid(value):
+    try:
+        value = eu_vat.compact(text)  # raises (in English) when there is no known country prefix
+    except ValueError:
+        value = ""
+    if not value or not eu_vat.is_valid(value):
         raise ValueError(f"numéro de TVA invalide « {text} »")
     return value
 

@@ -109,6 +109,9 @@ def read_xlsx(raw: bytes, filename: str) -> list[Sheet]:
                 sheet = Sheet(ws.title, cells)
                 continue
             if any(cells):
+                if len(sheet.rows) >= MAX_ROWS:
+                    book.close()
+                    raise TabularError(Problem(filename, line, None, f"plus de {MAX_ROWS} lignes"))
                 sheet.rows.append((line, cells))
         if sheet is not None:
             sheets.append(sheet)

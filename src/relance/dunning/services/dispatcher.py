@@ -20,6 +20,7 @@ Exactly-once, step by step:
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -40,6 +41,8 @@ from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
 from .context import active_holds, local_today
 from .messages import build_context, render
+
+logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BACKOFF = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6)]
@@ -109,16 +112,23 @@ def send_reminder(reminder_id: int, now: datetime | None = None) -> str:
     reminder = _claim(reminder_id, now)
     if reminder is None:
         return "skipped"
+    progress = {"handed_over": False}
     try:
         with transaction.atomic():
-            return _send_claimed(reminder, now)
+            return _send_claimed(reminder, now, progress)
     except TemporaryFailure as exc:
         return _record_failure(reminder, now, str(exc), permanent=reminder.attempts >= MAX_ATTEMPTS)
     except (PermanentFailure, InvalidInput) as exc:
         return _record_failure(reminder, now, str(exc), permanent=True)
+    except Exception as exc:
+        if progress["handed_over"]:
+            raise  # the channel may have sent it: stays SENDING, becomes UNCERTAIN, never resent blindly
+        logger.exception("relance %s : erreur avant l’envoi", reminder.pk)
+        return _record_failure(reminder, now, f"erreur interne avant l’envoi : {type(exc).__name__}: {exc}",
+                               permanent=True)
 
 
-def _send_claimed(reminder: Reminder, now: datetime) -> str:
+def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) -> str:
     org = reminder.organisation
     today = local_today(org, now)
     invoice_ids = list(reminder.lines.values_list("invoice_id", flat=True))
@@ -134,7 +144,7 @@ def _send_claimed(reminder: Reminder, now: datetime) -> str:
         return "cancelled"
     if dropped:
         ReminderLine.objects.filter(reminder=reminder).exclude(invoice__in=keep).delete()
-    for line in reminder.lines.all():
+    for line in reminder.lines.all() if reminder.kind != Reminder.Kind.THANKS else ():
         amount = next(i.amount_due for i in keep if i.id == line.invoice_id)
         if line.amount_due != amount:
             line.amount_due = amount
@@ -152,7 +162,7 @@ def _send_claimed(reminder: Reminder, now: datetime) -> str:
                                        defaults={"due_on": today})
         reminder.subject = "Appel à passer"
     else:
-        _deliver_message(reminder, org, customer, keep, today, events)
+        _deliver_message(reminder, org, customer, keep, today, events, progress)
     step = reminder.step
     if step is not None and step.call_task and reminder.kind == Reminder.Kind.REMINDER:
         task, created = CallTask.objects.get_or_create(organisation=org, customer=customer, reminder=reminder,
@@ -178,7 +188,7 @@ def _send_claimed(reminder: Reminder, now: datetime) -> str:
 
 
 def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice],
-                     today: date, events: list[NewEvent]) -> None:
+                     today: date, events: list[NewEvent], progress: dict[str, bool]) -> None:
     channel = reminder.channel
     contact = _billing_contact(customer, want_email=channel == Channel.EMAIL)
     if channel == Channel.EMAIL and contact is None:
@@ -187,11 +197,15 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         contact = _billing_contact(customer, want_email=False)
     step = reminder.step
     attachments: list[tuple[str, bytes, str]] = []
+    missing: list[str] = []
     if channel == Channel.EMAIL and step is not None and step.attach_invoices:
         for invoice in invoices:
             if invoice.pdf:
-                with invoice.pdf.open("rb") as fh:
-                    attachments.append((f"Facture-{invoice.number}.pdf", fh.read(), "application/pdf"))
+                try:
+                    with invoice.pdf.open("rb") as fh:
+                        attachments.append((f"Facture-{invoice.number}.pdf", fh.read(), "application/pdf"))
+                except OSError:
+                    missing.append(invoice.number)
     other_due: list[Invoice] = []
     if reminder.kind == Reminder.Kind.THANKS:
         other_due = list(Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN, due_date__lt=today))
@@ -206,9 +220,14 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
                             customer.language, attachments)
         reminder.recipient = email.to[0]
         reminder.message_id = email.extra_headers["Message-ID"]
+        if missing:
+            events.append(NewEvent("reminder.attachment_missing", customer_id=customer.id, reminder_id=reminder.id,
+                                   data={"invoices": missing}))
+        progress["handed_over"] = True
         deliver(email)
     else:
         registered = channel == Channel.REGISTERED_LETTER
+        progress["handed_over"] = True
         pdf = letter_pdf(org, customer, contact, message.subject, message.html, today,
                          reminder.idempotency_key[:12].upper(), registered, reminder.tracking_number)
         reminder.document.save(
@@ -289,7 +308,7 @@ def enqueue_due(organisation: Organisation | None = None, now: datetime | None =
     mark_stale(now)
     ids = due_reminders(organisation, now)
     for rid in ids:
-        send_reminder_task.enqueue(rid)
+        send_reminder_task.enqueue(rid, now.isoformat())
     return ids
 
 

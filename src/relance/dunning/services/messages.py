@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -214,13 +215,18 @@ def _tidy(text: str) -> str:
     return "\n".join(out)
 
 
+@lru_cache(maxsize=256)
+def _compiled(source: str, html: bool) -> Template:
+    return (_html_env if html else _text_env).from_string(source)
+
+
 def render_source(subject_src: str, body_src: str, context: dict[str, Any], name: str = "modèle") -> RenderedMessage:
     language = context.get("langue", "fr")
     rows = context["factures"]
     try:
-        subject = _text_env.from_string(subject_src).render(context).strip()
-        text = _text_env.from_string(body_src).render({**context, "tableau_factures": text_table(rows, language)})
-        html = _html_env.from_string(body_src).render({**context, "tableau_factures": html_table(rows, language)})
+        subject = _compiled(subject_src, False).render(context).strip()
+        text = _compiled(body_src, False).render({**context, "tableau_factures": text_table(rows, language)})
+        html = _compiled(body_src, True).render({**context, "tableau_factures": html_table(rows, language)})
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (ligne {line})" if line else ""

@@ -1,0 +1,133 @@
+"""The CLI commands: parse, call one service, print (text or --json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import date
+from typing import Any
+
+from relance.errors import ChainBroken, InvalidInput
+
+
+def _print(args: argparse.Namespace, data: Any, text: str) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text)
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InvalidInput(f"date invalide « {value} » : attendu AAAA-MM-JJ") from exc
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from relance.ledger.services.imports import import_file
+    from relance.ledger.services.organisations import resolve_organisation
+
+    org = resolve_organisation(args.org)
+    report = import_file(org, args.file, args.kind)
+    if report.already_imported:
+        text = f"{args.file.name} : déjà importé, rien n’a changé."
+    else:
+        text = f"{args.file.name} importé : " + ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
+    _print(args, report.as_dict(), text)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from relance.dunning.services.context import local_today
+    from relance.dunning.services.daily import run_day
+    from relance.ledger.services.organisations import resolve_organisation
+
+    org = resolve_organisation(args.org)
+    day = _parse_date(args.date) if args.date else local_today(org)
+    report = run_day(org, day, dry_run=args.dry_run, queue=not args.no_queue)
+    lines = [f"Journée du {day.isoformat()}{' (simulation, rien n’est enregistré)' if args.dry_run else ''} :"]
+    for r in report.plan.reminders:
+        lines.append(f"  {r.customer:<10} {r.customer_name[:32]:<32} {r.step:<32} {r.channel:<18} "
+                     f"{len(r.invoices)} facture(s) {r.total_due:>12} €")
+    if not report.plan.reminders:
+        lines.append("  rien à planifier")
+    if report.dispatch:
+        d = report.dispatch.as_dict()
+        lines.append(f"Envois : {d['sent']} partis, {d['cancelled']} annulés, {d['retrying']} à réessayer, "
+                     f"{d['failed']} en échec, {d['uncertain']} à vérifier")
+    _print(args, report.as_dict(), "\n".join(lines))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    print(f"relance : application web sur http://{args.host}:{args.port}/ (Ctrl+C pour arrêter)")
+    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    from relance.errors import NotFound
+    from relance.events.models import Event
+    from relance.ledger.models import Customer
+    from relance.ledger.services.organisations import resolve_organisation
+
+    org = resolve_organisation(args.org)
+    qs = Event.objects.filter(organisation=org)
+    if args.customer:
+        customer = Customer.objects.filter(organisation=org, code=args.customer).first()
+        if customer is None:
+            raise NotFound(f"client « {args.customer} » introuvable")
+        qs = qs.filter(customer_id_ref=customer.id)
+    events = list(qs.order_by("-seq")[: args.limit])
+    data = [{"seq": e.seq, "at": e.occurred_at.isoformat(), "kind": e.kind, "actor": e.actor, "data": e.data,
+             "hash": e.hash} for e in events]
+    text = "\n".join(f"#{e.seq:<6} {e.occurred_at:%Y-%m-%d %H:%M} {e.kind:<20} "
+                     f"{json.dumps(e.data, ensure_ascii=False, default=str)[:120]}" for e in events) or "aucun événement"
+    _print(args, {"events": data}, text)
+    return 0
+
+
+def cmd_verify_events(args: argparse.Namespace) -> int:
+    from relance.events.models import Event
+    from relance.events.services import verify_chain
+    from relance.ledger.services.organisations import resolve_organisation
+
+    org = resolve_organisation(args.org)
+    problems = verify_chain(org)
+    count = Event.objects.filter(organisation=org).count()
+    data = {"organisation": org.slug, "events": count, "valid": not problems,
+            "problems": [{"seq": p.seq, "message": p.message} for p in problems]}
+    if problems:
+        _print(args, data, "\n".join(f"événement #{p.seq} : {p.message}" for p in problems))
+        raise ChainBroken(f"journal altéré : {len(problems)} problème(s) sur {count} événements")
+    _print(args, data, f"Journal intègre : {count} événements vérifiés.")
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("db_worker", batch=args.batch, reload=False)
+    return 0
+
+
+def cmd_orgs(args: argparse.Namespace) -> int:
+    from relance.ledger.models import Organisation
+
+    orgs = [{"slug": o.slug, "name": o.legal_name, "siren": o.siren} for o in Organisation.objects.all()]
+    _print(args, {"organisations": orgs}, "\n".join(f"{o['slug']:<20} {o['name']}" for o in orgs) or "aucune")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from relance.demo.run import run_demo
+
+    summary = run_demo(Path(args.demo_dir))
+    _print(args, summary.as_dict(), summary.text())
+    return 0

@@ -1,0 +1,122 @@
+"""``relance`` — the command line. Thin commands over the service layer; Django's own
+management commands (migrate, createsuperuser, …) pass through unchanged.
+
+Exit codes: see :data:`relance.errors.EXIT_CODES` (README, « Codes de sortie »).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+OWN_COMMANDS = ("demo", "import", "run", "serve", "events", "verify-events", "worker", "orgs")
+
+
+def _configure(data_dir: str | None) -> None:
+    """Point the settings at a data folder before Django starts."""
+    if data_dir:
+        base = Path(data_dir).resolve()
+        os.environ["RELANCE_DATA_DIR"] = str(base)
+        os.environ.setdefault("RELANCE_SQLITE_PATH", str(base / "relance.sqlite3"))
+        os.environ.setdefault("RELANCE_MEDIA_ROOT", str(base / "fichiers"))
+        os.environ.setdefault("RELANCE_EML_DIR", str(base / "emails"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relance.settings")
+    import django
+
+    django.setup()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="relance", description="Recouvrement amiable des factures impayées.")
+    p.add_argument("--dir", help="dossier de données (base SQLite, fichiers, emails) ; défaut ./relance-data")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="crée une entreprise de démonstration et lance la journée de relances")
+    demo.add_argument("--dir", dest="demo_dir", default="demo-output", help="dossier de sortie (défaut demo-output)")
+    demo.add_argument("--json", action="store_true")
+
+    imp = sub.add_parser("import", help="importe un fichier CSV/XLSX (clients, contacts, factures, avoirs, paiements)")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--type", dest="kind", choices=["clients", "contacts", "factures", "avoirs", "paiements"])
+    imp.add_argument("--org")
+    imp.add_argument("--json", action="store_true")
+
+    run = sub.add_parser("run", help="planifie puis envoie les relances du jour")
+    run.add_argument("--date", help="date de la journée (AAAA-MM-JJ), défaut aujourd’hui")
+    run.add_argument("--dry-run", action="store_true", help="montre ce qui partirait, sans rien enregistrer")
+    run.add_argument("--no-queue", action="store_true", help="envoie dans ce processus au lieu de la file de tâches")
+    run.add_argument("--org")
+    run.add_argument("--json", action="store_true")
+
+    serve = sub.add_parser("serve", help="lance l’application web")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--host", default="127.0.0.1")
+
+    ev = sub.add_parser("events", help="affiche le journal des événements")
+    ev.add_argument("--customer", help="code client")
+    ev.add_argument("--limit", type=int, default=50)
+    ev.add_argument("--org")
+    ev.add_argument("--json", action="store_true")
+
+    ver = sub.add_parser("verify-events", help="vérifie l’intégrité du journal chaîné")
+    ver.add_argument("--org")
+    ver.add_argument("--json", action="store_true")
+
+    worker = sub.add_parser("worker", help="exécute les envois en file d’attente (plusieurs workers possibles)")
+    worker.add_argument("--batch", action="store_true", help="traite ce qui est en attente puis s’arrête")
+
+    orgs = sub.add_parser("orgs", help="liste les organisations")
+    orgs.add_argument("--json", action="store_true")
+    return p
+
+
+def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    else:
+        print(text())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first not in OWN_COMMANDS and "--help" not in argv[:1] and "-h" not in argv[:1]:
+        data_dir = None
+        if argv[:1] == ["--dir"] and len(argv) > 1:
+            data_dir, argv = argv[1], argv[2:]
+        _configure(data_dir)
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["relance", *argv])
+        return 0
+    args = _parser().parse_args(argv)
+    if args.command == "demo":
+        os.environ.setdefault("RELANCE_EMAIL_BACKEND", "relance.channels.eml_backend.EmlBackend")
+        os.environ.setdefault("RELANCE_TASK_BACKEND", "django_tasks.backends.immediate.ImmediateBackend")
+        from relance.cli.demo_setup import prepare_demo_dir
+
+        prepare_demo_dir(Path(args.demo_dir))
+        _configure(args.demo_dir)
+    else:
+        _configure(args.dir)
+    from relance.errors import RelanceError
+
+    from . import commands
+
+    try:
+        handler: Callable[[argparse.Namespace], int] = getattr(commands, "cmd_" + args.command.replace("-", "_"))
+        return handler(args)
+    except RelanceError as exc:
+        if getattr(args, "json", False):
+            print(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2, default=str))
+        print(f"relance : {exc.message}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""``relance demo``: a realistic company, its history of reminders, and today's work.
+
+The demo imports its customers and invoices from CSV files (as a user would), then
+replays the last months day by day — invoices imported each week, payments arriving,
+the planner and the dispatcher running every business day — so that on the demo date
+every kind of step is due somewhere, and every customer has a real timeline.
+History e-mails are kept in the database only; the demo date's e-mails are written as
+``.eml`` files and its letters as PDF.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db.models import Sum
+
+from relance.core import formatting as fmt
+from relance.documents.letters import InvoiceDoc, Party, render_many_invoice_pdfs
+from relance.dunning.models import CallTask, Reminder
+from relance.dunning.services.calendar_days import business_days
+from relance.dunning.services.daily import run_day
+from relance.dunning.services.scenarios import install_default_scenario
+from relance.errors import Conflict
+from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
+from relance.ledger.services.imports import import_file
+from relance.ledger.services.payments import record_credit_note, record_payment
+
+from .dataset import GenInvoice, generate, write_contacts_csv, write_customers_csv, write_invoices_csv
+
+DEMO_DATE = date(2026, 11, 23)
+DEMO_SLUG = "demo"
+PENALTY_CLAUSE = ("Paiement à 30 jours date de facture, sans escompte pour paiement anticipé. En cas de retard, "
+                  "pénalités au taux de la BCE majoré de 10 points et indemnité forfaitaire pour frais de "
+                  "recouvrement de 40 € (articles L441-10 et D441-5 du Code de commerce).")
+
+
+@dataclass
+class DemoSummary:
+    directory: Path
+    organisation: str
+    day: date
+    counts: dict[str, int] = field(default_factory=dict)
+    outstanding: Decimal = Decimal(0)
+    overdue: Decimal = Decimal(0)
+    today: list[dict[str, Any]] = field(default_factory=list)
+    calls: int = 0
+    emails: list[str] = field(default_factory=list)
+    letters: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"directory": str(self.directory), "organisation": self.organisation, "date": self.day.isoformat(),
+                "counts": self.counts, "outstanding": f"{self.outstanding:.2f}", "overdue": f"{self.overdue:.2f}",
+                "today": self.today, "calls": self.calls, "emails": self.emails, "letters": self.letters}
+
+    def text(self) -> str:
+        c = self.counts
+        d = self.directory
+        out = [
+            f"relance — démonstration « {self.organisation} », journée du {fmt.long_date(self.day)}",
+            "",
+            f"Données importées de {d / 'import'} : {c['customers']} clients, {c['contacts']} contacts, "
+            f"{c['invoices']} factures.",
+            f"  à échoir : {c['not_due']} (dont {c['due_within_week']} dans les 7 jours) · en retard : {c['overdue']} "
+            f"(de 1 à {c['max_days_late']} jours) · partiellement payées : {c['partly_paid']} · payées : {c['paid']} "
+            f"· annulées par avoir : {c['credited']}",
+            f"  encours : {fmt.money(self.outstanding)} dont échu : {fmt.money(self.overdue)}",
+            "",
+            f"Ce qui est parti aujourd’hui ({len(self.today)}) :",
+        ]
+        labels = {"email": "email", "letter": "courrier", "registered_letter": "recommandé AR",
+                  "litigation": "contentieux", "phone": "appel"}
+        for r in self.today:
+            out.append(f"  {labels.get(r['channel'], r['channel']):<14} {r['customer']:<7} {r['name'][:34]:<34} "
+                       f"{r['step'][:30]:<30} {r['invoices']} fact. {r['total']:>14}  {r['status']}")
+        out += [
+            f"  appels à passer (liste du jour dans l’application) : {self.calls}",
+            "",
+            "Où regarder :",
+            f"  emails envoyés (.eml, à ouvrir avec un logiciel de messagerie) : {d / 'emails'} ({len(self.emails)})",
+            f"  courriers et mises en demeure (PDF) : {d / 'fichiers' / 'letters'} ({len(self.letters)})",
+            f"  application web : .venv/bin/relance --dir {d} serve  puis http://127.0.0.1:8000/ "
+            "(identifiant « demo », mot de passe « demo »)",
+            f"  historique d’un client : .venv/bin/relance --dir {d} events --customer CODE",
+            f"  intégrité du journal : .venv/bin/relance --dir {d} verify-events",
+        ]
+        return "\n".join(out)
+
+
+def _organisation() -> Organisation:
+    if Organisation.objects.filter(slug=DEMO_SLUG).exists():
+        raise Conflict("l’organisation « demo » existe déjà dans cette base : la démonstration a besoin d’une base "
+                       "vide (sans DATABASE_URL, elle utilise sa propre base SQLite)")
+    org = Organisation.objects.create(
+        slug=DEMO_SLUG, legal_name="Atelier Lumière SAS", legal_form="SAS au capital de 20 000 €", siren="552100554",
+        vat_number="FR40552100554", address1="14 quai Saint-Antoine", postal_code="69002", city="Lyon",
+        iban="FR7630006000011234567890189", bic="AGRIFRPP", sender_name="Atelier Lumière — Comptabilité",
+        sender_email="comptabilite@atelier-lumiere.test", reply_to_email="recouvrement@atelier-lumiere.test",
+        phone="04 78 42 00 00", signature_name="Sophie Laurent", signature_title="Responsable comptable",
+    )
+    install_default_scenario(org)
+    user_model = get_user_model()
+    user = user_model.objects.filter(username="demo").first() or user_model.objects.create_superuser(
+        "demo", "demo@atelier-lumiere.test", "demo")
+    Membership.objects.get_or_create(user=user, organisation=org, defaults={"role": Membership.Role.ADMIN})
+    return org
+
+
+def _invoice_pdfs(org: Organisation, invoices: list[GenInvoice], folder: Path, customers: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    seller = Party(org.legal_name, (org.address1, f"{org.postal_code} {org.city}"),
+                   extra=(f"SIREN {org.siren}", f"TVA {org.vat_number}"))
+    docs = []
+    for inv in invoices:
+        c = customers[inv.customer]
+        docs.append(InvoiceDoc(seller, Party(c.name, (c.address1, f"{c.postal_code} {c.city}")), inv.number,
+                               inv.issue_date, inv.due_date, inv.description, inv.amount_excl_tax, inv.tax_amount,
+                               inv.amount_incl_tax, org.iban, org.bic, PENALTY_CLAUSE,
+                               f"{org.legal_name} — {org.legal_form} — SIREN {org.siren}"))
+    for inv, pdf in zip(invoices, render_many_invoice_pdfs(docs), strict=True):
+        (folder / f"{inv.number}.pdf").write_bytes(pdf)
+
+
+def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
+    directory = directory.resolve()
+    call_command("migrate", verbosity=0)
+    org = _organisation()
+    data = generate(34, 240, day, seed=2026, history_days=210)
+    customers = {c.code: c for c in data.customers}
+    imports = directory / "import"
+    imports.mkdir(parents=True, exist_ok=True)
+    import_file(org, write_customers_csv(imports / "clients.csv", data.customers))
+    import_file(org, write_contacts_csv(imports / "contacts.csv", data.customers))
+    # invoices still open on the demo date get their PDF, attached to the reminders that list them
+    needs_pdf = [i for i in data.invoices if not i.credit and (not i.payments or max(d for d, _ in i.payments) >= day)]
+    _invoice_pdfs(org, needs_pdf, imports / "pdf", customers)
+    with_pdf = {i.number for i in needs_pdf}
+
+    by_week: dict[date, list[GenInvoice]] = defaultdict(list)
+    for inv in data.invoices:
+        by_week[inv.issue_date + timedelta(days=7 - inv.issue_date.weekday())].append(inv)  # imported next Monday
+    events_by_day: dict[date, list[tuple[str, GenInvoice, Decimal, int]]] = defaultdict(list)
+    for inv in data.invoices:
+        for k, (when, amount) in enumerate(inv.payments):
+            events_by_day[when].append(("payment", inv, amount, k))
+        if inv.credit:
+            events_by_day[inv.credit[0]].append(("credit", inv, inv.credit[1], 0))
+
+    real_backend = settings.EMAIL_BACKEND
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # history: kept in the database only
+    start = min(by_week)
+    rng = random.Random(7)
+    current = start
+    try:
+        while current <= day:
+            if current == day:
+                settings.EMAIL_BACKEND = real_backend
+            if current in by_week:
+                batch = sorted(by_week[current], key=lambda i: i.number)
+                path = imports / f"factures-{current.isoformat()}.csv"
+                write_invoices_csv(path, batch)
+                _attach_pdfs(path, batch, with_pdf)
+                import_file(org, path)
+            for kind, inv, amount, k in sorted(events_by_day.get(current, []), key=lambda e: e[1].number):
+                if current > day:
+                    break
+                customer = Customer.objects.get(organisation=org, code=inv.customer)
+                if not Invoice.objects.filter(organisation=org, number=inv.number).exists():
+                    continue  # paid before it was even imported: it never shows up as open
+                if kind == "payment":
+                    designated = [inv.number] if rng.random() < 0.8 else []
+                    record_payment(org, customer, f"VIR-{inv.number}-{k + 1}", current, amount, designated,
+                                   "virement")
+                else:
+                    record_credit_note(org, customer, inv.number.replace("FA", "AV"), current, amount, inv.number,
+                                       "Annulation de la facture")
+            if current in business_days(org, current, current):
+                run_day(org, current, queue=False)
+            current += timedelta(days=1)
+    finally:
+        settings.EMAIL_BACKEND = real_backend
+    return _summary(org, directory, day)
+
+
+def _attach_pdfs(csv_path: Path, batch: list[GenInvoice], with_pdf: set[str]) -> None:
+    text = csv_path.read_text(encoding="utf-8").splitlines()
+    out = [text[0]]
+    for line, inv in zip(text[1:], batch, strict=True):
+        out.append(line[: line.rfind(";") + 1] + (f"pdf/{inv.number}.pdf" if inv.number in with_pdf else ""))
+    csv_path.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def _summary(org: Organisation, directory: Path, day: date) -> DemoSummary:
+    invoices = Invoice.objects.filter(organisation=org)
+    open_ = invoices.filter(status=Invoice.Status.OPEN)
+    overdue = open_.filter(due_date__lt=day)
+    late = [(day - d).days for d in overdue.values_list("due_date", flat=True)]
+    status = Counter(invoices.values_list("status", flat=True))
+    summary = DemoSummary(directory, org.legal_name, day)
+    summary.counts = {
+        "customers": Customer.objects.filter(organisation=org).count(),
+        "contacts": Contact.objects.filter(organisation=org).count(),
+        "invoices": invoices.count(),
+        "not_due": open_.filter(due_date__gte=day).count(),
+        "due_within_week": open_.filter(due_date__gte=day, due_date__lte=day + timedelta(days=7)).count(),
+        "overdue": overdue.count(),
+        "max_days_late": max(late, default=0),
+        "partly_paid": open_.filter(allocations__isnull=False).distinct().count(),
+        "paid": status.get("paid", 0),
+        "credited": status.get("credited", 0),
+    }
+    summary.outstanding = open_.aggregate(s=Sum("amount_due"))["s"] or Decimal(0)
+    summary.overdue = overdue.aggregate(s=Sum("amount_due"))["s"] or Decimal(0)
+    status_fr = dict(Reminder.Status.choices)
+    for r in (Reminder.objects.filter(organisation=org, planned_for=day).select_related("customer", "step")
+              .order_by("channel", "customer__code")):
+        lines = list(r.lines.all())
+        summary.today.append({
+            "customer": r.customer.code, "name": r.customer.legal_name,
+            "step": r.step.label if r.step else dict(Reminder.Kind.choices)[r.kind], "channel": r.channel,
+            "invoices": len(lines), "total": fmt.money(sum((ln.amount_due or Decimal(0) for ln in lines), Decimal(0))),
+            "status": status_fr[r.status], "recipient": r.recipient, "document": r.document.name,
+        })
+    summary.calls = CallTask.objects.filter(organisation=org, status=CallTask.Status.OPEN).count()
+    summary.emails = sorted(str(p) for p in (directory / "emails").glob("*.eml"))
+    summary.letters = sorted(str(p) for p in (directory / "fichiers" / "letters").rglob(f"*/{day.isoformat()}/*.pdf"))
+    return summary

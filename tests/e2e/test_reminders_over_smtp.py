@@ -1,0 +1,104 @@
+"""End to end: import a CSV, run every day from J−10 to J+80 through the durable task
+queue, and read back exactly what arrived on a real SMTP server."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from relance.core.calendar import FRANCE
+from relance.dunning.models import Reminder
+from relance.dunning.services.daily import run_day
+from relance.events.services import verify_chain
+from relance.ledger.models import Invoice
+from relance.ledger.services.imports import import_file
+from relance.ledger.services.payments import record_payment
+from tests.builders import CUSTOMERS_CSV, make_org, write
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
+
+DUE = date(2026, 6, 15)  # a Monday
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def business(offset: int) -> date:
+    return FRANCE.on_or_after(DUE + timedelta(days=offset))
+
+
+@pytest.fixture
+def org(tmp_path, smtp):
+    org = make_org()
+    import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
+    (tmp_path / "pdf").mkdir()
+    (tmp_path / "pdf" / "F-2026-0042.pdf").write_bytes(PDF)
+    import_file(org, write(tmp_path, "factures.csv", (
+        "Numéro facture;Code client;Date;Échéance;Montant HT;TVA;Montant TTC;Libellé;PDF\n"
+        "F-2026-0042;C001;16/05/2026;15/06/2026;1 000,00;200,00;1 200,00;Fournitures de mai;pdf/F-2026-0042.pdf\n"
+    )))
+    return org
+
+
+def run_days(org, first: int, last: int) -> None:
+    for offset in range(first, last + 1):
+        run_day(org, DUE + timedelta(days=offset), queue=True)
+
+
+def test_the_whole_sequence_arrives_in_order(org, smtp):
+    run_days(org, -10, 80)
+    got = smtp.received
+    subjects = [str(r.message["Subject"]).strip() for r in got]
+    assert subjects == [
+        "Rappel : la facture n° F-2026-0042 arrive à échéance le 15 juin 2026",
+        "Facture n° F-2026-0042 impayée",
+        "Deuxième relance : facture n° F-2026-0042 impayée",
+        "Dernière relance avant mise en demeure : facture n° F-2026-0042",
+    ]
+    assert all(r.rcpt_tos == ["claire.martin@boulangerie-martin.test"] for r in got)
+    assert all(r.message["Reply-To"] == "recouvrement@atelier-dubois.test" for r in got)
+    dates = [r.planned_for for r in Reminder.objects.filter(kind="reminder").order_by("planned_for")]
+    assert dates == [business(-7), business(7), business(15), business(30), business(45), business(60)]
+
+    bodies = [r.message.get_body(preferencelist=("plain",)).get_content() for r in got]
+    for body in bodies:
+        assert body.startswith("Madame,")
+        assert "1\u202f200,00\xa0€" in body
+        assert "IBAN FR76 3000 6000 0112 3456 7890 189" in body
+        assert "Sophie Laurent" in body
+    assert "L441-10" in bodies[2] and "40 €" in bodies[2]  # business customer: penalties and indemnity
+    assert "L441-10" not in bodies[1]
+    assert "Sauf erreur ou omission de notre part" in bodies[1]
+
+    # the invoice PDF goes with the reminders after the due date, not with the courtesy reminder
+    attachments = [[p.get_filename() for p in r.message.iter_attachments()] for r in got]
+    assert attachments == [[], ["Facture-F-2026-0042.pdf"], ["Facture-F-2026-0042.pdf"], ["Facture-F-2026-0042.pdf"]]
+    pdf_part = next(got[1].message.iter_attachments())
+    assert pdf_part.get_content() == PDF
+    # the HTML part has the same invoice table
+    html = got[1].message.get_body(preferencelist=("html",)).get_content()
+    assert '<table class="invoices">' in html and "F-2026-0042" in html
+
+    # message ids are derived from the idempotency keys, unique
+    ids = [r.message["Message-ID"] for r in got]
+    assert len(set(ids)) == 4 and all(i.startswith("<relance.") for i in ids)
+
+    letters = list(Reminder.objects.filter(channel__in=["letter", "registered_letter"]).order_by("planned_for"))
+    assert [r.channel for r in letters] == ["letter", "registered_letter"]
+    assert all(r.document and r.document_sha256 for r in letters)
+    assert "mettons en demeure" in letters[1].body_text and "huit jours" in letters[1].body_text
+    invoice = Invoice.objects.get(number="F-2026-0042")
+    assert invoice.dunning_state == Invoice.Dunning.LITIGATION
+    assert Reminder.objects.filter(kind="litigation", status="sent").count() == 1
+    assert not verify_chain(org)
+
+
+def test_payment_stops_the_sequence_and_thanks_once(org, smtp):
+    run_days(org, -10, 20)
+    assert len(smtp.received) == 3
+    c001 = Invoice.objects.get(number="F-2026-0042").customer
+    record_payment(org, c001, "VIR-0042", DUE + timedelta(days=21), Decimal("1200.00"))
+    run_days(org, 21, 80)
+    subjects = [str(r.message["Subject"]).strip() for r in smtp.received]
+    assert subjects[3:] == ["Merci pour votre règlement"]
+    assert "F-2026-0042" in smtp.received[3].message.get_body(preferencelist=("plain",)).get_content()
