@@ -8,7 +8,8 @@ from relance.dunning.services.scenarios import install_default_scenario
 from relance.ledger.models import Organisation
 
 CUSTOMERS_CSV = """Code client;Raison sociale;Type;SIREN;Adresse;Code postal;Ville;Contact;Fonction;Email;Téléphone
-C001;Boulangerie Martin SARL;entreprise;732829320;12 rue des Lilas;69003;Lyon;Mme Claire Martin;Gérante;claire.martin@boulangerie-martin.test;04 72 00 00 01
+C001;Boulangerie Martin SARL;entreprise;732829320;12 rue des Lilas;69003;Lyon;Mme Claire Martin;Gérante;\
+claire.martin@boulangerie-martin.test;04 72 00 00 01
 C002;Garage du Centre;entreprise;;3 avenue Jean Jaurès;69007;Lyon;M. Paul Durand;Comptable;compta@garageducentre.test;
 C003;Jean Petit;particulier;;8 impasse des Roses;69100;Villeurbanne;M. Jean Petit;;;
 """

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -18,7 +17,7 @@ from tests.smtp_server import SMTPServer, free_port
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
 DAY = date(2026, 11, 19)
-NOON = datetime(2026, 11, 19, 11, 0, tzinfo=dt_timezone.utc)
+NOON = datetime(2026, 11, 19, 11, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from django.db import connection, connections
@@ -33,7 +32,7 @@ def test_competing_workers_send_each_reminder_once(tmp_path, settings):
         f"F{i:03d};K{i:03d};01/10/2026;31/10/2026;{100 + i},00" for i in range(40)]
     import_file(org, write(tmp_path, "f.csv", "\n".join(invoices) + "\n"))
     plan_day(org, date(2026, 11, 19))
-    now = datetime(2026, 11, 19, 11, 0, tzinfo=dt_timezone.utc)
+    now = datetime(2026, 11, 19, 11, 0, tzinfo=UTC)
     ids = due_reminders(org, now)
     assert len(ids) == 40
     outcomes: list[str] = []

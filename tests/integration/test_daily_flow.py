@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -29,7 +28,7 @@ def _locmem(settings, tmp_path):
 
 
 def noon(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, 11, 0, tzinfo=dt_timezone.utc)
+    return datetime(day.year, day.month, day.day, 11, 0, tzinfo=UTC)
 
 
 def run(org, day: date):
@@ -50,7 +49,7 @@ def org(tmp_path):
 
 
 def test_first_reminder_groups_the_customers_overdue_invoices(org):
-    plan, report = run(org, date(2026, 11, 19))  # F-001 at J+40, F-002 at J+19, F-003 at J+5
+    _plan, report = run(org, date(2026, 11, 19))  # F-001 at J+40, F-002 at J+19, F-003 at J+5
     assert len(report.sent) == 1
     reminder = Reminder.objects.get(pk=report.sent[0])
     assert reminder.customer.code == "C001"
@@ -111,9 +110,9 @@ def test_hold_placed_after_planning_blocks_sending(org):
 
 def test_skipped_days_are_caught_up_once(org):
     # nothing runs from 2026-11-19 to 2026-11-24; on the 25th the due reminders go, once
-    plan, report = run(org, date(2026, 11, 25))
+    _plan, report = run(org, date(2026, 11, 25))
     assert {Reminder.objects.get(pk=r).customer.code for r in report.sent} == {"C001", "C002"}
-    plan, report = run(org, date(2026, 11, 26))
+    _plan, report = run(org, date(2026, 11, 26))
     assert report.sent == []
 
 
@@ -121,7 +120,7 @@ def test_settled_invoice_gets_one_thank_you(org):
     run(org, date(2026, 11, 19))
     c001 = Reminder.objects.get(customer__code="C001").customer
     record_payment(org, c001, "VIR-3", date(2026, 11, 20), Decimal("1680.50"))
-    plan, report = run(org, date(2026, 11, 20))
+    _plan, _report = run(org, date(2026, 11, 20))
     thanks = [m for m in mail.outbox if m.subject == "Merci pour votre règlement"]
     assert len(thanks) == 1
     assert "F-001" in thanks[0].body and "F-002" in thanks[0].body
@@ -132,7 +131,7 @@ def test_settled_invoice_gets_one_thank_you(org):
 
 def test_consumer_without_email_gets_a_letter_without_penalty_mention(org, tmp_path):
     import_file(org, write(tmp_path, "f2.csv", invoices_csv([("F-010", "C003", "2026-09-01", "2026-10-01", "150,00")])))
-    plan, report = run(org, date(2026, 11, 19))
+    _plan, _report = run(org, date(2026, 11, 19))
     letter = Reminder.objects.get(customer__code="C003")
     assert letter.channel == "letter" and letter.status == Reminder.Status.SENT
     assert letter.document.name.endswith(".pdf") and len(letter.document_sha256) == 64

@@ -94,7 +94,8 @@ def deliver(message: EmailMultiAlternatives) -> None:
         sent = connection.send_messages([message])
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
-        detail = "; ".join(f"{addr}: {code} {resp.decode(errors='replace')}" for addr, (code, resp) in exc.recipients.items())
+        detail = "; ".join(f"{addr}: {code} {resp.decode(errors='replace')}"
+                           for addr, (code, resp) in exc.recipients.items())
         if codes and all(code >= 500 for code in codes):
             raise PermanentFailure(f"destinataire refusé : {detail}") from exc
         raise TemporaryFailure(f"destinataire refusé temporairement : {detail}") from exc

@@ -23,5 +23,5 @@ class EmlBackend(BaseEmailBackend):
         for message in email_messages:
             mime = message.message()
             ident = re.sub(r"[^A-Za-z0-9._-]", "_", str(mime["Message-ID"] or "message").strip("<>"))
-            (self.directory / f"{ident}.eml").write_bytes(mime.as_bytes(linesep="\r\n"))
+            (self.directory / f"{ident}.eml").write_bytes(mime.as_bytes(linesep="\r\n"))  # type: ignore[call-arg]
         return len(email_messages)

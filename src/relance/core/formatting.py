@@ -38,3 +38,11 @@ def long_date(day: date, language: str = "fr") -> str:
 def short_date(day: date, language: str = "fr") -> str:
     """``23/11/2026`` in French, ``23/11/2026`` in British English too."""
     return day.strftime("%d/%m/%Y")
+
+
+_VOWELS = set("aeiouyàâäéèêëîïôöùûüœæAEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜŒÆ")
+
+
+def de(name: str) -> str:
+    """French « de » before a name, elided before a vowel: « d’Atelier Lumière », « de Garage Martin »."""
+    return f"d’{name}" if name[:1] in _VOWELS else f"de {name}"

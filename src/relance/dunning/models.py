@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.db.models import Q
 
 from relance.core.policy import Channel, StepSpec
 from relance.ledger.models import Customer, Invoice, Organisation
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class Scenario(models.Model):
@@ -125,6 +127,9 @@ class ReminderLine(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["reminder", "invoice"], name="reminder_line_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.reminder_id} · {self.invoice_id}"
+
 
 class Hold(models.Model):
     """Something that stops the reminders of an invoice or of a whole customer."""
@@ -153,6 +158,9 @@ class Hold(models.Model):
         verbose_name = "suspension"
         indexes = [models.Index(fields=["organisation", "state"], name="hold_state")]
 
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_state_display()})"
+
 
 class CallTask(models.Model):
     class Status(models.TextChoices):
@@ -168,6 +176,9 @@ class CallTask(models.Model):
 
     class Meta:
         verbose_name = "appel à passer"
+
+    def __str__(self) -> str:
+        return f"Appel {self.customer_id} le {self.due_on}"
 
 
 class MessageTemplate(models.Model):

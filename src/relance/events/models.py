@@ -30,6 +30,11 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("le journal des événements est en ajout seul")
+        super().save(*args, **kwargs)
+
     def payload(self) -> dict[str, Any]:
         return {
             "seq": self.seq,
@@ -44,8 +49,3 @@ class Event(models.Model):
 
     def as_record(self) -> ChainedRecord:
         return ChainedRecord(self.seq, self.payload(), self.prev_hash, self.hash)
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise RuntimeError("le journal des événements est en ajout seul")
-        super().save(*args, **kwargs)

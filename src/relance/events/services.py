@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
@@ -38,7 +37,7 @@ def record_many(organisation: Organisation, items: Iterable[NewEvent], at: datet
     items = list(items)
     if not items:
         return []
-    at = (at or timezone.now()).astimezone(dt_timezone.utc)  # hashed exactly as stored: UTC
+    at = (at or timezone.now()).astimezone(UTC)  # hashed exactly as stored: UTC
     with transaction.atomic():
         Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk").get()
         last = Event.objects.filter(organisation=organisation).order_by("-seq").values("seq", "hash").first()

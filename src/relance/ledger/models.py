@@ -3,6 +3,8 @@ payments and their allocations. The amount still due is derived from allocations
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -12,7 +14,7 @@ from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 def validate_siren(value: str) -> None:
@@ -89,6 +91,9 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.organisation_id} ({self.role})"
 
 
 class Customer(models.Model):
@@ -275,6 +280,9 @@ class Allocation(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.amount} → {self.invoice_id}"
+
 
 class ImportBatch(models.Model):
     """One imported file. The same content imported twice is recognised and changes nothing."""
@@ -289,3 +297,6 @@ class ImportBatch(models.Model):
     class Meta:
         verbose_name = "import"
         constraints = [models.UniqueConstraint(fields=["organisation", "sha256"], name="import_once")]
+
+    def __str__(self) -> str:
+        return self.filename

@@ -165,7 +165,7 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
         _deliver_message(reminder, org, customer, keep, today, events, progress)
     step = reminder.step
     if step is not None and step.call_task and reminder.kind == Reminder.Kind.REMINDER:
-        task, created = CallTask.objects.get_or_create(organisation=org, customer=customer, reminder=reminder,
+        _, created = CallTask.objects.get_or_create(organisation=org, customer=customer, reminder=reminder,
                                                        defaults={"due_on": today})
         if created:
             events.append(NewEvent("call_task.created", customer_id=customer.id, reminder_id=reminder.id,
@@ -314,8 +314,10 @@ def enqueue_due(organisation: Organisation | None = None, now: datetime | None =
 
 def outcome_report(ids: Sequence[int]) -> DispatchReport:
     report = DispatchReport()
-    mapping = {Reminder.Status.SENT: "sent", Reminder.Status.CANCELLED: "cancelled", Reminder.Status.FAILED: "failed",
-               Reminder.Status.UNCERTAIN: "uncertain", Reminder.Status.PLANNED: "retrying"}
+    mapping: dict[str, str] = {
+        Reminder.Status.SENT: "sent", Reminder.Status.CANCELLED: "cancelled", Reminder.Status.FAILED: "failed",
+        Reminder.Status.UNCERTAIN: "uncertain", Reminder.Status.PLANNED: "retrying",
+    }
     for rid, status in Reminder.objects.filter(pk__in=list(ids)).values_list("id", "status"):
         if status in mapping:
             report.add(mapping[status], rid)

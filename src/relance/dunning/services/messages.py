@@ -150,7 +150,7 @@ def build_context(
                        f"{' — BIC ' + organisation.bic if organisation.bic else ''}, quoting the invoice number"
                        f"{'s' if len(numbers) > 1 else ''}.")
         else:
-            payment = (f"Règlement par virement à l’ordre de {organisation.legal_name} : IBAN {iban}"
+            payment = (f"Règlement par virement à l’ordre {fmt.de(organisation.legal_name)} : IBAN {iban}"
                        f"{' — BIC ' + organisation.bic if organisation.bic else ''}, en rappelant "
                        f"{'les numéros de facture' if len(numbers) > 1 else 'le numéro de facture'}.")
     else:

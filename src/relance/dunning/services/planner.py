@@ -152,7 +152,9 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
     for customer_id, items in candidates.items():
         customer = customers[customer_id]
         sid = book.scenario_of(customer.scenario_id)
-        specs = book.specs.get(sid, []) if sid else []
+        if sid is None:
+            continue  # no scenario at all: nothing to plan
+        specs = book.specs.get(sid, [])
         litigation = [(i, s) for i, s in items if s.channel == Channel.LITIGATION]
         messages = [(i, s) for i, s in items if s.channel != Channel.LITIGATION]
         for invoice_id, step in litigation:
@@ -186,8 +188,9 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
         if channel == Channel.EMAIL and (customer.preferred_channel == "letter" or customer_id not in with_email):
             channel = Channel.LETTER
         key = reminder_key(organisation.id, customer_id, step.position, today)
-        reminders.append(Reminder(organisation=organisation, customer_id=customer_id, step=book.steps[(sid, step.position)],
-                                  channel=channel, planned_for=today, idempotency_key=key))
+        reminders.append(Reminder(organisation=organisation, customer_id=customer_id,
+                                  step=book.steps[(sid, step.position)], channel=channel, planned_for=today,
+                                  idempotency_key=key))
         lines[key] = [(i, p, amounts[i]) for i, p in sorted(listed.items())]
         contacted.append(customer_id)
         advance.update(listed)

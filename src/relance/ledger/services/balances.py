@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Max, Q, Sum
 
@@ -39,7 +40,7 @@ def refresh_balances(
     changed: list[Invoice] = []
     settled: list[int] = []
     for invoice in Invoice.objects.filter(organisation=organisation, id__in=ids):
-        row = sums.get(invoice.id, {})
+        row: Mapping[str, Any] = sums.get(invoice.id, {})
         paid: Decimal = row.get("paid") or ZERO
         credited: Decimal = row.get("credited") or ZERO
         due = invoice.amount_incl_tax - paid - credited

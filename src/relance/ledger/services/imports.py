@@ -26,8 +26,8 @@ from relance.core.formats.receivables import (
     CustomerRow,
     InvoiceRow,
     ParsedTable,
-    detect_kind,
     PaymentRow,
+    detect_kind,
     parse_table,
 )
 from relance.core.formats.tabular import TabularError, read_table_file

@@ -1,0 +1,151 @@
+"""Read-only queries on reminders, holds, call tasks and scenarios, always scoped to
+one organisation. Lists are fetched with ``select_related``/``annotate``: a constant
+number of queries whatever the number of rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404
+
+from relance.core.calendar import BusinessCalendar
+from relance.core.policy import POSTAL_CHANNELS, InvoiceFacts, next_action
+from relance.ledger.models import Customer, Invoice, Organisation
+from relance.ledger.queries import ZERO, day_bounds, money_field
+
+from .models import CallTask, Hold, Reminder, ReminderLine, Scenario, Step
+
+S = Reminder.Status
+
+#: Reminders that still need someone's attention (or the dispatcher's).
+PENDING = (S.PLANNED, S.SENDING, S.UNCERTAIN, S.FAILED)
+
+#: The order of the groups on the day's page: problems first.
+STATUS_ORDER = (S.FAILED, S.UNCERTAIN, S.SENDING, S.PLANNED, S.SENT, S.CANCELLED)
+
+POSTAL = tuple(c.value for c in POSTAL_CHANNELS)
+
+
+def _with_totals(qs: QuerySet[Reminder]) -> QuerySet[Reminder]:
+    """Annotate ``n_invoices`` and ``total`` (the amount due recorded on each line at
+    sending time, else the invoice's current amount due)."""
+    return qs.select_related("customer", "step").annotate(
+        n_invoices=Count("lines"),
+        total=Coalesce(
+            Sum(Coalesce("lines__amount_due", "lines__invoice__amount_due")),
+            Value(ZERO),
+            output_field=money_field(),
+        ),
+    )
+
+
+def reminders_for_day(organisation: Organisation, day: date) -> list[Reminder]:
+    """Reminders planned for ``day``, plus those planned earlier and still pending."""
+    qs = Reminder.objects.filter(organisation=organisation).filter(
+        Q(planned_for=day) | Q(planned_for__lt=day, status__in=PENDING)
+    )
+    return list(_with_totals(qs).order_by("planned_for", "customer__legal_name", "pk"))
+
+
+@dataclass
+class StatusGroup:
+    status: str
+    label: str
+    reminders: list[Reminder] = field(default_factory=list)
+
+
+def group_by_status(reminders: Iterable[Reminder]) -> list[StatusGroup]:
+    """Non-empty groups, failures first."""
+    groups = {s.value: StatusGroup(s.value, str(s.label)) for s in STATUS_ORDER}
+    for reminder in reminders:
+        groups.setdefault(reminder.status, StatusGroup(reminder.status, reminder.status)).reminders.append(reminder)
+    return [g for g in groups.values() if g.reminders]
+
+
+def letters_to_print(organisation: Organisation, day: date) -> list[Reminder]:
+    """Letters (simple or registered) sent on ``day`` in the organisation's time zone."""
+    start, end = day_bounds(organisation, day)
+    qs = Reminder.objects.filter(organisation=organisation, channel__in=POSTAL, status=S.SENT).filter(
+        Q(sent_at__gte=start, sent_at__lt=end) | Q(sent_at__isnull=True, planned_for=day)
+    )
+    return list(_with_totals(qs).order_by("customer__legal_name", "pk"))
+
+
+def open_call_tasks(organisation: Organisation, day: date) -> list[CallTask]:
+    """Calls still to make, due on or before ``day``."""
+    return list(
+        CallTask.objects.filter(organisation=organisation, status=CallTask.Status.OPEN, due_on__lte=day)
+        .select_related("customer", "reminder", "reminder__step")
+        .prefetch_related("customer__contacts")
+        .order_by("due_on", "customer__legal_name", "pk")
+    )
+
+
+def customer_reminders(organisation: Organisation, customer: Customer) -> list[Reminder]:
+    """Every reminder of a customer, most recent first."""
+    qs = Reminder.objects.filter(organisation=organisation, customer=customer)
+    return list(_with_totals(qs).order_by("-planned_for", "-pk"))
+
+
+def active_holds(organisation: Organisation, customer: Customer) -> list[Hold]:
+    return list(
+        Hold.objects.filter(organisation=organisation, customer=customer, state=Hold.State.ACTIVE)
+        .select_related("invoice")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def reminder_for(organisation: Organisation, pk: int) -> Reminder:
+    """One reminder of the organisation (404 for any other)."""
+    return get_object_or_404(
+        Reminder.objects.select_related("customer", "step"),
+        organisation=organisation,
+        pk=pk,
+    )
+
+
+def reminder_lines(reminder: Reminder) -> list[ReminderLine]:
+    return list(reminder.lines.select_related("invoice").order_by("invoice__due_date", "invoice__number"))
+
+
+def scenario_for(organisation: Organisation, customer: Customer) -> Scenario | None:
+    """The customer's own scenario, else the organisation's default one."""
+    if customer.scenario_id is not None and customer.scenario is not None:
+        if customer.scenario.organisation_id == organisation.pk:
+            return customer.scenario
+    return Scenario.objects.filter(organisation=organisation, is_default=True).first()
+
+
+def next_steps(
+    organisation: Organisation, customer: Customer, invoices: Iterable[Invoice], on: date
+) -> dict[int, Step]:
+    """For each open invoice still under active dunning, the step that will come next
+    according to the dunning policy (``relance.core.policy.next_action``): the first
+    step after ``last_step_position`` — ``last_step_position + 1`` when positions are
+    contiguous — skipping the "before the due date" steps that no longer make sense.
+    Two queries at most, whatever the number of invoices."""
+    scenario = scenario_for(organisation, customer)
+    if scenario is None:
+        return {}
+    steps = {s.position: s for s in scenario.steps.all()}
+    specs = [s.spec() for s in steps.values()]
+    calendar = BusinessCalendar(subdiv=organisation.holiday_subdivision or None)
+    result: dict[int, Step] = {}
+    for invoice in invoices:
+        if invoice.status != Invoice.Status.OPEN or invoice.dunning_state != Invoice.Dunning.ACTIVE:
+            continue
+        action = next_action(
+            specs,
+            InvoiceFacts(invoice.due_date, invoice.last_step_position),
+            on,
+            calendar,
+            last_contact=customer.last_contact_date,
+            min_gap_days=organisation.min_gap_days,
+        )
+        if action is not None:
+            result[invoice.pk] = steps[action.step.position]
+    return result

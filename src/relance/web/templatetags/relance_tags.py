@@ -1,0 +1,67 @@
+"""Template filters: ``eur`` (amounts, French format) and ``date_fr`` (long dates).
+
+``{% load relance_tags %}`` then ``{{ invoice.amount_due|eur }}``,
+``{{ invoice.amount_due|eur:invoice.currency }}``, ``{{ invoice.due_date|date_fr }}``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+from relance.core.formatting import long_date, money
+from relance.web.labels import event_label as _event_label
+
+register = template.Library()
+
+
+@register.filter
+def eur(value: Any, currency: str = "EUR") -> str:
+    """``Decimal("1234.56")`` → ``1 234,56 €`` (Babel, narrow no-break spaces)."""
+    if value is None or value == "":
+        return ""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return ""
+    return money(amount, currency or "EUR")
+
+
+@register.filter
+def date_fr(value: Any) -> str:
+    """``date(2026, 11, 1)`` → ``1er novembre 2026``. An aware datetime is first
+    converted to the current time zone."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, datetime):
+        value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    if not isinstance(value, date):
+        return ""
+    return long_date(value)
+
+
+@register.filter
+def days_late(due: Any, on: Any) -> int:
+    """Days between a due date and ``on`` (0 when not late or unknown)."""
+    if not isinstance(due, date) or not isinstance(on, date):
+        return 0
+    return max(0, (on - due).days)
+
+
+@register.filter
+def event_label(kind: str) -> str:
+    """French label of an event kind (the code itself when unknown)."""
+    return _event_label(kind)
+
+
+@register.filter
+def get_item(mapping: Any, key: Any) -> Any:
+    """``{{ mapping|get_item:key }}`` — a dict look-up in a template."""
+    try:
+        return mapping.get(key)
+    except AttributeError:
+        return None

@@ -1,0 +1,176 @@
+"""The pages. Views stay thin: they find the current organisation, call the query
+functions of ``relance.ledger.queries`` / ``relance.dunning.queries`` (all scoped to
+that organisation) and render a template. Every view requires a logged-in user."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from relance.dunning import queries as dunning
+from relance.events.services import timeline
+from relance.ledger import queries as ledger
+
+from .labels import event_label
+from .scoping import Scope, scope, switch_organisation
+
+CUSTOMERS_PER_PAGE = 50
+TIMELINE_LIMIT = 200
+
+
+def _render(request: HttpRequest, template: str, sc: Scope, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    base = {"scope": sc, "organisation": sc.organisation, "zone": ledger.organisation_zone(sc.organisation)}
+    return render(request, template, {**base, **context}, status=status)
+
+
+def _parse_day(text: str | None) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@login_required
+@require_GET
+def today(request: HttpRequest) -> HttpResponse:
+    """« Le travail du jour »: reminders of the day and those still pending, letters to
+    print, calls to make, and the outstanding totals."""
+    sc = scope(request)
+    org = sc.organisation
+    asked = request.GET.get("date")
+    day = _parse_day(asked)
+    bad_date = bool(asked) and day is None
+    real_today = ledger.organisation_today(org)
+    day = day or real_today
+    reminders = dunning.reminders_for_day(org, day)
+    context = {
+        "day": day,
+        "is_today": day == real_today,
+        "bad_date": bad_date,
+        "previous_day": day - timedelta(days=1),
+        "next_day": day + timedelta(days=1),
+        "totals": ledger.outstanding(org, day),
+        "groups": dunning.group_by_status(reminders),
+        "reminder_count": len(reminders),
+        "failed_count": sum(1 for r in reminders if r.status == dunning.S.FAILED),
+        "letters": dunning.letters_to_print(org, day),
+        "calls": dunning.open_call_tasks(org, day),
+    }
+    return _render(request, "relance/today.html", sc, context)
+
+
+@login_required
+@require_GET
+def customer_list(request: HttpRequest) -> HttpResponse:
+    """Customers with their amount due, overdue amount and oldest delay (one query)."""
+    sc = scope(request)
+    org = sc.organisation
+    day = ledger.organisation_today(org)
+    search = request.GET.get("q", "").strip()
+    ordering = request.GET.get("tri", "nom")
+    if ordering not in ledger.CUSTOMER_ORDERINGS:
+        ordering = "nom"
+    customers = ledger.customers_with_balances(org, day, search, ordering)
+    page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "day": day,
+        "search": search,
+        "ordering": ordering,
+        "orderings": [("nom", "Nom"), ("du", "Montant dû"), ("retard", "Retard")],
+        "page": page,
+        "customers": page.object_list,
+    }
+    return _render(request, "relance/customers.html", sc, context)
+
+
+@login_required
+@require_GET
+def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sc = scope(request)
+    org = sc.organisation
+    day = ledger.organisation_today(org)
+    customer = ledger.customer_for(org, pk)
+    invoices = ledger.customer_invoices(org, customer)
+    events = list(timeline(org, customer.pk)[:TIMELINE_LIMIT])
+    numbers = {i.pk: i.number for i in invoices}
+    missing = {e.invoice_id_ref for e in events if e.invoice_id_ref and e.invoice_id_ref not in numbers}
+    numbers.update(ledger.invoice_numbers(org, missing))
+    entries = [
+        {
+            "event": e,
+            "label": event_label(e.kind),
+            "invoice": numbers.get(e.invoice_id_ref) if e.invoice_id_ref else None,
+        }
+        for e in events
+    ]
+    open_invoices = [i for i in invoices if i.status == i.Status.OPEN]
+    context = {
+        "day": day,
+        "customer": customer,
+        "contacts": list(customer.contacts.all()),
+        "open_invoices": open_invoices,
+        "closed_invoices": [i for i in invoices if i.status != i.Status.OPEN],
+        "next_steps": dunning.next_steps(org, customer, open_invoices, day),
+        "totals": ledger.totals_of(invoices, day),
+        "holds": dunning.active_holds(org, customer),
+        "reminders": dunning.customer_reminders(org, customer),
+        "timeline": entries,
+        "timeline_truncated": len(events) == TIMELINE_LIMIT,
+    }
+    return _render(request, "relance/customer.html", sc, context)
+
+
+@login_required
+@require_GET
+def reminder_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sc = scope(request)
+    reminder = dunning.reminder_for(sc.organisation, pk)
+    lines = dunning.reminder_lines(reminder)
+    total = sum(
+        ((line.amount_due if line.amount_due is not None else line.invoice.amount_due) for line in lines),
+        ledger.ZERO,
+    )
+    context = {"reminder": reminder, "lines": lines, "total": total}
+    return _render(request, "relance/reminder.html", sc, context)
+
+
+@login_required
+@require_GET
+def reminder_pdf(request: HttpRequest, pk: int) -> FileResponse:
+    """The letter exactly as it was produced (``Reminder.document``)."""
+    sc = scope(request)
+    reminder = dunning.reminder_for(sc.organisation, pk)
+    if not reminder.document:
+        raise Http404("Pas de courrier pour cette relance.")
+    try:
+        handle = reminder.document.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404("Fichier du courrier introuvable.") from exc
+    filename = f"relance-{reminder.customer.code}-{reminder.planned_for.isoformat()}-{reminder.pk}.pdf"
+    return FileResponse(handle, content_type="application/pdf", as_attachment=False, filename=filename)
+
+
+@login_required
+@require_POST
+def switch(request: HttpRequest) -> HttpResponseRedirect:
+    """Change the current organisation (only to one the user is a member of)."""
+    try:
+        org_id = int(request.POST.get("organisation", ""))
+    except ValueError as exc:
+        raise Http404("Organisation inconnue.") from exc
+    switch_organisation(request, org_id)
+    target = request.POST.get("next") or reverse("web:today")
+    hosts = {request.get_host()}
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts=hosts, require_https=request.is_secure()):
+        target = reverse("web:today")
+    return HttpResponseRedirect(target)
