@@ -84,15 +84,17 @@ def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    first = next((a for a in argv if not a.startswith("-")), None)
-    if first not in OWN_COMMANDS and "--help" not in argv[:1] and "-h" not in argv[:1]:
-        data_dir = None
-        if argv[:1] == ["--dir"] and len(argv) > 1:
-            data_dir, argv = argv[1], argv[2:]
-        _configure(data_dir)
+    data_dir, rest = None, argv
+    if argv[:1] == ["--dir"] and len(argv) > 1:
+        data_dir, rest = argv[1], argv[2:]
+    elif argv[:1] and argv[0].startswith("--dir="):
+        data_dir, rest = argv[0].split("=", 1)[1], argv[1:]
+    command = rest[0] if rest else None
+    if command is not None and command not in OWN_COMMANDS and not command.startswith("-"):
+        _configure(data_dir)  # a Django management command: migrate, createsuperuser, shell…
         from django.core.management import execute_from_command_line
 
-        execute_from_command_line(["relance", *argv])
+        execute_from_command_line(["relance", *rest])
         return 0
     args = _parser().parse_args(argv)
     if args.command == "demo":

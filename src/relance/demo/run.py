@@ -13,16 +13,18 @@ from __future__ import annotations
 import random
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db.models import Sum
 
+from relance import clock
 from relance.core import formatting as fmt
 from relance.documents.letters import InvoiceDoc, Party, render_many_invoice_pdfs
 from relance.dunning.models import CallTask, Reminder
@@ -163,31 +165,48 @@ def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
         while current <= day:
             if current == day:
                 settings.EMAIL_BACKEND = real_backend
-            if current in by_week:
-                batch = sorted(by_week[current], key=lambda i: i.number)
-                path = imports / f"factures-{current.isoformat()}.csv"
-                write_invoices_csv(path, batch)
-                _attach_pdfs(path, batch, with_pdf)
-                import_file(org, path)
-            for kind, inv, amount, k in sorted(events_by_day.get(current, []), key=lambda e: e[1].number):
-                if current > day:
-                    break
-                customer = Customer.objects.get(organisation=org, code=inv.customer)
-                if not Invoice.objects.filter(organisation=org, number=inv.number).exists():
-                    continue  # paid before it was even imported: it never shows up as open
-                if kind == "payment":
-                    designated = [inv.number] if rng.random() < 0.8 else []
-                    record_payment(org, customer, f"VIR-{inv.number}-{k + 1}", current, amount, designated,
-                                   "virement")
-                else:
-                    record_credit_note(org, customer, inv.number.replace("FA", "AV"), current, amount, inv.number,
-                                       "Annulation de la facture")
+            morning = datetime.combine(current, time(9, 0), tzinfo=ZoneInfo(org.timezone))
+            with clock.frozen(morning):
+                _replay_morning(org, current, day, by_week, events_by_day, imports, with_pdf, rng)
             if current in business_days(org, current, current):
                 run_day(org, current, queue=False)
+            if current < day:
+                _close_calls(org, current)
             current += timedelta(days=1)
     finally:
         settings.EMAIL_BACKEND = real_backend
     return _summary(org, directory, day)
+
+
+def _replay_morning(org: Organisation, current: date, day: date, by_week: dict[date, list[GenInvoice]],
+                    events_by_day: dict[date, list[tuple[str, GenInvoice, Decimal, int]]], imports: Path,
+                    with_pdf: set[str], rng: random.Random) -> None:
+    """What arrives on a morning of the replay: last week's invoices, the day's payments."""
+    if current in by_week:
+        batch = sorted(by_week[current], key=lambda i: i.number)
+        path = imports / f"factures-{current.isoformat()}.csv"
+        write_invoices_csv(path, batch)
+        _attach_pdfs(path, batch, with_pdf)
+        import_file(org, path)
+    for kind, inv, amount, k in sorted(events_by_day.get(current, []), key=lambda e: e[1].number):
+        if current > day:
+            break
+        customer = Customer.objects.get(organisation=org, code=inv.customer)
+        if not Invoice.objects.filter(organisation=org, number=inv.number).exists():
+            continue  # paid before it was even imported: it never shows up as open
+        if kind == "payment":
+            designated = [inv.number] if rng.random() < 0.8 else []
+            record_payment(org, customer, f"VIR-{inv.number}-{k + 1}", current, amount, designated,
+                           "virement")
+        else:
+            record_credit_note(org, customer, inv.number.replace("FA", "AV"), current, amount, inv.number,
+                               "Annulation de la facture")
+
+
+def _close_calls(org: Organisation, on: date) -> None:
+    """In the replayed past, the collector made the day's calls (issue #5 brings real outcomes)."""
+    CallTask.objects.filter(organisation=org, due_on=on, status=CallTask.Status.OPEN).update(
+        status=CallTask.Status.DONE, outcome="appel passé (historique de démonstration)")
 
 
 def _attach_pdfs(csv_path: Path, batch: list[GenInvoice], with_pdf: set[str]) -> None:

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
+from relance import clock
 from relance.core.hashchain import GENESIS, ChainProblem, link, verify
 from relance.ledger.models import Organisation
 
@@ -37,7 +37,7 @@ def record_many(organisation: Organisation, items: Iterable[NewEvent], at: datet
     items = list(items)
     if not items:
         return []
-    at = (at or timezone.now()).astimezone(UTC)  # hashed exactly as stored: UTC
+    at = (at or clock.now()).astimezone(UTC)  # hashed exactly as stored: UTC
     with transaction.atomic():
         Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk").get()
         last = Event.objects.filter(organisation=organisation).order_by("-seq").values("seq", "hash").first()

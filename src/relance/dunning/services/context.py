@@ -7,8 +7,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.utils import timezone
 
+from relance import clock
 from relance.core.calendar import BusinessCalendar
 from relance.core.policy import StepSpec
 from relance.dunning.models import Hold, Scenario, Step
@@ -17,7 +17,7 @@ from relance.ledger.models import Invoice, Organisation
 
 def local_today(organisation: Organisation, now: datetime | None = None) -> date:
     """Today's date in the organisation's time zone (business dates are local)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     return now.astimezone(ZoneInfo(organisation.timezone)).date()
 
 

@@ -7,8 +7,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.utils import timezone
-
+from relance import clock
 from relance.ledger.models import Organisation
 
 from .context import local_today
@@ -28,19 +27,20 @@ class DayReport:
 def moment_of(organisation: Organisation, day: date) -> datetime:
     """The instant the day's work happens: now for today, local noon for another day."""
     if day == local_today(organisation):
-        return timezone.now()
+        return clock.now()
     return datetime.combine(day, time(12, 0), tzinfo=ZoneInfo(organisation.timezone))
 
 
 def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, queue: bool = True) -> DayReport:
-    plan = plan_day(organisation, day, dry_run=dry_run)
-    if dry_run:
-        return DayReport(plan, None)
     now = moment_of(organisation, day)
-    if not queue:
-        return DayReport(plan, dispatch_now(organisation, now))
+    with clock.frozen(now):
+        plan = plan_day(organisation, day, dry_run=dry_run)
+        if dry_run:
+            return DayReport(plan, None)
+        if not queue:
+            return DayReport(plan, dispatch_now(organisation, now))
+        ids = enqueue_due(organisation, now)
     from django.core.management import call_command
 
-    ids = enqueue_due(organisation, now)
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
     return DayReport(plan, outcome_report(ids))

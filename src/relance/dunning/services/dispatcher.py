@@ -28,8 +28,8 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.utils import timezone
 
+from relance import clock
 from relance.channels.email import build_email, deliver
 from relance.channels.errors import PermanentFailure, TemporaryFailure
 from relance.channels.letters import letter_pdf
@@ -108,7 +108,7 @@ def _still_chaseable(org: Organisation, invoices: Sequence[Invoice], today: date
 
 def send_reminder(reminder_id: int, now: datetime | None = None) -> str:
     """Send one reminder; returns the outcome (sent, cancelled, retrying, failed, skipped)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     reminder = _claim(reminder_id, now)
     if reminder is None:
         return "skipped"
@@ -263,7 +263,7 @@ def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent:
 
 def mark_stale(now: datetime | None = None) -> list[int]:
     """Reminders stuck in SENDING (a worker died mid-way) become UNCERTAIN: a person checks."""
-    now = now or timezone.now()
+    now = now or clock.now()
     stale = list(Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_AFTER)
                  .select_related("organisation"))
     for reminder in stale:
@@ -289,7 +289,7 @@ def due_reminders(organisation: Organisation | None, now: datetime) -> list[int]
 
 def dispatch_now(organisation: Organisation | None = None, now: datetime | None = None) -> DispatchReport:
     """Send every due reminder in this process, in order (tests, the demo, ``--no-queue``)."""
-    now = now or timezone.now()
+    now = now or clock.now()
     report = DispatchReport()
     for rid in mark_stale(now):
         report.add("uncertain", rid)
@@ -304,7 +304,7 @@ def enqueue_due(organisation: Organisation | None = None, now: datetime | None =
     """Put every due reminder on the durable task queue; workers send them."""
     from relance.dunning.tasks import send_reminder_task
 
-    now = now or timezone.now()
+    now = now or clock.now()
     mark_stale(now)
     ids = due_reminders(organisation, now)
     for rid in ids:
