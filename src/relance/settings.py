@@ -90,7 +90,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT = Path(os.environ["RELANCE_STATIC_ROOT"]) if os.environ.get("RELANCE_STATIC_ROOT") else None
 WHITENOISE_USE_FINDERS = True  # serve the apps' static files without a collectstatic step
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(os.environ.get("RELANCE_MEDIA_ROOT", DATA_DIR / "media"))

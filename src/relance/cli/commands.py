@@ -46,10 +46,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     org = resolve_organisation(args.org)
     day = _parse_date(args.date) if args.date else local_today(org)
     report = run_day(org, day, dry_run=args.dry_run, queue=not args.no_queue)
-    lines = [f"Journée du {day.isoformat()}{' (simulation, rien n’est enregistré)' if args.dry_run else ''} :"]
+    from relance.core.formatting import long_date, money
+
+    labels = {"email": "email", "letter": "courrier", "registered_letter": "recommandé AR",
+              "litigation": "contentieux", "phone": "appel"}
+    lines = [f"Journée du {long_date(day)}{' (simulation, rien n’est enregistré)' if args.dry_run else ''} :"]
     for r in report.plan.reminders:
-        lines.append(f"  {r.customer:<10} {r.customer_name[:32]:<32} {r.step:<32} {r.channel:<18} "
-                     f"{len(r.invoices)} facture(s) {r.total_due:>12} €")
+        lines.append(f"  {r.customer:<10} {r.customer_name[:32]:<32} {r.step:<30} {labels.get(r.channel, r.channel):<14} "
+                     f"{len(r.invoices)} fact. {money(r.total_due):>14}")
     if not report.plan.reminders:
         lines.append("  rien à planifier")
     if report.dispatch:
@@ -104,7 +108,13 @@ def cmd_verify_events(args: argparse.Namespace) -> int:
     if problems:
         _print(args, data, "\n".join(f"événement #{p.seq} : {p.message}" for p in problems))
         raise ChainBroken(f"journal altéré : {len(problems)} problème(s) sur {count} événements")
-    _print(args, data, f"Journal intègre : {count} événements vérifiés.")
+    head = Event.objects.filter(organisation=org).order_by("-seq").values_list("seq", "hash").first()
+    data["head"] = {"seq": head[0], "hash": head[1]} if head else None
+    text = f"Journal intègre : {count} événements vérifiés."
+    if head:
+        text += (f"\nDernier événement : n° {head[0]}, empreinte {head[1]}\n"
+                 "(conservez cette empreinte ailleurs : elle permettra de prouver qu’aucun événement n’a été retiré)")
+    _print(args, data, text)
     return 0
 
 
@@ -117,6 +127,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 def cmd_orgs(args: argparse.Namespace) -> int:
     from relance.ledger.models import Organisation
+
+    if args.action == "add":
+        from relance.ledger.services.organisations import create_organisation
+
+        org = create_organisation(
+            args.slug, args.name, args.admin, siren=args.siren or "", iban=args.iban or "", bic=args.bic or "",
+            sender_email=args.email or "", city=args.city or "", address1=args.address or "",
+            postal_code=args.postal_code or "",
+        )
+        _print(args, {"slug": org.slug, "name": org.legal_name}, f"Organisation « {org.legal_name} » créée ({org.slug}).")
+        return 0
 
     orgs = [{"slug": o.slug, "name": o.legal_name, "siren": o.siren} for o in Organisation.objects.all()]
     _print(args, {"organisations": orgs}, "\n".join(f"{o['slug']:<20} {o['name']}" for o in orgs) or "aucune")

@@ -70,7 +70,18 @@ def _parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="exécute les envois en file d’attente (plusieurs workers possibles)")
     worker.add_argument("--batch", action="store_true", help="traite ce qui est en attente puis s’arrête")
 
-    orgs = sub.add_parser("orgs", help="liste les organisations")
+    orgs = sub.add_parser("orgs", help="liste ou crée les organisations")
+    orgs.add_argument("action", nargs="?", choices=["list", "add"], default="list")
+    orgs.add_argument("slug", nargs="?", help="identifiant court (add)")
+    orgs.add_argument("--name", help="raison sociale (add)")
+    orgs.add_argument("--siren")
+    orgs.add_argument("--iban")
+    orgs.add_argument("--bic")
+    orgs.add_argument("--email", help="adresse d’expédition des relances")
+    orgs.add_argument("--address")
+    orgs.add_argument("--postal-code", dest="postal_code")
+    orgs.add_argument("--city")
+    orgs.add_argument("--admin", action="append", default=[], help="utilisateur administrateur (répétable)")
     orgs.add_argument("--json", action="store_true")
     return p
 

@@ -197,3 +197,13 @@ class MessageTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.language})"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from relance.dunning.services.messages import TemplateProblem, validate_template
+
+        try:
+            validate_template(self.subject, self.body, self.language)
+        except TemplateProblem as exc:
+            raise ValidationError(exc.message) from exc

@@ -218,7 +218,7 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         assert contact is not None
         email = build_email(org, contact, message.subject, message.text, message.html, reminder.idempotency_key,
                             customer.language, attachments)
-        reminder.recipient = email.to[0]
+        reminder.recipient = f"{contact.full_name} <{contact.email}>"
         reminder.message_id = email.extra_headers["Message-ID"]
         if missing:
             events.append(NewEvent("reminder.attachment_missing", customer_id=customer.id, reminder_id=reminder.id,

@@ -18,7 +18,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 from markupsafe import Markup
 
@@ -230,10 +231,41 @@ def render_source(subject_src: str, body_src: str, context: dict[str, Any], name
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (ligne {line})" if line else ""
-        raise TemplateProblem(f"modèle « {name} »{where} : {exc.message or exc}") from exc
+        if isinstance(exc, SecurityError):
+            what = "accès interdit : un modèle peut mettre en forme les données, pas atteindre le code"
+        elif isinstance(exc, UndefinedError):
+            what = f"variable inconnue ({exc.message}) : voir docs/templates.md"
+        elif isinstance(exc, TemplateSyntaxError):
+            what = f"erreur de syntaxe ({exc.message})"
+        else:
+            what = str(exc.message or exc)
+        raise TemplateProblem(f"modèle « {name} »{where} : {what}") from exc
     return RenderedMessage(" ".join(subject.split()), _tidy(text), _paragraphs_html(_tidy(html)))
 
 
 def render(organisation: Organisation, key: str, context: dict[str, Any]) -> RenderedMessage:
     subject_src, body_src = template_source(organisation, key, context.get("langue", "fr"))
     return render_source(subject_src, body_src, context, key)
+
+
+def sample_context(language: str = "fr") -> dict[str, Any]:
+    """A realistic context to check or preview a template without touching the database."""
+    organisation = Organisation(legal_name="Atelier Exemple SAS", iban="FR7630006000011234567890189", bic="AGRIFRPP",
+                                phone="01 23 45 67 89", signature_name="Sophie Laurent",
+                                signature_title="Responsable comptable", city="Lyon")
+    customer = Customer(code="C001", legal_name="Boulangerie Martin SARL", language=language)
+    contact = Contact(civility="Mme", first_name="Claire", last_name="Martin", role="Gérante",
+                      email="claire.martin@example.test")
+    today = date(2026, 11, 23)
+    invoices = [
+        Invoice(number="F-2026-0101", issue_date=date(2026, 9, 15), due_date=date(2026, 10, 15),
+                amount_incl_tax=Decimal("1200.00"), amount_due=Decimal("1200.00")),
+        Invoice(number="F-2026-0117", issue_date=date(2026, 10, 2), due_date=date(2026, 11, 1),
+                amount_incl_tax=Decimal("480.50"), amount_due=Decimal("280.50")),
+    ]
+    return build_context(organisation, customer, contact, invoices, today, attachments=True)
+
+
+def validate_template(subject: str, body: str, language: str = "fr") -> RenderedMessage:
+    """Compile and render a template on sample data; raise :class:`TemplateProblem` if it fails."""
+    return render_source(subject, body, sample_context(language), "modèle")

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from relance.errors import InvalidInput, NotFound
-from relance.ledger.models import Organisation
+from collections.abc import Sequence
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from relance.errors import Conflict, InvalidInput, NotFound
+from relance.ledger.models import Membership, Organisation
 
 
 def resolve_organisation(slug: str | None) -> Organisation:
@@ -19,3 +25,31 @@ def resolve_organisation(slug: str | None) -> Organisation:
     if len(orgs) > 1:
         raise InvalidInput("plusieurs organisations : précisez laquelle avec --org")
     return orgs[0]
+
+
+def create_organisation(slug: str | None, name: str | None, admins: Sequence[str] = (), **fields: str) -> Organisation:
+    """Create a creditor organisation with the default French scenario; fields are validated
+    (SIREN and IBAN with python-stdnum)."""
+    from relance.dunning.services.scenarios import install_default_scenario
+
+    if not slug or not name:
+        raise InvalidInput("indiquez l’identifiant et la raison sociale : relance orgs add SLUG --name \"…\"")
+    if Organisation.objects.filter(slug=slug).exists():
+        raise Conflict(f"l’organisation « {slug} » existe déjà")
+    org = Organisation(slug=slug, legal_name=name, **{k: v for k, v in fields.items() if v})
+    org.sender_name = org.sender_name or name
+    try:
+        org.full_clean()
+    except ValidationError as exc:
+        raise InvalidInput("; ".join(f"{k} : {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
+    users = []
+    for username in admins:
+        user = get_user_model().objects.filter(username=username).first()
+        if user is None:
+            raise NotFound(f"utilisateur « {username} » introuvable (créez-le avec « relance createsuperuser »)")
+        users.append(user)
+    with transaction.atomic():
+        org.save()
+        install_default_scenario(org)
+        Membership.objects.bulk_create([Membership(user=u, organisation=org, role=Membership.Role.ADMIN) for u in users])
+    return org
