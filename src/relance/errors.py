@@ -50,6 +50,13 @@ class ChainBroken(RelanceError):
     exit_code = 5
     http_status = 500
 
+    def __init__(self, message: str, report: dict[str, object] | None = None):
+        super().__init__(message)
+        self.report = report or {}
+
+    def as_dict(self) -> dict[str, object]:
+        return {**self.report, **super().as_dict()}
+
 
 class Conflict(RelanceError):
     exit_code = 6

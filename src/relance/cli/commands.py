@@ -106,8 +106,9 @@ def cmd_verify_events(args: argparse.Namespace) -> int:
     data = {"organisation": org.slug, "events": count, "valid": not problems,
             "problems": [{"seq": p.seq, "message": p.message} for p in problems]}
     if problems:
-        _print(args, data, "\n".join(f"événement #{p.seq} : {p.message}" for p in problems))
-        raise ChainBroken(f"journal altéré : {len(problems)} problème(s) sur {count} événements")
+        if not args.json:
+            print("\n".join(f"événement #{p.seq} : {p.message}" for p in problems))
+        raise ChainBroken(f"journal altéré : {len(problems)} problème(s) sur {count} événements", data)
     head = Event.objects.filter(organisation=org).order_by("-seq").values_list("seq", "hash").first()
     data["head"] = {"seq": head[0], "hash": head[1]} if head else None
     text = f"Journal intègre : {count} événements vérifiés."

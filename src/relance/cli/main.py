@@ -124,6 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler: Callable[[argparse.Namespace], int] = getattr(commands, "cmd_" + args.command.replace("-", "_"))
         return handler(args)
+    except BrokenPipeError:  # « relance events | head »: the reader left, that is fine
+        sys.stderr.close()
+        return 0
     except RelanceError as exc:
         if getattr(args, "json", False):
             print(json.dumps(exc.as_dict(), ensure_ascii=False, indent=2, default=str))

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Max, Q, Sum
 
 from relance.core.money import ZERO
+from relance.errors import Conflict
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Allocation, Invoice, Organisation
 from relance.ledger.signals import invoices_settled
@@ -39,13 +40,14 @@ def refresh_balances(
     }
     changed: list[Invoice] = []
     settled: list[int] = []
+    reopened: list[Invoice] = []
     for invoice in Invoice.objects.filter(organisation=organisation, id__in=ids):
         row: Mapping[str, Any] = sums.get(invoice.id, {})
         paid: Decimal = row.get("paid") or ZERO
         credited: Decimal = row.get("credited") or ZERO
         due = invoice.amount_incl_tax - paid - credited
         if due < 0:
-            raise ValueError(f"facture {invoice.number} : affectations supérieures au montant")
+            raise Conflict(f"facture {invoice.number} : les règlements et avoirs affectés dépassent son montant")
         if due == 0:
             status = Invoice.Status.CREDITED if credited >= invoice.amount_incl_tax else Invoice.Status.PAID
             settled_on = row.get("last") or on
@@ -54,11 +56,21 @@ def refresh_balances(
         if (due, status, settled_on) != (invoice.amount_due, invoice.status, invoice.settled_on):
             if status != Invoice.Status.OPEN and invoice.status == Invoice.Status.OPEN:
                 settled.append(invoice.id)
+            if status == Invoice.Status.OPEN and invoice.status != Invoice.Status.OPEN:
+                reopened.append(invoice)
+                invoice.dunning_state = Invoice.Dunning.ACTIVE  # chased again; the planner reschedules it
             invoice.amount_due, invoice.status, invoice.settled_on = due, status, settled_on
-            if status != Invoice.Status.OPEN:
+            if status != Invoice.Status.OPEN or invoice in reopened:
                 invoice.next_action_date = None
             changed.append(invoice)
-    Invoice.objects.bulk_update(changed, ["amount_due", "status", "settled_on", "next_action_date"], batch_size=500)
+    Invoice.objects.bulk_update(changed, ["amount_due", "status", "settled_on", "next_action_date", "dunning_state"],
+                                batch_size=500)
+    if reopened:
+        record_many(organisation, [
+            NewEvent("invoice.reopened", customer_id=i.customer_id, invoice_id=i.id, actor=actor,
+                     data={"number": i.number, "amount_due": i.amount_due})
+            for i in reopened
+        ])
     if settled:
         record_many(organisation, [
             NewEvent("invoice.settled", customer_id=i.customer_id, invoice_id=i.id, actor=actor,

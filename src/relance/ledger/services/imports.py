@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Sum
 
 from relance.core.formats.problems import Problem
 from relance.core.formats.receivables import (
@@ -33,7 +35,16 @@ from relance.core.formats.receivables import (
 from relance.core.formats.tabular import TabularError, read_table_file
 from relance.errors import ImportRejected
 from relance.events.services import NewEvent, record_many
-from relance.ledger.models import Contact, CreditNote, Customer, ImportBatch, Invoice, Organisation, Payment
+from relance.ledger.models import (
+    Allocation,
+    Contact,
+    CreditNote,
+    Customer,
+    ImportBatch,
+    Invoice,
+    Organisation,
+    Payment,
+)
 
 from .balances import refresh_balances
 from .payments import record_credit_note, record_payment
@@ -77,13 +88,17 @@ def import_file(organisation: Organisation, path: Path, kind: str | None = None,
         raise ImportRejected([exc.problem]) from exc
 
     known = set(Customer.objects.filter(organisation=organisation).values_list("code", flat=True))
-    known_invoices = set(Invoice.objects.filter(organisation=organisation).values_list("number", flat=True))
+    # invoice number -> customer code, for the invoices a payment or a credit note may name
+    owners = dict(Invoice.objects.filter(organisation=organisation).values_list("number", "customer__code"))
     tables: list[ParsedTable] = []
+    labels: dict[int, str] = {}
     problems: list[Problem] = []
     forced = KIND_ALIASES[kind] if kind else None
     # customers first so that the other sheets of a workbook may reference them
     for sheet in sorted(sheets, key=lambda s: 0 if (forced or detect_kind(s)) == "customers" else 1):
-        table = parse_table(sheet, path.name if len(sheets) == 1 else f"{path.name} [{sheet.name}]", forced, known)
+        label = path.name if len(sheets) == 1 else f"{path.name} [{sheet.name}]"
+        table = parse_table(sheet, label, forced, known)
+        labels[id(table)] = label
         if table.kind == "customers":
             known |= {r.code for r in table.rows}
         tables.append(table)
@@ -91,10 +106,10 @@ def import_file(organisation: Organisation, path: Path, kind: str | None = None,
     tables.sort(key=lambda t: KINDS.index(t.kind) if t.kind in KINDS else 99)
     for table in tables:
         if table.kind == "invoices":
-            known_invoices |= {r.number for r in table.rows}
+            owners.update({r.number: r.customer for r in table.rows})
     pdfs: dict[str, bytes] = {}
     for table in tables:
-        problems += _check_references(table, path, known_invoices, pdfs)
+        problems += _check_references(organisation, table, labels.get(id(table), path.name), path, owners, pdfs)
     if problems:
         raise ImportRejected(problems)
 
@@ -110,9 +125,25 @@ def import_file(organisation: Organisation, path: Path, kind: str | None = None,
     return report
 
 
-def _check_references(table: ParsedTable, path: Path, known_invoices: set[str], pdfs: dict[str, bytes]) -> list[Problem]:
+def _check_references(
+    organisation: Organisation, table: ParsedTable, label: str, path: Path, owners: dict[str, str],
+    pdfs: dict[str, bytes],
+) -> list[Problem]:
+    """Checks that need the database or the other sheets: PDFs, invoices named by payments
+    and credit notes (and their customer), amounts lowered below what was already paid."""
     problems = []
+    allocated: dict[str, Decimal] = {}
+    if table.kind == "invoices":
+        allocated = {
+            number: total for number, total in Allocation.objects.filter(
+                organisation=organisation, invoice__number__in=[r.number for r in table.rows])
+            .values_list("invoice__number").annotate(total=Sum("amount")).values_list("invoice__number", "total")
+        }
     for row in table.rows:
+        if isinstance(row, InvoiceRow) and allocated.get(row.number, Decimal(0)) > row.amount_incl_tax:
+            problems.append(Problem(label, row.line, "montant TTC", (
+                f"{row.amount_incl_tax} € est inférieur aux règlements et avoirs déjà affectés à la facture "
+                f"{row.number} ({allocated[row.number]} €) : émettez un avoir plutôt que de réduire la facture")))
         if isinstance(row, InvoiceRow) and row.pdf and not row.pdf.startswith(("http://", "https://")):
             pdf_path = Path(row.pdf)
             if not pdf_path.is_absolute():
@@ -120,14 +151,19 @@ def _check_references(table: ParsedTable, path: Path, known_invoices: set[str], 
             try:
                 data = pdf_path.read_bytes()
             except OSError:
-                problems.append(Problem(path.name, row.line, "pdf", f"fichier PDF introuvable : {row.pdf}"))
+                problems.append(Problem(label, row.line, "pdf", f"fichier PDF introuvable : {row.pdf}"))
                 continue
             if not data.startswith(b"%PDF-") or len(data) > MAX_PDF_BYTES:
-                problems.append(Problem(path.name, row.line, "pdf", f"{row.pdf} n’est pas un PDF valide"))
+                problems.append(Problem(label, row.line, "pdf", f"{row.pdf} n’est pas un PDF valide"))
                 continue
             pdfs[row.number] = data
-        if isinstance(row, CreditNoteRow | PaymentRow) and row.invoice and row.invoice not in known_invoices:
-            problems.append(Problem(path.name, row.line, "facture", f"facture « {row.invoice} » inconnue"))
+        if isinstance(row, CreditNoteRow | PaymentRow) and row.invoice:
+            owner = owners.get(row.invoice)
+            if owner is None:
+                problems.append(Problem(label, row.line, "facture", f"facture « {row.invoice} » inconnue"))
+            elif owner != row.customer:
+                problems.append(Problem(label, row.line, "facture", (
+                    f"la facture « {row.invoice} » est celle du client « {owner} », pas de « {row.customer} »")))
     return problems
 
 
@@ -155,12 +191,17 @@ def _import_customers(org: Organisation, rows: list[CustomerRow], report: Import
     report.counts["customers_created"] += len(new)
     report.counts["customers_updated"] += len(changed)
     # the billing contact carried on the customer row
-    contact_rows = [
-        ContactRow(r.line, r.code, r.contact_name or r.name, role=r.contact_role, email=r.email, phone=r.phone,
-                   billing=True)
-        for r in rows if r.email or r.phone or r.contact_name
-    ]
-    _import_contacts(org, contact_rows, report, None, actor, split_name=True)
+    contact_rows = []
+    for r in rows:
+        if r.email or r.phone or r.contact_name:
+            # without a named contact, a consumer's name is a person's; a company's name stays whole
+            if r.contact_name or not r.is_business:
+                civility, first, last = _split(r.contact_name or r.name)
+            else:
+                civility, first, last = "", "", r.name
+            contact_rows.append(ContactRow(r.line, r.code, last, first, civility, r.contact_role, r.email, r.phone,
+                                           billing=True))
+    _import_contacts(org, contact_rows, report, None, actor, billing_on_customer_row=True)
 
 
 def _split(full: str) -> tuple[str, str, str]:
@@ -175,20 +216,26 @@ def _split(full: str) -> tuple[str, str, str]:
 
 
 def _import_contacts(
-    org: Organisation, rows: list[ContactRow], report: ImportReport, _: Any, actor: str, split_name: bool = False,
+    org: Organisation, rows: list[ContactRow], report: ImportReport, _: Any, actor: str,
+    billing_on_customer_row: bool = False,
 ) -> None:
+    """Contacts match on (customer, email or name); the billing contact carried on a customer
+    row matches the customer's current billing contact, so a new address replaces the old one."""
     customers = {c.code: c for c in Customer.objects.filter(organisation=org, code__in={r.customer for r in rows})}
     existing: dict[tuple[int, str], Contact] = {}
-    for c in Contact.objects.filter(organisation=org, customer__in=customers.values()):
+    billing: dict[int, Contact] = {}
+    for c in Contact.objects.filter(organisation=org, customer__in=customers.values()).order_by("id"):
         existing[(c.customer_id, (c.email or c.full_name).lower())] = c
+        if c.is_billing:
+            billing.setdefault(c.customer_id, c)
     new, changed = [], []
     for r in rows:
         customer = customers[r.customer]
-        civility, first, last = (_split(r.last_name) if split_name else (r.civility, r.first_name, r.last_name))
+        civility, first, last = r.civility, r.first_name, r.last_name
         values = dict(civility=civility, first_name=first, last_name=last, role=r.role, email=r.email, phone=r.phone,
                       is_billing=r.billing)
         key = (customer.id, (r.email or " ".join(p for p in (first, last) if p)).lower())
-        current = existing.get(key)
+        current = billing.get(customer.id) if billing_on_customer_row else existing.get(key)
         if current is None:
             contact = Contact(organisation=org, customer=customer, **values)
             new.append(contact)

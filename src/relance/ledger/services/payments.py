@@ -102,7 +102,11 @@ def record_credit_note(
     reason: str = "",
     actor: str = "system",
 ) -> CreditNote:
+    if amount <= 0:
+        raise InvalidInput("le montant d’un avoir doit être positif")
     with transaction.atomic():
+        if CreditNote.objects.filter(organisation=organisation, number=number).exists():
+            raise Conflict(f"l’avoir « {number} » est déjà enregistré")
         invoice = None
         if invoice_number:
             invoice = Invoice.objects.filter(organisation=organisation, customer=customer, number=invoice_number).first()
