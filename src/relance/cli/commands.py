@@ -153,3 +153,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     summary = run_demo(Path(args.demo_dir))
     _print(args, summary.as_dict(), summary.text())
     return 0
+
+
+def cmd_letter(args: argparse.Namespace) -> int:
+    from relance.dunning.services.letters import record_delivery
+    from relance.ledger.services.organisations import resolve_organisation
+
+    org = resolve_organisation(args.org)
+    reminder = record_delivery(org, args.reminder, tracking_number=args.tracking,
+                               received_on=_parse_date(args.received) if args.received else None,
+                               scan=args.scan, actor="cli")
+    data = {"reminder": reminder.id, "tracking_number": reminder.tracking_number,
+            "received_on": reminder.received_on, "receipt_scan": reminder.receipt_scan.name or None}
+    _print(args, data, f"Courrier n° {reminder.id} : recommandé {reminder.tracking_number or '—'}, "
+                       f"reçu le {reminder.received_on or '—'}.")
+    return 0

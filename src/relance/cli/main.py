@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-OWN_COMMANDS = ("demo", "import", "run", "serve", "events", "verify-events", "worker", "orgs")
+OWN_COMMANDS = ("demo", "import", "run", "serve", "events", "verify-events", "worker", "orgs", "letter")
 
 
 def _configure(data_dir: str | None) -> None:
@@ -83,6 +83,13 @@ def _parser() -> argparse.ArgumentParser:
     orgs.add_argument("--city")
     orgs.add_argument("--admin", action="append", default=[], help="utilisateur administrateur (répétable)")
     orgs.add_argument("--json", action="store_true")
+    letter = sub.add_parser("letter", help="enregistre le suivi d’une lettre recommandée")
+    letter.add_argument("reminder", type=int, help="numéro du courrier (voir l’application web)")
+    letter.add_argument("--tracking", help="numéro de recommandé La Poste")
+    letter.add_argument("--received", help="date de l’avis de réception (AAAA-MM-JJ)")
+    letter.add_argument("--scan", type=Path, help="avis de réception scanné (PDF, PNG, JPEG)")
+    letter.add_argument("--org")
+    letter.add_argument("--json", action="store_true")
     return p
 
 

@@ -103,6 +103,8 @@ class Reminder(models.Model):
     document = models.FileField("courrier (PDF)", upload_to="letters/", blank=True)
     document_sha256 = models.CharField(max_length=64, blank=True)
     tracking_number = models.CharField("numéro de recommandé", max_length=30, blank=True)
+    received_on = models.DateField("reçue le (avis de réception)", null=True, blank=True)
+    receipt_scan = models.FileField("avis de réception scanné", upload_to="receipts/", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     invoices = models.ManyToManyField(Invoice, through="ReminderLine", related_name="reminders")
 

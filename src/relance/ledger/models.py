@@ -68,6 +68,28 @@ class Organisation(models.Model):
     holiday_subdivision = models.CharField("jours fériés locaux", max_length=8, blank=True)
     default_terms_days = models.PositiveSmallIntegerField("délai de paiement par défaut (jours)", default=30)
     min_gap_days = models.PositiveSmallIntegerField("écart minimal entre deux messages (jours)", default=5)
+    # Conditions de règlement printed on the invoices (C. com. L441-9, L441-10)
+    penalty_rate = models.DecimalField(
+        "taux des pénalités de retard (%)", max_digits=6, decimal_places=2, null=True, blank=True,
+        help_text="taux contractuel figurant sur vos factures ; vide = taux BCE majoré de 10 points (L441-10 II)",
+    )
+    recovery_costs = models.DecimalField(
+        "frais de recouvrement réclamés au-delà de 40 € (€)", max_digits=10, decimal_places=2, null=True, blank=True,
+        help_text="seulement sur justificatifs (L441-10 II) ; vide = indemnité forfaitaire de 40 €",
+    )
+
+    class TermsConvention(models.TextChoices):
+        EOM_AFTER = "eom_after", "45 jours, puis fin de mois"
+        EOM_BEFORE = "eom_before", "fin de mois, puis 45 jours"
+
+    terms_convention = models.CharField(
+        "calcul des 45 jours fin de mois", max_length=10, choices=TermsConvention.choices,
+        default=TermsConvention.EOM_BEFORE,
+    )
+    creditor_is_individual = models.BooleanField(
+        "créancier personne physique hors besoins professionnels", default=False,
+        help_text="choisit la catégorie du taux de l’intérêt légal (CMF L313-2)",
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organisations")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,0 +1,66 @@
+"""Proof of posting and of receipt for registered letters (LRAR): the La Poste tracking
+number, the date on the avis de réception and its scan, each recorded with an event."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from relance.core.policy import Channel
+from relance.dunning.models import Reminder
+from relance.errors import InvalidInput, NotFound
+from relance.events.services import NewEvent, record_many
+from relance.ledger.models import Organisation
+
+MAX_SCAN_BYTES = 15 * 1024 * 1024
+SCAN_TYPES = {b"%PDF-": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
+
+
+def record_delivery(
+    organisation: Organisation,
+    reminder_id: int,
+    *,
+    tracking_number: str | None = None,
+    received_on: date | None = None,
+    scan: Path | None = None,
+    actor: str = "system",
+) -> Reminder:
+    with transaction.atomic():
+        reminder = Reminder.objects.select_for_update().filter(organisation=organisation, pk=reminder_id).first()
+        if reminder is None:
+            raise NotFound(f"courrier n° {reminder_id} introuvable")
+        if reminder.channel != Channel.REGISTERED_LETTER:
+            raise InvalidInput(f"le courrier n° {reminder_id} n’est pas une lettre recommandée")
+        if reminder.status != Reminder.Status.SENT:
+            raise InvalidInput(f"le courrier n° {reminder_id} n’a pas été produit (état : {reminder.get_status_display()})")
+        events = []
+        if tracking_number is not None:
+            number = "".join(tracking_number.split()).upper()
+            if not number.isalnum() or not 8 <= len(number) <= 30:
+                raise InvalidInput(f"numéro de recommandé illisible : « {tracking_number} »")
+            reminder.tracking_number = number
+            events.append(NewEvent("letter.tracking_recorded", customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                   actor=actor, data={"tracking_number": number}))
+        if received_on is not None:
+            if reminder.sent_at and received_on < reminder.sent_at.date():
+                raise InvalidInput("la date de réception précède l’envoi du courrier")
+            reminder.received_on = received_on
+            events.append(NewEvent("letter.received", customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                   actor=actor, data={"received_on": received_on}))
+        if scan is not None:
+            data = scan.read_bytes()
+            kind = next((ext for magic, ext in SCAN_TYPES.items() if data.startswith(magic)), None)
+            if kind is None or len(data) > MAX_SCAN_BYTES:
+                raise InvalidInput(f"{scan.name} : avis de réception attendu en PDF, PNG ou JPEG (15 Mo au plus)")
+            reminder.receipt_scan.save(f"{organisation.slug}/avis-{reminder.id}.{kind}", ContentFile(data), save=False)
+            events.append(NewEvent("letter.receipt_attached", customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                   actor=actor, data={"sha256": hashlib.sha256(data).hexdigest(), "file": scan.name}))
+        if not events:
+            raise InvalidInput("rien à enregistrer : indiquez un numéro, une date de réception ou un scan")
+        reminder.save(update_fields=["tracking_number", "received_on", "receipt_scan"])
+        record_many(organisation, events)
+    return reminder
