@@ -19,7 +19,7 @@ from tests.builders import CUSTOMERS_CSV, make_org, write
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
 
-DUE = date(2026, 6, 15)  # a Monday
+DUE = date(2025, 6, 16)  # a Monday; the whole sequence falls in semesters whose rates are known
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -35,7 +35,7 @@ def org(tmp_path, smtp):
     (tmp_path / "pdf" / "F-2026-0042.pdf").write_bytes(PDF)
     import_file(org, write(tmp_path, "factures.csv", (
         "Numéro facture;Code client;Date;Échéance;Montant HT;TVA;Montant TTC;Libellé;PDF\n"
-        "F-2026-0042;C001;16/05/2026;15/06/2026;1 000,00;200,00;1 200,00;Fournitures de mai;pdf/F-2026-0042.pdf\n"
+        "F-2026-0042;C001;16/05/2025;16/06/2025;1 000,00;200,00;1 200,00;Fournitures de mai;pdf/F-2026-0042.pdf\n"
     )))
     return org
 
@@ -50,7 +50,7 @@ def test_the_whole_sequence_arrives_in_order(org, smtp):
     got = smtp.received
     subjects = [str(r.message["Subject"]).strip() for r in got]
     assert subjects == [
-        "Rappel : la facture n° F-2026-0042 arrive à échéance le 15 juin 2026",
+        "Rappel : la facture n° F-2026-0042 arrive à échéance le 16 juin 2025",
         "Facture n° F-2026-0042 impayée",
         "Deuxième relance : facture n° F-2026-0042 impayée",
         "Dernière relance avant mise en demeure : facture n° F-2026-0042",
@@ -67,6 +67,10 @@ def test_the_whole_sequence_arrives_in_order(org, smtp):
         assert "IBAN FR76 3000 6000 0112 3456 7890 189" in body
         assert "Sophie Laurent" in body
     assert "L441-10" in bodies[2] and "40 €" in bodies[2]  # business customer: penalties and indemnity
+    # J+15 = 1 July 2025: 14 days of 2025-S1 at 13,15 % and 1 day of 2025-S2 at 12,15 % on 1 200 €
+    # = 1200 × 0.1315 × 14/365 + 1200 × 0.1215 × 1/365 = 6.0526… + 0.3994… = 6.45 €
+    assert "s’y ajoutent 6,45\xa0€ de pénalités de retard et 40,00\xa0€ d’indemnité forfaitaire" in bodies[2]
+    assert "taux annuel de 13,15 % puis 12,15 % (taux de la BCE majoré de 10 points)" in bodies[2]
     assert "L441-10" not in bodies[1]
     assert "Sauf erreur ou omission de notre part" in bodies[1]
 
@@ -86,7 +90,13 @@ def test_the_whole_sequence_arrives_in_order(org, smtp):
     letters = list(Reminder.objects.filter(channel__in=["letter", "registered_letter"]).order_by("planned_for"))
     assert [r.channel for r in letters] == ["letter", "registered_letter"]
     assert all(r.document and r.document_sha256 for r in letters)
-    assert "mettons en demeure" in letters[1].body_text and "huit jours" in letters[1].body_text
+    notice = letters[1].body_text
+    assert "mettons en demeure" in notice and "huit jours" in notice
+    # J+60 falls on Friday 15 August 2025 (a holiday): Monday 18 August, 63 days late
+    # = 1200 × 0.1315 × 14/365 + 1200 × 0.1215 × 49/365 = 6.0526… + 19.5731… = 25.63 €
+    assert "25,63\xa0€ de pénalités de retard et 40,00\xa0€ d’indemnité forfaitaire" in notice
+    assert "soit 1\u202f265,63\xa0€" in notice
+    assert "Pénalités" in notice and "Indemnité" in notice  # the table's extra columns
     invoice = Invoice.objects.get(number="F-2026-0042")
     assert invoice.dunning_state == Invoice.Dunning.LITIGATION
     assert Reminder.objects.filter(kind="litigation", status="sent").count() == 1

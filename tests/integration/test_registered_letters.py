@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -26,7 +25,7 @@ def letter(settings, tmp_path):
     customer = Customer.objects.create(organisation=org, code="C1", legal_name="Client SARL")
     reminder = Reminder.objects.create(
         organisation=org, customer=customer, channel="registered_letter", planned_for=date(2026, 11, 20),
-        idempotency_key="k1", status=Reminder.Status.SENT, sent_at=datetime(2026, 11, 20, 11, tzinfo=dt_timezone.utc))
+        idempotency_key="k1", status=Reminder.Status.SENT, sent_at=datetime(2026, 11, 20, 11, tzinfo=UTC))
     return org, reminder
 
 

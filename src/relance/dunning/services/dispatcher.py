@@ -38,9 +38,11 @@ from relance.dunning.models import CallTask, Reminder, ReminderLine
 from relance.errors import InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
+from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
+from .charges import InvoiceCharges, invoice_charges
 from .context import active_holds, local_today
-from .messages import build_context, render
+from .messages import CHARGED_TEMPLATES, build_context, render
 
 logger = logging.getLogger(__name__)
 
@@ -210,8 +212,9 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
     if reminder.kind == Reminder.Kind.THANKS:
         other_due = list(Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN, due_date__lt=today))
     key = THANKS_TEMPLATE if reminder.kind == Reminder.Kind.THANKS else (step.template if step else "relance_1")
+    charges = _charges(org, customer, invoices, today, key, reminder, events)
     context = build_context(org, customer, contact, invoices, today, attachments=bool(attachments),
-                            other_due=other_due)
+                            other_due=other_due, charges=charges)
     message = render(org, key, context)
     reminder.subject, reminder.body_text, reminder.body_html = message.subject, message.text, message.html
     if channel == Channel.EMAIL:
@@ -236,6 +239,27 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         )
         reminder.document_sha256 = hashlib.sha256(pdf).hexdigest()
         reminder.recipient = ", ".join(x for x in (customer.legal_name, customer.postal_code, customer.city) if x)
+
+
+def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], today: date, key: str,
+             reminder: Reminder, events: list[NewEvent]) -> dict[int, InvoiceCharges]:
+    """Penalties and indemnities to date for the steps that state them (business debtors).
+
+    A missing rate is never guessed: the formal notice, which must state the figures, fails
+    with the message saying which rate to add (and is requeued when it is added); a plain
+    reminder goes without figures, and the gap is recorded as an event."""
+    if key not in CHARGED_TEMPLATES or not customer.is_business:
+        return {}
+    tables = rate_tables()
+    charges = {i.id: invoice_charges(org, i, today, tables) for i in invoices}
+    missing = next((c.missing for c in charges.values() if c.missing is not None), None)
+    if missing is None:
+        return charges
+    if key == "mise_en_demeure":
+        raise PermanentFailure(f"{RATE_MISSING_PREFIX} : {missing}")
+    events.append(NewEvent("law.rate_missing", customer_id=customer.id, reminder_id=reminder.id,
+                           data={"message": str(missing)}))
+    return {}
 
 
 def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent: bool) -> str:

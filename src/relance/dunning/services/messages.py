@@ -28,6 +28,8 @@ from relance.dunning.models import MessageTemplate
 from relance.errors import InvalidInput
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
+from .charges import InvoiceCharges
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "message_templates"
 
 _text_env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
@@ -37,6 +39,9 @@ TABLE_HEADERS = {
     "fr": ("Facture", "Date", "Échéance", "Montant TTC", "Reste dû", "Retard"),
     "en": ("Invoice", "Date", "Due date", "Amount", "Outstanding", "Days late"),
 }
+CHARGE_HEADERS = {"fr": ("Pénalités", "Indemnité"), "en": ("Late interest", "Recovery fee")}
+#: the templates that state the penalties owed to date (from the second reminder on)
+CHARGED_TEMPLATES = frozenset({"relance_2", "relance_3", "courrier", "mise_en_demeure"})
 
 
 @dataclass(frozen=True)
@@ -68,9 +73,13 @@ def _days(n: int, language: str) -> str:
     return f"{n} j" if n else "—"
 
 
-def invoice_rows(invoices: Sequence[Invoice], today: date, language: str) -> list[dict[str, Any]]:
+def invoice_rows(invoices: Sequence[Invoice], today: date, language: str,
+                 charges: dict[int, InvoiceCharges] | None = None) -> list[dict[str, Any]]:
+    charges = charges or {}
     return [
         {
+            "penalites": fmt.money(charges[i.id].late_charge, i.currency, language) if i.id in charges else "",
+            "indemnite": fmt.money(charges[i.id].indemnity, i.currency, language) if i.id in charges else "",
             "numero": i.number,
             "date": fmt.short_date(i.issue_date, language),
             "echeance": fmt.short_date(i.due_date, language),
@@ -85,11 +94,23 @@ def invoice_rows(invoices: Sequence[Invoice], today: date, language: str) -> lis
     ]
 
 
-def text_table(rows: Sequence[dict[str, Any]], language: str) -> str:
-    headers = TABLE_HEADERS.get(language, TABLE_HEADERS["fr"])
-    data = [headers] + [(r["numero"], r["date"], r["echeance"], r["montant"], r["reste_du"], r["retard"]) for r in rows]
+def _table_data(rows: Sequence[dict[str, Any]], language: str, charged: bool) -> list[tuple[str, ...]]:
+    headers: tuple[str, ...] = TABLE_HEADERS.get(language, TABLE_HEADERS["fr"])
+    if charged:
+        headers = headers + CHARGE_HEADERS.get(language, CHARGE_HEADERS["fr"])
+    cells = [
+        (r["numero"], r["date"], r["echeance"], r["montant"], r["reste_du"], r["retard"])
+        + ((r["penalites"], r["indemnite"]) if charged else ())
+        for r in rows
+    ]
+    return [headers, *cells]
+
+
+def text_table(rows: Sequence[dict[str, Any]], language: str, charged: bool = False) -> str:
+    data = _table_data(rows, language, charged)
+    headers = data[0]
     widths = [max(len(str(row[c])) for row in data) for c in range(len(headers))]
-    right = {3, 4, 5}
+    right = set(range(3, len(headers)))
     out = []
     for row in data:
         cells = [str(v).rjust(widths[c]) if c in right else str(v).ljust(widths[c]) for c, v in enumerate(row)]
@@ -97,15 +118,13 @@ def text_table(rows: Sequence[dict[str, Any]], language: str) -> str:
     return "\n".join(out)
 
 
-def html_table(rows: Sequence[dict[str, Any]], language: str) -> Markup:
-    headers = TABLE_HEADERS.get(language, TABLE_HEADERS["fr"])
-    head = "".join(f'<th class="{"num" if c >= 3 else ""}">{escape(h)}</th>' for c, h in enumerate(headers))
+def html_table(rows: Sequence[dict[str, Any]], language: str, charged: bool = False) -> Markup:
+    data = _table_data(rows, language, charged)
+    head = "".join(f'<th class="{"num" if c >= 3 else ""}">{escape(h)}</th>' for c, h in enumerate(data[0]))
     body = "".join(
-        "<tr>" + "".join(
-            f'<td class="{"num" if c >= 3 else ""}">{escape(str(v))}</td>'
-            for c, v in enumerate((r["numero"], r["date"], r["echeance"], r["montant"], r["reste_du"], r["retard"]))
-        ) + "</tr>"
-        for r in rows
+        "<tr>" + "".join(f'<td class="{"num" if c >= 3 else ""}">{escape(str(v))}</td>' for c, v in enumerate(row))
+        + "</tr>"
+        for row in data[1:]
     )
     return Markup(f'<table class="invoices"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
 
@@ -134,9 +153,10 @@ def build_context(
     *,
     attachments: bool = False,
     other_due: Sequence[Invoice] = (),
+    charges: dict[int, InvoiceCharges] | None = None,
 ) -> dict[str, Any]:
     language = customer.language
-    rows = invoice_rows(invoices, today, language)
+    rows = invoice_rows(invoices, today, language, charges)
     currency = invoices[0].currency if invoices else "EUR"
     total_due = sum((i.amount_due for i in invoices), Decimal(0))
     total_overdue = sum((i.amount_due for i in invoices if i.due_date < today), Decimal(0))
@@ -190,6 +210,44 @@ def build_context(
         "date_du_jour": fmt.long_date(today, language),
         "pieces_jointes": attachments,
         "autres_factures_dues": other,
+        **_charges_context(organisation, invoices, charges or {}, today, currency, language, total_due),
+    }
+
+
+def _rate_text(rates: Sequence[Decimal], language: str) -> str:
+    shown = [fmt.number(r, language) + (" %" if language == "fr" else "%") for r in rates]
+    if len(shown) <= 1:
+        return "".join(shown)
+    return ", ".join(shown[:-1]) + (" puis " if language == "fr" else " then ") + shown[-1]
+
+
+def _charges_context(organisation: Organisation, invoices: Sequence[Invoice], charges: dict[int, InvoiceCharges],
+                     today: date, currency: str, language: str, total_due: Decimal) -> dict[str, Any]:
+    """Penalties and indemnities to date, with their rate, period and legal basis in one line."""
+    listed = [charges[i.id] for i in invoices if i.id in charges]
+    penalties = sum((c.late_charge for c in listed), Decimal(0))
+    indemnities = sum((c.indemnity for c in listed), Decimal(0))
+    rates: list[Decimal] = []
+    for c in listed:
+        rates += [r for r in c.rates if r not in rates]
+    default_rate = organisation.penalty_rate is None
+    if language == "en":
+        basis = (f"Late-payment interest at {_rate_text(rates, language)} a year"
+                 f"{' (ECB rate + 10 points)' if default_rate else ''}, from the day after each due date to "
+                 f"{fmt.long_date(today, language)}, and a €40 fixed recovery fee per invoice "
+                 "(articles L441-10 II and D441-5 of the French Commercial Code).")
+    else:
+        basis = (f"Pénalités de retard au taux annuel de {_rate_text(rates, language)}"
+                 f"{' (taux de la BCE majoré de 10 points)' if default_rate else ''}, du lendemain de chaque "
+                 f"échéance au {fmt.long_date(today, language)}, et indemnité forfaitaire pour frais de recouvrement "
+                 "de 40 € par facture (articles L441-10 II et D441-5 du Code de commerce).")
+    return {
+        "avec_penalites": bool(listed) and any(c.penalties is not None for c in listed),
+        "total_penalites": fmt.money(penalties, currency, language),
+        "total_indemnites": fmt.money(indemnities, currency, language),
+        "total_reclame": fmt.money(total_due + penalties + indemnities, currency, language),
+        "base_legale": basis if rates else "",
+        "taux_penalites": _rate_text(rates, language),
     }
 
 
@@ -224,10 +282,13 @@ def _compiled(source: str, html: bool) -> Template:
 def render_source(subject_src: str, body_src: str, context: dict[str, Any], name: str = "modèle") -> RenderedMessage:
     language = context.get("langue", "fr")
     rows = context["factures"]
+    charged = bool(context.get("avec_penalites"))
     try:
         subject = _compiled(subject_src, False).render(context).strip()
-        text = _compiled(body_src, False).render({**context, "tableau_factures": text_table(rows, language)})
-        html = _compiled(body_src, True).render({**context, "tableau_factures": html_table(rows, language)})
+        text = _compiled(body_src, False).render({**context,
+                                                  "tableau_factures": text_table(rows, language, charged)})
+        html = _compiled(body_src, True).render({**context,
+                                                 "tableau_factures": html_table(rows, language, charged)})
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (ligne {line})" if line else ""
