@@ -63,6 +63,13 @@ class Conflict(RelanceError):
     http_status = 409
 
 
+class RateMissing(RelanceError):
+    """A legal computation needs a rate the tables do not have (never guessed)."""
+
+    exit_code = 7
+    http_status = 409
+
+
 EXIT_CODES = {
     0: "succès",
     1: "erreur inattendue",
@@ -71,4 +78,5 @@ EXIT_CODES = {
     4: "import refusé : le fichier contient des erreurs, rien n’a été importé",
     5: "journal des événements altéré",
     6: "conflit avec l’état existant",
+    7: "taux manquant dans les tables : l’ajouter avec « relance rates add »",
 }

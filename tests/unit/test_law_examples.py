@@ -91,7 +91,7 @@ def _row(case_id: str) -> dict[str, str]:
 
 
 def test_fr_pen_01_with_its_dates_through_compute_penalties() -> None:
-    """15 000 € TTC due 15/04/2018, paid 15/05/2018 at the invoice's 15 %: 30 days -> 184,93 €.
+    """15 000 € TTC due 15/04/2018, paid 15/05/2018 at the invoice’s 15 %: 30 days -> 184,93 €.
 
     15 % is above the 2018-S1 floor (3 × 0,89 = 2,67 %), so it applies as is.
     """
@@ -140,7 +140,7 @@ def test_fr_til_01_judgment_interest_simple_then_majorated() -> None:
 
 
 def test_fr_pen_04_is_not_a_truth_oracle_we_compute_the_exact_rounding() -> None:
-    """The forum's 18,87 € is off by a cent: 6 216,16 × 0,88 % × 126 / 365 = 18,8835 -> 18,88."""
+    """The forum’s 18,87 € is off by a cent: 6 216,16 × 0,88 % × 126 / 365 = 18,8835 -> 18,88."""
     assert to_cents(simple_interest(D("6216.16"), D("0.88"), 126)) == D("18.88")
 
 

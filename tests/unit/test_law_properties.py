@@ -1,7 +1,7 @@
 """Properties of the penalty and legal-interest computations (Hypothesis).
 
 The oracle is exact rational arithmetic (``Fraction``): the sum, day by day, of
-``base × rate / 36 500`` with the rate of each day's semester. The computed periods must add up to
+``base × rate / 36 500`` with the rate of each day’s semester. The computed periods must add up to
 exactly that, and the total must be that rounded half up to the cent.
 """
 

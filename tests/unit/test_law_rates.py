@@ -78,7 +78,7 @@ def test_missing_legal_rate_message_in_french() -> None:
     with pytest.raises(MissingRate) as caught:
         TABLES.legal_rate("2026-S2", "other")
     assert str(caught.value) == (
-        "Taux manquant pour le semestre 2026-S2 : taux de l'intérêt légal (C. mon. fin. L313-2). Ajoutez-le dès sa "
+        "Taux manquant pour le semestre 2026-S2 : taux de l’intérêt légal (C. mon. fin. L313-2). Ajoutez-le dès sa "
         "publication par arrêté (Journal officiel, Banque de France) avec : "
         "relance rates add --semestre 2026-S2 --particuliers X --autres Y"
     )

@@ -28,7 +28,7 @@ PAID = date(2024, 8, 14)
         ({"principal": D("0")}, "strictement positif"),
         ({"principal": D("-10")}, "strictement positif"),
         ({"principal": "abc"}, "montant illisible"),
-        ({"contractual_rate": "douze"}, "n'est pas un nombre"),
+        ({"contractual_rate": "douze"}, "n’est pas un nombre"),
         ({"contractual_rate": D("-1")}, "négatif"),
         ({"payments": [(date(2024, 7, 1), D("6000")), (date(2024, 7, 2), D("5000"))]}, "dépassent le montant dû"),
         ({"payments": [(date(2024, 7, 1), D("0"))]}, "strictement positif"),
@@ -136,7 +136,7 @@ def test_allocation_puts_the_not_yet_due_debt_after_the_due_ones() -> None:
                                                                           D("100"))]
     result = allocate_payment(D("150"), debts, date(2024, 6, 30))
     assert [(a.debt_id, a.amount, a.reason) for a in result.allocations] == [
-        ("B", D("100"), "dette échue, la plus ancienne d'abord"), ("A", D("50"), "dette non encore échue"),
+        ("B", D("100"), "dette échue, la plus ancienne d’abord"), ("A", D("50"), "dette non encore échue"),
     ]
 
 

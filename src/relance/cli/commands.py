@@ -168,3 +168,5 @@ def cmd_letter(args: argparse.Namespace) -> int:
     _print(args, data, f"Courrier n° {reminder.id} : recommandé {reminder.tracking_number or '—'}, "
                        f"reçu le {reminder.received_on or '—'}.")
     return 0
+
+

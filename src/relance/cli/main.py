@@ -14,7 +14,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-OWN_COMMANDS = ("demo", "import", "run", "serve", "events", "verify-events", "worker", "orgs", "letter")
+OWN_COMMANDS = ("demo", "import", "run", "serve", "events", "verify-events", "worker", "orgs", "letter", "law",
+                "rates")
 
 
 def _configure(data_dir: str | None) -> None:
@@ -83,6 +84,51 @@ def _parser() -> argparse.ArgumentParser:
     orgs.add_argument("--city")
     orgs.add_argument("--admin", action="append", default=[], help="utilisateur administrateur (répétable)")
     orgs.add_argument("--json", action="store_true")
+    law = sub.add_parser("law", help="calculs de droit : pénalités, intérêts légaux, délais, prescription")
+    law_sub = law.add_subparsers(dest="law_command", required=True)
+    pen = law_sub.add_parser("penalties", help="pénalités de retard (L441-10) et indemnité de 40 € (D441-5)")
+    pen.add_argument("--amount", required=True, help="montant TTC de la facture")
+    pen.add_argument("--due", required=True, help="échéance (AAAA-MM-JJ)")
+    pen.add_argument("--paid", help="date du paiement (défaut : aujourd’hui, calcul « à ce jour »)")
+    pen.add_argument("--issued", help="date de la facture")
+    pen.add_argument("--rate", help="taux contractuel annuel en % (défaut : BCE + 10 points)")
+    pen.add_argument("--payment", action="append", default=[], help="paiement partiel DATE:MONTANT (répétable)")
+    pen.add_argument("--debtor", choices=["business", "consumer"], default="business")
+    pen.add_argument("--json", action="store_true")
+    inte = law_sub.add_parser("interest", help="intérêts au taux légal (C. civ. 1231-6, CMF L313-2 et L313-3)")
+    inte.add_argument("--amount", required=True)
+    inte.add_argument("--from", dest="start", required=True, help="date de la mise en demeure")
+    inte.add_argument("--to", dest="end", help="fin du calcul (défaut : aujourd’hui)")
+    inte.add_argument("--creditor", choices=["business", "individual"], default="business")
+    inte.add_argument("--judgment", help="date à laquelle la décision de justice est devenue exécutoire")
+    inte.add_argument("--json", action="store_true")
+    terms = law_sub.add_parser("terms", help="délais de paiement maximaux (L441-10 I)")
+    terms.add_argument("--issued", required=True)
+    terms.add_argument("--due", required=True)
+    terms.add_argument("--delivery")
+    terms.add_argument("--convention", choices=["shortest", "eom_after", "eom_before"], default="shortest")
+    terms.add_argument("--json", action="store_true")
+    presc = law_sub.add_parser("prescription", help="prescription de la créance (L110-4, L218-2)")
+    presc.add_argument("--due", required=True)
+    presc.add_argument("--debtor", choices=["business", "consumer"], default="business")
+    presc.add_argument("--performed", help="date de la livraison ou de la prestation")
+    presc.add_argument("--interruption", action="append", default=[],
+                       help="reconnaissance de dette ou action en justice (AAAA-MM-JJ, répétable)")
+    presc.add_argument("--as-of", dest="as_of", help="date du calcul (défaut : aujourd’hui)")
+    presc.add_argument("--json", action="store_true")
+
+    rates = sub.add_parser("rates", help="tables des taux (intérêt légal, BCE)")
+    rates_sub = rates.add_subparsers(dest="rates_command", required=True)
+    show = rates_sub.add_parser("show", help="affiche les taux par semestre")
+    show.add_argument("--json", action="store_true")
+    add = rates_sub.add_parser("add", help="ajoute les taux d’un semestre publié")
+    add.add_argument("--semestre", "--semester", dest="semester", required=True, help="AAAA-S1 ou AAAA-S2")
+    add.add_argument("--particuliers", help="taux de l’intérêt légal, créancier particulier (%%)")
+    add.add_argument("--autres", help="taux de l’intérêt légal, autres cas (%%)")
+    add.add_argument("--bce", help="taux BCE en vigueur au 1er janvier / 1er juillet (%%)")
+    add.add_argument("--source", required=True, help="arrêté et JO, ou décision de la BCE")
+    add.add_argument("--json", action="store_true")
+
     letter = sub.add_parser("letter", help="enregistre le suivi d’une lettre recommandée")
     letter.add_argument("reminder", type=int, help="numéro du courrier (voir l’application web)")
     letter.add_argument("--tracking", help="numéro de recommandé La Poste")
@@ -126,10 +172,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure(args.dir)
     from relance.errors import RelanceError
 
-    from . import commands
+    from . import commands, law_commands
 
     try:
-        handler: Callable[[argparse.Namespace], int] = getattr(commands, "cmd_" + args.command.replace("-", "_"))
+        name = "cmd_" + args.command.replace("-", "_")
+        handler: Callable[[argparse.Namespace], int] = getattr(commands, name, None) or getattr(law_commands, name)
         return handler(args)
     except BrokenPipeError:  # « relance events | head »: the reader left, that is fine
         sys.stderr.close()

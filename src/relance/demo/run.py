@@ -35,11 +35,15 @@ from relance.errors import Conflict
 from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_credit_note, record_payment
+from relance.rates.services import add_rate
 
 from .dataset import GenInvoice, generate, write_contacts_csv, write_customers_csv, write_invoices_csv
 
 DEMO_DATE = date(2026, 11, 23)
 DEMO_SLUG = "demo"
+#: 2026-S2 is past our sources: the demo states its hypothesis instead of guessing silently
+DEMO_RATE_SOURCE = ("DÉMONSTRATION — hypothèse : taux BCE inchangé depuis la décision du 19 mars 2026 (2,15 %) ; "
+                    "à remplacer par le taux publié")
 PENALTY_CLAUSE = ("Paiement à 30 jours date de facture, sans escompte pour paiement anticipé. En cas de retard, "
                   "pénalités au taux de la BCE majoré de 10 points et indemnité forfaitaire pour frais de "
                   "recouvrement de 40 € (articles L441-10 et D441-5 du Code de commerce).")
@@ -75,6 +79,8 @@ class DemoSummary:
             f"(de 1 à {c['max_days_late']} jours) · partiellement payées : {c['partly_paid']} · payées : {c['paid']} "
             f"· annulées par avoir : {c['credited']}",
             f"  encours : {fmt.money(self.outstanding)} dont échu : {fmt.money(self.overdue)}",
+            "  taux 2026-S2 : le taux BCE du 1er juillet 2026 manque à nos sources ; la démonstration l’ajoute "
+            "comme hypothèse (2,15 %, « relance rates show »)",
             "",
             f"Ce qui est parti aujourd’hui ({len(self.today)}) :",
         ]
@@ -135,6 +141,7 @@ def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
     directory = directory.resolve()
     call_command("migrate", verbosity=0)
     org = _organisation()
+    add_rate("2026-S2", ecb="2.15", source=DEMO_RATE_SOURCE, actor="demo")
     data = generate(34, 240, day, seed=2026, history_days=210)
     customers = {c.code: c for c in data.customers}
     imports = directory / "import"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from relance.core.law import EcbRateRow, MissingRate, RateTables, Semester, legal_rate_row
 from relance.errors import Conflict, InvalidInput
@@ -16,6 +16,8 @@ RATE_MISSING_PREFIX = "taux manquant"
 
 
 def rate_tables() -> RateTables:
+    if AddedRate._meta.db_table not in connection.introspection.table_names():
+        return RateTables.shipped()  # a bare data folder (e.g. « relance law » alone): the shipped tables
     added = list(AddedRate.objects.all())
     legal = [legal_rate_row(a.semester, a.individual_rate, a.other_rate, a.source)
              for a in added if a.individual_rate is not None and a.other_rate is not None]

@@ -1,6 +1,6 @@
 """French law of late payment, as pure functions over ``Decimal`` (no Django).
 
-* ``rates``: the taux de l'intérêt légal (C. mon. fin. L313-2) and ECB tables, shipped as CSV;
+* ``rates``: the taux de l’intérêt légal (C. mon. fin. L313-2) and ECB tables, shipped as CSV;
 * ``penalties``: late-payment penalties between professionals (C. com. L441-10 II);
 * ``indemnity``: the 40 € recovery indemnity (C. com. D441-5, CJUE C-78/22);
 * ``interest``: interest at the legal rate (C. civ. 1231-6, 1344-1; C. mon. fin. L313-3) and the

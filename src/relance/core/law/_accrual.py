@@ -7,7 +7,7 @@ Shared by the late-payment penalties (C. com. L441-10 II) and the legal interest
   date (due date, formal notice) to the end date (payment, as-of date) inclusive, so that the
   number of days is ``end - start``;
 * a payment made on day ``p`` lowers the base from ``p + 1``;
-* a period's interest is ``base × rate / 100 × days / 365``, 365 also in a leap year (the
+* a period’s interest is ``base × rate / 100 × days / 365``, 365 also in a leap year (the
   practice quoted by service-public.fr fiche F783 and the published examples; the statutes say
   nothing of the day count);
 * each period is kept exact (``Decimal`` with 60 significant digits, never rounded to the cent);
@@ -43,7 +43,7 @@ class Period:
     """Days ``start`` to ``end`` inclusive at a constant ``base`` and ``rate`` (percent per year).
 
     ``amount_exact`` is ``base × rate × days / 36 500`` unrounded; ``amount`` is it rounded half up
-    to the cent, for display only (the result's total is the rounding of the exact sum, which may
+    to the cent, for display only (the result’s total is the rounding of the exact sum, which may
     differ by a cent from the sum of the displayed amounts).
     """
 
@@ -82,7 +82,7 @@ def amount_of(value: object, what: str) -> Decimal:
         raise LawInputError(f"{what} : un montant est attendu, pas {value!r}")
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise LawInputError(f"{what} : « {value} » n'est pas un montant")
+            raise LawInputError(f"{what} : « {value} » n’est pas un montant")
         return value
     if isinstance(value, int):
         return Decimal(value)

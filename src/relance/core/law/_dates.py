@@ -12,11 +12,11 @@ def end_of_month(day: date) -> date:
 
 
 def add_months(day: date, months: int) -> date:
-    """The day bearing the same number ``months`` later, or the month's last day if there is none.
+    """The day bearing the same number ``months`` later, or the month’s last day if there is none.
 
     This is how a delay in months or years expires under C. pr. civ. art. 641 al. 2
-    (« le jour du dernier mois qui porte le même quantième que le jour de l'acte […] ou, à
-    défaut d'un quantième identique, le dernier jour du mois »).
+    (« le jour du dernier mois qui porte le même quantième que le jour de l’acte […] ou, à
+    défaut d’un quantième identique, le dernier jour du mois »).
     """
     index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)

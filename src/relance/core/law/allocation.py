@@ -1,15 +1,15 @@
 """Allocation of a payment across several debts (C. civ. 1342-10).
 
-« Le débiteur de plusieurs dettes peut indiquer, lorsqu'il paie, celle qu'il entend acquitter. À
-défaut d'indication par le débiteur, l'imputation a lieu comme suit : d'abord sur les dettes
-échues ; parmi celles-ci, sur les dettes que le débiteur avait le plus d'intérêt d'acquitter. À
-égalité d'intérêt, l'imputation se fait sur la plus ancienne ; toutes choses égales, elle se fait
+« Le débiteur de plusieurs dettes peut indiquer, lorsqu’il paie, celle qu’il entend acquitter. À
+défaut d’indication par le débiteur, l’imputation a lieu comme suit : d’abord sur les dettes
+échues ; parmi celles-ci, sur les dettes que le débiteur avait le plus d’intérêt d’acquitter. À
+égalité d’intérêt, l’imputation se fait sur la plus ancienne ; toutes choses égales, elle se fait
 proportionnellement. »
 
 Implemented order: the designated debts first, in the order given; then the debts already due
 on the payment date before those not yet due; among each group the oldest due date first, then
 the oldest issue date, then the number (natural order: ``F-9`` before ``F-10``). *Choices*: the
-debtor's « interest » in paying a debt is not known to the software and is not used; the pro rata
+debtor’s « interest » in paying a debt is not known to the software and is not used; the pro rata
 rule is replaced by the issue date and number tie-breakers; a payment is put on the not-yet-due
 debts once the due ones are paid, and what is left stays unallocated. Within one debt, C. civ.
 1343-1 puts a partial payment on interest before principal: ``amount_due`` is what the caller
@@ -77,7 +77,7 @@ def allocate_payment(amount: object, debts: Iterable[Debt | tuple[Hashable, date
     the payment, if any, is returned as ``unallocated``."""
     total = amount_of(amount, "montant du paiement")
     if total <= 0:
-        raise LawInputError(f"le montant d'un paiement doit être strictement positif ({money(total)})")
+        raise LawInputError(f"le montant d’un paiement doit être strictement positif ({money(total)})")
     day = check_date(payment_date, "date du paiement")
     items: list[Debt] = []
     for debt in debts:
@@ -86,7 +86,7 @@ def allocate_payment(amount: object, debts: Iterable[Debt | tuple[Hashable, date
                 ident, due, issued, due_amount = debt
             except (TypeError, ValueError):
                 raise LawInputError(f"dette illisible : {debt!r} (attendu : (id, échéance, date, montant))") from None
-            debt = Debt(ident, check_date(due, "date d'échéance"), check_date(issued, "date de la facture"),
+            debt = Debt(ident, check_date(due, "date d’échéance"), check_date(issued, "date de la facture"),
                         amount_of(due_amount, f"montant dû de {ident}"))
         items.append(debt)
     ids = [d.id for d in items]
@@ -107,7 +107,7 @@ def allocate_payment(amount: object, debts: Iterable[Debt | tuple[Hashable, date
         if debt.id in wanted:
             reason = "dette désignée par le débiteur"
         elif debt.due_date <= day:
-            reason = "dette échue, la plus ancienne d'abord"
+            reason = "dette échue, la plus ancienne d’abord"
         else:
             reason = "dette non encore échue"
         allocations.append(Allocation(debt.id, part, reason))

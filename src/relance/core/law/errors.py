@@ -21,12 +21,12 @@ class MissingRate(LookupError):
     """A rate needed for a computation is not in the tables.
 
     ``semester`` is the semester whose rate is missing, ``table`` is ``"legal"`` (taux de
-    l'intérêt légal, C. mon. fin. L313-2) or ``"ecb"`` (taux BCE, C. com. L441-10 II), and
+    l’intérêt légal, C. mon. fin. L313-2) or ``"ecb"`` (taux BCE, C. com. L441-10 II), and
     ``hint`` explains how to add it (the ``relance rates add`` command).
     """
 
     TABLE_LABELS = {
-        "legal": "taux de l'intérêt légal (C. mon. fin. L313-2)",
+        "legal": "taux de l’intérêt légal (C. mon. fin. L313-2)",
         "ecb": "taux de la BCE pour ses opérations principales de refinancement (C. com. L441-10 II)",
     }
 

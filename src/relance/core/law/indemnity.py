@@ -1,11 +1,11 @@
 """The indemnité forfaitaire pour frais de recouvrement (C. com. L441-10 II and D441-5).
 
 * L441-10 II: « Tout professionnel en situation de retard de paiement est de plein droit débiteur,
-  à l'égard du créancier, d'une indemnité forfaitaire pour frais de recouvrement, dont le montant
+  à l’égard du créancier, d’une indemnité forfaitaire pour frais de recouvrement, dont le montant
   est fixé par décret. Lorsque les frais de recouvrement exposés sont supérieurs au montant de
   cette indemnité forfaitaire, le créancier peut demander une indemnisation complémentaire, sur
   justification. »
-* D441-5 (décret 2012-1115): « Le montant de l'indemnité forfaitaire […] est fixé à 40 euros. »
+* D441-5 (décret 2012-1115): « Le montant de l’indemnité forfaitaire […] est fixé à 40 euros. »
 * CJUE 4 May 2023, C-78/22 *ALD Automotive*: owed **for each** invoice paid late, from the first
   day of delay (see also C-419/21 and C-279/23: it cannot be refused for a small or short delay).
 * DGCCRF FAQ (via AFDCC): not split on partial payments; not subject to VAT; not owed by a
@@ -64,7 +64,7 @@ def recovery_indemnity(days_late: int, debtor: str = "business", justified_costs
         raise LawInputError(f"frais de recouvrement justifiés négatifs : {money(costs)}")
     zero = Decimal("0.00")
     if debtor == "consumer":
-        warnings = ["Débiteur consommateur : pas d'indemnité forfaitaire de 40 € (réservée aux professionnels, "
+        warnings = ["Débiteur consommateur : pas d’indemnité forfaitaire de 40 € (réservée aux professionnels, "
                     "C. com. L441-10 II)."]
         if costs:
             warnings.append("Les frais de recouvrement engagés sans titre exécutoire restent à la charge du créancier "
@@ -72,12 +72,12 @@ def recovery_indemnity(days_late: int, debtor: str = "business", justified_costs
         return IndemnityResult(zero, zero, zero, "aucune (débiteur consommateur)",
                                ("C. com. L441-10 II", "CPCE L111-8"), tuple(warnings))
     if days_late <= 0:
-        return IndemnityResult(zero, zero, zero, "aucune (facture payée à l'échéance)", LEGAL_BASIS)
+        return IndemnityResult(zero, zero, zero, "aucune (facture payée à l’échéance)", LEGAL_BASIS)
     if insolvency_bars_payment:
         return IndemnityResult(
-            zero, zero, zero, "aucune (procédure collective interdisant le paiement à l'échéance)", LEGAL_BASIS,
-            ("L'indemnité forfaitaire et l'indemnisation complémentaire ne sont pas dues lorsque l'ouverture d'une "
-             "procédure collective interdit le paiement à l'échéance (C. com. L441-10 II).",),
+            zero, zero, zero, "aucune (procédure collective interdisant le paiement à l’échéance)", LEGAL_BASIS,
+            ("L’indemnité forfaitaire et l’indemnisation complémentaire ne sont pas dues lorsque l’ouverture d’une "
+             "procédure collective interdit le paiement à l’échéance (C. com. L441-10 II).",),
         )
     if costs is not None and costs > FLAT_INDEMNITY:
         complement = costs - FLAT_INDEMNITY
@@ -86,7 +86,7 @@ def recovery_indemnity(days_late: int, debtor: str = "business", justified_costs
             f"frais de recouvrement justifiés de {money(costs)} : indemnité forfaitaire de 40 € et indemnisation "
             f"complémentaire de {money(complement)}, sur justification (C. com. L441-10 II)",
             LEGAL_BASIS,
-            ("L'indemnisation complémentaire n'est due que sur justification des frais exposés (factures, "
+            ("L’indemnisation complémentaire n’est due que sur justification des frais exposés (factures, "
              "honoraires) ; conservez les pièces.",),
         )
     return IndemnityResult(FLAT_INDEMNITY, zero, FLAT_INDEMNITY,

@@ -1,16 +1,16 @@
 """Interest at the legal rate (C. civ. 1231-6, 1344-1; C. mon. fin. L313-2, L313-3).
 
-* C. civ. 1231-6: « Les dommages et intérêts dus à raison du retard dans le paiement d'une
-  obligation de somme d'argent consistent dans l'intérêt au taux légal, à compter de la mise en
-  demeure. » 1344-1: the formal notice « fait courir l'intérêt moratoire, au taux légal, sans que
-  le créancier soit tenu de justifier d'un préjudice ».
+* C. civ. 1231-6: « Les dommages et intérêts dus à raison du retard dans le paiement d’une
+  obligation de somme d’argent consistent dans l’intérêt au taux légal, à compter de la mise en
+  demeure. » 1344-1: the formal notice « fait courir l’intérêt moratoire, au taux légal, sans que
+  le créancier soit tenu de justifier d’un préjudice ».
 * C. mon. fin. L313-2: the legal rate is fixed per semester, one rate for a creditor who is a
   natural person not acting for professional needs, one for all other cases. The category is
   that of the **creditor**: a company uses « autres cas », even against a consumer.
 * C. mon. fin. L313-3: « En cas de condamnation pécuniaire par décision de justice, le taux de
-  l'intérêt légal est majoré de cinq points à l'expiration d'un délai de deux mois à compter du
+  l’intérêt légal est majoré de cinq points à l’expiration d’un délai de deux mois à compter du
   jour où la décision de justice est devenue exécutoire, fût-ce par provision. » The juge de
-  l'exécution may waive or reduce it.
+  l’exécution may waive or reduce it.
 * No cumulation with the L441-10 penalties for the same days (Cass. com. 24 April 2024,
   n° 22-24.275): see ``charges_regime`` and ``ensure_not_cumulated``.
 
@@ -76,7 +76,7 @@ def majoration_start(judgment_enforceable: date) -> date:
     """First day at the legal rate + 5 points (C. mon. fin. L313-3).
 
     The two-month delay runs from the day the decision became enforceable and expires on the day
-    of the second month bearing the same number (or the month's last day; C. pr. civ. 641); the
+    of the second month bearing the same number (or the month’s last day; C. pr. civ. 641); the
     majoration applies from the next day. Example: enforceable on 1 January 2000 -> delay expires
     1 March 2000 -> majorated from 2 March 2000 (60 days at the simple rate, as in the published
     FR-TIL-01 example). *Choice*: no extension to the next working day (C. pr. civ. 642).
@@ -126,7 +126,7 @@ def compute_legal_interest(
             warnings.append(
                 f"Taux majoré de 5 points à compter du {short_date(max(majorated, start + ONE_DAY))} (deux mois après "
                 f"que la décision est devenue exécutoire le {short_date(enforceable)}, C. mon. fin. L313-3) ; le juge "
-                f"de l'exécution peut en dispenser le débiteur ou en réduire le montant."
+                f"de l’exécution peut en dispenser le débiteur ou en réduire le montant."
             )
     label = "particuliers" if category == "individual" else "autres cas"
 
@@ -174,8 +174,8 @@ def charges_regime(debtor: str, contract_clause: bool = False) -> ChargesRegime:
     if debtor == "business":
         return ChargesRegime(
             debtor, "penalties", "due_date", True,
-            "Débiteur professionnel : pénalités de retard de l'article L441-10 du code de commerce dès le lendemain "
-            "de l'échéance, sans rappel, et indemnité forfaitaire de 40 € par facture ; pas d'intérêts au taux légal "
+            "Débiteur professionnel : pénalités de retard de l’article L441-10 du code de commerce dès le lendemain "
+            "de l’échéance, sans rappel, et indemnité forfaitaire de 40 € par facture ; pas d’intérêts au taux légal "
             "en plus pour les mêmes jours (Cass. com. 24 avril 2024, n° 22-24.275).",
             ("C. com. L441-10 II", "C. com. D441-5", "Cass. com. 24 avril 2024, n° 22-24.275"),
         )
@@ -183,15 +183,15 @@ def charges_regime(debtor: str, contract_clause: bool = False) -> ChargesRegime:
         if contract_clause:
             return ChargesRegime(
                 debtor, "contractual_interest", "due_date", False,
-                "Débiteur consommateur avec clause d'intérêts de retard : le taux du contrat s'applique dans les "
-                "conditions qu'il prévoit (clause pénale, modérable par le juge), à la place des intérêts au taux "
+                "Débiteur consommateur avec clause d’intérêts de retard : le taux du contrat s’applique dans les "
+                "conditions qu’il prévoit (clause pénale, modérable par le juge), à la place des intérêts au taux "
                 "légal ; ni pénalités L441-10 ni indemnité forfaitaire (CPCE L111-8).",
                 ("C. civ. 1231-5", "C. civ. 1231-6", "CPCE L111-8"),
             )
         return ChargesRegime(
             debtor, "legal_interest", "formal_notice", False,
             "Débiteur consommateur : intérêts au taux légal à compter de la mise en demeure seulement ; ni pénalités "
-            "de l'article L441-10 ni indemnité forfaitaire de 40 €.",
+            "de l’article L441-10 ni indemnité forfaitaire de 40 €.",
             ("C. civ. 1231-6", "C. civ. 1344-1", "C. mon. fin. L313-2"),
         )
     raise LawInputError(f"type de débiteur inconnu : {debtor!r} (« business » ou « consumer »)")

@@ -1,13 +1,13 @@
 """Late-payment penalties between professionals (C. com. L441-10 II).
 
-The text (ordonnance 2019-359): the conditions de règlement state « le taux d'intérêt des
+The text (ordonnance 2019-359): the conditions de règlement state « le taux d’intérêt des
 pénalités de retard exigibles le jour suivant la date de règlement figurant sur la facture […].
 Sauf disposition contraire qui ne peut toutefois fixer un taux inférieur à trois fois le taux
-d'intérêt légal, ce taux est égal au taux d'intérêt appliqué par la Banque centrale européenne à
+d’intérêt légal, ce taux est égal au taux d’intérêt appliqué par la Banque centrale européenne à
 son opération de refinancement la plus récente majoré de 10 points de pourcentage. […] le taux
-applicable pendant le premier semestre de l'année concernée est le taux en vigueur au 1er janvier
-de l'année en question. Pour le second semestre de l'année concernée, il est le taux en vigueur au
-1er juillet de l'année en question. Les pénalités de retard sont exigibles sans qu'un rappel soit
+applicable pendant le premier semestre de l’année concernée est le taux en vigueur au 1er janvier
+de l’année en question. Pour le second semestre de l’année concernée, il est le taux en vigueur au
+1er juillet de l’année en question. Les pénalités de retard sont exigibles sans qu’un rappel soit
 nécessaire. » They are owed even when the invoice does not state them (Cass. com. 3 March 2009,
 n° 07-16.527).
 
@@ -101,7 +101,7 @@ def compute_penalties(
     amount = amount_of(principal, "montant de la facture")
     if amount <= 0:
         raise LawInputError(f"le montant de la facture doit être strictement positif ({money(amount)})")
-    due = check_date(due_date, "date d'échéance")
+    due = check_date(due_date, "date d’échéance")
     end = check_date(paid_date, "date de paiement")
     if debtor not in ("business", "consumer"):
         raise LawInputError(f"type de débiteur inconnu : {debtor!r} (« business » ou « consumer »)")
@@ -109,7 +109,7 @@ def compute_penalties(
         issued = check_date(issue_date, "date de la facture")
         if due < issued:
             raise LawInputError(
-                f"la date d'échéance ({short_date(due)}) est antérieure à la date de la facture ({short_date(issued)})"
+                f"la date d’échéance ({short_date(due)}) est antérieure à la date de la facture ({short_date(issued)})"
             )
         if end < issued:
             raise LawInputError(
@@ -134,8 +134,8 @@ def compute_penalties(
     if debtor == "consumer":
         if rate is None:
             warnings.append(
-                "Débiteur consommateur : pas de pénalités de retard de l'article L441-10 du code de commerce ni "
-                "d'indemnité forfaitaire de 40 € ; seuls les intérêts au taux légal sont dus, à compter de la mise "
+                "Débiteur consommateur : pas de pénalités de retard de l’article L441-10 du code de commerce ni "
+                "d’indemnité forfaitaire de 40 € ; seuls les intérêts au taux légal sont dus, à compter de la mise "
                 "en demeure (C. civ. 1231-6 et 1344-1)."
             )
             return result([], LEGAL_BASIS_CONSUMER, zero)
@@ -143,7 +143,7 @@ def compute_penalties(
             return result([], LEGAL_BASIS_CONSUMER_CLAUSE, zero)
         warnings.append(
             "Débiteur consommateur : intérêts de retard au taux stipulé au contrat (clause pénale, C. civ. 1231-5), "
-            "que le juge peut modérer et qui reste soumis au contrôle des clauses abusives ; pas d'indemnité "
+            "que le juge peut modérer et qui reste soumis au contrôle des clauses abusives ; pas d’indemnité "
             "forfaitaire de 40 € (CPCE L111-8)."
         )
         periods = accrue(amount, paid, due, end, lambda day: (rate, "taux contractuel"))
@@ -170,7 +170,7 @@ def compute_penalties(
                     f"(3 × {fr_pct(legal)} = {fr_pct(floor)}) : le plancher est appliqué pour ce semestre "
                     f"(C. com. L441-10 II)."
                 )
-            return floor, f"plancher : 3 × taux de l'intérêt légal {semester} (autres cas)"
+            return floor, f"plancher : 3 × taux de l’intérêt légal {semester} (autres cas)"
         return rate, "taux contractuel"
 
     periods = accrue(amount, paid, due, end, rate_for)

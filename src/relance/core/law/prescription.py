@@ -9,7 +9,7 @@
   n° 18-25.036; Cass. 1re civ. 19 May 2021, n° 20-12.520; Cass. 3e civ. 1 March 2023,
   n° 21-23.176). *Choice*: ``performance_date`` if known, else the invoice date, else the due
   date (with a warning, the real deadline may be earlier).
-* Interruption: the debtor's acknowledgment, including a partial payment (C. civ. 2240), a claim
+* Interruption: the debtor’s acknowledgment, including a partial payment (C. civ. 2240), a claim
   in court (2241), a conservatory measure or act of forced execution (2244); it « efface le délai
   de prescription acquis » and starts a new period of the same length (2231).
 * A formal notice does **not** interrupt (Cass. com. 18 May 2022, n° 20-23.204); nor does the
@@ -43,10 +43,10 @@ InterruptionKind = Literal["acknowledgment", "partial_payment", "court_action", 
 INTERRUPTING: frozenset[str] = frozenset({"acknowledgment", "partial_payment", "court_action", "enforcement",
                                           "ip_order_served"})
 NOT_INTERRUPTING: dict[str, str] = {
-    "formal_notice": "une mise en demeure n'interrompt pas la prescription (Cass. com. 18 mai 2022, n° 20-23.204)",
-    "reminder": "une relance n'interrompt pas la prescription",
-    "ip_request": ("la requête en injonction de payer n'interrompt pas la prescription ; seule la signification de "
-                   "l'ordonnance l'interrompt"),
+    "formal_notice": "une mise en demeure n’interrompt pas la prescription (Cass. com. 18 mai 2022, n° 20-23.204)",
+    "reminder": "une relance n’interrompt pas la prescription",
+    "ip_request": ("la requête en injonction de payer n’interrompt pas la prescription ; seule la signification de "
+                   "l’ordonnance l’interrompt"),
 }
 
 
@@ -82,13 +82,13 @@ class PrescriptionResult:
 def prescription(due_date: date, debtor: str, performance_date: date | None = None,
                  interruptions: Iterable[date | Interruption] = (), as_of: date | None = None,
                  issue_date: date | None = None) -> PrescriptionResult:
-    """The prescription deadline of an invoice's claim, and the alerts 6 months and 1 month before.
+    """The prescription deadline of an invoice’s claim, and the alerts 6 months and 1 month before.
 
     ``interruptions``: dates of acknowledgments and court actions (plain dates), or
     ``Interruption`` items; those of a non-interrupting kind are ignored with a warning, as are
     acts after the deadline (an acquired prescription is not revived). ``as_of`` is required.
     """
-    due = check_date(due_date, "date d'échéance")
+    due = check_date(due_date, "date d’échéance")
     if as_of is None:
         raise LawInputError("date de calcul (as_of) manquante")
     today = check_date(as_of, "date de calcul")
@@ -97,30 +97,30 @@ def prescription(due_date: date, debtor: str, performance_date: date | None = No
     years = PERIOD_YEARS[debtor]
     warnings: list[str] = []
     if performance_date is not None:
-        start = check_date(performance_date, "date de livraison ou d'exécution")
+        start = check_date(performance_date, "date de livraison ou d’exécution")
     elif issue_date is not None:
         start = check_date(issue_date, "date de la facture")
-        warnings.append("Date de livraison ou d'exécution inconnue : le délai est compté depuis la date de la facture.")
+        warnings.append("Date de livraison ou d’exécution inconnue : le délai est compté depuis la date de la facture.")
     else:
         start = due
-        warnings.append("Date de livraison ou d'exécution inconnue : le délai est compté depuis l'échéance ; la "
-                        "prescription peut être acquise plus tôt (elle court en principe de l'exécution de la "
+        warnings.append("Date de livraison ou d’exécution inconnue : le délai est compté depuis l’échéance ; la "
+                        "prescription peut être acquise plus tôt (elle court en principe de l’exécution de la "
                         "prestation).")
     deadline = add_years(start, years)
     restarted = None
-    acts = [i if isinstance(i, Interruption) else Interruption(check_date(i, "date d'interruption")) for i in interruptions]
+    acts = [i if isinstance(i, Interruption) else Interruption(check_date(i, "date d’interruption")) for i in interruptions]
     for act in sorted(acts, key=lambda a: a.day):
         if act.kind in NOT_INTERRUPTING:
             warnings.append(f"Acte du {short_date(act.day)} ignoré : {NOT_INTERRUPTING[act.kind]}.")
             continue
         if act.kind not in INTERRUPTING:
-            raise LawInputError(f"type d'acte inconnu : {act.kind!r}")
+            raise LawInputError(f"type d’acte inconnu : {act.kind!r}")
         if act.day < start:
             warnings.append(f"Acte du {short_date(act.day)} antérieur au point de départ : ignoré.")
             continue
         if act.day > deadline:
-            warnings.append(f"Acte du {short_date(act.day)} postérieur à l'expiration du délai ({short_date(deadline)}) : "
-                            f"il n'interrompt plus une prescription déjà acquise.")
+            warnings.append(f"Acte du {short_date(act.day)} postérieur à l’expiration du délai ({short_date(deadline)}) : "
+                            f"il n’interrompt plus une prescription déjà acquise.")
             continue
         restarted = act.day
         deadline = add_years(act.day, years)  # C. civ. 2231: a new period of the same length
@@ -134,7 +134,7 @@ def prescription(due_date: date, debtor: str, performance_date: date | None = No
                         f"réclamée en justice.")
     elif today >= warn_1:
         alert = "1_month"
-        warnings.append(f"Prescription le {short_date(deadline)} : moins d'un mois pour agir (reconnaissance de dette, "
+        warnings.append(f"Prescription le {short_date(deadline)} : moins d’un mois pour agir (reconnaissance de dette, "
                         f"action en justice, injonction de payer signifiée).")
     elif today >= warn_6:
         alert = "6_months"

@@ -1,12 +1,12 @@
-"""Rate tables: taux de l'intérêt légal and the ECB main refinancing rate.
+"""Rate tables: taux de l’intérêt légal and the ECB main refinancing rate.
 
-* **Taux de l'intérêt légal** (C. mon. fin. L313-2, ordonnance 2014-947, since 1 January 2015):
+* **Taux de l’intérêt légal** (C. mon. fin. L313-2, ordonnance 2014-947, since 1 January 2015):
   fixed by arrêté for each semester, with two rates depending on the **creditor**: ``"individual"``
   (a natural person not acting for professional needs, « particuliers ») and ``"other"`` (all
   other cases, « autres cas »).
 * **ECB rate** (C. com. L441-10 II): the rate applied by the ECB to its most recent main
   refinancing operation (MRO). For late-payment penalties, « le taux applicable pendant le premier
-  semestre de l'année concernée est le taux en vigueur au 1er janvier de l'année en question. Pour
+  semestre de l’année concernée est le taux en vigueur au 1er janvier de l’année en question. Pour
   le second semestre […] le taux en vigueur au 1er juillet », plus 10 points by default.
 
 Both tables ship with the package (``data/*.csv``, each row with its sources and status) and
@@ -38,7 +38,7 @@ DEFAULT_PENALTY_MARGIN = Decimal("10")
 """C. com. L441-10 II: the ECB rate « majoré de 10 points de pourcentage »."""
 
 FLOOR_MULTIPLIER = Decimal("3")
-"""C. com. L441-10 II: a contractual rate may not be « inférieur à trois fois le taux d'intérêt légal »."""
+"""C. com. L441-10 II: a contractual rate may not be « inférieur à trois fois le taux d’intérêt légal »."""
 
 _SEMESTER = re.compile(r"^\s*(\d{4})\s*-?\s*[Ss]([12])\s*$")
 
@@ -114,11 +114,11 @@ def parse_rate(value: object, what: str = "taux") -> Decimal:
         try:
             rate = Decimal(text)
         except InvalidOperation:
-            raise LawInputError(f"{what} : « {value} » n'est pas un nombre") from None
+            raise LawInputError(f"{what} : « {value} » n’est pas un nombre") from None
     else:
         raise LawInputError(f"{what} : un nombre est attendu, pas {value!r}")
     if not rate.is_finite():
-        raise LawInputError(f"{what} : « {value} » n'est pas un nombre")
+        raise LawInputError(f"{what} : « {value} » n’est pas un nombre")
     if rate < 0:
         raise LawInputError(f"{what} : un taux ne peut pas être négatif ({value})")
     return rate
@@ -126,7 +126,7 @@ def parse_rate(value: object, what: str = "taux") -> Decimal:
 
 @dataclass(frozen=True)
 class LegalRateRow:
-    """One semester of the taux de l'intérêt légal, both categories, in percent per year."""
+    """One semester of the taux de l’intérêt légal, both categories, in percent per year."""
 
     semester: Semester
     individual: Decimal
@@ -166,14 +166,14 @@ class EcbRateRow:
     notes: str = ""
 
     @classmethod
-    def fixing(cls, semester: Semester | str, rate: object, source: str = "saisi par l'utilisateur") -> EcbRateRow:
+    def fixing(cls, semester: Semester | str, rate: object, source: str = "saisi par l’utilisateur") -> EcbRateRow:
         """The MRO rate in force on the fixing date (1 Jan / 1 Jul) of ``semester``."""
         sem = _as_semester(semester)
         return cls(sem.start, parse_rate(rate, "taux BCE"), "fixing", "USER", (source,))
 
 
 def legal_rate_row(semester: Semester | str, individual: object, other: object,
-                   source: str = "saisi par l'utilisateur") -> LegalRateRow:
+                   source: str = "saisi par l’utilisateur") -> LegalRateRow:
     """A row for a semester added by the user (``relance rates add --particuliers X --autres Y``)."""
     return LegalRateRow(_as_semester(semester), parse_rate(individual, "taux particuliers"),
                         parse_rate(other, "taux autres cas"), "USER", "", (source,))
@@ -186,12 +186,12 @@ def legal_hint(semester: Semester) -> str:
 
 def ecb_hint(semester: Semester, last_known: date | None) -> str:
     known = f" (dernière décision connue : {long_date(last_known)})" if last_known else ""
-    return (f"Le taux BCE en vigueur au {long_date(semester.start)} n'est pas connu{known}. "
+    return (f"Le taux BCE en vigueur au {long_date(semester.start)} n’est pas connu{known}. "
             f"Ajoutez-le avec : relance rates add --semestre {semester} --bce X")
 
 
 class RateTables:
-    """The legal-rate and ECB tables, shipped rows first, then the caller's extra rows.
+    """The legal-rate and ECB tables, shipped rows first, then the caller’s extra rows.
 
     When an extra row contradicts a shipped one (same semester, or same date), the shipped,
     sourced value is kept and the disagreement is listed in ``conflicts`` (French messages).
@@ -229,8 +229,8 @@ class RateTables:
             in_history = self._from_history(day)
             if in_history is not None and in_history.rate != fix.rate:
                 notes.append(
-                    f"Taux BCE au {fr_date(day)} : la valeur saisie ({fix.rate}) diffère de l'historique des décisions "
-                    f"({in_history.rate}) ; l'historique est conservé."
+                    f"Taux BCE au {fr_date(day)} : la valeur saisie ({fix.rate}) diffère de l’historique des décisions "
+                    f"({in_history.rate}) ; l’historique est conservé."
                 )
                 continue
             kept[day] = fix
@@ -246,7 +246,7 @@ class RateTables:
 
     @classmethod
     def load(cls, extra_legal: Iterable[LegalRateRow] = (), extra_ecb: Iterable[EcbRateRow] = ()) -> RateTables:
-        """The shipped tables plus the caller's rows (semesters added by users)."""
+        """The shipped tables plus the caller’s rows (semesters added by users)."""
         return cls.shipped().with_extra(extra_legal, extra_ecb)
 
     def with_extra(self, legal: Iterable[LegalRateRow] = (), ecb: Iterable[EcbRateRow] = ()) -> RateTables:
@@ -270,7 +270,7 @@ class RateTables:
         return row
 
     def legal_rate(self, semester: Semester | str, category: Category) -> Decimal:
-        """Taux de l'intérêt légal of ``semester`` (percent per year), C. mon. fin. L313-2.
+        """Taux de l’intérêt légal of ``semester`` (percent per year), C. mon. fin. L313-2.
 
         ``category`` is that of the **creditor**: ``"individual"`` for a natural person not acting
         for professional needs, ``"other"`` for all other cases (a company, even against a consumer).

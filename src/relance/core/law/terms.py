@@ -1,13 +1,13 @@
 """Payment terms between professionals (C. com. L441-10 I, ordonnance 2019-359).
 
 * Default term, when nothing is stipulated: « le délai de règlement des sommes dues est fixé au
-  trentième jour suivant la date de réception des marchandises ou d'exécution de la prestation
+  trentième jour suivant la date de réception des marchandises ou d’exécution de la prestation
   demandée » (from delivery / performance, not from the invoice date).
 * Agreed term: « Le délai convenu entre les parties pour régler les sommes dues ne peut dépasser
-  soixante jours après la date d'émission de la facture. Par dérogation, un délai maximal de
-  quarante-cinq jours fin de mois après la date d'émission de la facture peut être convenu entre
-  les parties, sous réserve que ce délai soit expressément stipulé par contrat et qu'il ne
-  constitue pas un abus manifeste à l'égard du créancier. »
+  soixante jours après la date d’émission de la facture. Par dérogation, un délai maximal de
+  quarante-cinq jours fin de mois après la date d’émission de la facture peut être convenu entre
+  les parties, sous réserve que ce délai soit expressément stipulé par contrat et qu’il ne
+  constitue pas un abus manifeste à l’égard du créancier. »
 * The DGCCRF accepts two ways of counting « 45 jours fin de mois »: invoice date + 45 days, then
   to the end of that month (``"eom_after"``); or end of the invoice month, then + 45 days
   (``"eom_before"``). Example: invoice of 15 January -> 31 March / 17 March (16 March in a leap
@@ -83,7 +83,7 @@ def max_45_days_end_of_month(issue_date: date, convention: Convention = "shortes
     raise LawInputError(f"convention de calcul inconnue : {convention!r} (« eom_after », « eom_before » ou « shortest »)")
 
 
-_FINE = ("Le dépassement des délais de paiement est passible d'une amende administrative jusqu'à 75 000 € pour une "
+_FINE = ("Le dépassement des délais de paiement est passible d’une amende administrative jusqu’à 75 000 € pour une "
          "personne physique et 2 000 000 € pour une personne morale.")
 
 
@@ -97,7 +97,7 @@ def check_terms(issue_date: date, due_date: date, delivery_date: date | None = N
     ``delivery_date`` (the invoice date if the delivery date is unknown, with a note).
     """
     issued = check_date(issue_date, "date de la facture")
-    due = check_date(due_date, "date d'échéance")
+    due = check_date(due_date, "date d’échéance")
     delivered = None if delivery_date is None else check_date(delivery_date, "date de livraison")
     if convention not in CONVENTIONS:
         raise LawInputError(f"convention de calcul inconnue : {convention!r} (« eom_after », « eom_before » ou "
@@ -110,21 +110,21 @@ def check_terms(issue_date: date, due_date: date, delivery_date: date | None = N
         legal_max = max(m60, m45)
         if m60 < due <= m45:
             notes.append(
-                f"L'échéance dépasse 60 jours après la facture ({short_date(m60)}) : elle n'est admise que si un délai "
-                f"de 45 jours fin de mois est expressément stipulé au contrat et n'est pas manifestement abusif."
+                f"L’échéance dépasse 60 jours après la facture ({short_date(m60)}) : elle n’est admise que si un délai "
+                f"de 45 jours fin de mois est expressément stipulé au contrat et n’est pas manifestement abusif."
             )
         limits = f"60 jours après la date de facture ({short_date(m60)}) ou 45 jours fin de mois ({short_date(m45)})"
     else:
         if default_due is None:
             default_due = default_due_date(issued)
-            notes.append("Date de livraison ou d'exécution inconnue : le délai supplétif de 30 jours est compté depuis "
+            notes.append("Date de livraison ou d’exécution inconnue : le délai supplétif de 30 jours est compté depuis "
                          "la date de la facture.")
         legal_max = default_due
-        limits = f"délai supplétif de 30 jours après la livraison ou l'exécution ({short_date(default_due)})"
+        limits = f"délai supplétif de 30 jours après la livraison ou l’exécution ({short_date(default_due)})"
     days_over = max(0, (due - legal_max).days)
     warning = None
     if days_over:
-        warning = (f"L'échéance du {short_date(due)} dépasse le délai maximal de paiement (C. com. L441-10 I) : "
+        warning = (f"L’échéance du {short_date(due)} dépasse le délai maximal de paiement (C. com. L441-10 I) : "
                    f"{limits} ; dépassement de {days_over} jour{'s' if days_over > 1 else ''}. {_FINE}")
     return TermsCheck(issued, due, m60, m45, convention, legal_max, days_over > 0, days_over, warning, default_due,
                       tuple(notes))
