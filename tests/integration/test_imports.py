@@ -230,7 +230,8 @@ def test_reimporting_the_same_file_changes_nothing(loaded, name):
 
     assert report.already_imported is True
     assert (dict(report.counts), report.kinds) == ({}, [])
-    assert report.as_dict() == {"file": name, "already_imported": True, "kinds": [], "counts": {}}
+    assert report.as_dict() == {"file": name, "already_imported": True, "kinds": [], "counts": {},
+                                 "warnings": []}
     assert state() == before
     assert list(Event.objects.values_list("seq", "hash")) == events
 

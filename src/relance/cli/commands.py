@@ -34,6 +34,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         text = f"{args.file.name} : déjà importé, rien n’a changé."
     else:
         text = f"{args.file.name} importé : " + ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
+        text += "".join(f"\nAttention : {w}" for w in report.warnings)
     _print(args, report.as_dict(), text)
     return 0
 
@@ -170,3 +171,30 @@ def cmd_letter(args: argparse.Namespace) -> int:
     return 0
 
 
+
+
+def cmd_prescription(args: argparse.Namespace) -> int:
+    from relance.core.formatting import long_date
+    from relance.dunning.services.context import local_today
+    from relance.dunning.services.prescription import record_interruption, watch
+    from relance.ledger.services.organisations import resolve_organisation
+
+    org = resolve_organisation(args.org)
+    today = _parse_date(args.as_of) if args.as_of else local_today(org)
+    if args.action == "interrupt":
+        if not args.invoice or not args.date:
+            raise InvalidInput("indiquez la facture et la date : relance prescription interrupt F-001 --date AAAA-MM-JJ")
+        event = record_interruption(org, args.invoice, args.kind, _parse_date(args.date), today, args.note, "cli")
+        _print(args, {"event": event.seq, "invoice": args.invoice, "kind": args.kind, "date": args.date},
+               f"Acte enregistré (événement n° {event.seq}) : la prescription de {args.invoice} repart du {args.date}.")
+        return 0
+    rows = watch(org, today)
+    data = [{"invoice": w.invoice.number, "customer": w.invoice.customer.code, "amount_due": f"{w.invoice.amount_due:.2f}",
+             "deadline": w.result.deadline.isoformat(), "days_left": w.result.days_left, "expired": w.result.expired,
+             "alert": w.result.alert} for w in rows]
+    text = "\n".join(
+        f"{w.invoice.number:<16} {w.invoice.customer.code:<8} "
+        f"{'prescrite depuis le' if w.result.expired else 'à agir avant le'} {long_date(w.result.deadline)}"
+        for w in rows) or "Aucune facture ouverte à moins de six mois de la prescription."
+    _print(args, {"as_of": today.isoformat(), "invoices": data}, text)
+    return 0

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 OWN_COMMANDS = ("demo", "import", "run", "serve", "events", "verify-events", "worker", "orgs", "letter", "law",
-                "rates")
+                "rates", "prescription")
 
 
 def _configure(data_dir: str | None) -> None:
@@ -128,6 +128,17 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--bce", help="taux BCE en vigueur au 1er janvier / 1er juillet (%%)")
     add.add_argument("--source", required=True, help="arrêté et JO, ou décision de la BCE")
     add.add_argument("--json", action="store_true")
+
+    presc = sub.add_parser("prescription", help="factures proches de la prescription ; actes qui l’interrompent")
+    presc.add_argument("action", nargs="?", choices=["list", "interrupt"], default="list")
+    presc.add_argument("invoice", nargs="?", help="numéro de facture (interrupt)")
+    presc.add_argument("--type", dest="kind", choices=["acknowledgment", "court_action"], default="acknowledgment",
+                       help="reconnaissance de dette (défaut) ou action en justice")
+    presc.add_argument("--date", help="date de l’acte (AAAA-MM-JJ)")
+    presc.add_argument("--note", default="")
+    presc.add_argument("--as-of", dest="as_of", help="date du calcul (défaut : aujourd’hui)")
+    presc.add_argument("--org")
+    presc.add_argument("--json", action="store_true")
 
     letter = sub.add_parser("letter", help="enregistre le suivi d’une lettre recommandée")
     letter.add_argument("reminder", type=int, help="numéro du courrier (voir l’application web)")

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -33,6 +33,7 @@ from relance.core.formats.receivables import (
     parse_table,
 )
 from relance.core.formats.tabular import TabularError, read_table_file
+from relance.core.law import check_terms
 from relance.errors import ImportRejected
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import (
@@ -63,10 +64,11 @@ class ImportReport:
     already_imported: bool = False
     counts: Counter[str] = field(default_factory=Counter)
     kinds: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "already_imported": self.already_imported, "kinds": self.kinds,
-                "counts": dict(sorted(self.counts.items()))}
+                "counts": dict(sorted(self.counts.items())), "warnings": self.warnings}
 
 
 def import_file(organisation: Organisation, path: Path, kind: str | None = None, actor: str = "import") -> ImportReport:
@@ -109,6 +111,8 @@ def import_file(organisation: Organisation, path: Path, kind: str | None = None,
             owners.update({r.number: r.customer for r in table.rows})
     pdfs: dict[str, bytes] = {}
     for table in tables:
+        report.warnings += _terms_warnings(organisation, table, labels.get(id(table), path.name))
+    for table in tables:
         problems += _check_references(organisation, table, labels.get(id(table), path.name), path, owners, pdfs)
     if problems:
         raise ImportRejected(problems)
@@ -123,6 +127,19 @@ def import_file(organisation: Organisation, path: Path, kind: str | None = None,
         )
         record_many(organisation, [NewEvent("import.completed", actor=actor, data=report.as_dict())])
     return report
+
+
+def _terms_warnings(organisation: Organisation, table: ParsedTable, label: str) -> list[str]:
+    """Invoices whose agreed terms exceed the legal maximum (C. com. L441-10 I): imported, but flagged."""
+    warnings = []
+    for row in table.rows:
+        if isinstance(row, InvoiceRow):
+            convention: Literal["eom_after", "eom_before"] = (
+                "eom_after" if organisation.terms_convention == "eom_after" else "eom_before")
+            check = check_terms(row.issue_date, row.due_date, row.delivery_date, convention)
+            if check.exceeds:
+                warnings.append(str(Problem(label, row.line, "échéance", check.warning or "délai excessif")))
+    return warnings
 
 
 def _check_references(

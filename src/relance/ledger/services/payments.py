@@ -13,6 +13,8 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from relance.core.law import Debt
+from relance.core.law import allocation_order as law_allocation_order
 from relance.errors import Conflict, InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Organisation, Payment
@@ -21,13 +23,10 @@ from .balances import refresh_balances
 
 
 def allocation_order(open_invoices: Sequence[Invoice], designated: Sequence[str], on: date) -> list[Invoice]:
+    """The invoices in the order of C. civ. 1342-10 (the rule lives in ``core.law.allocation``)."""
     by_number = {i.number: i for i in open_invoices}
-    first = [by_number[n] for n in designated if n in by_number]
-    rest = sorted(
-        (i for i in open_invoices if i.number not in designated),
-        key=lambda i: (i.due_date > on, i.due_date, i.issue_date, i.number),
-    )
-    return first + rest
+    debts = [Debt(i.number, i.due_date, i.issue_date, i.amount_due) for i in open_invoices]
+    return [by_number[str(d.id)] for d in law_allocation_order(debts, on, designated)]
 
 
 def _allocate(
