@@ -114,17 +114,28 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
         .filter(Q(customer__last_contact_date__isnull=True)
                 | Q(customer__last_contact_date__lte=today - timedelta(days=gap)))
         .values_list("id", "customer_id", "due_date", "last_step_position", "customer__scenario_id",
-                     "customer__last_contact_date")
+                     "customer__last_contact_date", "amount_due", "number")
     )
     if not due_rows:
         return
+    memo: dict[tuple[Any, ...], NextAction | None] = {}
+
+    def decide(sid: int | None, due: date, last: int, last_contact: date | None, gap: int = 0) -> NextAction | None:
+        key = (sid, due, last, last_contact, gap)
+        if key not in memo:
+            memo[key] = next_action(book.specs.get(sid, []) if sid else [], InvoiceFacts(due, last), today, calendar,
+                                    last_contact, gap)
+        return memo[key]
+
     updates: dict[int, tuple[Any, ...]] = {}
     candidates: dict[int, list[tuple[int, StepSpec]]] = defaultdict(list)
     current: dict[int, int] = {}
-    for invoice_id, customer_id, due, last, scenario_id, last_contact in due_rows:
+    amounts: dict[int, Decimal] = {}
+    numbers: dict[int, str] = {}
+    due_of: dict[int, date] = {}
+    for invoice_id, customer_id, due, last, scenario_id, last_contact, amount, number in due_rows:
         sid = book.scenario_of(scenario_id)
-        action = next_action(book.specs.get(sid, []) if sid else [], InvoiceFacts(due, last), today, calendar,
-                             last_contact, gap)
+        action = decide(sid, due, last, last_contact, gap)
         if action is None:
             updates[invoice_id] = (last, None, Invoice.Dunning.DONE)
         elif action.on > today:
@@ -132,6 +143,7 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
         else:
             candidates[customer_id].append((invoice_id, action.step))
             current[invoice_id] = last
+            amounts[invoice_id], numbers[invoice_id], due_of[invoice_id] = amount, number, due
 
     customers = {c.id: c for c in Customer.objects.filter(pk__in=candidates).only(
         "id", "code", "legal_name", "scenario_id", "preferred_channel")}
@@ -139,22 +151,20 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
                      .values_list("customer_id", flat=True))
     # every overdue, chaseable invoice of these customers may be listed in their message
     overdue: dict[int, list[tuple[int, date, int, Decimal, str]]] = defaultdict(list)
-    for row in (chaseable(organisation, today).filter(customer_id__in=candidates, due_date__lt=today)
+    for row in (chaseable(organisation, today).filter(customer_id__in=candidates, due_date__lt=today).order_by()
                 .values_list("customer_id", "id", "due_date", "last_step_position", "amount_due", "number")):
         overdue[row[0]].append(row[1:])
-    amounts = dict(Invoice.objects.filter(pk__in=[i for c in candidates.values() for i, _ in c])
-                   .values_list("id", "amount_due"))
 
     reminders: list[Reminder] = []
     lines: dict[str, list[tuple[int, int, Decimal]]] = {}
     contacted: list[int] = []
     advance: dict[int, int] = {}
+    scenario_of_invoice: dict[int, int] = {}
     for customer_id, items in candidates.items():
         customer = customers[customer_id]
         sid = book.scenario_of(customer.scenario_id)
         if sid is None:
             continue  # no scenario at all: nothing to plan
-        specs = book.specs.get(sid, [])
         litigation = [(i, s) for i, s in items if s.channel == Channel.LITIGATION]
         messages = [(i, s) for i, s in items if s.channel != Channel.LITIGATION]
         for invoice_id, step in litigation:
@@ -173,17 +183,21 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
         for invoice_id, s in messages:
             if s.before_due != step.before_due:
                 advance[invoice_id] = current[invoice_id]  # not yet due: waits for its own day
+            scenario_of_invoice[invoice_id] = sid
         if not step.before_due:
             litigated = {i for i, _ in litigation}
             for invoice_id, due, last, _amount, _number in overdue.get(customer_id, []):
                 if invoice_id in listed or invoice_id in litigated:
                     continue
-                nxt = next_action(specs, InvoiceFacts(due, last), today, calendar)
+                nxt = decide(sid, due, last, None)
                 if nxt and nxt.step.position <= step.position and nxt.step.channel != Channel.LITIGATION:
                     listed[invoice_id] = nxt.step.position
                 else:
                     listed[invoice_id] = last  # mentioned, but stays where it is
                 amounts.setdefault(invoice_id, _amount)
+                numbers.setdefault(invoice_id, _number)
+                due_of.setdefault(invoice_id, due)
+                scenario_of_invoice[invoice_id] = sid
         channel = step.channel
         if channel == Channel.EMAIL and (customer.preferred_channel == "letter" or customer_id not in with_email):
             channel = Channel.LETTER
@@ -196,37 +210,35 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
         advance.update(listed)
 
     # listed invoices move to their new step; their next date counts from today's contact
-    facts = Invoice.objects.filter(pk__in=list(advance)).values_list("id", "due_date", "customer__scenario_id")
-    for invoice_id, due, scenario_id in facts:
-        sid = book.scenario_of(scenario_id)
-        action = next_action(book.specs.get(sid, []) if sid else [], InvoiceFacts(due, advance[invoice_id]),
-                             today, calendar, today, gap)
-        updates[invoice_id] = (advance[invoice_id], action.on if action else None,
+    # (their due date and scenario are already known: no need to read them again)
+    for invoice_id, position in advance.items():
+        action = decide(scenario_of_invoice[invoice_id], due_of[invoice_id], position, today, gap)
+        updates[invoice_id] = (position, action.on if action else None,
                                Invoice.Dunning.ACTIVE if action else Invoice.Dunning.DONE)
-    final = updates
-    _update_grouped(final, ("last_step_position", "next_action_date", "dunning_state"))
+    _update_grouped(updates, ("last_step_position", "next_action_date", "dunning_state"))
 
     Reminder.objects.bulk_create(reminders, batch_size=1000, ignore_conflicts=True)
-    by_key = {r.idempotency_key: r for r in Reminder.objects.filter(idempotency_key__in=list(lines))}
+    labels = {st.id: st.label for st in book.steps.values()}
+    by_key = {key: (rid, customer_id, step_id, channel, kind) for key, rid, customer_id, step_id, channel, kind in
+              Reminder.objects.filter(idempotency_key__in=list(lines)).values_list(
+                  "idempotency_key", "id", "customer_id", "step_id", "channel", "kind")}
     ReminderLine.objects.bulk_create(
-        [ReminderLine(reminder=by_key[k], invoice_id=i, step_position=p, amount_due=a)
+        [ReminderLine(reminder_id=by_key[k][0], invoice_id=i, step_position=p, amount_due=a)
          for k, rows in lines.items() for i, p, a in rows],
         batch_size=2000, ignore_conflicts=True,
     )
     for start in range(0, len(contacted), CHUNK):
         Customer.objects.filter(pk__in=contacted[start:start + CHUNK]).update(last_contact_date=today)
 
-    all_numbers = dict(Invoice.objects.filter(pk__in=[i for rows in lines.values() for i, _, _ in rows])
-                       .values_list("id", "number"))
     events = []
     for key, rows in lines.items():
-        r = by_key[key]
-        customer = customers[r.customer_id]
-        summary = PlannedReminder(customer.code, customer.legal_name, r.step.label if r.step else "", r.channel,
-                                  [all_numbers[i] for i, _, _ in rows], sum((a for *_, a in rows), Decimal(0)), r.kind)
+        rid, customer_id, step_id, channel, kind = by_key[key]
+        customer = customers[customer_id]
+        summary = PlannedReminder(customer.code, customer.legal_name, labels.get(step_id, ""), channel,
+                                  [numbers[i] for i, _, _ in rows], sum((a for *_, a in rows), Decimal(0)), kind)
         report.reminders.append(summary)
-        events.append(NewEvent("reminder.planned", customer_id=r.customer_id, reminder_id=r.id,
-                               data={"key": key, "step": summary.step, "channel": r.channel, "kind": r.kind,
+        events.append(NewEvent("reminder.planned", customer_id=customer_id, reminder_id=rid,
+                               data={"key": key, "step": summary.step, "channel": channel, "kind": kind,
                                      "invoices": summary.invoices, "total_due": summary.total_due}))
     record_many(organisation, events)
 
