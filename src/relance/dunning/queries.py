@@ -7,20 +7,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum, Value, prefetch_related_objects
+from django.db.models import Count, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from relance.core.calendar import BusinessCalendar
-from relance.core.law import MissingRate, RateTables, compute_penalties
 from relance.core.policy import POSTAL_CHANNELS, InvoiceFacts, next_action
-from relance.ledger.models import Allocation, Customer, Invoice, Organisation
+from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.queries import ZERO, day_bounds, money_field
 
 from .models import CallTask, Hold, Reminder, ReminderLine, Scenario, Step
-from .services.charges import InvoiceCharges
+from .services.charges import InvoiceCharges, charges_of_invoices  # noqa: F401  (used by the web views)
 
 S = Reminder.Status
 
@@ -154,50 +152,3 @@ def next_steps(
     return result
 
 
-def charges_of_invoices(
-    organisation: Organisation, invoices: Iterable[Invoice], as_of: date, tables: RateTables
-) -> dict[int, InvoiceCharges]:
-    """The late charges to ``as_of`` of several invoices, by invoice id: the same figures as
-    ``dunning.services.charges.invoice_charges`` (a test checks it), in two queries at most
-    whatever the number of invoices (their customers, if not loaded, and their allocations).
-
-    ``invoice_charges`` reads the allocations of its one invoice; this reads those of all the
-    invoices at once and applies the same rules (penalties L441-10 for a business debtor, with
-    the indemnity; nothing for a consumer without a formal notice; ``missing`` when a rate is
-    not in ``tables``).
-    """
-    invoices = list(invoices)
-    prefetch_related_objects(invoices, "customer")
-    ends = {
-        i.pk: i.settled_on if i.settled_on and i.settled_on <= as_of else as_of
-        for i in invoices
-    }
-    late = [i for i in invoices if ends[i.pk] > i.due_date]
-    paid: dict[int, list[tuple[date, Decimal]]] = {i.pk: [] for i in late}
-    if late:
-        rows = (
-            Allocation.objects.filter(organisation=organisation, invoice__in=[i.pk for i in late], date__lte=as_of)
-            .order_by("date", "pk")
-            .values_list("invoice_id", "date", "amount")
-        )
-        for invoice_id, day, amount in rows:
-            if day <= ends[invoice_id]:
-                paid[invoice_id].append((day, amount))
-    result: dict[int, InvoiceCharges] = {}
-    for invoice in invoices:
-        end = ends[invoice.pk]
-        charges = InvoiceCharges(invoice, as_of, max(0, (end - invoice.due_date).days))
-        result[invoice.pk] = charges
-        if charges.days_late == 0 or not invoice.customer.is_business:
-            continue  # a consumer owes legal interest from the formal notice only (none known here)
-        try:
-            charges.penalties = compute_penalties(
-                invoice.amount_incl_tax, invoice.due_date, end, paid[invoice.pk], organisation.penalty_rate, tables,
-                "business", issue_date=invoice.issue_date,
-            )
-        except MissingRate as exc:
-            charges.missing = exc
-            continue
-        charges.indemnity = organisation.recovery_costs or charges.penalties.indemnity
-        charges.warnings += charges.penalties.warnings
-    return result

@@ -15,9 +15,14 @@ from .models import AddedRate
 RATE_MISSING_PREFIX = "taux manquant"
 
 
+_table_seen: set[str] = set()
+
+
 def rate_tables() -> RateTables:
-    if AddedRate._meta.db_table not in connection.introspection.table_names():
-        return RateTables.shipped()  # a bare data folder (e.g. « relance law » alone): the shipped tables
+    if connection.alias not in _table_seen:
+        if AddedRate._meta.db_table not in connection.introspection.table_names():
+            return RateTables.shipped()  # a bare data folder (e.g. « relance law » alone): the shipped tables
+        _table_seen.add(connection.alias)
     added = list(AddedRate.objects.all())
     legal = [legal_rate_row(a.semester, a.individual_rate, a.other_rate, a.source)
              for a in added if a.individual_rate is not None and a.other_rate is not None]

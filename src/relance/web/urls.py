@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_law
 
 app_name = "web"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     path("relances/<int:pk>/", views.reminder_detail, name="reminder"),
     path("documents/relance/<int:pk>.pdf", views.reminder_pdf, name="reminder_pdf"),
     path("organisation/", views.switch, name="switch_organisation"),
+    path("calculateur/", views_law.calculator, name="calculator"),
+    path("taux/", views_law.rates, name="rates"),
 ]

@@ -21,6 +21,7 @@ from relance.ledger import queries as ledger
 
 from .labels import event_label
 from .scoping import Scope, scope, switch_organisation
+from .views_law import customer_charges
 
 CUSTOMERS_PER_PAGE = 50
 TIMELINE_LIMIT = 200
@@ -121,6 +122,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "open_invoices": open_invoices,
         "closed_invoices": [i for i in invoices if i.status != i.Status.OPEN],
         "next_steps": dunning.next_steps(org, customer, open_invoices, day),
+        "charges": customer_charges(org, customer, open_invoices, day),
         "totals": ledger.totals_of(invoices, day),
         "holds": dunning.active_holds(org, customer),
         "reminders": dunning.customer_reminders(org, customer),

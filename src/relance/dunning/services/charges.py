@@ -9,9 +9,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+from django.db.models import prefetch_related_objects
 
 from relance.core.law import (
     LegalInterestResult,
@@ -62,13 +65,21 @@ def _paid_by(invoice: Invoice, as_of: date) -> list[tuple[date, Decimal]]:
     return [(d, a) for d, a in rows]
 
 
+def charge_end(invoice: Invoice, as_of: date) -> date:
+    """The last day a late charge runs: the settlement date, or ``as_of`` while unpaid."""
+    return invoice.settled_on if invoice.settled_on and invoice.settled_on <= as_of else as_of
+
+
 def invoice_charges(organisation: Organisation, invoice: Invoice, as_of: date, tables: RateTables,
-                    formal_notice_on: date | None = None) -> InvoiceCharges:
-    end = invoice.settled_on if invoice.settled_on and invoice.settled_on <= as_of else as_of
+                    formal_notice_on: date | None = None,
+                    payments: list[tuple[date, Decimal]] | None = None) -> InvoiceCharges:
+    """``payments`` (date, amount) up to the end may be given by a caller that loaded them in bulk."""
+    end = charge_end(invoice, as_of)
     result = InvoiceCharges(invoice, as_of, max(0, (end - invoice.due_date).days))
     if result.days_late == 0:
         return result
-    payments = _paid_by(invoice, end)
+    if payments is None:
+        payments = _paid_by(invoice, end)
     try:
         if invoice.customer.is_business:
             result.penalties = compute_penalties(
@@ -89,3 +100,27 @@ def invoice_charges(organisation: Organisation, invoice: Invoice, as_of: date, t
         result.missing = exc
         result.penalties = result.interest = None
     return result
+
+
+def charges_of_invoices(
+    organisation: Organisation, invoices: Iterable[Invoice], as_of: date, tables: RateTables
+) -> dict[int, InvoiceCharges]:
+    """The late charges to ``as_of`` of several invoices, by invoice id: computed by
+    :func:`invoice_charges` with the allocations of all the invoices read at once: two queries
+    at most whatever the number of invoices (their customers, if not loaded, and their allocations).
+    """
+    invoices = list(invoices)
+    prefetch_related_objects(invoices, "customer")
+    ends = {i.pk: charge_end(i, as_of) for i in invoices}
+    late = [i for i in invoices if ends[i.pk] > i.due_date]
+    paid: dict[int, list[tuple[date, Decimal]]] = {i.pk: [] for i in late}
+    if late:
+        rows = (
+            Allocation.objects.filter(organisation=organisation, invoice__in=[i.pk for i in late], date__lte=as_of)
+            .order_by("date", "pk")
+            .values_list("invoice_id", "date", "amount")
+        )
+        for invoice_id, day, amount in rows:
+            if day <= ends[invoice_id]:
+                paid[invoice_id].append((day, amount))
+    return {i.pk: invoice_charges(organisation, i, as_of, tables, payments=paid.get(i.pk, [])) for i in invoices}

@@ -40,7 +40,7 @@ from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
-from .charges import InvoiceCharges, invoice_charges
+from .charges import InvoiceCharges, charges_of_invoices
 from .context import active_holds, local_today
 from .messages import CHARGED_TEMPLATES, build_context, render
 
@@ -251,7 +251,7 @@ def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], tod
     if key not in CHARGED_TEMPLATES or not customer.is_business:
         return {}
     tables = rate_tables()
-    charges = {i.id: invoice_charges(org, i, today, tables) for i in invoices}
+    charges = charges_of_invoices(org, invoices, today, tables)
     missing = next((c.missing for c in charges.values() if c.missing is not None), None)
     if missing is None:
         return charges
