@@ -780,3 +780,18 @@ def test_documentation_examples_parse_cleanly() -> None:
 @pytest.mark.parametrize("name", ["clients.csv", "factures.csv", "paiements.csv"])
 def test_documentation_shows_the_fixture_files(name: str) -> None:
     assert (FIXTURES / name).read_text(encoding="utf-8") in doc_examples()
+
+
+@pytest.mark.parametrize(("text", "code"), [("FR", "FR"), ("be", "BE"), ("Allemagne", "DE"), ("Suisse", "CH"),
+                                            ("Royaume-Uni", "GB")])
+def test_country_names_and_codes(text, code):
+    from relance.core.formats.receivables import parse_country
+
+    assert parse_country(text) == code
+
+
+def test_unknown_country_is_a_problem_not_a_wrong_code():
+    from relance.core.formats.receivables import parse_country
+
+    with pytest.raises(ValueError, match="code ISO"):
+        parse_country("Groland")

@@ -265,6 +265,25 @@ def parse_language(text: str) -> str:
     raise ValueError(f"langue « {text} » non prise en charge : attendu fr ou en")
 
 
+_COUNTRY_NAMES = {
+    "france": "FR", "belgique": "BE", "belgium": "BE", "suisse": "CH", "switzerland": "CH", "luxembourg": "LU",
+    "allemagne": "DE", "germany": "DE", "espagne": "ES", "spain": "ES", "italie": "IT", "italy": "IT",
+    "monaco": "MC", "royaume uni": "GB", "united kingdom": "GB", "pays bas": "NL", "netherlands": "NL",
+    "portugal": "PT", "autriche": "AT", "austria": "AT", "irlande": "IE", "ireland": "IE",
+}
+
+
+def parse_country(text: str) -> str:
+    """An ISO 3166 alpha-2 code (« FR ») or a common country name (« Allemagne » -> DE)."""
+    value = text.strip()
+    if re.fullmatch(r"[A-Za-z]{2}", value):
+        return value.upper()
+    code = _COUNTRY_NAMES.get(normalise_header(value))
+    if code is None:
+        raise ValueError(f"pays « {text} » : indiquez le code ISO à deux lettres (FR, BE, DE…)")
+    return code
+
+
 def parse_positive_amount(text: str) -> Decimal:
     value = parse_amount(text)
     if value <= 0:
@@ -355,7 +374,7 @@ def detect_kind(sheet: Sheet) -> str | None:
 Parser = Callable[[str], Any]
 
 FIELD_PARSERS: dict[str, Parser] = {
-    "kind": parse_kind, "siren": parse_siren, "siret": parse_siret, "vat": parse_vat,
+    "kind": parse_kind, "country": parse_country, "siren": parse_siren, "siret": parse_siret, "vat": parse_vat,
     "language": parse_language, "channel": parse_channel, "terms": parse_terms, "email": parse_email,
     "billing": parse_bool, "issue_date": parse_date, "due_date": parse_date, "delivery_date": parse_date,
     "date": parse_date, "amount_incl_tax": parse_positive_amount, "amount_excl_tax": parse_amount,

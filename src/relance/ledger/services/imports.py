@@ -192,7 +192,7 @@ def _import_customers(org: Organisation, rows: list[CustomerRow], report: Import
     for r in rows:
         values = dict(legal_name=r.name, is_business=r.is_business, siren=r.siren, siret=r.siret, vat_number=r.vat,
                       address1=r.address1, address2=r.address2, postal_code=r.postal_code, city=r.city,
-                      country=r.country[:2].upper() or "FR", language=r.language, preferred_channel=r.channel,
+                      country=r.country or "FR", language=r.language, preferred_channel=r.channel,
                       terms_days=r.terms_days)
         current = existing.get(r.code)
         if current is None:
