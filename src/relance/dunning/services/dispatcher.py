@@ -95,7 +95,9 @@ def _still_chaseable(org: Organisation, invoices: Sequence[Invoice], today: date
         return [i for i in invoices if i.status != Invoice.Status.OPEN]
     held_invoices = set()
     held_customers = set()
-    for invoice_id, customer_id in active_holds(org, today).values_list("invoice_id", "customer_id"):
+    customers = {i.customer_id for i in invoices}
+    for invoice_id, customer_id in (active_holds(org, today).filter(customer_id__in=customers)
+                                    .values_list("invoice_id", "customer_id")):
         if invoice_id:
             held_invoices.add(invoice_id)
         else:
