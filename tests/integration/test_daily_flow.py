@@ -152,3 +152,32 @@ def test_day_advances_one_step_at_a_time(org):
     steps = list(Reminder.objects.filter(customer__code="C001", kind="reminder").order_by("planned_for")
                  .values_list("step__position", flat=True))
     assert steps == sorted(steps) and len(set(steps)) == len(steps)
+
+
+def test_dispute_excludes_only_the_disputed_invoice_and_resumes_when_ended(org):
+    day = date(2026, 11, 19)
+    c001 = Invoice.objects.get(number="F-001").customer
+    dispute = Hold.objects.create(organisation=org, customer=c001, invoice=Invoice.objects.get(number="F-001"),
+                                  kind=Hold.Kind.DISPUTE, reason="livraison incomplète")
+    run(org, day)
+    reminder = Reminder.objects.get(customer=c001)
+    assert list(reminder.lines.values_list("invoice__number", flat=True)) == ["F-002"]
+    assert "F-001" not in mail.outbox[0].body
+    dispute.state = Hold.State.ENDED
+    dispute.save()
+    _plan, report = run(org, date(2026, 11, 25))  # after the minimum gap: F-001 is chased again
+    numbers = {n for r in report.sent for n in Reminder.objects.get(pk=r).lines.values_list("invoice__number",
+                                                                                             flat=True)}
+    assert "F-001" in numbers
+
+
+def test_pause_on_the_customer_until_a_date_blocks_everything_until_then(org):
+    c001 = Invoice.objects.get(number="F-001").customer
+    Hold.objects.create(organisation=org, customer=c001, kind=Hold.Kind.PAUSE, until=date(2026, 11, 24),
+                        reason="congés")
+    run(org, date(2026, 11, 19))
+    assert not Reminder.objects.filter(customer=c001).exists()
+    run(org, date(2026, 11, 24))
+    assert not Reminder.objects.filter(customer=c001).exists()
+    run(org, date(2026, 11, 25))
+    assert Reminder.objects.filter(customer=c001, status=Reminder.Status.SENT).count() == 1
