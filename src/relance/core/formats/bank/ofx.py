@@ -1,0 +1,172 @@
+"""OFX bank and card statements: 1.x (SGML, leaf tags left open) and 2.x (XML).
+
+Read by hand with one tolerant tokenizer for both flavours: a leaf element is closed by
+the next tag when it holds text. ofxtools was not adopted: it is GPL-3.0-only (not
+"or later"), validates strictly and rejects files that French banks actually emit.
+A DOCTYPE or ENTITY declaration is refused outright (no entity is ever expanded).
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+from ..problems import Problem
+from .model import BankFormatError, BankLine, Statement, StatementResult, as_iban, decode_text, parse_decimal
+
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_.]*)[^<>]*>")
+_CHARSET = re.compile(r"(?:CHARSET:\s*|encoding=[\"'])([A-Za-z0-9_-]+)", re.IGNORECASE)
+MAX_NODES = 2_000_000
+
+
+@dataclass
+class _Node:
+    name: str
+    line: int
+    text: str = ""
+    children: list[_Node] = field(default_factory=list)
+
+    def find(self, *path: str) -> _Node | None:
+        node: _Node | None = self
+        for name in path:
+            if node is None:
+                return None
+            node = next((c for c in node.children if c.name == name), None)
+        return node
+
+    def value(self, *path: str) -> str:
+        node = self.find(*path)
+        return node.text.strip() if node is not None else ""
+
+    def iter(self, name: str) -> list[_Node]:
+        found, todo = [], [self]
+        while todo:
+            node = todo.pop()
+            if node.name == name:
+                found.append(node)
+            todo.extend(reversed(node.children))
+        return found
+
+
+def _decode(raw: bytes, filename: str) -> str:
+    head = raw[:1024].decode("ascii", errors="replace")
+    declared = _CHARSET.search(head)
+    if declared and declared.group(1).upper() in ("1252", "CP1252", "WINDOWS-1252", "ISO-8859-1", "LATIN1", "8859-1"):
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    return decode_text(raw, filename)
+
+
+def _tree(text: str, filename: str, problems: list[Problem]) -> _Node:
+    start = text.upper().find("<OFX>")
+    if start < 0:
+        raise BankFormatError(Problem(filename, None, None, "balise <OFX> introuvable"))
+    newlines = [m.start() for m in re.finditer("\n", text)]
+
+    def line_of(pos: int) -> int:
+        return bisect.bisect_right(newlines, pos) + 1
+
+    root = _Node("", 0)
+    stack = [root]
+    pos, count = start, 0
+    for match in _TAG.finditer(text, start):
+        chunk = text[pos : match.start()]
+        pos = match.end()
+        if chunk.strip():
+            stack[-1].text += html.unescape(chunk.strip())
+        closing, name = match.group(1) == "/", match.group(2).upper()
+        top = stack[-1]
+        if top.text and not top.children and len(stack) > 1 and not (closing and top.name == name):
+            stack.pop()  # SGML leaf left open
+        if closing:
+            names = [n.name for n in stack]
+            if name in names[1:]:
+                del stack[len(names) - 1 - names[::-1].index(name) :]
+            else:
+                problems.append(
+                    Problem(filename, line_of(match.start()), name, f"balise fermante </{name}> sans ouverture")
+                )
+            continue
+        count += 1
+        if count > MAX_NODES:
+            raise BankFormatError(Problem(filename, line_of(match.start()), None, "trop d'éléments OFX"))
+        node = _Node(name, line_of(match.start()))
+        stack[-1].children.append(node)
+        stack.append(node)
+    if text[pos:].strip() and len(stack) > 1:
+        stack[-1].text += html.unescape(text[pos:].strip())
+    unclosed = [n for n in stack[1:] if n.children or not n.text]
+    if unclosed:
+        problems.append(
+            Problem(
+                filename, unclosed[-1].line, unclosed[0].name, f"fichier tronqué : <{unclosed[-1].name}> jamais fermé"
+            )
+        )
+    return root
+
+
+def _date(text: str) -> date | None:
+    if not text:
+        return None
+    if not re.match(r"\d{8}", text):
+        raise ValueError(f"date illisible : {text[:30]!r}")
+    return date(int(text[0:4]), int(text[4:6]), int(text[6:8]))
+
+
+def _statement(rs: _Node, filename: str, problems: list[Problem]) -> Statement:
+    account_node = rs.find("BANKACCTFROM") or rs.find("CCACCTFROM")
+    account = account_node.value("ACCTID") if account_node is not None else ""
+    currency = rs.value("CURDEF")
+    closing = None
+    if rs.value("LEDGERBAL", "BALAMT"):
+        try:
+            closing = parse_decimal(rs.value("LEDGERBAL", "BALAMT"))
+        except ValueError as exc:
+            problems.append(Problem(filename, rs.find("LEDGERBAL", "BALAMT").line, "BALAMT", str(exc)))  # type: ignore[union-attr]
+    statement = Statement(as_iban(account), account, currency, None, closing)
+    tranlist = rs.find("BANKTRANLIST")
+    for trn in tranlist.iter("STMTTRN") if tranlist is not None else []:
+        try:
+            amount = parse_decimal(trn.value("TRNAMT"))
+            booking = _date(trn.value("DTPOSTED"))
+            value = _date(trn.value("DTAVAIL"))
+        except ValueError as exc:
+            problems.append(Problem(filename, trn.line, "STMTTRN", str(exc)))
+            continue
+        name = trn.value("NAME") or trn.value("PAYEE", "NAME")
+        other = trn.value("BANKACCTTO", "ACCTID")
+        statement.lines.append(
+            BankLine(
+                booking,
+                value,
+                abs(amount),
+                "credit" if amount >= 0 else "debit",
+                trn.value("CURRENCY", "CURSYM") or trn.value("ORIGCURRENCY", "CURSYM") or currency,
+                counterparty_name=name,
+                counterparty_iban=as_iban(other),
+                remittance=trn.value("MEMO"),
+                bank_reference=trn.value("FITID") or trn.value("REFNUM") or trn.value("CHECKNUM"),
+                line_no_or_element=trn.line,
+            )
+        )
+    return statement
+
+
+def parse(raw: bytes, filename: str) -> StatementResult:
+    text = _decode(raw, filename)
+    upper = text[:65536].upper()
+    if "<!DOCTYPE" in upper or "<!ENTITY" in upper or "<!ENTITY" in text.upper():
+        raise BankFormatError(Problem(filename, None, None, "OFX refusé : déclaration DOCTYPE/ENTITY interdite"))
+    result = StatementResult(format="ofx")
+    root = _tree(text, filename, result.problems)
+    for tag in ("STMTRS", "CCSTMTRS"):
+        for rs in root.iter(tag):
+            result.statements.append(_statement(rs, filename, result.problems))
+    if not result.statements:
+        result.problems.append(Problem(filename, None, None, "aucun relevé (STMTRS) dans le fichier OFX"))
+    return result
