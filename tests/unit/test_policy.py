@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from relance.core.calendar import FRANCE
 from relance.core.policy import (
+    DEFAULT_FRENCH_SCENARIO,
     POSTAL_CHANNELS,
     Channel,
     InvoiceFacts,
@@ -22,15 +23,7 @@ from relance.core.policy import (
 )
 
 # The default French scenario (J = due date).
-DEFAULT_FR = (
-    StepSpec(0, -7, Channel.EMAIL, tone=1),
-    StepSpec(1, 7, Channel.EMAIL, tone=1),
-    StepSpec(2, 15, Channel.EMAIL, tone=2),
-    StepSpec(3, 30, Channel.EMAIL, tone=3, call_task=True),
-    StepSpec(4, 45, Channel.LETTER, tone=4),
-    StepSpec(5, 60, Channel.REGISTERED_LETTER, tone=5),
-    StepSpec(6, 75, Channel.LITIGATION, tone=5),
-)
+DEFAULT_FR = tuple(d.spec for d in DEFAULT_FRENCH_SCENARIO)  # the scenario that ships
 
 
 def test_default_scenario_shape() -> None:
@@ -43,7 +36,11 @@ def test_default_scenario_shape() -> None:
         (5, 60, "registered_letter"),
         (6, 75, "litigation"),
     ]
-    assert DEFAULT_FR[0].tone == 1
+    assert [s.tone for s in DEFAULT_FR] == [1, 2, 3, 4, 4, 5, 5]  # firmer as it goes
+    templates = [d.template for d in DEFAULT_FRENCH_SCENARIO]
+    assert templates == ["avant_echeance", "relance_1", "relance_2", "relance_3", "courrier", "mise_en_demeure",
+                         "contentieux"]
+    assert [d.attach_invoices for d in DEFAULT_FRENCH_SCENARIO] == [False, True, True, True, False, False, False]
     assert [s.call_task for s in DEFAULT_FR] == [False, False, False, True, False, False, False]
     assert [s.before_due for s in DEFAULT_FR] == [True] + [False] * 6
     assert [s.channel in POSTAL_CHANNELS for s in DEFAULT_FR] == [False] * 4 + [True, True, False]

@@ -4,7 +4,6 @@ JSON are strings with two decimals; rates are percentages as strings."""
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
@@ -26,9 +25,7 @@ from relance.core.law import (
 )
 from relance.errors import InvalidInput, RateMissing
 
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> None:
-    print(json.dumps(data, ensure_ascii=False, indent=2) if args.json else text)
+from .commands import _print
 
 
 def _date(value: str, name: str) -> date:

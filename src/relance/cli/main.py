@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 OWN_COMMANDS = ("demo", "import", "run", "serve", "events", "verify-events", "worker", "orgs", "letter", "law",
                 "rates", "prescription")
@@ -148,13 +147,6 @@ def _parser() -> argparse.ArgumentParser:
     letter.add_argument("--org")
     letter.add_argument("--json", action="store_true")
     return p
-
-
-def _emit(args: argparse.Namespace, data: Any, text: Callable[[], str]) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    else:
-        print(text())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

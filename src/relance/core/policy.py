@@ -61,6 +61,29 @@ class NextAction:
     on: date
 
 
+@dataclass(frozen=True)
+class DefaultStep:
+    spec: StepSpec
+    template: str
+    label: str
+    attach_invoices: bool = False
+
+
+#: The default French scenario, drawn from common practice (issue #2): courteous reminder at J−7,
+#: first reminder J+7 (« sauf erreur ou omission »), firmer J+15 stating penalties and the 40 €
+#: indemnity, J+30 with a phone call, letter J+45, formal notice by registered letter J+60
+#: (8-day deadline), hand-over to litigation J+75.
+DEFAULT_FRENCH_SCENARIO: tuple[DefaultStep, ...] = (
+    DefaultStep(StepSpec(0, -7, Channel.EMAIL, 1), "avant_echeance", "Rappel avant échéance"),
+    DefaultStep(StepSpec(1, 7, Channel.EMAIL, 2), "relance_1", "Première relance", True),
+    DefaultStep(StepSpec(2, 15, Channel.EMAIL, 3), "relance_2", "Deuxième relance", True),
+    DefaultStep(StepSpec(3, 30, Channel.EMAIL, 4, call_task=True), "relance_3", "Troisième relance et appel", True),
+    DefaultStep(StepSpec(4, 45, Channel.LETTER, 4), "courrier", "Lettre de relance"),
+    DefaultStep(StepSpec(5, 60, Channel.REGISTERED_LETTER, 5), "mise_en_demeure", "Mise en demeure (LRAR)"),
+    DefaultStep(StepSpec(6, 75, Channel.LITIGATION, 5), "contentieux", "Transmission au contentieux"),
+)
+
+
 def scheduled_date(
     step: StepSpec,
     due_date: date,

@@ -28,7 +28,7 @@ from relance import clock
 from relance.core import formatting as fmt
 from relance.documents.letters import InvoiceDoc, Party, render_many_invoice_pdfs
 from relance.dunning.models import CallTask, Reminder
-from relance.dunning.services.calendar_days import business_days
+from relance.dunning.services.context import calendar_for
 from relance.dunning.services.daily import run_day
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.errors import Conflict
@@ -168,6 +168,7 @@ def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
     start = min(by_week)
     rng = random.Random(7)
     current = start
+    calendar = calendar_for(org)
     try:
         while current <= day:
             if current == day:
@@ -175,7 +176,7 @@ def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
             morning = datetime.combine(current, time(9, 0), tzinfo=ZoneInfo(org.timezone))
             with clock.frozen(morning):
                 _replay_morning(org, current, day, by_week, events_by_day, imports, with_pdf, rng)
-            if current in business_days(org, current, current):
+            if calendar.is_business_day(current):
                 run_day(org, current, queue=False)
             if current < day:
                 _close_calls(org, current)
