@@ -139,6 +139,8 @@ class Customer(models.Model):
     preferred_channel = models.CharField("canal préféré", max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     terms_days = models.PositiveSmallIntegerField("délai de paiement (jours)", null=True, blank=True)
     scenario = models.ForeignKey("dunning.Scenario", null=True, blank=True, on_delete=models.SET_NULL)
+    # ISO 11649 creditor reference for a transfer covering the whole account (see services.references)
+    payment_reference = models.CharField("référence de paiement", max_length=35, blank=True, db_index=True)
     last_contact_date = models.DateField("dernier message", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -182,6 +184,14 @@ class Contact(models.Model):
         return " ".join(p for p in (self.first_name, self.last_name) if p)
 
 
+class Source(models.TextChoices):
+    CSV = "csv", "Fichier CSV / Excel"
+    FEC = "fec", "FEC"
+    EINVOICE = "einvoice", "Facture électronique"
+    API = "api", "API"
+    MANUAL = "manual", "Saisie"
+
+
 class Invoice(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "À payer"
@@ -206,6 +216,11 @@ class Invoice(models.Model):
     description = models.CharField("libellé", max_length=300, blank=True)
     pdf = models.FileField(upload_to="invoices/", blank=True)
     pdf_url = models.URLField(blank=True)
+    # The reference the customer quotes on the transfer: the e-invoice's own (BT-83) or our RF.
+    payment_reference = models.CharField("référence de paiement", max_length=35, blank=True, db_index=True)
+    source = models.CharField("origine", max_length=10, choices=Source.choices, default=Source.CSV)
+    # Identity of the item in its source (FEC: journal|entry|account|piece), for re-imports.
+    source_key = models.CharField("clé d’origine", max_length=200, blank=True)
     # Derived from allocations by ledger.services.balances.refresh(); never typed in.
     amount_due = models.DecimalField("reste dû", **MONEY)
     status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.OPEN)
@@ -304,6 +319,29 @@ class Allocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} → {self.invoice_id}"
+
+
+class CustomerAlias(models.Model):
+    """Another name by which a customer is recognised: an entry label of a FEC without
+    customer accounts, a payer's IBAN or name seen on a bank statement."""
+
+    class Kind(models.TextChoices):
+        FEC_LABEL = "fec_label", "Libellé d’écriture FEC"
+        IBAN = "iban", "IBAN du payeur"
+        PAYER_NAME = "payer_name", "Nom du payeur"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="aliases")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    value = models.CharField("valeur", max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "alias de client"
+        constraints = [models.UniqueConstraint(fields=["organisation", "kind", "value"], name="customer_alias_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} « {self.value} » → {self.customer_id}"
 
 
 class ImportBatch(models.Model):

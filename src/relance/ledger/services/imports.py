@@ -49,6 +49,7 @@ from relance.ledger.models import (
 
 from .balances import refresh_balances
 from .payments import record_credit_note, record_payment
+from .references import assign_references
 
 KIND_ALIASES = {
     "clients": "customers", "customers": "customers", "contacts": "contacts", "factures": "invoices",
@@ -121,6 +122,7 @@ def import_file(organisation: Organisation, path: Path, kind: str | None = None,
         for table in tables:
             report.kinds.append(table.kind)
             _IMPORTERS[table.kind](organisation, table.rows, report, pdfs, actor)
+        assign_references(organisation)
         ImportBatch.objects.create(
             organisation=organisation, filename=path.name, sha256=digest, kind=",".join(report.kinds),
             counts=dict(report.counts),
