@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from relance.core.money import to_cents
 from relance.ledger import queries as ledger
-from relance.web.scoping import current_organisation
+from relance.web.scoping import scope
 
 View = Callable[..., HttpResponse]
 
@@ -56,9 +56,10 @@ def _json(data: dict[str, Any]) -> JsonResponse:
 @require_GET
 def customers(request: HttpRequest) -> JsonResponse:
     """``GET /api/customers[?q=…]``: every customer of the organisation with its balance."""
-    org = current_organisation(request)
+    sc = scope(request)
+    org = sc.organisation
     on = ledger.organisation_today(org)
-    rows = ledger.customer_balances(org, on, request.GET.get("q", ""))
+    rows = ledger.customer_balances(org, on, request.GET.get("q", ""), sc.collector_id)
     items = [
         {
             "id": row["id"],
@@ -78,9 +79,10 @@ def customers(request: HttpRequest) -> JsonResponse:
 @require_GET
 def customer(request: HttpRequest, pk: int) -> JsonResponse:
     """``GET /api/customers/<id>``: one customer, its balance and its invoices."""
-    org = current_organisation(request)
+    sc = scope(request)
+    org = sc.organisation
     on = ledger.organisation_today(org)
-    c = ledger.customer_for(org, pk)
+    c = ledger.customer_for(org, pk, sc.collector_id)
     invoices = ledger.customer_invoices(org, c)
     totals = ledger.totals_of(invoices, on)
     return _json(

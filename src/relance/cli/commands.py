@@ -24,21 +24,6 @@ def _parse_date(value: str) -> date:
         raise InvalidInput(f"date invalide « {value} » : attendu AAAA-MM-JJ") from exc
 
 
-def cmd_import(args: argparse.Namespace) -> int:
-    from relance.ledger.services.imports import import_file
-    from relance.ledger.services.organisations import resolve_organisation
-
-    org = resolve_organisation(args.org)
-    report = import_file(org, args.file, args.kind)
-    if report.already_imported:
-        text = f"{args.file.name} : déjà importé, rien n’a changé."
-    else:
-        text = f"{args.file.name} importé : " + ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
-        text += "".join(f"\nAttention : {w}" for w in report.warnings)
-    _print(args, report.as_dict(), text)
-    return 0
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from relance.dunning.services.context import local_today
     from relance.dunning.services.daily import run_day

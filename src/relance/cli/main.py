@@ -13,8 +13,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-OWN_COMMANDS = ("demo", "import", "run", "serve", "events", "verify-events", "worker", "orgs", "letter", "law",
-                "rates", "prescription")
+OWN_COMMANDS = ("demo", "import", "bank", "alias", "run", "serve", "events", "verify-events", "worker", "orgs",
+                "letter", "law", "rates", "prescription")
 
 
 def _configure(data_dir: str | None) -> None:
@@ -32,6 +32,8 @@ def _configure(data_dir: str | None) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import import_commands
+
     p = argparse.ArgumentParser(prog="relance", description="Recouvrement amiable des factures impayées.")
     p.add_argument("--dir", help="dossier de données (base SQLite, fichiers, emails) ; défaut ./relance-data")
     sub = p.add_subparsers(dest="command", required=True)
@@ -40,11 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--dir", dest="demo_dir", default="demo-output", help="dossier de sortie (défaut demo-output)")
     demo.add_argument("--json", action="store_true")
 
-    imp = sub.add_parser("import", help="importe un fichier CSV/XLSX (clients, contacts, factures, avoirs, paiements)")
-    imp.add_argument("file", type=Path)
-    imp.add_argument("--type", dest="kind", choices=["clients", "contacts", "factures", "avoirs", "paiements"])
-    imp.add_argument("--org")
-    imp.add_argument("--json", action="store_true")
+    import_commands.add_parsers(sub)
 
     run = sub.add_parser("run", help="planifie puis envoie les relances du jour")
     run.add_argument("--date", help="date de la journée (AAAA-MM-JJ), défaut aujourd’hui")
@@ -175,11 +173,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure(args.dir)
     from relance.errors import RelanceError
 
-    from . import commands, law_commands
+    from . import commands, import_commands, law_commands
 
     try:
         name = "cmd_" + args.command.replace("-", "_")
-        handler: Callable[[argparse.Namespace], int] = getattr(commands, name, None) or getattr(law_commands, name)
+        handler: Callable[[argparse.Namespace], int] = (
+            getattr(commands, name, None) or getattr(import_commands, name, None) or getattr(law_commands, name))
         return handler(args)
     except BrokenPipeError:  # « relance events | head »: the reader left, that is fine
         sys.stderr.close()

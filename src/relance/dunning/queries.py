@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from relance.core.calendar import BusinessCalendar
 from relance.core.policy import POSTAL_CHANNELS, InvoiceFacts, next_action
 from relance.ledger.models import Customer, Invoice, Organisation
-from relance.ledger.queries import ZERO, day_bounds, money_field
+from relance.ledger.queries import ZERO, day_bounds, money_field, visible
 
 from .models import CallTask, Hold, Reminder, ReminderLine, Scenario, Step
 from .services.charges import InvoiceCharges, charges_of_invoices  # noqa: F401  (used by the web views)
@@ -44,9 +44,9 @@ def _with_totals(qs: QuerySet[Reminder]) -> QuerySet[Reminder]:
     )
 
 
-def reminders_for_day(organisation: Organisation, day: date) -> list[Reminder]:
+def reminders_for_day(organisation: Organisation, day: date, collector_id: int | None = None) -> list[Reminder]:
     """Reminders planned for ``day``, plus those planned earlier and still pending."""
-    qs = Reminder.objects.filter(organisation=organisation).filter(
+    qs = visible(Reminder.objects.filter(organisation=organisation), collector_id, "customer__").filter(
         Q(planned_for=day) | Q(planned_for__lt=day, status__in=PENDING)
     )
     return list(_with_totals(qs).order_by("planned_for", "customer__legal_name", "pk"))
@@ -67,19 +67,21 @@ def group_by_status(reminders: Iterable[Reminder]) -> list[StatusGroup]:
     return [g for g in groups.values() if g.reminders]
 
 
-def letters_to_print(organisation: Organisation, day: date) -> list[Reminder]:
+def letters_to_print(organisation: Organisation, day: date, collector_id: int | None = None) -> list[Reminder]:
     """Letters (simple or registered) sent on ``day`` in the organisation's time zone."""
     start, end = day_bounds(organisation, day)
-    qs = Reminder.objects.filter(organisation=organisation, channel__in=POSTAL, status=S.SENT).filter(
+    qs = visible(Reminder.objects.filter(organisation=organisation, channel__in=POSTAL, status=S.SENT),
+                 collector_id, "customer__").filter(
         Q(sent_at__gte=start, sent_at__lt=end) | Q(sent_at__isnull=True, planned_for=day)
     )
     return list(_with_totals(qs).order_by("customer__legal_name", "pk"))
 
 
-def open_call_tasks(organisation: Organisation, day: date) -> list[CallTask]:
+def open_call_tasks(organisation: Organisation, day: date, collector_id: int | None = None) -> list[CallTask]:
     """Calls still to make, due on or before ``day``."""
     return list(
-        CallTask.objects.filter(organisation=organisation, status=CallTask.Status.OPEN, due_on__lte=day)
+        visible(CallTask.objects.filter(organisation=organisation, status=CallTask.Status.OPEN, due_on__lte=day),
+                collector_id, "customer__")
         .select_related("customer", "reminder", "reminder__step")
         .prefetch_related("customer__contacts")
         .order_by("due_on", "customer__legal_name", "pk")
@@ -100,10 +102,11 @@ def active_holds(organisation: Organisation, customer: Customer) -> list[Hold]:
     )
 
 
-def reminder_for(organisation: Organisation, pk: int) -> Reminder:
-    """One reminder of the organisation (404 for any other)."""
+def reminder_for(organisation: Organisation, pk: int, collector_id: int | None = None) -> Reminder:
+    """One reminder of the organisation (404 for any other, or for a customer not assigned
+    to a restricted collector)."""
     return get_object_or_404(
-        Reminder.objects.select_related("customer", "step"),
+        visible(Reminder.objects.select_related("customer", "step"), collector_id, "customer__"),
         organisation=organisation,
         pk=pk,
     )

@@ -90,6 +90,10 @@ class Organisation(models.Model):
         "créancier personne physique hors besoins professionnels", default=False,
         help_text="choisit la catégorie du taux de l’intérêt légal (CMF L313-2)",
     )
+    collectors_see_assigned_only = models.BooleanField(
+        "les chargés de recouvrement ne voient que leurs clients", default=False,
+        help_text="un chargé de recouvrement ne voit alors que les clients qui lui sont attribués",
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organisations")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -141,6 +145,10 @@ class Customer(models.Model):
     scenario = models.ForeignKey("dunning.Scenario", null=True, blank=True, on_delete=models.SET_NULL)
     # ISO 11649 creditor reference for a transfer covering the whole account (see services.references)
     payment_reference = models.CharField("référence de paiement", max_length=35, blank=True, db_index=True)
+    collector = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="chargé de recouvrement", null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="assigned_customers",
+    )
     last_contact_date = models.DateField("dernier message", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -82,15 +82,22 @@ def outstanding(organisation: Organisation, on: date) -> Outstanding:
     return Outstanding(row["total"], row["overdue"], row["overdue_customers"])
 
 
+def visible(qs: QuerySet[Any], collector_id: int | None, customer_field: str = "") -> QuerySet[Any]:
+    """Restrict ``qs`` to the customers assigned to ``collector_id`` (``None``: no restriction)."""
+    if collector_id is None:
+        return qs
+    return qs.filter(**{f"{customer_field}collector_id": collector_id})
+
+
 def customers_with_balances(
-    organisation: Organisation, on: date, search: str = "", ordering: str = "nom"
+    organisation: Organisation, on: date, search: str = "", ordering: str = "nom", collector_id: int | None = None,
 ) -> QuerySet[Customer]:
     """The organisation's customers, each annotated with ``amount_due`` (open invoices),
     ``overdue`` (open and past due on ``on``), ``oldest_due`` (the oldest due date among
     the overdue invoices, ``None`` when nothing is late) and ``open_invoices``."""
     open_invoice = Q(invoices__status=OPEN, invoices__organisation=organisation)
     overdue = open_invoice & Q(invoices__due_date__lt=on, invoices__amount_due__gt=0)
-    qs = Customer.objects.filter(organisation=organisation)
+    qs = visible(Customer.objects.filter(organisation=organisation), collector_id)
     search = search.strip()
     if search:
         qs = qs.filter(Q(legal_name__icontains=search) | Q(code__icontains=search))
@@ -103,18 +110,21 @@ def customers_with_balances(
     return qs.order_by(*CUSTOMER_ORDERINGS.get(ordering, CUSTOMER_ORDERINGS["nom"]))
 
 
-def customer_balances(organisation: Organisation, on: date, search: str = "") -> QuerySet[Customer, dict[str, Any]]:
+def customer_balances(
+    organisation: Organisation, on: date, search: str = "", collector_id: int | None = None,
+) -> QuerySet[Customer, dict[str, Any]]:
     """The same figures as :func:`customers_with_balances`, as plain rows (for the API)."""
     # The stubs cannot see the annotations through the function's return type.
-    return customers_with_balances(organisation, on, search).values(  # type: ignore[misc]
+    return customers_with_balances(organisation, on, search, collector_id=collector_id).values(  # type: ignore[misc]
         "id", "code", "legal_name", "is_business", "amount_due", "overdue", "oldest_due", "open_invoices"
     )
 
 
-def customer_for(organisation: Organisation, pk: int) -> Customer:
-    """One customer of the organisation (404 for any other), with its scenario."""
+def customer_for(organisation: Organisation, pk: int, collector_id: int | None = None) -> Customer:
+    """One customer of the organisation (404 for any other, or one not assigned to a
+    restricted collector), with its scenario."""
     return get_object_or_404(
-        Customer.objects.select_related("scenario").prefetch_related("contacts"),
+        visible(Customer.objects.select_related("scenario").prefetch_related("contacts"), collector_id),
         organisation=organisation,
         pk=pk,
     )

@@ -34,6 +34,22 @@ class Scope:
     def can_switch(self) -> bool:
         return len(self.memberships) > 1
 
+    @property
+    def collector_id(self) -> int | None:
+        """The user whose assigned customers are the only visible ones, when the organisation
+        restricts its collectors to their own customers; else ``None`` (everything visible)."""
+        if self.membership.role == Membership.Role.COLLECTOR and self.organisation.collectors_see_assigned_only:
+            return self.membership.user_id
+        return None
+
+    @property
+    def can_edit(self) -> bool:
+        return self.membership.role != Membership.Role.READ_ONLY
+
+    @property
+    def is_admin(self) -> bool:
+        return self.membership.role == Membership.Role.ADMIN
+
 
 def _memberships(request: HttpRequest) -> list[Membership]:
     user = request.user

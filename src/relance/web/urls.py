@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_law
+from . import views, views_imports, views_law
 
 app_name = "web"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("organisation/", views.switch, name="switch_organisation"),
     path("calculateur/", views_law.calculator, name="calculator"),
     path("taux/", views_law.rates, name="rates"),
+    path("importer/", views_imports.imports, name="imports"),
 ]

@@ -53,7 +53,7 @@ def today(request: HttpRequest) -> HttpResponse:
     bad_date = bool(asked) and day is None
     real_today = ledger.organisation_today(org)
     day = day or real_today
-    reminders = dunning.reminders_for_day(org, day)
+    reminders = dunning.reminders_for_day(org, day, sc.collector_id)
     context = {
         "day": day,
         "is_today": day == real_today,
@@ -64,8 +64,8 @@ def today(request: HttpRequest) -> HttpResponse:
         "groups": dunning.group_by_status(reminders),
         "reminder_count": len(reminders),
         "failed_count": sum(1 for r in reminders if r.status == dunning.S.FAILED),
-        "letters": dunning.letters_to_print(org, day),
-        "calls": dunning.open_call_tasks(org, day),
+        "letters": dunning.letters_to_print(org, day, sc.collector_id),
+        "calls": dunning.open_call_tasks(org, day, sc.collector_id),
     }
     return _render(request, "relance/today.html", sc, context)
 
@@ -81,7 +81,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     ordering = request.GET.get("tri", "nom")
     if ordering not in ledger.CUSTOMER_ORDERINGS:
         ordering = "nom"
-    customers = ledger.customers_with_balances(org, day, search, ordering)
+    customers = ledger.customers_with_balances(org, day, search, ordering, sc.collector_id)
     page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "day": day,
@@ -100,7 +100,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sc = scope(request)
     org = sc.organisation
     day = ledger.organisation_today(org)
-    customer = ledger.customer_for(org, pk)
+    customer = ledger.customer_for(org, pk, sc.collector_id)
     invoices = ledger.customer_invoices(org, customer)
     events = list(timeline(org, customer.pk)[:TIMELINE_LIMIT])
     numbers = {i.pk: i.number for i in invoices}
@@ -136,7 +136,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def reminder_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sc = scope(request)
-    reminder = dunning.reminder_for(sc.organisation, pk)
+    reminder = dunning.reminder_for(sc.organisation, pk, sc.collector_id)
     lines = dunning.reminder_lines(reminder)
     total = sum(
         ((line.amount_due if line.amount_due is not None else line.invoice.amount_due) for line in lines),
@@ -151,7 +151,7 @@ def reminder_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def reminder_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The letter exactly as it was produced (``Reminder.document``)."""
     sc = scope(request)
-    reminder = dunning.reminder_for(sc.organisation, pk)
+    reminder = dunning.reminder_for(sc.organisation, pk, sc.collector_id)
     if not reminder.document:
         raise Http404("Pas de courrier pour cette relance.")
     try:
