@@ -56,7 +56,7 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
         try:
             pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
             (ARTIFACTS / f"{name}.html").write_text(pg.content(), encoding="utf-8")
-        except Exception as exc:  # noqa: BLE001 - best effort, the test already failed
+        except Exception as exc:  # best effort: the test has already failed
             print(f"screenshot impossible : {exc}")
     context.close()
 

@@ -155,3 +155,44 @@ def next_steps(
     return result
 
 
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    planned: int
+    sent: int
+    pending: int
+    failed: int
+    calls: int
+    letters: int
+
+
+def day_counts(organisation: Organisation, day: date, collector_id: int | None = None) -> DayCounts:
+    """Today's figures for the dashboard — two queries."""
+    start, end = day_bounds(organisation, day)
+    qs = visible(Reminder.objects.filter(organisation=organisation), collector_id, "customer__")
+    row = qs.aggregate(
+        planned=Count("pk", filter=Q(planned_for=day)),
+        sent=Count("pk", filter=Q(status=S.SENT, sent_at__gte=start, sent_at__lt=end)),
+        pending=Count("pk", filter=Q(status__in=PENDING, planned_for__lte=day)),
+        failed=Count("pk", filter=Q(status=S.FAILED)),
+        letters=Count("pk", filter=Q(status=S.SENT, channel__in=POSTAL, sent_at__gte=start, sent_at__lt=end)),
+    )
+    calls = visible(CallTask.objects.filter(organisation=organisation, status=CallTask.Status.OPEN, due_on__lte=day),
+                    collector_id, "customer__").count()
+    return DayCounts(row["planned"], row["sent"], row["pending"], row["failed"], calls, row["letters"])
+
+
+def invoice_reminders(organisation: Organisation, invoice: Invoice) -> list[Reminder]:
+    """The reminders that listed the invoice, most recent first."""
+    qs = Reminder.objects.filter(organisation=organisation, lines__invoice=invoice)
+    return list(_with_totals(qs).order_by("-planned_for", "-pk"))
+
+
+def invoice_holds(organisation: Organisation, invoice: Invoice) -> list[Hold]:
+    """Holds on the invoice itself or on its whole customer, active first."""
+    return list(
+        Hold.objects.filter(organisation=organisation, customer_id=invoice.customer_id)
+        .filter(Q(invoice=invoice) | Q(invoice__isnull=True))
+        .order_by("state", "-created_at", "-pk")
+    )

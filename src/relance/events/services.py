@@ -76,3 +76,7 @@ def verify_chain(organisation: Organisation) -> list[ChainProblem]:
 
 def timeline(organisation: Organisation, customer_id: int) -> Any:
     return Event.objects.filter(organisation=organisation, customer_id_ref=customer_id).order_by("-seq")
+
+
+def invoice_timeline(organisation: Organisation, invoice_id: int) -> Any:
+    return Event.objects.filter(organisation=organisation, invoice_id_ref=invoice_id).order_by("-seq")

@@ -161,3 +161,91 @@ def invoice_numbers(organisation: Organisation, ids: set[int]) -> dict[int, str]
         return {}
     return dict(Invoice.objects.filter(organisation=organisation, pk__in=ids).values_list("pk", "number"))
 
+
+
+# --------------------------------------------------------------------------- dashboard
+
+#: Aging buckets (« balance âgée »): label and inclusive range of days past the due date.
+AGING_BUCKETS: list[tuple[str, str, int | None, int | None]] = [
+    ("not_due", "Non échu", None, 0),
+    ("d1_30", "1 à 30 jours", 1, 30),
+    ("d31_60", "31 à 60 jours", 31, 60),
+    ("d61_90", "61 à 90 jours", 61, 90),
+    ("d90", "Plus de 90 jours", 91, None),
+]
+DSO_WINDOW_DAYS = 90
+
+
+@dataclass(frozen=True)
+class AgingBucket:
+    key: str
+    label: str
+    amount: Decimal
+    invoices: int
+    share: Decimal  # of the total outstanding, 0..100
+
+
+def aging(organisation: Organisation, on: date, collector_id: int | None = None) -> list[AgingBucket]:
+    """The aging balance of open invoices on ``on``, by days past due — one query.
+
+    An invoice is « non échue » until its due date included; « 1 à 30 jours » from the
+    day after, and so on."""
+    conditions: dict[str, Q] = {}
+    for key, _, low, high in AGING_BUCKETS:
+        q = Q()
+        if low is None:
+            q &= Q(due_date__gte=on)
+        else:
+            q &= Q(due_date__lte=on - timedelta(days=low))
+        if high is not None and low is not None:
+            q &= Q(due_date__gte=on - timedelta(days=high))
+        conditions[key] = q
+    aggregates: dict[str, Any] = {}
+    for key, q in conditions.items():
+        aggregates[f"{key}_amount"] = Coalesce(Sum("amount_due", filter=q), Value(ZERO), output_field=money_field())
+        aggregates[f"{key}_count"] = Count("pk", filter=q)
+    qs = visible(Invoice.objects.filter(organisation=organisation, status=OPEN, amount_due__gt=0), collector_id,
+                 "customer__")
+    row = qs.aggregate(**aggregates)
+    total = sum((row[f"{k}_amount"] for k in conditions), ZERO)
+    return [
+        AgingBucket(key, label, row[f"{key}_amount"], row[f"{key}_count"],
+                    (row[f"{key}_amount"] * 100 / total).quantize(Decimal("0.1")) if total else Decimal("0.0"))
+        for key, label, _, _ in AGING_BUCKETS
+    ]
+
+
+@dataclass(frozen=True)
+class Dso:
+    days: Decimal | None  # None when nothing was invoiced over the window
+    outstanding: Decimal
+    invoiced: Decimal
+    window_days: int
+
+
+def dso(organisation: Organisation, on: date, window_days: int = DSO_WINDOW_DAYS,
+        collector_id: int | None = None) -> Dso:
+    """Days sales outstanding, simple method: outstanding receivables ÷ amounts invoiced
+    (TTC) over the last ``window_days`` days × ``window_days`` — one query."""
+    start = on - timedelta(days=window_days - 1)
+    qs = visible(Invoice.objects.filter(organisation=organisation), collector_id, "customer__")
+    row = qs.aggregate(
+        outstanding=_money_sum("amount_due", Q(status=OPEN)),
+        invoiced=_money_sum("amount_incl_tax", Q(issue_date__gte=start, issue_date__lte=on)),
+    )
+    days = None
+    if row["invoiced"] > 0:
+        days = (row["outstanding"] * window_days / row["invoiced"]).quantize(Decimal("1"))
+    return Dso(days, row["outstanding"], row["invoiced"], window_days)
+
+
+def invoice_for(organisation: Organisation, pk: int, collector_id: int | None = None) -> Invoice:
+    """One invoice of the organisation with its customer (404 otherwise)."""
+    return get_object_or_404(
+        visible(Invoice.objects.select_related("customer"), collector_id, "customer__"), organisation=organisation, pk=pk,
+    )
+
+
+def invoice_allocations(invoice: Invoice) -> list[Any]:
+    """Payments and credit notes applied to the invoice (lettrage), oldest first."""
+    return list(invoice.allocations.select_related("payment", "credit_note").order_by("date", "pk"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_imports, views_law
+from . import views, views_dashboard, views_imports, views_law
 
 app_name = "web"
 
@@ -8,10 +8,12 @@ urlpatterns = [
     path("", views.today, name="today"),
     path("clients/", views.customer_list, name="customers"),
     path("clients/<int:pk>/", views.customer_detail, name="customer"),
+    path("factures/<int:pk>/", views.invoice_detail, name="invoice"),
     path("relances/<int:pk>/", views.reminder_detail, name="reminder"),
     path("documents/relance/<int:pk>.pdf", views.reminder_pdf, name="reminder_pdf"),
     path("organisation/", views.switch, name="switch_organisation"),
     path("calculateur/", views_law.calculator, name="calculator"),
     path("taux/", views_law.rates, name="rates"),
     path("importer/", views_imports.imports, name="imports"),
+    path("tableau-de-bord/", views_dashboard.dashboard, name="dashboard"),
 ]

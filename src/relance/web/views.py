@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from relance.dunning import queries as dunning
-from relance.events.services import timeline
+from relance.events.services import invoice_timeline, timeline
 from relance.ledger import queries as ledger
 
 from .labels import event_label
@@ -130,6 +130,31 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline_truncated": len(events) == TIMELINE_LIMIT,
     }
     return _render(request, "relance/customer.html", sc, context)
+
+
+@login_required
+@require_GET
+def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One invoice: amounts, lettering, penalties to date, holds, reminders, its events."""
+    sc = scope(request)
+    org = sc.organisation
+    day = ledger.organisation_today(org)
+    invoice = ledger.invoice_for(org, pk, sc.collector_id)
+    charges = customer_charges(org, invoice.customer, [invoice] if invoice.status == invoice.Status.OPEN else [], day)
+    events = list(invoice_timeline(org, invoice.pk)[:TIMELINE_LIMIT])
+    context = {
+        "day": day,
+        "invoice": invoice,
+        "customer": invoice.customer,
+        "allocations": ledger.invoice_allocations(invoice),
+        "charge": charges.by_invoice.get(invoice.pk),
+        "charges": charges,
+        "holds": dunning.invoice_holds(org, invoice),
+        "reminders": dunning.invoice_reminders(org, invoice),
+        "timeline": [{"event": e, "label": event_label(e.kind), "invoice": invoice.number} for e in events],
+        "timeline_truncated": len(events) == TIMELINE_LIMIT,
+    }
+    return _render(request, "relance/invoice.html", sc, context)
 
 
 @login_required

@@ -48,7 +48,8 @@ class MultipleFileField(forms.FileField):
 class ImportForm(forms.Form):
     format = forms.ChoiceField(label="Format", choices=FORMATS, initial="fec")
     uploads = MultipleFileField(label="Fichier(s)")
-    customer_prefix = forms.CharField(label="Préfixe des comptes clients (FEC)", initial="411", max_length=10, required=False)
+    customer_prefix = forms.CharField(label="Préfixe des comptes clients (FEC)", initial="411", max_length=10,
+                                      required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -1,0 +1,48 @@
+"""« Tableau de bord » : outstanding and overdue, the aging balance as a chart, DSO and
+today's counts. A fixed number of aggregate queries whatever the size of the ledger."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from relance.dunning import queries as dunning
+from relance.ledger import queries as ledger
+
+from .scoping import scope
+from .views import _render
+
+CHART_WIDTH = 560
+BAR_HEIGHT = 28
+BAR_GAP = 12
+LABEL_WIDTH = 140
+
+
+@login_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    sc = scope(request)
+    org = sc.organisation
+    day = ledger.organisation_today(org)
+    buckets = ledger.aging(org, day, sc.collector_id)
+    biggest = max((b.amount for b in buckets), default=Decimal(0)) or Decimal(1)
+    usable = CHART_WIDTH - LABEL_WIDTH - 130
+    bars = [
+        {"bucket": b, "y": i * (BAR_HEIGHT + BAR_GAP), "width": int(usable * b.amount / biggest),
+         "text_y": i * (BAR_HEIGHT + BAR_GAP) + BAR_HEIGHT // 2 + 5}
+        for i, b in enumerate(buckets)
+    ]
+    context = {
+        "day": day,
+        "totals": ledger.outstanding(org, day),
+        "buckets": buckets,
+        "bars": bars,
+        "chart": {"width": CHART_WIDTH, "height": len(bars) * (BAR_HEIGHT + BAR_GAP), "label_width": LABEL_WIDTH,
+                  "bar_height": BAR_HEIGHT},
+        "dso": ledger.dso(org, day, collector_id=sc.collector_id),
+        "counts": dunning.day_counts(org, day, sc.collector_id),
+    }
+    return _render(request, "relance/dashboard.html", sc, context)
