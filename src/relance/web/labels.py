@@ -26,6 +26,11 @@ EVENT_LABELS: dict[str, str] = {
     "call_task.created": "Appel à passer",
     "call.created": "Appel à passer",
     "call.done": "Appel passé",
+    "member.added": "Membre ajouté",
+    "member.role_changed": "Rôle modifié",
+    "member.removed": "Membre retiré",
+    "organisation.collector_restriction": "Visibilité des chargés de recouvrement modifiée",
+    "customer.assigned": "Client attribué",
 }
 
 

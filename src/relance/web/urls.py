@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dashboard, views_imports, views_law
+from . import views, views_dashboard, views_imports, views_law, views_members
 
 app_name = "web"
 
@@ -16,4 +16,6 @@ urlpatterns = [
     path("taux/", views_law.rates, name="rates"),
     path("importer/", views_imports.imports, name="imports"),
     path("tableau-de-bord/", views_dashboard.dashboard, name="dashboard"),
+    path("utilisateurs/", views_members.members, name="members"),
+    path("clients/<int:pk>/attribuer/", views_members.assign, name="assign_customer"),
 ]

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from relance.dunning import queries as dunning
 from relance.events.services import invoice_timeline, timeline
 from relance.ledger import queries as ledger
+from relance.ledger.services.members import members as members_of
 
 from .labels import event_label
 from .scoping import Scope, scope, switch_organisation
@@ -128,6 +129,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "reminders": dunning.customer_reminders(org, customer),
         "timeline": entries,
         "timeline_truncated": len(events) == TIMELINE_LIMIT,
+        "assignable": members_of(org) if sc.is_admin else [],
     }
     return _render(request, "relance/customer.html", sc, context)
 

@@ -1,0 +1,108 @@
+"""« Utilisateurs » : members of the organisation and their roles (administrators only),
+and the assignment of a customer to a collector. Thin views over ledger.services.members."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relance.errors import RelanceError
+from relance.ledger import queries as ledger
+from relance.ledger.models import Membership
+from relance.ledger.services import members as service
+
+from .scoping import Scope, scope
+from .views import _render
+
+
+class AddMemberForm(forms.Form):
+    username = forms.CharField(label="Identifiant", max_length=150)
+    role = forms.ChoiceField(label="Rôle", choices=Membership.Role.choices, initial=Membership.Role.COLLECTOR)
+    email = forms.EmailField(label="Adresse électronique", required=False)
+    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
+    last_name = forms.CharField(label="Nom", max_length=150, required=False)
+    password = forms.CharField(label="Mot de passe (nouveau compte)", required=False, widget=forms.PasswordInput,
+                               strip=False)
+
+
+def _admin_scope(request: HttpRequest) -> Scope:
+    sc = scope(request)
+    if not sc.is_admin:
+        raise PermissionDenied("Réservé aux administrateurs de l’organisation.")
+    return sc
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"web:{request.user.get_username()}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def members(request: HttpRequest) -> HttpResponse:
+    sc = _admin_scope(request)
+    org = sc.organisation
+    form = AddMemberForm()
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            if action == "add":
+                form = AddMemberForm(request.POST)
+                if form.is_valid():
+                    d = form.cleaned_data
+                    service.add_member(org, d["username"], d["role"], email=d["email"], password=d["password"],
+                                       first_name=d["first_name"], last_name=d["last_name"], actor=_actor(request))
+                    messages.success(request, f"« {d['username']} » a été ajouté.")
+                    return HttpResponseRedirect(reverse("web:members"))
+                status = 400
+            elif action == "role":
+                service.change_role(org, _int(request.POST.get("membership")), request.POST.get("role", ""),
+                                    actor=_actor(request))
+                messages.success(request, "Rôle modifié.")
+                return HttpResponseRedirect(reverse("web:members"))
+            elif action == "remove":
+                service.remove_member(org, _int(request.POST.get("membership")), actor=_actor(request))
+                messages.success(request, "Membre retiré de l’organisation.")
+                return HttpResponseRedirect(reverse("web:members"))
+            elif action == "restriction":
+                service.set_restriction(org, request.POST.get("assigned_only") == "on", actor=_actor(request))
+                messages.success(request, "Réglage enregistré.")
+                return HttpResponseRedirect(reverse("web:members"))
+            else:
+                status = 400
+        except RelanceError as exc:
+            messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
+            status = exc.http_status
+    context: dict[str, Any] = {"members": service.members(org), "form": form, "roles": Membership.Role.choices}
+    return _render(request, "relance/members.html", sc, context, status=status)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        from relance.errors import InvalidInput
+
+        raise InvalidInput("formulaire incomplet") from None
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    """Give the customer to a collector, or to nobody."""
+    sc = _admin_scope(request)
+    customer = ledger.customer_for(sc.organisation, pk)
+    raw = request.POST.get("membership", "")
+    try:
+        service.assign_customers(sc.organisation, [customer.pk], int(raw) if raw else None, actor=_actor(request))
+        messages.success(request, "Attribution enregistrée.")
+    except (RelanceError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "Choix invalide."))
+    return HttpResponseRedirect(reverse("web:customer", kwargs={"pk": customer.pk}))
