@@ -87,3 +87,26 @@ def test_invoice_page(client: Client, org: Organisation) -> None:
     stranger = make_customer(other, "X1", "Étranger")
     foreign = make_invoice(stranger, "FX-1", "10.00", ON)
     assert client.get(reverse("web:invoice", kwargs={"pk": foreign.pk})).status_code == 404
+
+
+def test_customer_list_filters(client: Client, org: Organisation) -> None:
+    from relance.dunning.models import Hold
+
+    client.force_login(make_user("claire", org))
+    small = make_customer(org, "C2", "Petit Client")
+    make_invoice(small, "FS-1", "20.00", ON - timedelta(days=5))
+    held = make_customer(org, "C3", "Client En Litige")
+    make_invoice(held, "FH-1", "5000.00", ON - timedelta(days=200))
+    Hold.objects.create(organisation=org, customer=held, kind=Hold.Kind.DISPUTE, reason="livraison contestée")
+
+    def names(**params: str) -> set[str]:
+        html = client.get(reverse("web:customers"), params).content.decode()
+        return {n for n in ("Boulangerie Martin", "Petit Client", "Client En Litige") if n in html}
+
+    assert names() == {"Boulangerie Martin", "Petit Client", "Client En Litige"}
+    assert names(min="1 000,00") == {"Boulangerie Martin", "Client En Litige"}
+    assert names(retard="100") == {"Boulangerie Martin", "Client En Litige"}
+    assert names(retard="300") == {"Boulangerie Martin"}
+    assert names(suspension="dispute") == {"Client En Litige"}
+    assert names(suspension="aucune") == {"Boulangerie Martin", "Petit Client"}
+    assert names(min="abc", retard="-3", suspension="<x>") == {"Boulangerie Martin", "Petit Client", "Client En Litige"}

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet, Sum, Value
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
@@ -196,3 +196,20 @@ def invoice_holds(organisation: Organisation, invoice: Invoice) -> list[Hold]:
         .filter(Q(invoice=invoice) | Q(invoice__isnull=True))
         .order_by("state", "-created_at", "-pk")
     )
+
+
+HOLD_FILTERS = [("", "Toutes"), ("aucune", "Sans suspension"), ("toutes", "Avec une suspension"),
+                *[(k.value, str(k.label)) for k in Hold.Kind]]
+
+
+def hold_condition(organisation: Organisation, choice: str) -> Q | None:
+    """A condition on customers for the list filter « Suspension »: with no active hold,
+    with any, or with an active hold of one kind; ``None`` for an unknown choice."""
+    active = Hold.objects.filter(organisation=organisation, customer=OuterRef("pk"), state=Hold.State.ACTIVE)
+    if choice == "aucune":
+        return ~Q(Exists(active))
+    if choice == "toutes":
+        return Q(Exists(active))
+    if choice in Hold.Kind.values:
+        return Q(Exists(active.filter(kind=choice)))
+    return None

@@ -89,8 +89,19 @@ def visible(qs: QuerySet[Any], collector_id: int | None, customer_field: str = "
     return qs.filter(**{f"{customer_field}collector_id": collector_id})
 
 
+@dataclass(frozen=True)
+class CustomerFilters:
+    """Filters of the customer list: minimum amount due, minimum days late of the oldest
+    overdue invoice, and any extra condition on customers (holds, profiles…)."""
+
+    min_due: Decimal | None = None
+    min_days_late: int | None = None
+    extra: Q | None = None
+
+
 def customers_with_balances(
     organisation: Organisation, on: date, search: str = "", ordering: str = "nom", collector_id: int | None = None,
+    filters: CustomerFilters | None = None,
 ) -> QuerySet[Customer]:
     """The organisation's customers, each annotated with ``amount_due`` (open invoices),
     ``overdue`` (open and past due on ``on``), ``oldest_due`` (the oldest due date among
@@ -107,6 +118,13 @@ def customers_with_balances(
         oldest_due=Min("invoices__due_date", filter=overdue),
         open_invoices=Count("invoices", filter=open_invoice),
     )
+    if filters is not None:
+        if filters.extra is not None:
+            qs = qs.filter(filters.extra)
+        if filters.min_due is not None:
+            qs = qs.filter(amount_due__gte=filters.min_due)
+        if filters.min_days_late is not None:
+            qs = qs.filter(oldest_due__lte=on - timedelta(days=filters.min_days_late))
     return qs.order_by(*CUSTOMER_ORDERINGS.get(ordering, CUSTOMER_ORDERINGS["nom"]))
 
 

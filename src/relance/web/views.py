@@ -5,7 +5,9 @@ that organisation) and render a template. Every view requires a logged-in user."
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -82,17 +84,43 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     ordering = request.GET.get("tri", "nom")
     if ordering not in ledger.CUSTOMER_ORDERINGS:
         ordering = "nom"
-    customers = ledger.customers_with_balances(org, day, search, ordering, sc.collector_id)
+    filters, chosen = _customer_filters(request, org)
+    customers = ledger.customers_with_balances(org, day, search, ordering, sc.collector_id, filters)
     page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
+    kept = {k: v for k, v in {"q": search, "tri": ordering, **chosen}.items() if v}
     context = {
         "day": day,
         "search": search,
         "ordering": ordering,
+        "chosen": chosen,
+        "hold_filters": dunning.HOLD_FILTERS,
+        "querystring": urlencode(kept),
         "orderings": [("nom", "Nom"), ("du", "Montant dû"), ("retard", "Retard")],
         "page": page,
         "customers": page.object_list,
     }
     return _render(request, "relance/customers.html", sc, context)
+
+
+def _customer_filters(request: HttpRequest, org: Any) -> tuple[ledger.CustomerFilters, dict[str, str]]:
+    """Filters from the query string; unreadable values are ignored (and not echoed back)."""
+    chosen: dict[str, str] = {}
+    min_due = None
+    raw = request.GET.get("min", "").strip().replace(" ", "").replace("\u202f", "").replace(",", ".")
+    if raw:
+        try:
+            min_due = Decimal(raw)
+            chosen["min"] = request.GET["min"].strip()
+        except InvalidOperation:
+            min_due = None
+    min_late = None
+    raw = request.GET.get("retard", "").strip()
+    if raw.isdigit():
+        min_late, chosen["retard"] = int(raw), raw
+    extra = dunning.hold_condition(org, request.GET.get("suspension", ""))
+    if extra is not None:
+        chosen["suspension"] = request.GET["suspension"]
+    return ledger.CustomerFilters(min_due, min_late, extra), chosen
 
 
 @login_required
