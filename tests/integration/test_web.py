@@ -226,7 +226,10 @@ def _web_urls() -> list[tuple[str, str]]:
     for pattern in web_urls.urlpatterns:
         assert isinstance(pattern, URLPattern)
         name = f"web:{pattern.name}"
-        kwargs = {"pk": 1} if "<int:pk>" in str(pattern.pattern) else {}
+        route = str(pattern.pattern)
+        kwargs: dict[str, object] = {"pk": 1} if "<int:pk>" in route else {}
+        if "<slug:key>" in route:
+            kwargs.update(key="relance_1", language="fr")
         urls.append((name, reverse(name, kwargs=kwargs)))
     return urls
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dashboard, views_imports, views_law, views_members
+from . import views, views_dashboard, views_imports, views_law, views_members, views_scenarios
 
 app_name = "web"
 
@@ -17,5 +17,10 @@ urlpatterns = [
     path("importer/", views_imports.imports, name="imports"),
     path("tableau-de-bord/", views_dashboard.dashboard, name="dashboard"),
     path("utilisateurs/", views_members.members, name="members"),
+    path("scenarios/", views_scenarios.scenario_list, name="scenarios"),
+    path("scenarios/<int:pk>/", views_scenarios.scenario_detail, name="scenario"),
+    path("modeles/", views_scenarios.template_list, name="templates"),
+    path("modeles/<slug:key>/<str:language>/", views_scenarios.template_edit, name="template"),
+    path("modeles/<slug:key>/<str:language>/apercu/", views_scenarios.template_preview, name="template_preview"),
     path("clients/<int:pk>/attribuer/", views_members.assign, name="assign_customer"),
 ]

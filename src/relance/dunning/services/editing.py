@@ -1,0 +1,224 @@
+"""Editing scenarios and message templates, and previewing a message on a real customer.
+
+Saving steps never breaks the proof of what was sent: a step that a reminder already used
+is updated in place (its position keeps its identity) and cannot be deleted. Changing a
+scenario's offsets makes the planner recompute the next action of the open invoices it
+governs. Templates are compiled and rendered on sample data before they are saved (the
+Jinja2 sandbox refuses any attempt to reach code)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+
+from relance.errors import Conflict, InvalidInput, NotFound
+from relance.events.services import NewEvent, record_many
+from relance.ledger.models import Contact, Customer, Invoice, Organisation
+
+from ..models import MessageTemplate, Reminder, Scenario, Step
+from .charges import charges_of_invoices
+from .messages import (
+    CHARGED_TEMPLATES,
+    TEMPLATE_DIR,
+    RenderedMessage,
+    build_context,
+    render_source,
+    sample_context,
+    template_source,
+    validate_template,
+)
+
+LANGUAGES = ("fr", "en")
+CHANNELS = {value for value, _ in Step.CHANNELS}
+MAX_STEPS = 20
+#: Channels whose step sends no message (the template is a label for the task).
+SILENT_CHANNELS = {"phone", "litigation"}
+
+
+@dataclass(frozen=True)
+class StepInput:
+    label: str
+    offset_days: int
+    channel: str
+    template: str
+    tone: int = 1
+    call_task: bool = False
+    attach_invoices: bool = False
+
+
+def shipped_template_keys() -> list[str]:
+    return sorted(p.stem for p in (TEMPLATE_DIR / "fr").glob("*.txt"))
+
+
+def template_keys(organisation: Organisation) -> list[str]:
+    own = MessageTemplate.objects.filter(organisation=organisation).values_list("key", flat=True)
+    return sorted(set(shipped_template_keys()) | set(own))
+
+
+def scenario_of(organisation: Organisation, pk: int) -> Scenario:
+    scenario = Scenario.objects.filter(organisation=organisation, pk=pk).prefetch_related("steps").first()
+    if scenario is None:
+        raise NotFound("scénario introuvable")
+    return scenario
+
+
+def _check(organisation: Organisation, steps: list[StepInput]) -> list[str]:
+    problems: list[str] = []
+    if not steps:
+        problems.append("un scénario compte au moins une étape")
+    if len(steps) > MAX_STEPS:
+        problems.append(f"au plus {MAX_STEPS} étapes")
+    keys = set(template_keys(organisation))
+    previous: int | None = None
+    for n, s in enumerate(steps, start=1):
+        where = f"étape {n}"
+        if not s.label.strip():
+            problems.append(f"{where} : libellé manquant")
+        if s.channel not in CHANNELS:
+            problems.append(f"{where} : canal « {s.channel} » inconnu")
+        if s.template not in keys and s.channel not in SILENT_CHANNELS:
+            problems.append(f"{where} : modèle « {s.template} » inconnu")
+        if not 1 <= s.tone <= 5:
+            problems.append(f"{where} : la fermeté va de 1 à 5")
+        if not -60 <= s.offset_days <= 365:
+            problems.append(f"{where} : décalage hors limites (de J−60 à J+365)")
+        if previous is not None and s.offset_days <= previous:
+            problems.append(f"{where} : le décalage (J{s.offset_days:+d}) doit suivre celui de l’étape précédente "
+                            f"(J{previous:+d})")
+        previous = s.offset_days
+    return problems
+
+
+def save_steps(organisation: Organisation, scenario: Scenario, steps: list[StepInput], *, actor: str) -> Scenario:
+    """Replace the steps of ``scenario`` by ``steps`` (in order); all or nothing."""
+    problems = _check(organisation, steps)
+    if problems:
+        raise InvalidInput("scénario non enregistré : " + " ; ".join(problems))
+    with transaction.atomic():
+        existing = {s.position: s for s in Step.objects.select_for_update().filter(scenario=scenario)}
+        before = [step_values(existing[p]) for p in sorted(existing)]
+        removed = [p for p in existing if p >= len(steps)]
+        used = set(Reminder.objects.filter(step__scenario=scenario, step__position__in=removed)
+                   .values_list("step__position", flat=True))
+        if used:
+            labels = ", ".join(existing[p].label for p in sorted(used))
+            raise Conflict(f"impossible de supprimer une étape qui a déjà servi ({labels}) : "
+                           "modifiez-la plutôt, ou créez un nouveau scénario")
+        Step.objects.filter(scenario=scenario, position__in=removed).delete()
+        for position, s in enumerate(steps):
+            values = {k: v for k, v in asdict(s).items()}
+            values["label"] = s.label.strip()
+            current = existing.get(position)
+            if current is None:
+                Step.objects.create(scenario=scenario, position=position, **values)
+            else:
+                for k, v in values.items():
+                    setattr(current, k, v)
+                current.save()
+        after = [step_values(s) for s in Step.objects.filter(scenario=scenario).order_by("position")]
+        if before != after:
+            governed = Q(customer__scenario=scenario)
+            if scenario.is_default:
+                governed |= Q(customer__scenario__isnull=True)
+            Invoice.objects.filter(governed, organisation=organisation, status=Invoice.Status.OPEN).update(
+                next_action_date=None)
+            record_many(organisation, [NewEvent("scenario.updated", actor=actor,
+                                                data={"scenario": scenario.name, "before": before, "after": after})])
+    return scenario_of(organisation, scenario.pk)
+
+
+def step_values(s: Step) -> dict[str, Any]:
+    return {"label": s.label, "offset_days": s.offset_days, "channel": s.channel, "template": s.template,
+            "tone": s.tone, "call_task": s.call_task, "attach_invoices": s.attach_invoices}
+
+
+def create_scenario(organisation: Organisation, name: str, *, copy_of: Scenario | None, actor: str) -> Scenario:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("nom du scénario manquant")
+    if Scenario.objects.filter(organisation=organisation, name=name).exists():
+        raise Conflict(f"un scénario « {name} » existe déjà")
+    with transaction.atomic():
+        scenario = Scenario.objects.create(organisation=organisation, name=name,
+                                           thank_you=copy_of.thank_you if copy_of else True)
+        if copy_of is not None:
+            Step.objects.bulk_create([Step(scenario=scenario, position=s.position, **step_values(s))
+                                      for s in copy_of.steps.all()])
+        record_many(organisation, [NewEvent("scenario.created", actor=actor,
+                                            data={"scenario": name, "copy_of": copy_of.name if copy_of else None})])
+    return scenario
+
+
+def set_default(organisation: Organisation, scenario: Scenario, *, actor: str) -> None:
+    with transaction.atomic():
+        Scenario.objects.filter(organisation=organisation, is_default=True).exclude(pk=scenario.pk).update(
+            is_default=False)
+        if not scenario.is_default:
+            scenario.is_default = True
+            scenario.save(update_fields=["is_default"])
+            Invoice.objects.filter(organisation=organisation, status=Invoice.Status.OPEN,
+                                   customer__scenario__isnull=True).update(next_action_date=None)
+            record_many(organisation, [NewEvent("scenario.default", actor=actor, data={"scenario": scenario.name})])
+
+
+# --------------------------------------------------------------------------- templates
+
+
+def save_template(organisation: Organisation, key: str, language: str, subject: str, body: str, *,
+                  actor: str) -> MessageTemplate:
+    """Validate (compile and render on sample data, in the sandbox) then save."""
+    if language not in LANGUAGES:
+        raise InvalidInput(f"langue « {language} » inconnue")
+    if key not in template_keys(organisation) or not key.replace("_", "").isalnum():
+        raise InvalidInput(f"modèle « {key} » inconnu")
+    if not subject.strip():
+        raise InvalidInput("l’objet du message est vide")
+    validate_template(subject, body, language)
+    with transaction.atomic():
+        template, created = MessageTemplate.objects.update_or_create(
+            organisation=organisation, key=key, language=language, defaults={"subject": subject, "body": body})
+        record_many(organisation, [NewEvent("template.saved", actor=actor,
+                                            data={"key": key, "language": language, "created": created})])
+    return template
+
+
+def reset_template(organisation: Organisation, key: str, language: str, *, actor: str) -> bool:
+    """Drop the organisation's wording: the shipped one applies again."""
+    deleted, _ = MessageTemplate.objects.filter(organisation=organisation, key=key, language=language).delete()
+    if deleted:
+        record_many(organisation, [NewEvent("template.reset", actor=actor, data={"key": key, "language": language})])
+    return bool(deleted)
+
+
+def customer_context(organisation: Organisation, customer: Customer, today: date, key: str) -> dict[str, Any]:
+    """The context the dispatcher would build today for ``customer``'s open invoices (figures
+    included for the steps that state them, when the rates are known). No side effect."""
+    invoices = list(Invoice.objects.filter(organisation=organisation, customer=customer, status=Invoice.Status.OPEN)
+                    .order_by("due_date", "number"))
+    contacts = list(Contact.objects.filter(customer=customer).order_by("-is_billing", "pk"))
+    contact = next((c for c in contacts if c.is_billing), contacts[0] if contacts else None)
+    charges = {}
+    if key in CHARGED_TEMPLATES and customer.is_business and invoices:
+        from relance.rates.services import rate_tables
+
+        computed = charges_of_invoices(organisation, invoices, today, rate_tables())
+        if all(c.missing is None for c in computed.values()):
+            charges = computed
+    return build_context(organisation, customer, contact, invoices, today, charges=charges)
+
+
+def preview(organisation: Organisation, key: str, language: str, today: date, *, customer: Customer | None = None,
+            subject: str | None = None, body: str | None = None) -> RenderedMessage:
+    """Render a template (the saved one, or ``subject``/``body`` being edited) on a real
+    customer's open invoices, or on sample data without a customer (or without invoices)."""
+    if subject is None or body is None:
+        subject, body = template_source(organisation, key, language)
+    context = sample_context(language)
+    if customer is not None and Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).exists():
+        context = customer_context(organisation, customer, today, key)
+        context["langue"] = language
+    return render_source(subject, body, context, key)

@@ -1,0 +1,213 @@
+"""Scenario editor (steps, offsets, channels, templates) with a preview on a real customer,
+and the template editor with a live preview. Administrators edit; others read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from relance.dunning.models import Scenario, Step
+from relance.dunning.services import editing
+from relance.errors import RelanceError
+from relance.ledger import queries as ledger
+from relance.ledger.models import Customer
+
+from .scoping import Scope, scope
+from .views import _render
+
+
+class StepForm(forms.Form):
+    label = forms.CharField(label="Libellé", max_length=100)
+    offset_days = forms.IntegerField(label="Jours après l’échéance", min_value=-60, max_value=365)
+    channel = forms.ChoiceField(label="Canal", choices=Step.CHANNELS)
+    template = forms.ChoiceField(label="Modèle", choices=())
+    tone = forms.IntegerField(label="Fermeté", min_value=1, max_value=5, initial=1)
+    call_task = forms.BooleanField(label="Appel aussi", required=False)
+    attach_invoices = forms.BooleanField(label="Joindre les factures", required=False)
+
+    def __init__(self, *args: Any, keys: list[str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [(k, k) for k in keys or []]  # type: ignore[attr-defined]
+
+    def has_changed(self) -> bool:
+        """The spare row at the bottom counts only once it has a label (its selects always
+        post a value)."""
+        return bool((self.data.get(self.add_prefix("label")) or "").strip()) or (
+            not self.empty_permitted and super().has_changed())
+
+
+StepFormSet = forms.formset_factory(StepForm, extra=1, can_delete=True, max_num=editing.MAX_STEPS)
+
+
+def _editor(request: HttpRequest) -> Scope:
+    sc = scope(request)
+    if request.method == "POST" and not sc.is_admin:
+        raise PermissionDenied("Réservé aux administrateurs de l’organisation.")
+    return sc
+
+
+def _actor(request: HttpRequest) -> str:
+    return f"web:{request.user.get_username()}"
+
+
+def _error(request: HttpRequest, exc: RelanceError) -> None:
+    messages.error(request, exc.message[:1].upper() + exc.message[1:])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_list(request: HttpRequest) -> HttpResponse:
+    sc = _editor(request)
+    org = sc.organisation
+    if request.method == "POST":
+        try:
+            copy_pk = request.POST.get("copy_of")
+            copy_of = editing.scenario_of(org, int(copy_pk)) if copy_pk else None
+            created = editing.create_scenario(org, request.POST.get("name", ""), copy_of=copy_of,
+                                              actor=_actor(request))
+            return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": created.pk}))
+        except RelanceError as exc:
+            _error(request, exc)
+        except ValueError:
+            messages.error(request, "Scénario à copier invalide.")
+    scenarios = list(Scenario.objects.filter(organisation=org).prefetch_related("steps").order_by("-is_default", "name"))
+    return _render(request, "relance/scenarios.html", sc, {"scenarios": scenarios})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    sc = _editor(request)
+    org = sc.organisation
+    try:
+        scenario = editing.scenario_of(org, pk)
+    except RelanceError as exc:
+        raise Http404(exc.message) from exc
+    keys = sorted(set(editing.template_keys(org)) | {s.template for s in scenario.steps.all()})
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "default":
+        editing.set_default(org, scenario, actor=_actor(request))
+        messages.success(request, f"« {scenario.name} » est désormais le scénario par défaut.")
+        return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": pk}))
+    if request.method == "POST":
+        formset = StepFormSet(request.POST, form_kwargs={"keys": keys})
+        if formset.is_valid():
+            inputs = [editing.StepInput(**{k: v for k, v in f.cleaned_data.items() if k != "DELETE"})
+                     for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+            try:
+                editing.save_steps(org, scenario, inputs, actor=_actor(request))
+                messages.success(request, "Scénario enregistré : les prochaines actions sont recalculées.")
+                return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": pk}))
+            except RelanceError as exc:
+                _error(request, exc)
+                status = exc.http_status
+        else:
+            status = 400
+    else:
+        initial = [editing.step_values(s) for s in scenario.steps.all().order_by("position")]
+        formset = StepFormSet(initial=initial, form_kwargs={"keys": keys})
+    preview = None
+    customer = _preview_customer(request, sc)
+    position = request.GET.get("etape")
+    steps = list(scenario.steps.all().order_by("position"))
+    chosen = next((s for s in steps if str(s.position) == position), steps[0] if steps else None)
+    if chosen is not None:
+        language = customer.language if customer else "fr"
+        try:
+            preview = editing.preview(org, chosen.template, language, ledger.organisation_today(org),
+                                      customer=customer)
+        except RelanceError as exc:
+            preview = None
+            messages.error(request, exc.message)
+    context = {"scenario": scenario, "formset": formset, "steps": steps, "chosen": chosen, "preview": preview,
+               "preview_customer": customer, "customers": _customer_choices(sc)}
+    return _render(request, "relance/scenario.html", sc, context, status=status)
+
+
+def _customer_choices(sc: Scope) -> list[Customer]:
+    """Customers with something to chase first (for the preview selector), at most 200."""
+    qs = ledger.customers_with_balances(sc.organisation, ledger.organisation_today(sc.organisation), "", "du",
+                                        sc.collector_id)
+    return list(qs[:200])
+
+
+def _preview_customer(request: HttpRequest, sc: Scope) -> Customer | None:
+    raw = request.GET.get("client") or request.POST.get("client")
+    if not raw:
+        return None
+    try:
+        return ledger.customer_for(sc.organisation, int(raw), sc.collector_id)
+    except (ValueError, Http404):
+        return None
+
+
+@login_required
+@require_http_methods(["GET"])
+def template_list(request: HttpRequest) -> HttpResponse:
+    sc = scope(request)
+    from relance.dunning.models import MessageTemplate
+
+    own = set(MessageTemplate.objects.filter(organisation=sc.organisation).values_list("key", "language"))
+    rows = [{"key": k, "languages": [(lang, (k, lang) in own) for lang in editing.LANGUAGES]}
+            for k in editing.template_keys(sc.organisation)]
+    return _render(request, "relance/templates.html", sc, {"rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse:
+    sc = _editor(request)
+    org = sc.organisation
+    if key not in editing.template_keys(org) or language not in editing.LANGUAGES:
+        raise Http404("Modèle inconnu.")
+    subject, body = editing.template_source(org, key, language)
+    status = 200
+    problem = None
+    if request.method == "POST":
+        subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
+        try:
+            if request.POST.get("action") == "reset":
+                editing.reset_template(org, key, language, actor=_actor(request))
+                messages.success(request, "Le modèle d’origine s’applique de nouveau.")
+            else:
+                editing.save_template(org, key, language, subject, body, actor=_actor(request))
+                messages.success(request, "Modèle enregistré.")
+            return HttpResponseRedirect(reverse("web:template", kwargs={"key": key, "language": language}))
+        except RelanceError as exc:
+            problem = exc.message
+            status = exc.http_status
+    customer = _preview_customer(request, sc)
+    preview = None
+    if problem is None:
+        try:
+            preview = editing.preview(org, key, language, ledger.organisation_today(org), customer=customer,
+                                      subject=subject, body=body)
+        except RelanceError as exc:
+            problem = exc.message
+    context = {"key": key, "language": language, "subject": subject, "body": body, "problem": problem,
+               "preview": preview, "preview_customer": customer, "customers": _customer_choices(sc)}
+    return _render(request, "relance/template_edit.html", sc, context, status=status)
+
+
+@login_required
+@require_POST
+def template_preview(request: HttpRequest, key: str, language: str) -> JsonResponse:
+    """Live preview of the text being typed: JSON {subject, html, text} or {error}."""
+    sc = scope(request)
+    org = sc.organisation
+    if key not in editing.template_keys(org) or language not in editing.LANGUAGES:
+        raise Http404("Modèle inconnu.")
+    try:
+        rendered = editing.preview(org, key, language, ledger.organisation_today(org),
+                                   customer=_preview_customer(request, sc),
+                                   subject=request.POST.get("subject", ""), body=request.POST.get("body", ""))
+    except RelanceError as exc:
+        return JsonResponse({"error": exc.message}, status=200)
+    return JsonResponse({"subject": rendered.subject, "html": rendered.html, "text": rendered.text})
