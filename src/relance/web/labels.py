@@ -31,6 +31,11 @@ EVENT_LABELS: dict[str, str] = {
     "member.removed": "Membre retiré",
     "organisation.collector_restriction": "Visibilité des chargés de recouvrement modifiée",
     "customer.assigned": "Client attribué",
+    "scenario.created": "Scénario créé",
+    "scenario.updated": "Scénario modifié",
+    "scenario.default": "Scénario par défaut changé",
+    "template.saved": "Modèle de message enregistré",
+    "template.reset": "Modèle d’origine rétabli",
 }
 
 
