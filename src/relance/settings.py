@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "relance.rates",
     "relance.ledger",
     "relance.dunning",
+    "relance.profiles",
     "relance.channels",
     "relance.documents",
     "relance.web",

@@ -64,7 +64,7 @@ def test_the_whole_sequence_arrives_in_order(org, smtp):
     for body in bodies:
         assert body.startswith("Madame,")
         assert "1\u202f200,00\xa0€" in body
-        assert "IBAN FR76 3000 6000 0112 3456 7890 189" in body
+        assert "IBAN\u00a0: FR76 3000 6000 0112 3456 7890 189" in body  # payment block
         assert "Sophie Laurent" in body
     assert "L441-10" in bodies[2] and "40 €" in bodies[2]  # business customer: penalties and indemnity
     # J+15 = 1 July 2025: 14 days of 2025-S1 at 13,15 % and 1 day of 2025-S2 at 12,15 % on 1 200 €

@@ -34,7 +34,10 @@ def test_french_wording_and_formats():
     assert message.subject == "Factures impayées n° F-2026-0101 et F-2026-0117"
     assert message.text.startswith("Madame,\n\nSauf erreur ou omission de notre part")
     assert "Montant total restant dû : 1\u202f480,50\xa0€." in message.text
-    assert "à l’ordre d’Atelier Exemple SAS" in message.text
+    assert "Règlement par virement\u00a0:\n  Bénéficiaire\u00a0: Atelier Exemple SAS\n" in message.text
+    assert "Référence à indiquer\u00a0: «\u00a0RF91 CC00 1\u00a0»" in message.text
+    assert '<table class="payment" data-relance="paiement"' in message.html  # not wrapped in <p>
+    assert '<p><table class="payment"' not in message.html
     assert "'" not in message.text  # typographic apostrophes only
     assert '<table class="invoices">' in message.html and "<p>Madame,</p>" in message.html
 
@@ -51,6 +54,8 @@ def test_html_output_escapes_data():
     "{{ ''.__class__.__mro__[1].__subclasses__() }}",
     "{{ factures.__class__ }}",
     "{{ cycler.__init__.__globals__ }}",
+    "{% set _ = paiement.update({'iban': 'FR76 1111'}) %}{{ bloc_paiement }}",
+    "{% set _ = factures.append({}) %}",
 ])
 def test_sandbox_refuses_to_reach_code(body):
     with pytest.raises(TemplateProblem, match=r"accès interdit|variable inconnue"):

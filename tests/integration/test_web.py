@@ -627,7 +627,7 @@ def test_customer_page_does_a_constant_number_of_queries(
         make_reminder(customer, [inv], planned_for=DAY - timedelta(days=i), status=Reminder.Status.SENT)
         Hold.objects.create(organisation=org_a, customer=customer, invoice=inv, kind=Hold.Kind.DISPUTE)
         record(org_a, "payment.recorded", customer_id=customer.pk, invoice_id=inv.pk)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(24):  # page, charges, holds, timeline, profile card: constant
         assert client_a.get(url).status_code == 200
     assert _count_queries(client_a, url) == few
 

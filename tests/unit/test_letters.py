@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
+from relance.core.references import epc_payload, format_rf, is_valid_rf, make_rf
 from relance.documents import letters
 from relance.documents.letters import (
     ADDRESS_FRAME_MM,
@@ -25,6 +26,13 @@ from relance.documents.letters import (
     render_invoice_pdf,
     render_letter_pdf,
     render_many_invoice_pdfs,
+)
+from relance.documents.payment_block import (
+    PaymentBlock,
+    make_payment_block,
+    payment_context,
+    payment_html,
+    payment_text,
 )
 
 PT_PER_MM = 72 / 25.4
@@ -330,3 +338,170 @@ def test_many_invoices() -> None:
     assert len(pdfs) == 3
     for i, pdf in enumerate(pdfs):
         assert f"F2026-{i:04d}" in _pages_text(pdf)[0]
+
+
+# ------------------------------------------------------------------------------ payment block (EPC QR)
+
+
+PAY_IBAN = "FR7630006000011234567890189"
+
+
+def _block(**changes: Any) -> PaymentBlock:
+    values: dict[str, Any] = dict(
+        beneficiary="SARL Dupont Bâtiment", iban=PAY_IBAN, bic="AGRIFRPP", amount=Decimal("1680.50"),
+        currency="EUR", reference=make_rf("F20260042"), language="fr", contact="04 72 00 00 00",
+    )
+    values.update(changes)
+    return make_payment_block(**values)
+
+
+def _decode(image: Any) -> list[str]:
+    import zxingcpp
+
+    return [b.text for b in zxingcpp.read_barcodes(image)]
+
+
+def _pdf_images(pdf: bytes) -> dict[str, Any]:
+    # WeasyPrint shares one resource dictionary between pages: collect images by name.
+    return {image.name: image.image for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images}
+
+
+def test_payment_block_payload_and_text() -> None:
+    block = _block()
+    rf = make_rf("F20260042")
+    assert is_valid_rf(rf)
+    assert block.payload == epc_payload(name="SARL Dupont Bâtiment", iban=PAY_IBAN, bic="AGRIFRPP",
+                                        amount=Decimal("1680.50"), reference=rf)
+    assert block.payload.split("\n")[7:] == ["EUR1680.5", "", rf]
+    text = block.text().replace("\u202f", " ").replace("\u00a0", " ")
+    assert text == (
+        "Règlement par virement :\n"
+        "  Bénéficiaire : SARL Dupont Bâtiment\n"
+        "  IBAN : FR76 3000 6000 0112 3456 7890 189\n"
+        "  BIC : AGRIFRPP\n"
+        "  Montant : 1 680,50 €\n"
+        f"  Référence à indiquer : « {format_rf(rf)} »"
+    )
+    assert "«\u00a0" in block.text() and "Montant\u00a0:" in block.text()  # French typography
+    html = str(block.html())
+    assert html.startswith('<table class="payment" data-relance="paiement"') and "\n" not in html
+    assert f'src="cid:{block.qr_cid}"' in html and block.qr_cid.endswith("@relance")
+    from PIL import Image
+
+    assert _decode(Image.open(io.BytesIO(block.qr_png()))) == [block.payload]
+
+
+def test_payment_block_in_english() -> None:
+    block = _block(language="en")
+    assert block.text() == (
+        "Payment by bank transfer:\n"
+        "  Beneficiary: SARL Dupont Bâtiment\n"
+        "  IBAN: FR76 3000 6000 0112 3456 7890 189\n"
+        "  BIC: AGRIFRPP\n"
+        "  Amount: €1,680.50\n"
+        f"  Reference to quote: “{format_rf(make_rf('F20260042'))}”"
+    )
+    assert "Scan this QR code" in str(block.html())
+
+
+@pytest.mark.parametrize(("changes", "problem"), [
+    ({"iban": ""}, "pas d’IBAN"),
+    ({"amount": Decimal("0")}, "montant nul"),
+    ({"amount": Decimal("1000000000.00")}, "maximum"),
+    ({"currency": "CHF"}, "devise"),
+    ({"iban": "FR7630006000011234567890188"}, "IBAN invalide"),
+])
+def test_no_qr_code_and_no_error(changes: dict[str, Any], problem: str) -> None:
+    block = _block(**changes)
+    assert not block.has_qr and block.payload == "" and block.qr_png() == b"" and block.qr_cid == ""
+    assert problem in block.qr_problem
+    html = str(block.html())
+    assert "<img" not in html and "Scannez" not in html
+    assert "Montant" in block.text()
+
+
+def test_without_iban_the_block_says_how_to_pay() -> None:
+    text = _block(iban="", bic="").text().replace("\u202f", " ").replace("\u00a0", " ")
+    rf = format_rf(make_rf("F20260042"))
+    assert text == (
+        "Règlement :\n"
+        "  Montant : 1 680,50 €\n"
+        f"  Référence à indiquer : « {rf} »\n"
+        "  Merci de régler selon les modalités indiquées sur la facture, en rappelant cette référence. "
+        "Pour toute question sur le règlement : 04 72 00 00 00."
+    )
+    assert "IBAN" not in text
+
+
+def test_a_bad_bic_is_left_out_of_the_qr_code() -> None:
+    block = _block(bic="NOTABIC")
+    assert block.has_qr and block.payload.split("\n")[4] == ""
+
+
+def test_a_reference_that_is_not_rf_goes_as_unstructured_text() -> None:
+    block = _block(reference="PO 2026/118", invoice_numbers=["F-1"])
+    lines = block.payload.split("\n")
+    assert lines[9:] == ["", "PO 2026/118"]
+    assert "« PO 2026/118 »" in block.text().replace("\u00a0", " ")
+    numbers_only = _block(reference="", invoice_numbers=["F-1", "F-2"])
+    assert numbers_only.payload.split("\n")[9:] == ["", "Factures F-1, F-2"]
+    assert "Référence" not in numbers_only.text()
+
+
+def test_payment_context_is_plain_data() -> None:
+    data = payment_context(_block())
+    assert all(isinstance(v, str | bool) for v in data.values())
+    assert data["qr"] is True and data["iban"] == "FR76 3000 6000 0112 3456 7890 189"
+    empty = payment_context(None)
+    assert empty["qr"] is False and payment_text(empty) == "" and str(payment_html(empty)) == ""
+    assert payment_text(None) == "" and str(payment_html(None)) == ""
+
+
+def test_payment_html_escapes_its_data() -> None:
+    block = _block(beneficiary="A <b>&</b> B")
+    html = str(block.html())
+    assert "A &lt;b&gt;&amp;&lt;/b&gt; B" in html and "<b>" not in html
+
+
+@pytest.fixture(scope="module")
+def payment_pdf() -> bytes:
+    block = _block()
+    body = "<p>Madame,</p><p>Veuillez régler :</p>" + str(block.html()) + "<p>Salutations.</p>"
+    return render_letter_pdf(_letter(body_html=body, payment=block))
+
+
+def test_letter_embeds_the_qr_code_placed_by_the_body(payment_pdf: bytes) -> None:
+    images = _pdf_images(payment_pdf)
+    assert len(images) == 1
+    assert _decode(next(iter(images.values()))) == [_block().payload]
+    text = " ".join(" ".join(_pages_text(payment_pdf)).split())
+    assert "Règlement par virement" in text and "IBAN : FR76 3000 6000 0112 3456 7890 189" in text
+    assert "Montant : 1 680,50 €" in text and f"« {format_rf(make_rf('F20260042'))} »" in text
+    assert text.count("Bénéficiaire") == 1
+    assert text.index("Veuillez régler") < text.index("Bénéficiaire") < text.index("Salutations.")
+
+
+def test_letter_adds_the_block_when_the_body_has_none() -> None:
+    block = _block()
+    html = letters.letter_html(_letter(payment=block))
+    assert html.count('data-relance="paiement"') == 1
+    assert html.index("Nous vous prions d’agréer") < html.index('data-relance="paiement"') < html.index("Jean Dupont")
+    pdf = render_letter_pdf(_letter(payment=block))
+    assert [t for image in _pdf_images(pdf).values() for t in _decode(image)] == [block.payload]
+
+
+def test_letter_without_qr_code_has_the_text_and_no_image() -> None:
+    block = _block(iban="", bic="")
+    pdf = render_letter_pdf(_letter(payment=block))
+    assert _pdf_images(pdf) == {}
+    text = " ".join(" ".join(_pages_text(pdf)).split())
+    assert "Montant : 1 680,50 €" in text and "en rappelant cette référence" in text
+
+
+def test_fetcher_serves_only_the_known_content_ids() -> None:
+    fetcher = LocalOnlyFetcher(inline={"qr@relance": (b"\x89PNG", "image/png")})
+    response = fetcher("cid:qr@relance")
+    assert response.read() == b"\x89PNG" and response.content_type == "image/png"
+    with pytest.raises(letters.URLRefused):
+        fetcher("cid:other@relance")
+    assert fetcher.refused == ["cid:other@relance"]

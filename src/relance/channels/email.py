@@ -3,17 +3,35 @@
 Each message carries a Message-ID derived from the reminder's idempotency key, so a
 receiving server (or a person) can recognise a duplicate, and a Reply-To to the
 organisation's collections address.
+
+A reminder carries its payment block (:mod:`relance.documents.payment_block`): the details in
+both parts, and the EPC QR code as an inline image of the HTML part. The MIME structure is then::
+
+    multipart/mixed                      (only with attached invoices)
+      multipart/alternative
+        text/plain                       transfer details in plain text
+        multipart/related; type="text/html"
+          text/html                      <img src="cid:paiement-…@relance">
+          image/png                      Content-ID: <paiement-…@relance>, inline
+      application/pdf …                  invoices
 """
 
 from __future__ import annotations
 
 import smtplib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from email.mime.base import MIMEBase
+from email.mime.image import MIMEImage
 from email.utils import formataddr
+from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import SafeMIMEMultipart
 from django.utils.html import escape
 
+from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
 from relance.ledger.models import Contact, Organisation
 
 from .errors import PermanentFailure, TemporaryFailure
@@ -27,12 +45,73 @@ table.invoices th, table.invoices td {{ border-bottom: 1px solid #d8dce3; paddin
 table.invoices th {{ background: #f1f3f7; }}
 table.invoices .num {{ text-align: right; white-space: nowrap; }}
 .signature {{ margin-top: 16px; color: #4a5060; }}
+table.payment {{ border-collapse: collapse; margin: 10px 0; background: #f4f6f9; border: 1px solid #c9d1dc; }}
+table.payment td {{ padding: 10px 12px; vertical-align: top; }}
+table.payment td.payment-qr {{ padding-right: 4px; }}
+table.payment td.payment-qr img {{ display: block; width: 150px; height: 150px; }}
+.payment-title {{ font-weight: bold; margin-bottom: 4px; }}
+.payment-value {{ font-weight: bold; white-space: nowrap; }}
+.payment-hint {{ margin-top: 6px; color: #4a5060; font-size: 12px; }}
 </style></head>
 <body>
 {body}
 <p class="signature">{signature}</p>
 </body></html>
 """
+
+
+@dataclass(frozen=True)
+class InlineImage:
+    """An image shown inside the HTML part, referenced there as ``cid:<cid>``."""
+
+    cid: str
+    content: bytes
+    subtype: str = "png"
+    filename: str = ""
+
+
+class RelanceEmail(EmailMultiAlternatives):
+    """An email whose HTML alternative can carry inline images (``multipart/related``)."""
+
+    def __init__(self, *args: Any, inline_images: Sequence[InlineImage] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.inline_images = list(inline_images)
+
+    def _create_alternatives(self, msg: Any) -> Any:
+        msg = super()._create_alternatives(msg)  # type: ignore[misc]
+        if not self.inline_images or msg.get_content_type() != "multipart/alternative":
+            return msg
+        parts = msg.get_payload()
+        for index, part in enumerate(parts):
+            if part.get_content_type() == "text/html":
+                related = SafeMIMEMultipart(_subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET)
+                related.set_param("type", "text/html")
+                related.attach(part)
+                for image in self.inline_images:
+                    related.attach(_inline_part(image))
+                parts[index] = related
+                break
+        return msg
+
+
+def _inline_part(image: InlineImage) -> MIMEBase:
+    part = MIMEImage(image.content, _subtype=image.subtype)
+    part["Content-ID"] = f"<{image.cid}>"
+    part.add_header("Content-Disposition", "inline", filename=image.filename or f"{image.cid.split('@')[0]}.png")
+    return part
+
+
+def with_payment(text: str, html_fragment: str, payment: PaymentBlock | None) -> tuple[str, str]:
+    """The text and HTML bodies with the payment block: templates place ``{{ bloc_paiement }}``;
+    an organisation's older template that does not gets the block after its last paragraph."""
+    if payment is None:
+        return text, html_fragment
+    block_text = payment.text()
+    if block_text and block_text not in text:
+        text = f"{text.rstrip()}\n\n{block_text}"
+    if PAYMENT_MARKER not in html_fragment:
+        html_fragment = f"{html_fragment.rstrip()}\n{payment.html()}"
+    return text, html_fragment
 
 
 def sender_domain(organisation: Organisation) -> str:
@@ -58,13 +137,21 @@ def build_email(
     key: str,
     language: str,
     attachments: Sequence[tuple[str, bytes, str]] = (),
+    payment: PaymentBlock | None = None,
 ) -> EmailMultiAlternatives:
+    """The message for one reminder. ``payment`` (none for a thank-you) adds the payment block
+    if the template did not place it, and the QR code as an inline image."""
     if not contact.email:
         raise PermanentFailure(f"pas d’adresse email pour {contact}")
+    text, html_fragment = with_payment(text, html_fragment, payment)
+    inline = []
+    if payment is not None and payment.has_qr and f"cid:{payment.qr_cid}" in html_fragment:
+        inline.append(InlineImage(payment.qr_cid, payment.qr_png(), "png",
+                                  "qr-paiement.png" if language == "fr" else "payment-qr.png"))
     sender = formataddr((organisation.sender_name or organisation.legal_name,
                          organisation.sender_email or f"relances@{sender_domain(organisation)}"))
     signature = signature_lines(organisation)
-    msg = EmailMultiAlternatives(
+    msg = RelanceEmail(
         subject=subject,
         body=text + "\n\n" + "\n".join(signature) + "\n",
         from_email=sender,
@@ -76,6 +163,7 @@ def build_email(
             "Auto-Submitted": "auto-generated",
             "Content-Language": language,
         },
+        inline_images=inline,
     )
     msg.attach_alternative(
         HTML_WRAPPER.format(lang=language, title=escape(subject), body=html_fragment,

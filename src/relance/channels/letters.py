@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from relance.documents.letters import LetterDoc, Party, render_letter_pdf
+from relance.documents.payment_block import PaymentBlock
 from relance.ledger.models import Contact, Customer, Organisation
 
 
@@ -56,6 +57,7 @@ def letter_pdf(
     reference: str,
     registered: bool,
     tracking_number: str = "",
+    payment: PaymentBlock | None = None,
 ) -> bytes:
     language = customer.language
     fr = language == "fr"
@@ -77,5 +79,6 @@ def letter_pdf(
         language=language,
         logo_path=org.logo.path if org.logo else "",
         footer=legal_footer(org),
+        payment=payment,
     )
     return render_letter_pdf(doc)

@@ -35,6 +35,7 @@ from relance.errors import Conflict
 from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_credit_note, record_payment
+from relance.profiles.services import install_default_profiles
 from relance.rates.services import add_rate
 
 from .dataset import GenInvoice, generate, write_contacts_csv, write_customers_csv, write_invoices_csv
@@ -115,6 +116,7 @@ def _organisation() -> Organisation:
         phone="04 78 42 00 00", signature_name="Sophie Laurent", signature_title="Responsable comptable",
     )
     install_default_scenario(org)
+    install_default_profiles(org)
     user_model = get_user_model()
     user = user_model.objects.filter(username="demo").first() or user_model.objects.create_superuser(
         "demo", "demo@atelier-lumiere.test", "demo")

@@ -24,6 +24,13 @@ envelope, the DL (110 × 220 mm) "fenêtre à droite" envelope, with the A4 shee
 
 :data:`WINDOW_MM` (the window as projected on a sheet flush with the top of the envelope) and
 :data:`ADDRESS_FRAME_MM` are public so that tests can check the rendered position.
+
+Payment block
+-------------
+A reminder letter carries its payment block (:mod:`relance.documents.payment_block`): the body
+placed it (``{{ bloc_paiement }}`` in the message template), or the layout adds it after the body.
+The QR code it refers to as ``cid:…`` is served from memory by the URL fetcher and embedded in the
+PDF as a PNG image; nothing else is fetched.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import datetime
 import functools
 import mimetypes
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -49,6 +56,8 @@ from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from relance.core.formatting import long_date, money, short_date
+
+from .payment_block import PAYMENT_MARKER, PaymentBlock
 
 TEMPLATES_DIR = Path(__file__).parent / "templates" / "documents"
 
@@ -111,6 +120,7 @@ class LetterDoc:
     logo_path: str = ""
     footer: str = ""
     attachments: tuple[str, ...] = ()
+    payment: PaymentBlock | None = None
 
 
 @dataclass(frozen=True)
@@ -142,19 +152,26 @@ class URLRefused(ValueError):
 
 
 class LocalOnlyFetcher(URLFetcher):  # type: ignore[misc]
-    """A WeasyPrint URL fetcher that serves only the given local files.
+    """A WeasyPrint URL fetcher that serves only the given local files and in-memory images.
 
-    http, https, ftp, data… and any other ``file://`` path are refused (WeasyPrint logs a warning and
-    renders without the resource).  Refused URLs are recorded in :attr:`refused`.
+    ``inline`` maps Content-IDs to ``(bytes, content type)``: ``cid:<id>`` URLs are served from it
+    (the QR code of the payment block).  http, https, ftp, data… and any other ``file://`` path or
+    ``cid:`` are refused (WeasyPrint logs a warning and renders without the resource).  Refused URLs
+    are recorded in :attr:`refused`.
     """
 
-    def __init__(self, allowed_files: Iterable[str | Path] = ()) -> None:
+    def __init__(self, allowed_files: Iterable[str | Path] = (),
+                 inline: Mapping[str, tuple[bytes, str]] | None = None) -> None:
         super().__init__(timeout=1, allowed_protocols={"file"}, allow_redirects=False)
         self.allowed = frozenset(Path(p).resolve() for p in allowed_files if str(p))
+        self.inline = dict(inline or {})
         self.refused: list[str] = []
 
     def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
         parts = urlsplit(url)
+        if parts.scheme.lower() == "cid" and parts.path in self.inline:
+            content, content_type = self.inline[parts.path]
+            return URLFetcherResponse(url, content, {"Content-Type": content_type})
         if parts.scheme.lower() == "file" and parts.netloc in ("", "localhost"):
             path = Path(url2pathname(parts.path)).resolve()
             if path in self.allowed and path.is_file():
@@ -226,17 +243,18 @@ def _logo_uri(logo_path: str) -> str:
     return path.as_uri() if path.is_file() else ""
 
 
-def _render(html: str, allowed_files: Sequence[str]) -> Document:
+def _render(html: str, allowed_files: Sequence[str],
+            inline: Mapping[str, tuple[bytes, str]] | None = None) -> Document:
     fonts, counters, base = _resources()
-    fetcher = LocalOnlyFetcher(allowed_files)
+    fetcher = LocalOnlyFetcher(allowed_files, inline)
     # WeasyPrint adds the user-agent counter styles to the mapping it is given: hand it a copy.
     return HTML(string=html, url_fetcher=fetcher).render(
         font_config=fonts, counter_style=CounterStyle(counters), stylesheets=[base]
     )
 
 
-def _write(html: str, allowed_files: Sequence[str]) -> bytes:
-    pdf: bytes = _render(html, allowed_files).write_pdf()
+def _write(html: str, allowed_files: Sequence[str], inline: Mapping[str, tuple[bytes, str]] | None = None) -> bytes:
+    pdf: bytes = _render(html, allowed_files, inline).write_pdf()
     return pdf
 
 
@@ -259,15 +277,26 @@ def letter_html(doc: LetterDoc) -> str:
             date_line=_date_line(doc.place, doc.on, language),
             logo_uri=_logo_uri(doc.logo_path),
             body=Markup(doc.body_html),  # trusted fragment, escaped by the caller
+            payment_block=_payment_after_body(doc),
             tracking=doc.tracking_number.strip() or _TRACKING_BLANK,
         )
     )
 
 
+def _payment_after_body(doc: LetterDoc) -> Markup:
+    """The payment block, when the body (an organisation's older template) did not place it."""
+    if doc.payment is None or PAYMENT_MARKER in doc.body_html:
+        return Markup("")
+    return doc.payment.html()
+
+
 def render_letter_pdf(doc: LetterDoc) -> bytes:
     """Render a letter to PDF bytes (A4, window-envelope layout)."""
     allowed = [doc.logo_path] if doc.logo_path else []
-    return _write(letter_html(doc), allowed)
+    inline = {}
+    if doc.payment is not None and doc.payment.has_qr:
+        inline[doc.payment.qr_cid] = (doc.payment.qr_png(), "image/png")
+    return _write(letter_html(doc), allowed, inline)
 
 
 # --------------------------------------------------------------------------------------------

@@ -23,4 +23,5 @@ urlpatterns = [
     path("modeles/<slug:key>/<str:language>/", views_scenarios.template_edit, name="template"),
     path("modeles/<slug:key>/<str:language>/apercu/", views_scenarios.template_preview, name="template_preview"),
     path("clients/<int:pk>/attribuer/", views_members.assign, name="assign_customer"),
+    path("clients/<int:pk>/profil/", views_members.customer_profile, name="customer_profile"),
 ]

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -21,6 +22,8 @@ from relance.dunning import queries as dunning
 from relance.events.services import invoice_timeline, timeline
 from relance.ledger import queries as ledger
 from relance.ledger.services.members import members as members_of
+from relance.profiles.models import PayerProfile
+from relance.profiles.queries import customer_profile
 
 from .labels import event_label
 from .scoping import Scope, scope, switch_organisation
@@ -94,6 +97,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "ordering": ordering,
         "chosen": chosen,
         "hold_filters": dunning.HOLD_FILTERS,
+        "profile_filters": [(str(p.pk), p.name) for p in PayerProfile.objects.filter(organisation=org).order_by("position")],
         "querystring": urlencode(kept),
         "orderings": [("nom", "Nom"), ("du", "Montant dû"), ("retard", "Retard")],
         "page": page,
@@ -120,6 +124,12 @@ def _customer_filters(request: HttpRequest, org: Any) -> tuple[ledger.CustomerFi
     extra = dunning.hold_condition(org, request.GET.get("suspension", ""))
     if extra is not None:
         chosen["suspension"] = request.GET["suspension"]
+    raw = request.GET.get("profil", "")
+    if raw.isdigit():
+        by_profile = Q(profile_override__profile_id=int(raw)) | Q(
+            profile_override__isnull=True, payer_profile__profile_id=int(raw))
+        extra = by_profile if extra is None else extra & by_profile
+        chosen["profil"] = raw
     return ledger.CustomerFilters(min_due, min_late, extra), chosen
 
 
@@ -158,6 +168,8 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": entries,
         "timeline_truncated": len(events) == TIMELINE_LIMIT,
         "assignable": members_of(org) if sc.is_admin else [],
+        "profile_card": customer_profile(org, customer, day),
+        "profiles": list(PayerProfile.objects.filter(organisation=org).order_by("position")) if sc.can_edit else [],
     }
     return _render(request, "relance/customer.html", sc, context)
 

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from relance.errors import RelanceError
+from relance.errors import InvalidInput, RelanceError
 from relance.ledger import queries as ledger
 from relance.ledger.models import Membership
 from relance.ledger.services import members as service
@@ -88,8 +88,6 @@ def _int(value: str | None) -> int:
     try:
         return int(value or "")
     except ValueError:
-        from relance.errors import InvalidInput
-
         raise InvalidInput("formulaire incomplet") from None
 
 
@@ -103,6 +101,34 @@ def assign(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     try:
         service.assign_customers(sc.organisation, [customer.pk], int(raw) if raw else None, actor=_actor(request))
         messages.success(request, "Attribution enregistrée.")
+    except (RelanceError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "Choix invalide."))
+    return HttpResponseRedirect(reverse("web:customer", kwargs={"pk": customer.pk}))
+
+
+@login_required
+@require_POST
+def customer_profile(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    """A collector imposes a payer profile (with a reason), or gives the customer back to the rules."""
+    from relance.profiles.models import PayerProfile
+    from relance.profiles.services import clear_override, override_profile
+
+    sc = scope(request)
+    if not sc.can_edit:
+        raise PermissionDenied("Votre accès est en lecture seule.")
+    customer = ledger.customer_for(sc.organisation, pk, sc.collector_id)
+    raw = request.POST.get("profile", "")
+    reason = request.POST.get("reason", "")
+    try:
+        if raw:
+            profile = PayerProfile.objects.filter(organisation=sc.organisation, pk=int(raw)).first()
+            if profile is None:
+                raise InvalidInput("profil inconnu")
+            override_profile(sc.organisation, customer, profile, reason, _actor(request))
+            messages.success(request, f"Profil « {profile.name} » imposé.")
+        else:
+            clear_override(sc.organisation, customer, _actor(request), reason)
+            messages.success(request, "Le profil suit de nouveau les chiffres du client.")
     except (RelanceError, ValueError) as exc:
         messages.error(request, getattr(exc, "message", "Choix invalide."))
     return HttpResponseRedirect(reverse("web:customer", kwargs={"pk": customer.pk}))

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
@@ -11,8 +13,11 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from relance import clock
 from relance.core.calendar import BusinessCalendar
 from relance.core.policy import StepSpec
+from relance.core.references import PaymentReferenceError, make_rf_lenient
+from relance.documents.payment_block import PaymentBlock, make_payment_block
 from relance.dunning.models import Hold, Scenario, Step
-from relance.ledger.models import Invoice, Organisation
+from relance.ledger.models import Customer, Invoice, Organisation
+from relance.ledger.services.references import assign_references
 
 
 def local_today(organisation: Organisation, now: datetime | None = None) -> date:
@@ -66,3 +71,44 @@ class ScenarioBook:
 
     def scenario_of(self, scenario_id: int | None) -> int | None:
         return scenario_id if scenario_id in self.specs else self.default_id
+
+
+# --------------------------------------------------------------------------- payment block
+
+
+def payment_reference_for(organisation: Organisation, customer: Customer, invoices: Sequence[Invoice]) -> str:
+    """The reference the customer quotes on the transfer: the invoice's when the message is about one
+    invoice, the customer's when it lists several (the bank matcher recognises both).
+
+    Saved invoices or customers without a reference get one now (``assign_references``); unsaved
+    objects (template previews) get one computed on the spot, never stored."""
+    holder: Invoice | Customer = invoices[0] if len(invoices) == 1 else customer
+    if not holder.payment_reference and holder.pk is not None:
+        assign_references(organisation, [i.pk for i in invoices if i.pk is not None])
+        holder.refresh_from_db(fields=["payment_reference"])
+    if holder.payment_reference:
+        return holder.payment_reference
+    try:
+        return make_rf_lenient(invoices[0].number if isinstance(holder, Invoice) else f"C{customer.code}")
+    except PaymentReferenceError:
+        return ""
+
+
+def payment_block_for(organisation: Organisation, customer: Customer, invoices: Sequence[Invoice],
+                      amount: Decimal | None = None) -> PaymentBlock:
+    """The payment block of a reminder about ``invoices`` (QR code and transfer details), in the
+    customer's language. The amount is what remains due on these invoices, unless the message asks
+    for another one (``amount``: an instalment of a payment plan, say)."""
+    currencies = {i.currency for i in invoices} or {"EUR"}
+    contact = " — ".join(x for x in (organisation.phone, organisation.reply_to_email or organisation.sender_email) if x)
+    return make_payment_block(
+        beneficiary=organisation.legal_name,
+        iban=organisation.iban,
+        bic=organisation.bic,
+        amount=sum((i.amount_due for i in invoices), Decimal(0)) if amount is None else amount,
+        currency=currencies.pop() if len(currencies) == 1 else "",
+        reference=payment_reference_for(organisation, customer, invoices),
+        language=customer.language,
+        contact=contact,
+        invoice_numbers=[i.number for i in invoices],
+    )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
+
+from django.db import transaction
 
 from relance import clock
 from relance.ledger.models import Organisation
@@ -14,14 +16,19 @@ from .context import local_today
 from .dispatcher import DispatchReport, dispatch_now, enqueue_due, outcome_report
 from .planner import PlanReport, plan_day
 
+if TYPE_CHECKING:
+    from relance.profiles.services import AssignReport
+
 
 @dataclass
 class DayReport:
     plan: PlanReport
     dispatch: DispatchReport | None
+    profiles: AssignReport | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"plan": self.plan.as_dict(), "dispatch": self.dispatch.as_dict() if self.dispatch else None}
+        return {"plan": self.plan.as_dict(), "dispatch": self.dispatch.as_dict() if self.dispatch else None,
+                "profiles": self.profiles.as_dict() if self.profiles else None}
 
 
 def moment_of(organisation: Organisation, day: date) -> datetime:
@@ -32,15 +39,23 @@ def moment_of(organisation: Organisation, day: date) -> datetime:
 
 
 def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, queue: bool = True) -> DayReport:
+    from relance.profiles.services import assign_profiles  # late: the profiles app builds on dunning
+
     now = moment_of(organisation, day)
     with clock.frozen(now):
-        plan = plan_day(organisation, day, dry_run=dry_run)
         if dry_run:
-            return DayReport(plan, None)
+            # the profiles of the day are applied, the plan shown, and everything rolled back
+            with transaction.atomic():
+                profiles = assign_profiles(organisation, day)
+                plan = plan_day(organisation, day, dry_run=True)
+                transaction.set_rollback(True)
+            return DayReport(plan, None, profiles)
+        profiles = assign_profiles(organisation, day)
+        plan = plan_day(organisation, day)
         if not queue:
-            return DayReport(plan, dispatch_now(organisation, now))
+            return DayReport(plan, dispatch_now(organisation, now), profiles)
         ids = enqueue_due(organisation, now)
     from django.core.management import call_command
 
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
-    return DayReport(plan, outcome_report(ids))
+    return DayReport(plan, outcome_report(ids), profiles)

@@ -34,15 +34,18 @@ from relance.channels.email import build_email, deliver
 from relance.channels.errors import PermanentFailure, TemporaryFailure
 from relance.channels.letters import letter_pdf
 from relance.core.policy import Channel
-from relance.dunning.models import CallTask, Reminder, ReminderLine
+from relance.documents.payment_block import PaymentBlock
+from relance.dunning.models import CallTask, PaymentPlan, Promise, Reminder, ReminderLine
 from relance.errors import InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
-from .context import active_holds, local_today
+from .context import local_today, payment_block_for
+from .holds import blocked, promise_context
 from .messages import CHARGED_TEMPLATES, build_context, render
+from .plans import PLAN_KINDS, instalment_context, instalment_outstanding
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,13 @@ MAX_ATTEMPTS = 6
 BACKOFF = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6)]
 STALE_AFTER = timedelta(minutes=30)
 THANKS_TEMPLATE = "remerciement"
+#: the template of the messages that are not a scenario step
+KIND_TEMPLATES: dict[str, str] = {
+    Reminder.Kind.THANKS: THANKS_TEMPLATE,
+    Reminder.Kind.PROMISE_BROKEN: "promesse_non_tenue",
+    Reminder.Kind.INSTALMENT_DUE: "echeance_a_venir",
+    Reminder.Kind.INSTALMENT_MISSED: "echeance_impayee",
+}
 
 
 @dataclass
@@ -90,23 +100,30 @@ def _billing_contact(customer: Customer, want_email: bool) -> Contact | None:
     return ordered[0] if ordered else None
 
 
-def _still_chaseable(org: Organisation, invoices: Sequence[Invoice], today: date, kind: str) -> list[Invoice]:
+def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[Invoice], today: date) -> list[Invoice]:
+    """The invoices the reminder may still be about, re-checked at send time: a payment, a
+    hold (dispute, pause, stop, promise, plan) or a broken or completed plan may have come
+    since it was planned."""
+    kind = reminder.kind
     if kind == Reminder.Kind.THANKS:
         return [i for i in invoices if i.status != Invoice.Status.OPEN]
-    held_invoices = set()
-    held_customers = set()
-    customers = {i.customer_id for i in invoices}
-    for invoice_id, customer_id in (active_holds(org, today).filter(customer_id__in=customers)
-                                    .values_list("invoice_id", "customer_id")):
-        if invoice_id:
-            held_invoices.add(invoice_id)
-        else:
-            held_customers.add(customer_id)
+    if kind in PLAN_KINDS:
+        instalment = reminder.instalment
+        if (instalment is None or instalment.plan.state != PaymentPlan.State.ACTIVE
+                or instalment_outstanding(instalment) <= 0):
+            return []
+        if reminder.customer_id in blocked(org, [reminder.customer_id], today, except_plan_id=instalment.plan_id).customers:
+            return []  # a stop or a pause of the whole customer
+        return [i for i in invoices if i.status == Invoice.Status.OPEN and i.amount_due > 0]
+    if kind == Reminder.Kind.PROMISE_BROKEN and (reminder.promise is None
+                                                 or reminder.promise.state != Promise.State.BROKEN):
+        return []
+    held = blocked(org, {i.customer_id for i in invoices}, today)
     wanted_state = Invoice.Dunning.LITIGATION if kind == Reminder.Kind.LITIGATION else Invoice.Dunning.ACTIVE
     return [
         i for i in invoices
         if i.status == Invoice.Status.OPEN and i.amount_due > 0 and i.dunning_state == wanted_state
-        and i.id not in held_invoices and i.customer_id not in held_customers
+        and not held.blocks(i)
     ]
 
 
@@ -137,7 +154,7 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
     today = local_today(org, now)
     invoice_ids = list(reminder.lines.values_list("invoice_id", flat=True))
     invoices = list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("due_date", "number"))
-    keep = _still_chaseable(org, invoices, today, reminder.kind)
+    keep = _still_chaseable(org, reminder, invoices, today)
     dropped = [i.number for i in invoices if i not in keep]
     if not keep:
         reminder.status = Reminder.Status.CANCELLED
@@ -213,16 +230,18 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
     other_due: list[Invoice] = []
     if reminder.kind == Reminder.Kind.THANKS:
         other_due = list(Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN, due_date__lt=today))
-    key = THANKS_TEMPLATE if reminder.kind == Reminder.Kind.THANKS else (step.template if step else "relance_1")
+    key = KIND_TEMPLATES.get(reminder.kind) or (step.template if step else "relance_1")
     charges = _charges(org, customer, invoices, today, key, reminder, events)
+    payment = _payment_block(reminder, org, customer, invoices)
     context = build_context(org, customer, contact, invoices, today, attachments=bool(attachments),
-                            other_due=other_due, charges=charges)
+                            other_due=other_due, charges=charges, payment_block=payment)
+    context.update(_hold_context(reminder, customer.language, today))
     message = render(org, key, context)
     reminder.subject, reminder.body_text, reminder.body_html = message.subject, message.text, message.html
     if channel == Channel.EMAIL:
         assert contact is not None
         email = build_email(org, contact, message.subject, message.text, message.html, reminder.idempotency_key,
-                            customer.language, attachments)
+                            customer.language, attachments, payment=payment)
         reminder.recipient = f"{contact.full_name} <{contact.email}>"
         reminder.message_id = email.extra_headers["Message-ID"]
         if missing:
@@ -234,13 +253,35 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         registered = channel == Channel.REGISTERED_LETTER
         progress["handed_over"] = True
         pdf = letter_pdf(org, customer, contact, message.subject, message.html, today,
-                         reminder.idempotency_key[:12].upper(), registered, reminder.tracking_number)
+                         reminder.idempotency_key[:12].upper(), registered, reminder.tracking_number,
+                         payment=payment)
         reminder.document.save(
             f"{org.slug}/{today.isoformat()}/{customer.code}-{reminder.idempotency_key[:12]}.pdf",
             ContentFile(pdf), save=False,
         )
         reminder.document_sha256 = hashlib.sha256(pdf).hexdigest()
         reminder.recipient = ", ".join(x for x in (customer.legal_name, customer.postal_code, customer.city) if x)
+
+
+def _payment_block(reminder: Reminder, org: Organisation, customer: Customer,
+                   invoices: list[Invoice]) -> PaymentBlock | None:
+    """The payment block (EPC QR code and transfer details) of the message: none in a thank-you;
+    an instalment message asks for what remains due on the instalment, not on the invoices."""
+    if reminder.kind == Reminder.Kind.THANKS:
+        return None
+    amount = None
+    if reminder.kind in PLAN_KINDS and reminder.instalment is not None:
+        amount = instalment_outstanding(reminder.instalment)
+    return payment_block_for(org, customer, invoices, amount=amount)
+
+
+def _hold_context(reminder: Reminder, language: str, today: date) -> dict[str, Any]:
+    """The variables a promise-broken or instalment message quotes (docs/templates.md)."""
+    if reminder.kind == Reminder.Kind.PROMISE_BROKEN and reminder.promise is not None:
+        return {"promesse": promise_context(reminder.promise, language)}
+    if reminder.kind in PLAN_KINDS and reminder.instalment is not None:
+        return instalment_context(reminder.instalment, language, today)
+    return {}
 
 
 def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], today: date, key: str,

@@ -2,8 +2,9 @@
 template in a Jinja2 sandbox, once as text and once as HTML.
 
 Templates are user-editable (``MessageTemplate``), so they run in
-``jinja2.sandbox.SandboxedEnvironment`` and see nothing but dicts, lists and strings:
-a template can format data, never reach code. The variables are documented in
+``jinja2.sandbox.ImmutableSandboxedEnvironment`` and see nothing but dicts, lists and
+strings: a template can format data, never reach code nor change the data (the payment
+block, say) that the code uses after it. The variables are documented in
 ``docs/templates.md``.
 """
 
@@ -20,20 +21,28 @@ from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
 from relance.core import formatting as fmt
+from relance.documents.payment_block import (
+    PAYMENT_HTML_START,
+    PaymentBlock,
+    payment_context,
+    payment_html,
+    payment_text,
+)
 from relance.dunning.models import MessageTemplate
 from relance.errors import InvalidInput
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
 from .charges import InvoiceCharges
+from .context import payment_block_for
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "message_templates"
 
-_text_env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
-_html_env = SandboxedEnvironment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=False)
+_text_env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
+_html_env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=False)
 
 TABLE_HEADERS = {
     "fr": ("Facture", "Date", "Échéance", "Montant TTC", "Reste dû", "Retard"),
@@ -154,6 +163,7 @@ def build_context(
     attachments: bool = False,
     other_due: Sequence[Invoice] = (),
     charges: dict[int, InvoiceCharges] | None = None,
+    payment_block: PaymentBlock | None = None,
 ) -> dict[str, Any]:
     language = customer.language
     rows = invoice_rows(invoices, today, language, charges)
@@ -207,6 +217,7 @@ def build_context(
         "total_du": fmt.money(total_due, currency, language),
         "total_echu": fmt.money(total_overdue, currency, language),
         "reglement": {"iban": iban, "bic": organisation.bic, "titulaire": organisation.legal_name, "texte": payment},
+        "paiement": payment_context(payment_block, language),
         "date_du_jour": fmt.long_date(today, language),
         "pieces_jointes": attachments,
         "autres_factures_dues": other,
@@ -257,7 +268,7 @@ def _paragraphs_html(rendered: str) -> str:
         block = block.strip("\n")
         if not block.strip():
             continue
-        if block.lstrip().startswith('<table class="invoices">'):
+        if block.lstrip().startswith(('<table class="invoices">', PAYMENT_HTML_START)):
             parts.append(block.strip())
         else:
             parts.append("<p>" + block.replace("\n", "<br>\n") + "</p>")
@@ -285,9 +296,10 @@ def render_source(subject_src: str, body_src: str, context: dict[str, Any], name
     charged = bool(context.get("avec_penalites"))
     try:
         subject = _compiled(subject_src, False).render(context).strip()
-        text = _compiled(body_src, False).render({**context,
+        payment = context.get("paiement")
+        text = _compiled(body_src, False).render({**context, "bloc_paiement": payment_text(payment),
                                                   "tableau_factures": text_table(rows, language, charged)})
-        html = _compiled(body_src, True).render({**context,
+        html = _compiled(body_src, True).render({**context, "bloc_paiement": payment_html(payment),
                                                  "tableau_factures": html_table(rows, language, charged)})
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
@@ -324,7 +336,11 @@ def sample_context(language: str = "fr") -> dict[str, Any]:
         Invoice(number="F-2026-0117", issue_date=date(2026, 10, 2), due_date=date(2026, 11, 1),
                 amount_incl_tax=Decimal("480.50"), amount_due=Decimal("280.50")),
     ]
-    return build_context(organisation, customer, contact, invoices, today, attachments=True)
+    from .holds import sample_hold_variables  # holds renders messages: imported here, not at the top
+
+    context = build_context(organisation, customer, contact, invoices, today, attachments=True,
+                            payment_block=payment_block_for(organisation, customer, invoices))
+    return {**context, **sample_hold_variables(language)}
 
 
 def validate_template(subject: str, body: str, language: str = "fr") -> RenderedMessage:

@@ -9,6 +9,12 @@
    step moves on to that step.
 4. Reminders are created with a unique idempotency key (customer, step, day); invoice
    facts are written back with one UPDATE per distinct value, never one per invoice.
+
+Before that, the holds are reviewed (``holds`` and ``plans``): pauses past their date expire,
+promises are kept or broken (a broken one plans its « promesse non tenue » message, which
+counts as the day's contact), payment plans are brought up to date (instalment reminders J−3,
+notices J+3, broken plans). Invoices under an active hold — dispute, pause, stop, promise,
+active plan — are not chaseable (``context.chaseable``), so they wait without being lost.
 """
 
 from __future__ import annotations
@@ -23,11 +29,13 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from relance.core.policy import Channel, InvoiceFacts, NextAction, StepSpec, next_action, reminder_key
-from relance.dunning.models import Reminder, ReminderLine
+from relance.dunning.models import PaymentPlan, PlanInvoice, Promise, Reminder, ReminderLine
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
 from .context import ScenarioBook, calendar_for, chaseable
+from .holds import expire_pauses, lock_invoices, review_promises, serialise
+from .plans import review_plans
 
 PENDING = (Reminder.Status.PLANNED, Reminder.Status.SENDING, Reminder.Status.UNCERTAIN)
 CHUNK = 500
@@ -93,13 +101,40 @@ def schedule_new(organisation: Organisation, today: date, book: ScenarioBook | N
 
 def plan_day(organisation: Organisation, today: date, *, dry_run: bool = False) -> PlanReport:
     report = PlanReport(today, dry_run)
+    if not dry_run:
+        # its own transaction, committed first: it locks the organisation row (events), which the
+        # planning below must only take after updating invoices, as payments do (no deadlock)
+        with transaction.atomic():
+            _review_holds(organisation, today, report)
     with transaction.atomic():
         book = ScenarioBook.load(organisation)
+        if dry_run:
+            _review_holds(organisation, today, report)
         report.scheduled = schedule_new(organisation, today, book)
         _plan(organisation, today, book, report)
         if dry_run:
             transaction.set_rollback(True)
     return report
+
+
+def _review_holds(organisation: Organisation, today: date, report: PlanReport) -> None:
+    """Expire pauses, close kept or broken promises, follow payment plans; the messages they
+    plan (promise broken, instalment reminders) join the day's report."""
+    lock_invoices([*Invoice.objects.filter(holds__promise__organisation=organisation,
+                                           holds__promise__state=Promise.State.ACTIVE).values_list("pk", flat=True),
+                   *PlanInvoice.objects.filter(plan__organisation=organisation, plan__state=PaymentPlan.State.ACTIVE)
+                   .values_list("invoice_id", flat=True)])  # invoices first, then the organisation: the ledger's order
+    serialise(organisation)
+    expire_pauses(organisation, today)
+    planned = review_promises(organisation, today) + review_plans(organisation, today)
+    customers = {c.id: c for c in Customer.objects.filter(pk__in={r.customer_id for r in planned})}
+    for reminder in planned:
+        lines = list(reminder.lines.select_related("invoice").order_by("invoice__due_date", "invoice__number"))
+        customer = customers[reminder.customer_id]
+        report.reminders.append(PlannedReminder(
+            customer.code, customer.legal_name, reminder.get_kind_display(), reminder.channel,
+            [line.invoice.number for line in lines], sum((line.amount_due or Decimal(0) for line in lines), Decimal(0)),
+            reminder.kind))
 
 
 def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: PlanReport) -> None:

@@ -31,6 +31,7 @@ def create_organisation(slug: str | None, name: str | None, admins: Sequence[str
     """Create a creditor organisation with the default French scenario; fields are validated
     (SIREN and IBAN with python-stdnum)."""
     from relance.dunning.services.scenarios import install_default_scenario
+    from relance.profiles.services import install_default_profiles
 
     if not slug or not name:
         raise InvalidInput("indiquez l’identifiant et la raison sociale : relance orgs add SLUG --name \"…\"")
@@ -51,5 +52,6 @@ def create_organisation(slug: str | None, name: str | None, admins: Sequence[str
     with transaction.atomic():
         org.save()
         install_default_scenario(org)
+        install_default_profiles(org)
         Membership.objects.bulk_create([Membership(user=u, organisation=org, role=Membership.Role.ADMIN) for u in users])
     return org
