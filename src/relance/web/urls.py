@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dashboard, views_imports, views_law, views_members, views_scenarios
+from . import views, views_collector, views_dashboard, views_imports, views_law, views_members, views_scenarios
 
 app_name = "web"
 
@@ -24,4 +24,10 @@ urlpatterns = [
     path("modeles/<slug:key>/<str:language>/apercu/", views_scenarios.template_preview, name="template_preview"),
     path("clients/<int:pk>/attribuer/", views_members.assign, name="assign_customer"),
     path("clients/<int:pk>/profil/", views_members.customer_profile, name="customer_profile"),
+    path("clients/<int:pk>/suivi/<slug:action>/", views_collector.customer_action, name="customer_action"),
+    path("suspensions/<int:pk>/<slug:action>/", views_collector.hold_action, name="hold_action"),
+    path("echeanciers/<int:pk>/<slug:action>/", views_collector.plan_action, name="plan_action"),
+    path("echeanciers/<int:pk>/accord.pdf", views_collector.plan_agreement, name="plan_agreement"),
+    path("appels/", views_collector.call_list, name="calls"),
+    path("appels/<int:pk>/resultat/", views_collector.call_outcome, name="call_outcome"),
 ]

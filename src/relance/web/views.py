@@ -133,6 +133,12 @@ def _customer_filters(request: HttpRequest, org: Any) -> tuple[ledger.CustomerFi
     return ledger.CustomerFilters(min_due, min_late, extra), chosen
 
 
+def collector_forms(org: Any, customer: Any) -> dict[str, Any]:
+    from .views_collector import customer_workflow  # it imports this module
+
+    return customer_workflow(org, customer)
+
+
 @login_required
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -169,6 +175,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline_truncated": len(events) == TIMELINE_LIMIT,
         "assignable": members_of(org) if sc.is_admin else [],
         "profile_card": customer_profile(org, customer, day),
+        **collector_forms(org, customer),
         "profiles": list(PayerProfile.objects.filter(organisation=org).order_by("position")) if sc.can_edit else [],
     }
     return _render(request, "relance/customer.html", sc, context)

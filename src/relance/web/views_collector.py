@@ -1,0 +1,285 @@
+"""The collector's actions: promises, disputes, pauses, stops and payment plans from the
+customer page, and the day's call list with its outcomes. Thin views over
+``dunning.services.holds``, ``plans`` and ``calls``: they parse the form, call one service,
+and come back to the page with a message (errors in French, nothing saved half-way)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from relance.dunning.models import CallTask, Hold, PaymentPlan, Promise
+from relance.dunning.services import calls, holds, plans
+from relance.errors import InvalidInput, RelanceError
+from relance.ledger import queries as ledger
+from relance.ledger.models import Customer, Invoice
+
+from .scoping import Scope, scope
+from .views import _render
+
+MAX_ATTACHMENT = 10 * 1024 * 1024
+
+
+def _acting_scope(request: HttpRequest) -> Scope:
+    sc = scope(request)
+    if not sc.can_edit:
+        raise PermissionDenied("Votre accès est en lecture seule.")
+    return sc
+
+
+def _actor(request: HttpRequest) -> str:
+    user = request.user
+    return f"web:{user.get_username()}"
+
+
+def _who(request: HttpRequest) -> str:
+    user = request.user
+    return getattr(user, "get_full_name", lambda: "")() or user.get_username()
+
+
+def _date(request: HttpRequest, name: str, label: str, required: bool = True) -> date | None:
+    raw = request.POST.get(name, "").strip()
+    if not raw:
+        if required:
+            raise InvalidInput(f"{label} : date manquante")
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput(f"{label} : date illisible « {raw} » (attendu AAAA-MM-JJ)") from None
+
+
+def _amount(request: HttpRequest, name: str, label: str, required: bool = True) -> Decimal | None:
+    raw = request.POST.get(name, "").strip().replace("\u202f", "").replace(" ", "").replace(",", ".")
+    if not raw:
+        if required:
+            raise InvalidInput(f"{label} : montant manquant")
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise InvalidInput(f"{label} : montant illisible") from None
+    if value <= 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise InvalidInput(f"{label} : montant positif, au centime près")
+    return value
+
+
+def _attachment(request: HttpRequest) -> tuple[str, bytes] | None:
+    upload = request.FILES.get("attachment")
+    if upload is None:
+        return None
+    if upload.size and upload.size > MAX_ATTACHMENT:
+        raise InvalidInput("pièce jointe trop lourde (10 Mo au plus)")
+    return upload.name or "piece-jointe", upload.read()
+
+
+def _invoices(request: HttpRequest, customer: Customer) -> list[Invoice]:
+    ids = [int(x) for x in request.POST.getlist("invoices") if x.isdigit()]
+    return list(Invoice.objects.filter(organisation=customer.organisation, customer=customer, pk__in=ids,
+                                       status=Invoice.Status.OPEN))
+
+
+def _back(customer: Customer) -> HttpResponseRedirect:
+    return HttpResponseRedirect(reverse("web:customer", kwargs={"pk": customer.pk}) + "#actions")
+
+
+def _fail(request: HttpRequest, exc: RelanceError) -> None:
+    text = exc.message
+    messages.error(request, text[:1].upper() + text[1:])
+
+
+@login_required
+@require_POST
+def customer_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRedirect:
+    sc = _acting_scope(request)
+    org = sc.organisation
+    customer = ledger.customer_for(org, pk, sc.collector_id)
+    actor = _actor(request)
+    note = request.POST.get("note", "")
+    try:
+        if action == "promesse":
+            promised_on = _date(request, "promised_on", "Date promise")
+            amount = _amount(request, "amount", "Montant promis")
+            assert promised_on is not None and amount is not None
+            holds.record_promise(org, customer, promised_on, amount, via=request.POST.get("via", Promise.Via.PHONE),
+                                 obtained_by=_who(request), invoices=_invoices(request, customer), note=note,
+                                 actor=actor)
+            messages.success(request, "Promesse enregistrée : les factures concernées ne sont plus relancées "
+                                      "jusqu’à la date promise.")
+        elif action == "litige":
+            chosen = _invoices(request, customer)
+            if not chosen:
+                raise InvalidInput("choisissez la ou les factures contestées")
+            reason = request.POST.get("reason", "")
+            attachment = _attachment(request)
+            for invoice in chosen:
+                holds.open_dispute(org, invoice, reason, note=note, attachment=attachment, actor=actor)
+            messages.success(request, "Litige ouvert : seules les factures contestées sont écartées des relances.")
+        elif action == "pause":
+            until = _date(request, "until", "Pause jusqu’au")
+            assert until is not None
+            chosen = _invoices(request, customer)
+            if chosen:
+                for invoice in chosen:
+                    holds.pause(org, customer, until, reason=note, invoice=invoice, actor=actor)
+            else:
+                holds.pause(org, customer, until, reason=note, actor=actor)
+            messages.success(request, "Relances en pause.")
+        elif action == "arret":
+            holds.stop(org, customer, request.POST.get("cause", Hold.StopCause.OTHER), reason=note, actor=actor)
+            messages.success(request, "Relances arrêtées pour ce client.")
+        elif action == "echeancier":
+            count = request.POST.get("count", "").strip()
+            if not count.isdigit() or not 2 <= int(count) <= 36:
+                raise InvalidInput("nombre d’échéances : de 2 à 36")
+            chosen = _invoices(request, customer)
+            if not chosen:
+                raise InvalidInput("choisissez les factures de l’échéancier")
+            plans.propose_plan(org, customer, chosen, count=int(count), first_due=_date(request, "first_due",
+                                                                                         "Première échéance"),
+                               every_months=1, waive_penalties=request.POST.get("waive") == "on", note=note,
+                               actor=actor)
+            messages.success(request, "Échéancier proposé : éditez la lettre d’accord à faire signer.")
+        else:
+            raise Http404("Action inconnue.")
+    except RelanceError as exc:
+        _fail(request, exc)
+    return _back(customer)
+
+
+@login_required
+@require_POST
+def hold_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRedirect:
+    sc = _acting_scope(request)
+    org = sc.organisation
+    hold = Hold.objects.filter(organisation=org, pk=pk).select_related("customer").first()
+    if hold is None or (sc.collector_id is not None and hold.customer.collector_id != sc.collector_id):
+        raise Http404("Suspension introuvable.")
+    note = request.POST.get("note", "")
+    try:
+        if action == "resoudre" and hold.kind == Hold.Kind.DISPUTE:
+            holds.resolve_dispute(org, hold, actor=_actor(request), note=note)
+            messages.success(request, "Litige résolu : la facture est de nouveau relancée.")
+        elif action == "perte" and hold.kind == Hold.Kind.DISPUTE:
+            holds.write_off_dispute(org, hold, actor=_actor(request), note=note)
+            messages.success(request, "Créance passée en perte : elle n’est plus relancée.")
+        elif action == "lever" and hold.kind in (Hold.Kind.PAUSE, Hold.Kind.STOP):
+            holds.lift(org, hold, actor=_actor(request), note=note)
+            messages.success(request, "Suspension levée : les relances reprennent.")
+        else:
+            raise InvalidInput("action impossible sur cette suspension")
+    except RelanceError as exc:
+        _fail(request, exc)
+    return _back(hold.customer)
+
+
+def _plan(sc: Scope, pk: int) -> PaymentPlan:
+    plan = PaymentPlan.objects.filter(organisation=sc.organisation, pk=pk).select_related("customer").first()
+    if plan is None or (sc.collector_id is not None and plan.customer.collector_id != sc.collector_id):
+        raise Http404("Échéancier introuvable.")
+    return plan
+
+
+@login_required
+@require_POST
+def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    sc = _acting_scope(request)
+    plan = _plan(sc, pk)
+    try:
+        if action == "accepter":
+            plans.accept_plan(sc.organisation, plan, actor=_actor(request))
+            messages.success(request, "Échéancier accepté : les relances portent désormais sur les échéances.")
+        elif action == "annuler":
+            plans.cancel_plan(sc.organisation, plan, actor=_actor(request), reason=request.POST.get("note", ""))
+            messages.success(request, "Échéancier annulé.")
+        elif action == "lettre":
+            pdf = plans.agreement_letter(sc.organisation, plan, actor=_actor(request))
+            response = HttpResponse(pdf, content_type="application/pdf")
+            response["Content-Disposition"] = f'inline; filename="accord-echeancier-{plan.pk}.pdf"'
+            return response
+        else:
+            raise Http404("Action inconnue.")
+    except RelanceError as exc:
+        _fail(request, exc)
+    return _back(plan.customer)
+
+
+def customer_workflow(organisation: Any, customer: Customer) -> dict[str, Any]:
+    """What the customer page needs for the action forms (a fixed number of queries)."""
+    return {
+        "dispute_reasons": holds.dispute_reasons(organisation),
+        "promise_vias": Promise.Via.choices,
+        "stop_causes": Hold.StopCause.choices,
+        "plans": list(PaymentPlan.objects.filter(organisation=organisation, customer=customer)
+                      .prefetch_related("instalments").order_by("-pk")[:10]),
+        "promises": list(Promise.objects.filter(organisation=organisation, customer=customer).order_by("-pk")[:10]),
+    }
+
+
+# --------------------------------------------------------------------------- calls
+
+
+@login_required
+@require_GET
+def call_list(request: HttpRequest) -> HttpResponse:
+    sc = scope(request)
+    day = ledger.organisation_today(sc.organisation)
+    items = calls.call_list(sc.organisation, day)
+    if sc.collector_id is not None:
+        visible = set(ledger.visible(Customer.objects.filter(organisation=sc.organisation), sc.collector_id)
+                      .values_list("pk", flat=True))
+        items = [i for i in items if i.customer_id in visible]
+    context = {"day": day, "items": items, "outcomes": CallTask.Result.choices,
+               "dispute_reasons": holds.dispute_reasons(sc.organisation)}
+    return _render(request, "relance/calls.html", sc, context)
+
+
+@login_required
+@require_POST
+def call_outcome(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    sc = _acting_scope(request)
+    task = CallTask.objects.filter(organisation=sc.organisation, pk=pk).select_related("customer").first()
+    if task is None or (sc.collector_id is not None and task.customer.collector_id != sc.collector_id):
+        raise Http404("Appel introuvable.")
+    outcome = request.POST.get("outcome", "")
+    try:
+        kwargs: dict[str, Any] = {"note": request.POST.get("note", "")}
+        if outcome == CallTask.Result.PROMISE:
+            kwargs.update(promised_on=_date(request, "promised_on", "Date promise"),
+                          amount=_amount(request, "amount", "Montant promis"))
+        elif outcome == CallTask.Result.DISPUTE:
+            kwargs.update(reason=request.POST.get("reason") or None, invoices=_invoices(request, task.customer),
+                          attachment=_attachment(request))
+        elif outcome == CallTask.Result.NOT_REACHED:
+            kwargs.update(retry_on=_date(request, "retry_on", "Rappeler le", required=False))
+        elif outcome == CallTask.Result.PLAN_REQUESTED:
+            count = request.POST.get("count", "").strip()
+            if count:
+                if not count.isdigit() or not 2 <= int(count) <= 36:
+                    raise InvalidInput("nombre d’échéances : de 2 à 36")
+                kwargs.update(count=int(count), first_due=_date(request, "first_due", "Première échéance"))
+        calls.record_call_outcome(sc.organisation, task, outcome, actor=_actor(request), **kwargs)
+        messages.success(request, f"Appel à {task.customer.legal_name} enregistré.")
+    except RelanceError as exc:
+        _fail(request, exc)
+    return HttpResponseRedirect(reverse("web:calls") + f"#appel-{task.pk}")
+
+
+@login_required
+@require_GET
+def plan_agreement(request: HttpRequest, pk: int) -> FileResponse:
+    """The agreement letter as issued (kept with its SHA-256)."""
+    sc = scope(request)
+    plan = _plan(sc, pk)
+    if not plan.agreement:
+        raise Http404("Lettre d’accord pas encore éditée.")
+    return FileResponse(plan.agreement.open("rb"), content_type="application/pdf",
+                        filename=f"accord-echeancier-{plan.pk}.pdf")
