@@ -78,6 +78,17 @@ EVENT_LABELS: dict[str, str] = {
     "plan.cancelled": "Échéancier annulé",
     "instalment.paid": "Échéance réglée",
     "instalment.missed": "Échéance impayée",
+    "reminder.approved": "Relance validée",
+    "reminder.edited": "Texte de la relance modifié",
+    "reminder.skipped": "Relance écartée à la validation",
+    "reminder.postponed": "Relance reportée",
+    "reminder.review_needed": "Relance à relire : montants changés depuis la modification",
+    "payment.allocated": "Paiement affecté",
+    "credit_note.allocated": "Avoir affecté",
+    "payment.updated": "Paiement modifié",
+    "credit_note.updated": "Avoir modifié",
+    "payment.removed": "Paiement retiré",
+    "credit_note.removed": "Avoir retiré",
 }
 
 
