@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "relance.ledger",
     "relance.dunning",
     "relance.profiles",
+    "relance.banking",
     "relance.channels",
     "relance.documents",
     "relance.web",

@@ -66,3 +66,38 @@ def test_web_import_page_einvoices(client: Client, org: Organisation) -> None:
     page = client.post(reverse("web:imports"), {"format": "einvoice", "uploads": [bad]})
     assert page.status_code == 422 and "rien n’a été importé" in page.content.decode()
     assert "fournisseur.xml" in page.content.decode()
+
+
+def test_cli_fec_import_json_report(org: Organisation, capsys: Any) -> None:
+    code, data = run(capsys, "import", "fec", str(FIXTURES / "fec" / "montant_sens.txt"), "--org", org.slug, "--json")
+    assert code == 0
+    assert {"customers", "open_invoices", "open_amount", "warnings"} <= set(data)
+    assert isinstance(data["open_amount"], str) and data["open_amount"].count(".") == 1
+    assert data["open_amount"].split(".")[1].__len__() == 2
+    code, again = run(capsys, "import", "fec", str(FIXTURES / "fec" / "montant_sens.txt"), "--org", org.slug,
+                      "--json")
+    assert code == 0 and again["already_imported"]
+
+
+def test_cli_fec_truncated_exits_4(org: Organisation, capsys: Any) -> None:
+    code, data = run(capsys, "import", "fec", str(FIXTURES / "fec" / "truncated.txt"), "--org", org.slug, "--json")
+    assert code == 4 and data["problems"]
+    assert not Invoice.objects.exists()
+
+
+def test_cli_bank_import_and_review(org: Organisation, capsys: Any, tmp_path: Path) -> None:
+    from relance.ledger.services.imports import import_file
+    from tests.builders import CUSTOMERS_CSV, write
+
+    import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
+    import_file(org, write(tmp_path, "factures.csv", (
+        "Numéro facture;Code client;Date;Échéance;Montant TTC;Libellé\n"
+        "F-2025-0101;C001;16/05/2025;16/06/2025;400,00;Fournitures de mai\n"
+        "F-2025-0102;C001;16/05/2025;16/06/2025;600,00;Livraison de mai\n")))
+    code, data = run(capsys, "import", "bank", str(FIXTURES / "bank" / "camt053_e2e_two_invoices.xml"),
+                     "--org", org.slug, "--json")
+    assert code == 0 and {"lines", "matched", "to_review"} <= set(data)
+    assert data["matched"] >= 1
+    assert not Invoice.objects.filter(organisation=org, status=Invoice.Status.OPEN).exists()
+    code, items = run(capsys, "bank", "review", "--org", org.slug, "--json")
+    assert code == 0 and isinstance(items, list)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_collector, views_dashboard, views_imports, views_law, views_members, views_scenarios
+from . import views, views_bank, views_collector, views_dashboard, views_imports, views_law, views_members, views_scenarios
 
 app_name = "web"
 
@@ -30,4 +30,8 @@ urlpatterns = [
     path("echeanciers/<int:pk>/accord.pdf", views_collector.plan_agreement, name="plan_agreement"),
     path("appels/", views_collector.call_list, name="calls"),
     path("appels/<int:pk>/resultat/", views_collector.call_outcome, name="call_outcome"),
+    path("banque/", views_bank.statements, name="bank"),
+    path("banque/a-verifier/", views_bank.review, name="bank_review"),
+    path("banque/lignes/<int:pk>/rapprocher/", views_bank.apply, name="bank_apply"),
+    path("banque/lignes/<int:pk>/ecarter/", views_bank.dismiss, name="bank_dismiss"),
 ]

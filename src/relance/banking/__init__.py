@@ -1,0 +1,1 @@
+"""Bank statements: import, automatic matching of receipts to invoices, review list."""

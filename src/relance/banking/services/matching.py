@@ -1,0 +1,376 @@
+"""Decide the receipts of a statement and apply the confident matches, in bulk.
+
+The open invoices, the customers and the learnt payer aliases are loaded once
+(:func:`load_matcher`); ``core.matching.Matcher`` decides every line with dictionary
+look-ups; the matches are then written with a constant number of statements per batch:
+payments (reference ``BANQUE-<line id>``, method « virement »), allocations, learnt aliases
+(payer IBAN and name), events, and the balances of the invoices paid through
+``ledger.services.balances.refresh_balances`` — which sends ``invoices_settled``: dunning
+cancels the pending reminders of settled invoices and plans the thank-you. No query per line.
+
+Lines, payments and allocations are inserted with ``executemany`` (:func:`insert_rows`):
+Django's ``bulk_create`` compiles every field of every row in Python, which at 100 000 rows
+costs more than the matching itself.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from django.db import connection, models
+from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models.functions import Cast, Concat
+
+from relance import clock
+from relance.core.matching import Candidate, Decision, Matcher, OpenItem, Outcome, Payer, Receipt, name_key
+from relance.errors import Conflict
+from relance.events.services import NewEvent, record_many
+from relance.ledger.models import Allocation, Customer, CustomerAlias, Invoice, Organisation, Payment
+from relance.ledger.services.balances import refresh_balances
+
+from ..models import BankTransaction
+
+CHUNK = 2000
+INSERT_BATCH = 5000
+METHOD = "virement"
+#: how a line was matched, in French (``BankTransaction.method``)
+METHOD_LABELS = {
+    "rf": "référence RF de la facture",
+    "rf_customer": "référence RF du client",
+    "number": "numéro de facture dans le libellé",
+    "iban": "IBAN du payeur",
+    "payer_name": "nom du payeur",
+    "name": "nom proche",
+    "amount": "montant",
+    "manual": "rapprochement manuel",
+}
+
+
+class Line(Protocol):
+    """What the matching reads of a bank line: a stored ``BankTransaction`` or a ``NewLine``."""
+
+    @property
+    def pk(self) -> Any: ...
+    @property
+    def booking_date(self) -> date: ...
+    @property
+    def amount(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def counterparty_name(self) -> str: ...
+    @property
+    def counterparty_iban(self) -> str: ...
+    @property
+    def remittance(self) -> str: ...
+    @property
+    def structured_reference(self) -> str: ...
+    @property
+    def end_to_end_id(self) -> str: ...
+    @property
+    def payment_reference(self) -> str: ...
+
+
+@dataclass
+class NewLine:
+    """A credit line read from a statement, decided before it is stored (then ``pk`` is set)."""
+
+    account_id: int
+    fingerprint: str
+    location: str
+    booking_date: date
+    value_date: date | None
+    amount: Decimal
+    currency: str
+    counterparty_name: str = ""
+    counterparty_iban: str = ""
+    remittance: str = ""
+    structured_reference: str = ""
+    end_to_end_id: str = ""
+    bank_reference: str = ""
+    status: str = BankTransaction.Status.UNMATCHED
+    method: str = ""
+    reason: str = ""
+    decided_by: str = ""
+    decided_at: datetime | None = None
+    pk: int | None = None
+
+    @property
+    def payment_reference(self) -> str:
+        return f"BANQUE-{self.pk}"
+
+
+LINE_FIELDS = ("organisation", "account", "statement_file", "location", "fingerprint", "booking_date", "value_date",
+               "amount", "currency", "counterparty_name", "counterparty_iban", "remittance", "structured_reference",
+               "end_to_end_id", "bank_reference", "status", "method", "reason", "decided_by", "decided_at",
+               "created_at")
+
+
+@dataclass
+class MatchOutcome:
+    matched: int = 0
+    to_review: int = 0
+    unmatched: int = 0
+    amount_matched: Decimal = Decimal("0.00")
+    payments: list[str] = field(default_factory=list)
+
+
+def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start:start + size]
+
+
+def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+    """INSERT ``rows`` (values in the order of ``fields``; a foreign key by its id) with
+    ``executemany``, by batches. Values go to the driver as they are — decimals, dates and
+    strings are adapted by the drivers as Django registers them — except timestamps, which
+    take Django's adaptation (SQLite stores them naive, in UTC). No signal, no default: every
+    column without a database default must be given, amounts already rounded to the cent."""
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(str(getattr(c, "column", c.name))) for c in columns)
+    sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+    stamps = [c.get_internal_type() == "DateTimeField" for c in columns]
+    adapt = connection.ops.adapt_datetimefield_value
+    count = 0
+    batch: list[tuple[Any, ...]] = []
+    with connection.cursor() as cursor:
+        for row in rows:
+            batch.append(tuple(adapt(v) if stamp and v is not None else v for stamp, v in zip(stamps, row, strict=True)))
+            if len(batch) >= INSERT_BATCH:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def store_lines(organisation: Organisation, statement_file_id: int, lines: Sequence[NewLine]) -> None:
+    """Insert new lines and give them their ids (read back by fingerprint, one query)."""
+    if not lines:
+        return
+    now = clock.now()
+    insert_rows(BankTransaction, LINE_FIELDS, (
+        (organisation.pk, line.account_id, statement_file_id, line.location, line.fingerprint, line.booking_date,
+         line.value_date, line.amount, line.currency, line.counterparty_name, line.counterparty_iban, line.remittance,
+         line.structured_reference, line.end_to_end_id, line.bank_reference, line.status, line.method, line.reason,
+         line.decided_by, line.decided_at, now)
+        for line in lines))
+    ids = dict(BankTransaction.objects.filter(organisation=organisation, statement_file_id=statement_file_id)
+               .values_list("fingerprint", "id"))
+    for line in lines:
+        line.pk = ids[line.fingerprint]
+
+
+def load_matcher(organisation: Organisation) -> Matcher:
+    """Every open invoice and every customer of the organisation, with the learnt aliases (three queries)."""
+    items = (
+        OpenItem(*row) for row in Invoice.objects.filter(
+            organisation=organisation, status=Invoice.Status.OPEN, amount_due__gt=0)
+        .values_list("id", "number", "customer_id", "due_date", "issue_date", "amount_due", "currency",
+                     "payment_reference")
+        .order_by().iterator(chunk_size=5000)
+    )
+    ibans: dict[int, list[str]] = defaultdict(list)
+    names: dict[int, list[str]] = defaultdict(list)
+    for customer_id, kind, value in CustomerAlias.objects.filter(
+            organisation=organisation, kind__in=[CustomerAlias.Kind.IBAN, CustomerAlias.Kind.PAYER_NAME]
+    ).values_list("customer_id", "kind", "value").order_by("id"):
+        (ibans if kind == CustomerAlias.Kind.IBAN else names)[customer_id].append(value)
+    payers = (
+        Payer(cid, code, name, reference, tuple(ibans.get(cid, ())), tuple(names.get(cid, ())))
+        for cid, code, name, reference in Customer.objects.filter(organisation=organisation)
+        .values_list("id", "code", "legal_name", "payment_reference").order_by("id").iterator(chunk_size=5000)
+    )
+    return Matcher(items, payers)
+
+
+def receipt_of(line: Line, key: Any = None) -> Receipt:
+    return Receipt(
+        key=line.pk if key is None else key, amount=line.amount, on=line.booking_date, currency=line.currency,
+        counterparty_name=line.counterparty_name, counterparty_iban=line.counterparty_iban,
+        remittance=line.remittance, structured_reference=line.structured_reference,
+        end_to_end_id=line.end_to_end_id,
+    )
+
+
+_STATUS = {Outcome.MATCHED: BankTransaction.Status.MATCHED, Outcome.REVIEW: BankTransaction.Status.TO_REVIEW,
+           Outcome.UNMATCHED: BankTransaction.Status.UNMATCHED}
+
+
+def decide_new_lines(organisation: Organisation, lines: Sequence[NewLine], actor: str,
+                     matcher: Matcher | None = None) -> list[Decision]:
+    """Decide lines not stored yet (date order, each match deducted before the next line)
+    and set their status, method and reason accordingly."""
+    if not lines:
+        return []
+    matcher = matcher or load_matcher(organisation)
+    decisions = matcher.decide_all([receipt_of(line, n) for n, line in enumerate(lines)], consume=True)
+    now = clock.now()
+    for line, decision in zip(lines, decisions, strict=True):
+        line.status = _STATUS[decision.outcome]
+        line.method = decision.method[:20]
+        line.reason = decision.reason[:300]
+        if decision.outcome == Outcome.MATCHED:
+            line.decided_by, line.decided_at = actor[:150], now
+    return decisions
+
+
+def match_lines(organisation: Organisation, lines: Sequence[NewLine], decisions: Sequence[Decision], *,
+                actor: str) -> MatchOutcome:
+    """Lines stored with their decision: apply the matches, write the events of the others."""
+    outcome = MatchOutcome()
+    if not lines:
+        return outcome
+    matched = [(line, d) for line, d in zip(lines, decisions, strict=True) if d.outcome == Outcome.MATCHED]
+    outcome.payments = apply_decisions(organisation, matched, actor=actor)
+    outcome.matched = len(matched)
+    outcome.amount_matched = sum((line.amount for line, _ in matched), Decimal("0.00"))
+    others = [(line, d) for line, d in zip(lines, decisions, strict=True) if d.outcome != Outcome.MATCHED]
+    outcome.to_review = sum(1 for _, d in others if d.outcome == Outcome.REVIEW)
+    outcome.unmatched = len(others) - outcome.to_review
+    if others:
+        codes = _codes(organisation, {c.customer_id for _, d in others for c in d.candidates[:3]})
+        numbers = _numbers(organisation, {i for _, d in others for c in d.candidates[:3] for i in c.invoice_ids})
+        record_many(organisation, [
+            NewEvent("bank_line.to_review" if d.outcome == Outcome.REVIEW else "bank_line.unmatched", actor=actor,
+                     data={**line_data(line), "reason": d.reason,
+                           "candidates": [_candidate_data(c, codes, numbers) for c in d.candidates[:3]]})
+            for line, d in others
+        ])
+    return outcome
+
+
+def _codes(organisation: Organisation, ids: Iterable[int]) -> dict[int, str]:
+    codes: dict[int, str] = {}
+    for chunk in _chunks(list(set(ids))):
+        codes.update(Customer.objects.filter(organisation=organisation, id__in=chunk).values_list("id", "code"))
+    return codes
+
+
+def _numbers(organisation: Organisation, ids: Iterable[int]) -> dict[int, str]:
+    numbers: dict[int, str] = {}
+    for chunk in _chunks(list(set(ids))):
+        numbers.update(Invoice.objects.filter(organisation=organisation, id__in=chunk).values_list("id", "number"))
+    return numbers
+
+
+def line_data(line: Line) -> dict[str, Any]:
+    """A bank line as its events carry it."""
+    return {"line": line.pk, "date": line.booking_date, "amount": line.amount, "currency": line.currency,
+            "counterparty": line.counterparty_name, "iban": line.counterparty_iban,
+            "remittance": line.remittance[:300], "reference": line.structured_reference,
+            "end_to_end_id": line.end_to_end_id}
+
+
+def _candidate_data(c: Candidate, codes: dict[int, str], numbers: dict[int, str]) -> dict[str, Any]:
+    return {"customer": codes.get(c.customer_id, str(c.customer_id)),
+            "invoices": [numbers.get(i, str(i)) for i in c.invoice_ids], "amount": c.amount, "score": c.score,
+            "reason": c.reason}
+
+
+def apply_decisions(organisation: Organisation, matched: Sequence[tuple[Line, Decision]], *, actor: str) -> list[str]:
+    """Record the payments of matched lines (stored, status set) and everything that follows.
+    Returns the payment references. Runs inside the caller's transaction."""
+    if not matched:
+        return []
+    if any(d.customer_id is None for _, d in matched):
+        raise ValueError("a matched decision names its customer")
+    _check_still_due(organisation, matched)
+    now = clock.now()
+    references = [line.payment_reference for line, _ in matched]
+    insert_rows(Payment, ("organisation", "customer", "reference", "date", "amount", "method", "created_at"), (
+        (organisation.pk, d.customer_id, line.payment_reference, line.booking_date, line.amount, METHOD, now)
+        for line, d in matched))
+    payment_ids: dict[str, int] = {}
+    for chunk in _chunks(references):
+        payment_ids.update(Payment.objects.filter(organisation=organisation, reference__in=chunk)
+                           .values_list("reference", "id"))
+    insert_rows(Allocation, ("organisation", "invoice", "payment", "credit_note", "amount", "date"), (
+        (organisation.pk, part.invoice_id, payment_ids[line.payment_reference], None, part.amount, line.booking_date)
+        for line, d in matched for part in d.allocations))
+    _link_payments(organisation, [line.pk for line, _ in matched])
+    _learn_aliases(organisation, matched)
+
+    numbers = _numbers(organisation, {p.invoice_id for _, d in matched for p in d.allocations})
+    events: list[NewEvent] = []
+    for line, d in matched:
+        parts = [{"invoice": numbers[p.invoice_id], "amount": p.amount} for p in d.allocations]
+        events.append(NewEvent("payment.recorded", customer_id=d.customer_id, actor=actor, data={
+            "reference": line.payment_reference, "date": line.booking_date, "amount": line.amount, "method": METHOD,
+            "bank_line": line.pk, "allocations": parts}))
+        events.append(NewEvent(
+            "bank_line.matched", customer_id=d.customer_id,
+            invoice_id=d.allocations[0].invoice_id if len(d.allocations) == 1 else None, actor=actor,
+            data={**line_data(line), "payment": line.payment_reference, "method": d.method, "reason": d.reason,
+                  "allocations": parts, "unallocated": d.unallocated}))
+    record_many(organisation, events)
+
+    # balances, day by day (the day is the settlement date given to dunning for the thank-you)
+    by_day: dict[date, set[int]] = defaultdict(set)
+    for line, d in matched:
+        by_day[line.booking_date].update(p.invoice_id for p in d.allocations)
+    for day in sorted(by_day):
+        for chunk in _chunks(sorted(by_day[day])):
+            refresh_balances(organisation, chunk, day, actor)
+    return references
+
+
+def _check_still_due(organisation: Organisation, matched: Sequence[tuple[Line, Decision]]) -> None:
+    """Lock the invoices about to be paid and check they still owe what the matcher saw
+    (a payment recorded meanwhile would otherwise be paid twice)."""
+    wanted: dict[int, Decimal] = defaultdict(Decimal)
+    for _, d in matched:
+        for part in d.allocations:
+            wanted[part.invoice_id] += part.amount
+    for chunk in _chunks(sorted(wanted)):
+        for invoice_id, number, amount_due, status in (
+                Invoice.objects.select_for_update().filter(organisation=organisation, id__in=chunk)
+                .values_list("id", "number", "amount_due", "status")):
+            if status != Invoice.Status.OPEN or wanted[invoice_id] > amount_due:
+                raise Conflict(f"la facture {number} a été réglée entre-temps par un autre paiement : "
+                               "relancez l’import du relevé")
+
+
+def _link_payments(organisation: Organisation, line_ids: Sequence[int]) -> None:
+    """``line.payment`` from the reference ``BANQUE-<line id>``: one UPDATE per chunk, not one per line."""
+    payment = Payment.objects.filter(
+        organisation=organisation,
+        reference=Concat(Value("BANQUE-"), Cast(OuterRef("pk"), output_field=CharField()), output_field=CharField()),
+    ).values("pk")[:1]
+    for chunk in _chunks(list(line_ids)):
+        BankTransaction.objects.filter(organisation=organisation, pk__in=chunk).update(payment=Subquery(payment))
+
+
+def _learn_aliases(organisation: Organisation, matched: Sequence[tuple[Line, Decision]]) -> None:
+    """The payer's IBAN and name, so that its next transfer is recognised (an alias already
+    learnt for another customer is kept: the first one wins)."""
+    aliases: dict[tuple[str, str], int] = {}
+    for line, d in matched:
+        if d.customer_id is None:
+            continue
+        if line.counterparty_iban:
+            aliases.setdefault((CustomerAlias.Kind.IBAN, line.counterparty_iban), d.customer_id)
+        name = line.counterparty_name.strip()
+        if name and name_key(name):
+            aliases.setdefault((CustomerAlias.Kind.PAYER_NAME, name[:200]), d.customer_id)
+    if not aliases:
+        return
+    known: set[tuple[str, str]] = set()
+    for kind in (CustomerAlias.Kind.IBAN, CustomerAlias.Kind.PAYER_NAME):
+        values = [v for k, v in aliases if k == kind]
+        for chunk in _chunks(values):
+            known.update((kind, v) for v in CustomerAlias.objects.filter(
+                organisation=organisation, kind=kind, value__in=chunk).values_list("value", flat=True))
+    CustomerAlias.objects.bulk_create(
+        [CustomerAlias(organisation=organisation, customer_id=cid, kind=kind, value=value)
+         for (kind, value), cid in aliases.items() if (kind, value) not in known],
+        batch_size=1000, ignore_conflicts=True)
