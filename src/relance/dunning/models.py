@@ -62,6 +62,8 @@ class Step(models.Model):
     template = models.CharField("modèle", max_length=50)
     call_task = models.BooleanField("créer aussi un appel", default=False)
     attach_invoices = models.BooleanField("joindre les factures", default=False)
+    # « à valider »: the planned reminder waits for a person's approval instead of going out
+    needs_approval = models.BooleanField("à valider avant l’envoi", default=False)
 
     class Meta:
         verbose_name = "étape"
@@ -95,6 +97,8 @@ class Reminder(models.Model):
         FAILED = "failed", "Échec"
         CANCELLED = "cancelled", "Annulée"
         UNCERTAIN = "uncertain", "À vérifier"
+        # planned for a step that needs approval: never claimed by the dispatcher until approved
+        AWAITING_APPROVAL = "awaiting", "À valider"
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="reminders")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reminders")
@@ -123,6 +127,12 @@ class Reminder(models.Model):
     tracking_number = models.CharField("numéro de recommandé", max_length=30, blank=True)
     received_on = models.DateField("reçue le (avis de réception)", null=True, blank=True)
     receipt_scan = models.FileField("avis de réception scanné", upload_to="receipts/", blank=True)
+    # approval mode (dunning.services.approvals): a wording edited for this one customer is kept in
+    # subject/body_text/body_html and sent as is (edited_at set); who edited it and who approved it
+    edited_by = models.CharField("texte modifié par", max_length=150, blank=True)
+    edited_at = models.DateTimeField("texte modifié le", null=True, blank=True)
+    approved_by = models.CharField("validée par", max_length=150, blank=True)
+    approved_at = models.DateTimeField("validée le", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     invoices = models.ManyToManyField(Invoice, through="ReminderLine", related_name="reminders")
 

@@ -110,7 +110,7 @@ class OrganisationAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "sender_name", "sender_email", "reply_to_email", "phone",
-                    "signature_name", "signature_title", "logo",
+                    "signature_name", "signature_title", "logo", "test_mode_email",
                 ]
             },
         ),

@@ -94,6 +94,11 @@ class Organisation(models.Model):
         "les chargés de recouvrement ne voient que leurs clients", default=False,
         help_text="un chargé de recouvrement ne voit alors que les clients qui lui sont attribués",
     )
+    test_mode_email = models.EmailField(
+        "mode test : adresse recevant tous les emails", blank=True,
+        help_text="renseignée, chaque email part à cette adresse au lieu de celle du client, objet préfixé "
+                  "« [TEST] » ; les courriers ne changent pas",
+    )
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="organisations")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views, views_bank, views_collector, views_dashboard, views_imports, views_law, views_members, views_scenarios
+from . import views_approvals as approvals
 
 app_name = "web"
 
@@ -11,6 +12,9 @@ urlpatterns = [
     path("factures/<int:pk>/", views.invoice_detail, name="invoice"),
     path("relances/<int:pk>/", views.reminder_detail, name="reminder"),
     path("documents/relance/<int:pk>.pdf", views.reminder_pdf, name="reminder_pdf"),
+    path("a-valider/", approvals.queue, name="approvals"),
+    path("a-valider/<int:pk>/", approvals.review, name="approval"),
+    path("a-valider/<int:pk>/apercu.pdf", approvals.letter_pdf, name="approval_pdf"),
     path("organisation/", views.switch, name="switch_organisation"),
     path("calculateur/", views_law.calculator, name="calculator"),
     path("taux/", views_law.rates, name="rates"),

@@ -31,6 +31,7 @@ class StepForm(forms.Form):
     tone = forms.IntegerField(label="Fermeté", min_value=1, max_value=5, initial=1)
     call_task = forms.BooleanField(label="Appel aussi", required=False)
     attach_invoices = forms.BooleanField(label="Joindre les factures", required=False)
+    needs_approval = forms.BooleanField(label="À valider avant l’envoi", required=False)
 
     def __init__(self, *args: Any, keys: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -15,6 +15,13 @@ Exactly-once, step by step:
 4. A crash after the claim leaves ``SENDING``: it is never resent automatically; after
    :data:`STALE_AFTER` it becomes ``UNCERTAIN`` for a person to check (at most once,
    never silently lost).
+
+Approval mode (``approvals``): a reminder « à valider » is never claimed (only ``PLANNED``
+ones are); once approved it goes through the same steps and re-checks. A wording edited
+for the customer (``edited_at`` set) is sent exactly as stored instead of the template; if
+the invoices or amounts it quotes changed since the edit, it goes back to the queue
+instead. Test mode (``Organisation.test_mode_email``): every email goes to that address,
+subject prefixed « [TEST] »; letters are unchanged.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
+from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 
 from relance import clock
@@ -34,7 +42,7 @@ from relance.channels.email import build_email, deliver
 from relance.channels.errors import PermanentFailure, TemporaryFailure
 from relance.channels.letters import letter_pdf
 from relance.core.policy import Channel
-from relance.documents.payment_block import PaymentBlock
+from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
 from relance.dunning.models import CallTask, PaymentPlan, Promise, Reminder, ReminderLine
 from relance.errors import InvalidInput
 from relance.events.services import NewEvent, record_many
@@ -128,7 +136,8 @@ def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[I
 
 
 def send_reminder(reminder_id: int, now: datetime | None = None) -> str:
-    """Send one reminder; returns the outcome (sent, cancelled, retrying, failed, skipped)."""
+    """Send one reminder; returns the outcome (sent, cancelled, retrying, failed, skipped, or
+    returned: an edited text whose figures changed went back to the approval queue)."""
     now = now or clock.now()
     reminder = _claim(reminder_id, now)
     if reminder is None:
@@ -163,6 +172,8 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
         record_many(org, [NewEvent("reminder.cancelled", customer_id=reminder.customer_id, reminder_id=reminder.id,
                                    data={"reason": "paid_or_held_before_sending", "invoices": dropped})], at=now)
         return "cancelled"
+    if reminder.edited_at is not None and _figures_changed(reminder, keep, dropped):
+        return _back_to_review(reminder, org, dropped, now)
     if dropped:
         ReminderLine.objects.filter(reminder=reminder).exclude(invoice__in=keep).delete()
     for line in reminder.lines.all() if reminder.kind != Reminder.Kind.THANKS else ():
@@ -173,6 +184,7 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
 
     customer = Customer.objects.prefetch_related("contacts").get(pk=reminder.customer_id)
     events: list[NewEvent] = []
+    extra: dict[str, Any] = {}
     if reminder.kind == Reminder.Kind.LITIGATION:
         reminder.subject = "Transmission au contentieux"
         events += [NewEvent("litigation.opened", customer_id=customer.id, invoice_id=i.id, reminder_id=reminder.id,
@@ -183,7 +195,9 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
                                        defaults={"due_on": today})
         reminder.subject = "Appel à passer"
     else:
-        _deliver_message(reminder, org, customer, keep, today, events, progress)
+        extra = _deliver_message(reminder, org, customer, keep, today, events, progress)
+    if reminder.approved_by:
+        extra["approved_by"] = reminder.approved_by
     step = reminder.step
     if step is not None and step.call_task and reminder.kind == Reminder.Kind.REMINDER:
         _, created = CallTask.objects.get_or_create(organisation=org, customer=customer, reminder=reminder,
@@ -202,19 +216,36 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
         "body_sha256": hashlib.sha256(reminder.body_text.encode()).hexdigest(),
         "document_sha256": reminder.document_sha256,
         "invoices": [{"number": i.number, "amount_due": i.amount_due} for i in keep],
-        "dropped": dropped, "attempt": reminder.attempts,
+        "dropped": dropped, "attempt": reminder.attempts, **extra,
     }))
     record_many(org, events, at=now)
     return "sent"
 
 
-def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice],
-                     today: date, events: list[NewEvent], progress: dict[str, bool]) -> None:
+@dataclass
+class Composed:
+    """A message as it will go out: the channel (an email without an address becomes a letter),
+    the contact, the wording (rendered from the template, or the one edited for the customer),
+    the payment block and the attached invoices."""
+
+    channel: str
+    contact: Contact | None
+    subject: str
+    text: str
+    html: str  # the body as an HTML fragment
+    payment: PaymentBlock | None
+    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    edited: bool = False
+
+
+def compose(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice], today: date,
+            events: list[NewEvent]) -> Composed:
+    """Everything the message will be, without sending it (the send and the approval preview)."""
     channel = reminder.channel
     contact = _billing_contact(customer, want_email=channel == Channel.EMAIL)
     if channel == Channel.EMAIL and contact is None:
         channel = Channel.LETTER  # no address any more: the letter goes instead
-        reminder.channel = channel
         contact = _billing_contact(customer, want_email=False)
     step = reminder.step
     attachments: list[tuple[str, bytes, str]] = []
@@ -227,32 +258,67 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
                         attachments.append((f"Facture-{invoice.number}.pdf", fh.read(), "application/pdf"))
                 except OSError:
                     missing.append(invoice.number)
+    payment = _payment_block(reminder, org, customer, invoices)
+    if reminder.edited_at is not None:
+        # the wording edited for this customer is sent exactly as stored; the payment block (and
+        # its QR code) only where the edited text kept it
+        html = reminder.body_html
+        return Composed(channel, contact, reminder.subject, reminder.body_text, html,
+                        payment if PAYMENT_MARKER in html else None, attachments, missing, edited=True)
     other_due: list[Invoice] = []
     if reminder.kind == Reminder.Kind.THANKS:
         other_due = list(Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN, due_date__lt=today))
     key = KIND_TEMPLATES.get(reminder.kind) or (step.template if step else "relance_1")
     charges = _charges(org, customer, invoices, today, key, reminder, events)
-    payment = _payment_block(reminder, org, customer, invoices)
     context = build_context(org, customer, contact, invoices, today, attachments=bool(attachments),
                             other_due=other_due, charges=charges, payment_block=payment)
     context.update(_hold_context(reminder, customer.language, today))
     message = render(org, key, context)
-    reminder.subject, reminder.body_text, reminder.body_html = message.subject, message.text, message.html
+    return Composed(channel, contact, message.subject, message.text, message.html, payment, attachments, missing)
+
+
+def outgoing_email(org: Organisation, reminder: Reminder, customer: Customer,
+                   composed: Composed) -> tuple[EmailMultiAlternatives, str, dict[str, Any]]:
+    """The email of a composed message, its recipient as recorded, and what the events say of it.
+    In test mode (``Organisation.test_mode_email``) it goes to the test address instead of the
+    customer's, subject prefixed « [TEST] »; the recipient records both addresses."""
+    contact = composed.contact
+    assert contact is not None
+    test_address = org.test_mode_email
+    subject = f"[TEST] {composed.subject}" if test_address else composed.subject
+    email = build_email(org, contact, subject, composed.text, composed.html, reminder.idempotency_key,
+                        customer.language, composed.attachments, payment=composed.payment)
+    real = f"{contact.full_name} <{contact.email}>"
+    if not test_address:
+        return email, real, {}
+    email.to = [test_address]
+    email.extra_headers["X-Relance-Test-Mode"] = "1"
+    recipient = f"[TEST] {test_address} au lieu de {real}"[:300]
+    return email, recipient, {"test_mode": True, "test_recipient": test_address, "real_recipient": real}
+
+
+def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice],
+                     today: date, events: list[NewEvent], progress: dict[str, bool]) -> dict[str, Any]:
+    """Compose, hand over to the channel, store what went; returns what the sent event adds."""
+    composed = compose(reminder, org, customer, invoices, today, events)
+    channel = reminder.channel = composed.channel
+    contact, payment = composed.contact, composed.payment
+    reminder.subject, reminder.body_text, reminder.body_html = composed.subject, composed.text, composed.html
+    extra: dict[str, Any] = {"edited_by": reminder.edited_by} if composed.edited else {}
     if channel == Channel.EMAIL:
-        assert contact is not None
-        email = build_email(org, contact, message.subject, message.text, message.html, reminder.idempotency_key,
-                            customer.language, attachments, payment=payment)
-        reminder.recipient = f"{contact.full_name} <{contact.email}>"
+        email, reminder.recipient, test = outgoing_email(org, reminder, customer, composed)
+        extra.update(test)
+        reminder.subject = str(email.subject)  # as sent ([TEST] in test mode)
         reminder.message_id = email.extra_headers["Message-ID"]
-        if missing:
+        if composed.missing:
             events.append(NewEvent("reminder.attachment_missing", customer_id=customer.id, reminder_id=reminder.id,
-                                   data={"invoices": missing}))
+                                   data={"invoices": composed.missing}))
         progress["handed_over"] = True
         deliver(email)
     else:
         registered = channel == Channel.REGISTERED_LETTER
         progress["handed_over"] = True
-        pdf = letter_pdf(org, customer, contact, message.subject, message.html, today,
+        pdf = letter_pdf(org, customer, contact, composed.subject, composed.html, today,
                          reminder.idempotency_key[:12].upper(), registered, reminder.tracking_number,
                          payment=payment)
         reminder.document.save(
@@ -261,6 +327,29 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         )
         reminder.document_sha256 = hashlib.sha256(pdf).hexdigest()
         reminder.recipient = ", ".join(x for x in (customer.legal_name, customer.postal_code, customer.city) if x)
+    return extra
+
+
+def _figures_changed(reminder: Reminder, keep: list[Invoice], dropped: list[str]) -> bool:
+    """Whether the invoices or amounts an edited text quotes changed since the edit (the edit
+    recorded them on the reminder's lines)."""
+    if dropped:
+        return True
+    amounts = {i.id: i.amount_due for i in keep}
+    return any(amounts.get(invoice_id) != amount
+               for invoice_id, amount in reminder.lines.values_list("invoice_id", "amount_due"))
+
+
+def _back_to_review(reminder: Reminder, org: Organisation, dropped: list[str], now: datetime) -> str:
+    """An edited text would quote wrong figures: it goes back to the approval queue, unsent."""
+    reminder.status = Reminder.Status.AWAITING_APPROVAL
+    reminder.last_error = ("les factures ou montants ont changé depuis la modification du texte : "
+                           "relisez-le avant de valider de nouveau")
+    reminder.approved_by, reminder.approved_at = "", None
+    reminder.save(update_fields=["status", "last_error", "approved_by", "approved_at"])
+    record_many(org, [NewEvent("reminder.review_needed", customer_id=reminder.customer_id, reminder_id=reminder.id,
+                               data={"reason": "figures_changed", "dropped": dropped})], at=now)
+    return "returned"
 
 
 def _payment_block(reminder: Reminder, org: Organisation, customer: Customer,
@@ -362,7 +451,7 @@ def dispatch_now(organisation: Organisation | None = None, now: datetime | None 
         report.add("uncertain", rid)
     for rid in due_reminders(organisation, now):
         outcome = send_reminder(rid, now)
-        if outcome != "skipped":
+        if outcome not in ("skipped", "returned"):
             report.add(outcome, rid)
     return report
 

@@ -48,6 +48,7 @@ class StepInput:
     tone: int = 1
     call_task: bool = False
     attach_invoices: bool = False
+    needs_approval: bool = False
 
 
 def shipped_template_keys() -> list[str]:
@@ -133,7 +134,8 @@ def save_steps(organisation: Organisation, scenario: Scenario, steps: list[StepI
 
 def step_values(s: Step) -> dict[str, Any]:
     return {"label": s.label, "offset_days": s.offset_days, "channel": s.channel, "template": s.template,
-            "tone": s.tone, "call_task": s.call_task, "attach_invoices": s.attach_invoices}
+            "tone": s.tone, "call_task": s.call_task, "attach_invoices": s.attach_invoices,
+            "needs_approval": s.needs_approval}
 
 
 def create_scenario(organisation: Organisation, name: str, *, copy_of: Scenario | None, actor: str) -> Scenario:

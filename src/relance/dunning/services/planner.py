@@ -29,7 +29,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
 from relance.core.policy import Channel, InvoiceFacts, NextAction, StepSpec, next_action, reminder_key
-from relance.dunning.models import PaymentPlan, PlanInvoice, Promise, Reminder, ReminderLine
+from relance.dunning.models import PaymentPlan, PlanInvoice, Promise, Reminder, ReminderLine, Step
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
@@ -37,7 +37,9 @@ from .context import ScenarioBook, calendar_for, chaseable
 from .holds import expire_pauses, lock_invoices, review_promises, serialise
 from .plans import review_plans
 
-PENDING = (Reminder.Status.PLANNED, Reminder.Status.SENDING, Reminder.Status.UNCERTAIN)
+#: a customer with one of these is not planned again (a reminder awaiting approval included)
+PENDING = (Reminder.Status.PLANNED, Reminder.Status.SENDING, Reminder.Status.UNCERTAIN,
+           Reminder.Status.AWAITING_APPROVAL)
 CHUNK = 500
 
 
@@ -50,9 +52,13 @@ class PlannedReminder:
     invoices: list[str]
     total_due: Decimal
     kind: str = "reminder"
+    awaiting_approval: bool = False  # planned « à valider »: goes only once a person approves it
 
     def as_dict(self) -> dict[str, Any]:
-        return {**self.__dict__, "total_due": f"{self.total_due:.2f}"}
+        out = {**self.__dict__, "total_due": f"{self.total_due:.2f}"}
+        if not self.awaiting_approval:
+            del out["awaiting_approval"]  # said only when it is so
+        return out
 
 
 @dataclass
@@ -65,6 +71,12 @@ class PlanReport:
     def as_dict(self) -> dict[str, Any]:
         return {"date": self.date.isoformat(), "dry_run": self.dry_run, "scheduled": self.scheduled,
                 "reminders": [r.as_dict() for r in self.reminders]}
+
+
+def _initial_status(step: Step) -> str:
+    """A step « à valider » plans its reminder as awaiting approval: the dispatcher only
+    claims planned ones (``dunning.services.approvals`` approves, edits, skips, postpones)."""
+    return Reminder.Status.AWAITING_APPROVAL if step.needs_approval else Reminder.Status.PLANNED
 
 
 def _update_grouped(values: dict[int, tuple[Any, ...]], fields: tuple[str, ...]) -> None:
@@ -207,8 +219,9 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
         if litigation:
             step = litigation[0][1]
             key = reminder_key(organisation.id, customer_id, step.position, today)
+            chosen = book.steps[(sid, step.position)]
             reminders.append(Reminder(organisation=organisation, customer_id=customer_id, kind=Reminder.Kind.LITIGATION,
-                                      step=book.steps[(sid, step.position)], channel=Channel.LITIGATION,
+                                      step=chosen, channel=Channel.LITIGATION, status=_initial_status(chosen),
                                       planned_for=today, idempotency_key=key))
             lines[key] = [(i, step.position, amounts[i]) for i, _ in litigation]
         if not messages:
@@ -237,9 +250,9 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
         if channel == Channel.EMAIL and (customer.preferred_channel == "letter" or customer_id not in with_email):
             channel = Channel.LETTER
         key = reminder_key(organisation.id, customer_id, step.position, today)
-        reminders.append(Reminder(organisation=organisation, customer_id=customer_id,
-                                  step=book.steps[(sid, step.position)], channel=channel, planned_for=today,
-                                  idempotency_key=key))
+        chosen = book.steps[(sid, step.position)]
+        reminders.append(Reminder(organisation=organisation, customer_id=customer_id, step=chosen, channel=channel,
+                                  status=_initial_status(chosen), planned_for=today, idempotency_key=key))
         lines[key] = [(i, p, amounts[i]) for i, p in sorted(listed.items())]
         contacted.append(customer_id)
         advance.update(listed)
@@ -254,9 +267,10 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
 
     Reminder.objects.bulk_create(reminders, batch_size=1000, ignore_conflicts=True)
     labels = {st.id: st.label for st in book.steps.values()}
-    by_key = {key: (rid, customer_id, step_id, channel, kind) for key, rid, customer_id, step_id, channel, kind in
+    by_key = {key: (rid, customer_id, step_id, channel, kind, status)
+              for key, rid, customer_id, step_id, channel, kind, status in
               Reminder.objects.filter(idempotency_key__in=list(lines)).values_list(
-                  "idempotency_key", "id", "customer_id", "step_id", "channel", "kind")}
+                  "idempotency_key", "id", "customer_id", "step_id", "channel", "kind", "status")}
     ReminderLine.objects.bulk_create(
         [ReminderLine(reminder_id=by_key[k][0], invoice_id=i, step_position=p, amount_due=a)
          for k, rows in lines.items() for i, p, a in rows],
@@ -267,13 +281,17 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
 
     events = []
     for key, rows in lines.items():
-        rid, customer_id, step_id, channel, kind = by_key[key]
+        rid, customer_id, step_id, channel, kind, status = by_key[key]
         customer = customers[customer_id]
+        awaiting = status == Reminder.Status.AWAITING_APPROVAL
         summary = PlannedReminder(customer.code, customer.legal_name, labels.get(step_id, ""), channel,
-                                  [numbers[i] for i, _, _ in rows], sum((a for *_, a in rows), Decimal(0)), kind)
+                                  [numbers[i] for i, _, _ in rows], sum((a for *_, a in rows), Decimal(0)), kind,
+                                  awaiting)
         report.reminders.append(summary)
-        events.append(NewEvent("reminder.planned", customer_id=customer_id, reminder_id=rid,
-                               data={"key": key, "step": summary.step, "channel": channel, "kind": kind,
-                                     "invoices": summary.invoices, "total_due": summary.total_due}))
+        data: dict[str, Any] = {"key": key, "step": summary.step, "channel": channel, "kind": kind,
+                                "invoices": summary.invoices, "total_due": summary.total_due}
+        if awaiting:
+            data["awaiting_approval"] = True
+        events.append(NewEvent("reminder.planned", customer_id=customer_id, reminder_id=rid, data=data))
     record_many(organisation, events)
 

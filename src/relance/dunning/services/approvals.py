@@ -1,0 +1,400 @@
+"""Approval mode (issue #5): the reminders of a step « à valider » wait for a person.
+
+The planner plans them ``AWAITING_APPROVAL`` instead of ``PLANNED``; the dispatcher only ever
+claims planned ones, so they never go by themselves. From the review queue a collector:
+
+* reads the message exactly as it will go out (:func:`preview`: the same composition as the
+  dispatcher, the email as built for the channel; the letter as a PDF rendered on the fly,
+  :func:`letter_preview`), without side effect (rolled back);
+* edits the wording for this one customer (:func:`edit`): the edited subject and text are stored
+  on the reminder and sent as they are, the HTML part derived from the text with everything
+  escaped (:func:`text_to_html`); the invoices and amounts the text quotes are recorded, and a
+  change before sending sends it back to the queue (dispatcher);
+* approves (:func:`approve`, one or many): ``PLANNED``, enqueued like the day's reminders when
+  due; the send-time re-checks (paid, disputed, held) apply as to any other;
+* skips (:func:`skip`): ``CANCELLED`` with the reason; the sequence goes on at its next step;
+* postpones (:func:`postpone`): stays awaiting, ``planned_for`` moved (never to the past).
+
+Every action records its event (``reminder.edited``, ``reminder.approved``, ``reminder.skipped``,
+``reminder.postponed``) with the actor. Queries are scoped to the organisation and, for a
+collector restricted to assigned customers, to those customers.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from html import escape
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import Count, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from relance import clock
+from relance.channels.errors import PermanentFailure
+from relance.channels.letters import letter_pdf
+from relance.core.policy import Channel
+from relance.documents.payment_block import PaymentBlock
+from relance.errors import Conflict, InvalidInput, NotFound, RelanceError
+from relance.events.services import NewEvent, record_many
+from relance.ledger.models import Customer, Invoice, Organisation
+from relance.ledger.queries import ZERO, money_field, visible
+
+from ..models import Reminder, ReminderLine
+from .context import local_today
+from .dispatcher import Composed, _payment_block, _still_chaseable, compose, outgoing_email
+
+logger = logging.getLogger(__name__)
+
+AWAITING = Reminder.Status.AWAITING_APPROVAL
+#: channels whose reminder is an action, not a message: nothing to read or edit
+SILENT = (Channel.PHONE, Channel.LITIGATION)
+MAX_SUBJECT = 300  # Reminder.subject
+MAX_BODY = 20_000
+MAX_REASON = 300
+#: how far a reminder can be postponed
+MAX_POSTPONE = timedelta(days=366)
+_PRE_STYLE = "font-family: Menlo, Consolas, 'Courier New', monospace; font-size: 13px; margin: 8px 0;"
+
+
+# --------------------------------------------------------------------------- queue
+
+
+def queue(organisation: Organisation, collector_id: int | None = None) -> QuerySet[Reminder]:
+    """The reminders awaiting approval, oldest date first, with ``n_invoices`` and ``total``."""
+    qs = visible(Reminder.objects.filter(organisation=organisation, status=AWAITING), collector_id, "customer__")
+    return (qs.select_related("customer", "step")
+            .annotate(n_invoices=Count("lines"),
+                      total=Coalesce(Sum(Coalesce("lines__amount_due", "lines__invoice__amount_due")), Value(ZERO),
+                                     output_field=money_field()))
+            .order_by("planned_for", "customer__legal_name", "pk"))
+
+
+def awaiting_reminder(organisation: Organisation, pk: int, collector_id: int | None = None) -> Reminder:
+    """One reminder of the organisation visible to the user (``NotFound`` otherwise), whatever
+    its status: the caller tells an awaiting one from one already handled."""
+    reminder = (visible(Reminder.objects.filter(organisation=organisation, pk=pk), collector_id, "customer__")
+                .select_related("customer", "step", "organisation").first())
+    if reminder is None:
+        raise NotFound("relance introuvable")
+    return reminder
+
+
+def next_awaiting(organisation: Organisation, after: Reminder, collector_id: int | None = None) -> Reminder | None:
+    """The reminder to review after ``after`` in the queue's order (the first one otherwise)."""
+    rows = list(queue(organisation, collector_id).exclude(pk=after.pk).values_list(
+        "pk", "planned_for", "customer__legal_name"))
+    here = (after.planned_for, after.customer.legal_name, after.pk)
+    later = [pk for pk, on, name in rows if (on, name, pk) > here]
+    chosen = later[0] if later else (rows[0][0] if rows else None)
+    return None if chosen is None else Reminder.objects.get(pk=chosen)
+
+
+def has_message(reminder: Reminder) -> bool:
+    return reminder.kind != Reminder.Kind.LITIGATION and reminder.channel not in SILENT
+
+
+# --------------------------------------------------------------------------- preview
+
+
+@dataclass
+class Preview:
+    """What will go out, as far as can be known before sending."""
+
+    channel: str
+    subject: str = ""
+    text: str = ""
+    html: str = ""  # a whole HTML document, for a sandboxed iframe
+    recipient: str = ""
+    test_mode: bool = False
+    edited: bool = False
+    attachments: list[str] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    problem: str = ""
+    # where an edit starts from: the edited wording, else the rendered one (without the [TEST]
+    # prefix nor the signature, which the channel adds)
+    draft_subject: str = ""
+    draft_text: str = ""
+
+    @property
+    def is_letter(self) -> bool:
+        return self.channel in (Channel.LETTER, Channel.REGISTERED_LETTER)
+
+
+def _current(reminder: Reminder, organisation: Organisation, today: date) -> tuple[list[Invoice], list[str]]:
+    """The invoices the reminder is still about today (the dispatcher's re-check), and the
+    numbers of those it would drop."""
+    ids = list(reminder.lines.values_list("invoice_id", flat=True))
+    invoices = list(Invoice.objects.filter(pk__in=ids).order_by("due_date", "number"))
+    keep = _still_chaseable(organisation, reminder, invoices, today)
+    return keep, [i.number for i in invoices if i not in keep]
+
+
+def _composed(reminder: Reminder, organisation: Organisation, today: date) -> tuple[Composed | None, Preview]:
+    keep, dropped = _current(reminder, organisation, today)
+    result = Preview(reminder.channel, edited=reminder.edited_at is not None, invoices=keep, dropped=dropped)
+    if not keep:
+        result.problem = "Plus aucune facture à relancer (réglées, en litige ou suspendues) : elle serait annulée à l’envoi."
+        return None, result
+    if not has_message(reminder):
+        return None, result
+    customer = Customer.objects.prefetch_related("contacts").get(pk=reminder.customer_id)
+    try:
+        composed = compose(reminder, organisation, customer, keep, today, [])
+    except (PermanentFailure, RelanceError) as exc:
+        result.problem = exc.message if isinstance(exc, RelanceError) else str(exc)
+        return None, result
+    result.channel = composed.channel
+    result.subject, result.text = composed.subject, composed.text
+    result.draft_subject, result.draft_text = composed.subject, composed.text
+    result.attachments = [name for name, _, _ in composed.attachments]
+    if composed.channel == Channel.EMAIL:
+        email, result.recipient, test = outgoing_email(organisation, reminder, customer, composed)
+        result.test_mode = bool(test)
+        result.subject = str(email.subject)
+        result.text = str(email.body)
+        result.html = _with_inline_images(email)
+    else:
+        result.recipient = ", ".join(x for x in (customer.legal_name, customer.address1, customer.postal_code,
+                                                 customer.city) if x)
+        body = composed.html
+        if composed.payment is not None and composed.payment.has_qr:
+            data = base64.b64encode(composed.payment.qr_png()).decode("ascii")
+            body = body.replace(f"cid:{composed.payment.qr_cid}", f"data:image/png;base64,{data}")
+        result.html = (f'<!DOCTYPE html><html lang="{escape(customer.language)}"><head><meta charset="utf-8">'
+                       "<style>body{font-family:Georgia,serif;font-size:14px;line-height:1.45;color:#1d2330}"
+                       "table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #d8dce3}"
+                       "td.payment-qr img{width:150px;height:150px}"
+                       f"</style></head><body>{body}</body></html>")
+    return composed, result
+
+
+def _with_inline_images(email: EmailMultiAlternatives) -> str:
+    """The HTML part of ``email`` with its inline images (``cid:``) as data URLs: the preview
+    shows the QR code without fetching anything."""
+    html = next((str(content) for content, mimetype in email.alternatives if mimetype == "text/html"), "")
+    for image in getattr(email, "inline_images", []):
+        data = base64.b64encode(image.content).decode("ascii")
+        html = html.replace(f"cid:{image.cid}", f"data:image/{image.subtype};base64,{data}")
+    return html
+
+
+def preview(organisation: Organisation, reminder: Reminder, today: date | None = None) -> Preview:
+    """The message as the dispatcher would send it today (email as built, test mode included).
+    Nothing is kept: composing may assign payment references, rolled back here."""
+    today = today or local_today(organisation)
+    with transaction.atomic():
+        _composed_message, result = _composed(reminder, organisation, today)
+        transaction.set_rollback(True)
+    return result
+
+
+def letter_preview(organisation: Organisation, reminder: Reminder, today: date | None = None) -> bytes:
+    """The letter as a PDF rendered now, not stored (``InvalidInput`` if it is not a letter)."""
+    today = today or local_today(organisation)
+    with transaction.atomic():
+        composed, result = _composed(reminder, organisation, today)
+        customer = Customer.objects.get(pk=reminder.customer_id)
+        transaction.set_rollback(True)  # no query after this in the block
+    if composed is None or composed.channel == Channel.EMAIL:
+        raise InvalidInput(result.problem or "cette relance ne part pas par courrier")
+    return letter_pdf(organisation, customer, composed.contact, composed.subject, composed.html, today,
+                      reminder.idempotency_key[:12].upper(), composed.channel == Channel.REGISTERED_LETTER,
+                      reminder.tracking_number, payment=composed.payment)
+
+
+# --------------------------------------------------------------------------- wording
+
+
+def _paragraphs(text: str) -> str:
+    parts = []
+    for block in re.split(r"\n[ \t]*\n", text):
+        block = block.strip("\n")
+        if not block.strip():
+            continue
+        lines = block.split("\n")
+        if all(line.startswith("  ") for line in lines):
+            # the invoice table of the text version (indented columns): kept aligned
+            parts.append(f'<pre style="{_PRE_STYLE}">{escape(block)}</pre>')
+        else:
+            parts.append("<p>" + "<br>\n".join(escape(line) for line in lines) + "</p>")
+    return "\n".join(parts)
+
+
+def text_to_html(text: str, payment: PaymentBlock | None = None) -> str:
+    """The HTML part of an edited text: every character of the text escaped, paragraphs and line
+    breaks kept. Where the text kept the payment block word for word, the HTML carries the
+    block itself (with its QR code)."""
+    block = payment.text() if payment is not None else ""
+    if payment is not None and block and block in text:
+        before, _, after = text.partition(block)
+        return "\n".join(x for x in (_paragraphs(before), str(payment.html()), _paragraphs(after)) if x)
+    return _paragraphs(text)
+
+
+def _clean_body(body: str) -> str:
+    lines = [line.rstrip() for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return "\n".join(lines).strip("\n")
+
+
+# --------------------------------------------------------------------------- actions
+
+
+def _lock(organisation: Organisation, ids: Iterable[int], collector_id: int | None) -> list[Reminder]:
+    """The visible reminders among ``ids``, locked; any status (the caller checks)."""
+    wanted = list(visible(Reminder.objects.filter(organisation=organisation, pk__in=list(ids)), collector_id,
+                          "customer__").values_list("pk", flat=True))
+    return list(Reminder.objects.select_for_update(of=("self",)).filter(pk__in=wanted)
+                .select_related("customer", "step").order_by("pk"))
+
+
+def _lock_one(organisation: Organisation, pk: int, collector_id: int | None) -> Reminder:
+    rows = _lock(organisation, [pk], collector_id)
+    if not rows:
+        raise NotFound("relance introuvable")
+    reminder = rows[0]
+    if reminder.status != AWAITING:
+        raise Conflict(f"cette relance n’est plus à valider (état : {reminder.get_status_display().lower()})")
+    return reminder
+
+
+def edit(organisation: Organisation, pk: int, subject: str, body: str, *, actor: str,
+         collector_id: int | None = None, today: date | None = None) -> Reminder:
+    """Store the wording for this one customer: sent exactly as stored. The invoices and the
+    amounts it is written on are recorded on the reminder's lines."""
+    subject = " ".join(subject.split())  # one line: no header injection, no stray spaces
+    body = _clean_body(body)
+    problems = []
+    if not subject:
+        problems.append("l’objet est vide")
+    if len(subject) > MAX_SUBJECT:
+        problems.append(f"l’objet dépasse {MAX_SUBJECT} caractères")
+    if not body.strip():
+        problems.append("le texte est vide")
+    if len(body) > MAX_BODY:
+        problems.append(f"le texte dépasse {MAX_BODY:_} caractères".replace("_", "\u202f"))
+    if problems:
+        raise InvalidInput("texte non enregistré : " + " ; ".join(problems))
+    today = today or local_today(organisation)
+    with transaction.atomic():
+        reminder = _lock_one(organisation, pk, collector_id)
+        if not has_message(reminder):
+            raise InvalidInput("cette relance n’envoie pas de message : rien à rédiger")
+        keep, dropped = _current(reminder, organisation, today)
+        if not keep:
+            raise Conflict("plus aucune facture à relancer : écartez cette relance")
+        ReminderLine.objects.filter(reminder=reminder).exclude(invoice__in=keep).delete()
+        for invoice in keep:
+            ReminderLine.objects.filter(reminder=reminder, invoice=invoice).update(amount_due=invoice.amount_due)
+        customer = Customer.objects.get(pk=reminder.customer_id)
+        payment = _payment_block(reminder, organisation, customer, keep)
+        before = hashlib.sha256(reminder.body_text.encode()).hexdigest() if reminder.edited_at else None
+        reminder.subject, reminder.body_text = subject, body
+        reminder.body_html = text_to_html(body, payment)
+        reminder.edited_by, reminder.edited_at = actor[:150], clock.now()
+        reminder.last_error = ""
+        reminder.save(update_fields=["subject", "body_text", "body_html", "edited_by", "edited_at", "last_error"])
+        record_many(organisation, [NewEvent("reminder.edited", customer_id=reminder.customer_id,
+                                            reminder_id=reminder.pk, actor=actor, data={
+                                                "subject": subject,
+                                                "body_sha256": hashlib.sha256(body.encode()).hexdigest(),
+                                                "previous_body_sha256": before,
+                                                "invoices": [{"number": i.number, "amount_due": i.amount_due}
+                                                             for i in keep],
+                                                "dropped": dropped,
+                                            })])
+    return reminder
+
+
+def revert(organisation: Organisation, pk: int, *, actor: str, collector_id: int | None = None) -> Reminder:
+    """Drop the edited wording: the template's applies again, rendered at sending time."""
+    with transaction.atomic():
+        reminder = _lock_one(organisation, pk, collector_id)
+        if reminder.edited_at is None:
+            return reminder
+        before = hashlib.sha256(reminder.body_text.encode()).hexdigest()
+        reminder.subject = reminder.body_text = reminder.body_html = reminder.edited_by = ""
+        reminder.edited_at = None
+        reminder.save(update_fields=["subject", "body_text", "body_html", "edited_by", "edited_at"])
+        record_many(organisation, [NewEvent("reminder.edited", customer_id=reminder.customer_id,
+                                            reminder_id=reminder.pk, actor=actor,
+                                            data={"reverted": True, "previous_body_sha256": before})])
+    return reminder
+
+
+def _enqueue(ids: list[int]) -> None:
+    from relance.dunning.tasks import send_reminder_task  # the tasks module imports the dispatcher
+
+    for rid in ids:
+        send_reminder_task.enqueue(rid)
+
+
+def approve(organisation: Organisation, ids: Iterable[int], *, actor: str, collector_id: int | None = None,
+            today: date | None = None) -> list[Reminder]:
+    """Approve the awaiting reminders among ``ids`` (the others are left as they are): they
+    become ``PLANNED`` and, when due, are put on the task queue as the day's run does.
+    Returns the approved ones."""
+    today = today or local_today(organisation)
+    now = clock.now()
+    with transaction.atomic():
+        approved = [r for r in _lock(organisation, ids, collector_id) if r.status == AWAITING]
+        for reminder in approved:
+            reminder.status = Reminder.Status.PLANNED
+            reminder.approved_by, reminder.approved_at = actor[:150], now
+            reminder.next_attempt_at, reminder.last_error = None, ""
+            reminder.save(update_fields=["status", "approved_by", "approved_at", "next_attempt_at", "last_error"])
+        record_many(organisation, [
+            NewEvent("reminder.approved", customer_id=r.customer_id, reminder_id=r.pk, actor=actor,
+                     data={"planned_for": r.planned_for, "channel": r.channel, "edited": r.edited_at is not None,
+                           **({"bulk": True} if len(approved) > 1 else {})})
+            for r in approved
+        ])
+        due = [r.pk for r in approved if r.planned_for <= today]
+        if due:
+            transaction.on_commit(lambda: _enqueue(due), robust=True)
+    return approved
+
+
+def skip(organisation: Organisation, pk: int, reason: str, *, actor: str,
+         collector_id: int | None = None) -> Reminder:
+    """Do not send this reminder: ``CANCELLED`` with the reason. The invoices stay at the step
+    they reached when it was planned; the sequence goes on at the next step's date."""
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidInput("indiquez pourquoi cette relance est écartée")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"motif trop long (au plus {MAX_REASON} caractères)")
+    with transaction.atomic():
+        reminder = _lock_one(organisation, pk, collector_id)
+        reminder.status = Reminder.Status.CANCELLED
+        reminder.last_error = f"écartée à la validation : {reason}"[:2000]
+        reminder.save(update_fields=["status", "last_error"])
+        record_many(organisation, [NewEvent("reminder.skipped", customer_id=reminder.customer_id,
+                                            reminder_id=reminder.pk, actor=actor, data={"reason": reason})])
+    return reminder
+
+
+def postpone(organisation: Organisation, pk: int, on: date, *, actor: str, collector_id: int | None = None,
+             today: date | None = None) -> Reminder:
+    """Move the date of an awaiting reminder; it stays awaiting (never to a past date)."""
+    today = today or local_today(organisation)
+    if on < today:
+        raise InvalidInput("impossible de reporter une relance à une date passée")
+    if on > today + MAX_POSTPONE:
+        raise InvalidInput("report d’au plus un an")
+    with transaction.atomic():
+        reminder = _lock_one(organisation, pk, collector_id)
+        before = reminder.planned_for
+        reminder.planned_for = on
+        reminder.save(update_fields=["planned_for"])
+        record_many(organisation, [NewEvent("reminder.postponed", customer_id=reminder.customer_id,
+                                            reminder_id=reminder.pk, actor=actor,
+                                            data={"from": before, "to": on})])
+    return reminder
