@@ -262,6 +262,30 @@ def test_label_grouping_and_correction(org, tmp_path):
     assert not verify_chain(org)
 
 
+def test_mapping_a_label_cancels_the_previous_customers_planned_reminders(org, tmp_path):
+    """Invoices moved to the right customer are no longer chased under the guessed one:
+    its planned reminder listing them is cancelled (evented), and the next planning
+    chases the right customer."""
+    import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
+    rows = [sale("VE1", "20260910", "", "", "F101", "120,00"), sale("VE2", "20260912", "", "", "F102", "80,00")]
+    rows = [[r.replace(f"Facture {n} ", f"Facture {n} Dupont") for r in row]
+            for row, n in zip(rows, ["F101", "F102"], strict=True)]
+    import_fec(org, fec(tmp_path, "fec.txt", *rows))
+    day = date(2026, 11, 23)
+    plan_day(org, day)
+    guessed = Reminder.objects.get(organisation=org, customer__code="FEC-DUPONT")
+    assert guessed.status == Reminder.Status.PLANNED
+    assert map_fec_label(org, "DUPONT", "C002") == 2
+    guessed.refresh_from_db()
+    assert guessed.status == Reminder.Status.CANCELLED
+    cancelled = Event.objects.get(kind="reminder.cancelled", reminder_id_ref=guessed.pk)
+    assert cancelled.data["reason"] == "invoices_moved"
+    plan_day(org, day)
+    right = Reminder.objects.get(organisation=org, customer__code="C002", status=Reminder.Status.PLANNED)
+    assert sorted(right.lines.values_list("invoice__number", flat=True)) == ["F101", "F102"]
+    assert not verify_chain(org)
+
+
 # ---------------------------------------------------------------- lettering
 
 

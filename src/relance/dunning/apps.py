@@ -7,8 +7,9 @@ class DunningConfig(AppConfig):
     verbose_name = "Relances"
 
     def ready(self) -> None:
-        from relance.ledger.signals import invoices_settled
+        from relance.ledger.signals import invoices_moved, invoices_settled
 
-        from .handlers import on_invoices_settled
+        from .handlers import on_invoices_moved, on_invoices_settled
 
         invoices_settled.connect(on_invoices_settled, dispatch_uid="dunning.on_invoices_settled")
+        invoices_moved.connect(on_invoices_moved, dispatch_uid="dunning.on_invoices_moved")

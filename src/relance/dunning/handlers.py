@@ -1,5 +1,6 @@
-"""Reactions of dunning to the ledger: a settled invoice stops being chased at once,
-and the customer is thanked when it had been reminded."""
+"""Reactions of dunning to the ledger: a settled invoice stops being chased at once (its
+reminders still planned or awaiting approval are cancelled), and the customer is thanked
+when it had been reminded."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Invoice, Organisation
 
 from .services.context import local_today
+from .services.holds import CANCELLABLE, cancel_pending
 
 
 def on_invoices_settled(sender: Any, organisation: Organisation, invoice_ids: list[int], on: date | None,
                         **kwargs: Any) -> None:
     open_lines = ReminderLine.objects.filter(reminder=OuterRef("pk"), invoice__status=Invoice.Status.OPEN)
     to_cancel = list(
-        Reminder.objects.filter(organisation=organisation, status=Reminder.Status.PLANNED,
+        Reminder.objects.filter(organisation=organisation, status__in=CANCELLABLE,
                                 kind__in=[Reminder.Kind.REMINDER, Reminder.Kind.LITIGATION],
                                 lines__invoice_id__in=invoice_ids)
         .exclude(Exists(open_lines)).distinct()
@@ -61,3 +63,14 @@ def on_invoices_settled(sender: Any, organisation: Organisation, invoice_ids: li
             [ReminderLine(reminder=pending, invoice=i, step_position=-1, amount_due=i.amount_incl_tax)
              for i in invoices], ignore_conflicts=True)
     record_many(organisation, events)
+
+
+def on_invoices_moved(sender: Any, organisation: Organisation, invoice_ids: list[int], from_customer_id: int,
+                      actor: str = "system", **kwargs: Any) -> None:
+    """Invoices now belong to another customer: the messages still planned (or awaiting
+    approval) for the previous one that list them are cancelled, so nobody is chased for
+    someone else's invoice; the planner plans the right customer's next step."""
+    reminders = Reminder.objects.filter(organisation=organisation, customer_id=from_customer_id,
+                                        lines__invoice_id__in=invoice_ids).distinct()
+    record_many(organisation, cancel_pending(organisation, reminders, "invoices_moved",
+                                             "factures rattachées à un autre client", actor=actor))

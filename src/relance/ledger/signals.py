@@ -4,3 +4,7 @@ from django.dispatch import Signal
 
 #: sent with ``organisation``, ``invoice_ids`` (newly settled) and ``on`` (date)
 invoices_settled = Signal()
+
+#: sent with ``organisation``, ``invoice_ids`` and ``from_customer_id`` when invoices are
+#: moved to another customer (a FEC label mapped to the right customer)
+invoices_moved = Signal()

@@ -92,7 +92,7 @@ from relance.ledger.models import (
     Payment,
     Source,
 )
-from relance.ledger.signals import invoices_settled
+from relance.ledger.signals import invoices_moved, invoices_settled
 
 from .balances import refresh_balances
 from .references import assign_references
@@ -1316,6 +1316,8 @@ def map_fec_label(organisation: Organisation, label: str, customer_code: str, ac
         applied = _reallocate(organisation, {previous, target.pk})
         events += _credit_events(applied, actor)
         record_many(organisation, events)
+        invoices_moved.send(sender=Invoice, organisation=organisation, invoice_ids=[i.pk for i in invoices],
+                            from_customer_id=previous, actor=actor)
         ids = sorted(applied.touched | {i.pk for i in invoices})
         for chunk in _chunks(ids):
             refresh_balances(organisation, chunk, actor=actor)
