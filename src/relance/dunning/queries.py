@@ -213,3 +213,22 @@ def hold_condition(organisation: Organisation, choice: str) -> Q | None:
     if choice in Hold.Kind.values:
         return Q(Exists(active.filter(kind=choice)))
     return None
+
+
+def holds_by_invoice(holds: Iterable[Hold], invoices: Iterable[Invoice]) -> dict[int, Hold]:
+    """For each of ``invoices`` kept out of the sequence by one of ``holds`` (active holds of
+    one customer), the hold that does it: a hold on the invoice itself first, else a hold on
+    the whole customer (pause, stop)."""
+    on_invoice: dict[int, Hold] = {}
+    whole: Hold | None = None
+    for hold in holds:
+        if hold.invoice_id is None:
+            whole = whole or hold
+        else:
+            on_invoice.setdefault(hold.invoice_id, hold)
+    result: dict[int, Hold] = {}
+    for invoice in invoices:
+        hold = on_invoice.get(invoice.pk) or whole
+        if hold is not None:
+            result[invoice.pk] = hold
+    return result

@@ -160,16 +160,19 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for e in events
     ]
     open_invoices = [i for i in invoices if i.status == i.Status.OPEN]
+    holds = dunning.active_holds(org, customer)
+    held = dunning.holds_by_invoice(holds, open_invoices)
     context = {
         "day": day,
         "customer": customer,
         "contacts": list(customer.contacts.all()),
         "open_invoices": open_invoices,
         "closed_invoices": [i for i in invoices if i.status != i.Status.OPEN],
-        "next_steps": dunning.next_steps(org, customer, open_invoices, day),
+        "next_steps": dunning.next_steps(org, customer, [i for i in open_invoices if i.pk not in held], day),
+        "held": held,
         "charges": customer_charges(org, customer, open_invoices, day),
         "totals": ledger.totals_of(invoices, day),
-        "holds": dunning.active_holds(org, customer),
+        "holds": holds,
         "reminders": dunning.customer_reminders(org, customer),
         "timeline": entries,
         "timeline_truncated": len(events) == TIMELINE_LIMIT,

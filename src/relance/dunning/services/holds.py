@@ -172,11 +172,18 @@ def plan_message(organisation: Organisation, customer: Customer, kind: str, key:
     return reminder
 
 
-def cancel_pending(organisation: Organisation, reminders: QuerySet[Reminder], reason: str, why: str) -> list[NewEvent]:
-    """Cancel the still planned reminders of ``reminders``; the events to record."""
-    rows = list(reminders.filter(status=Reminder.Status.PLANNED).values_list("id", "customer_id"))
-    Reminder.objects.filter(pk__in=[r for r, _ in rows]).update(status=Reminder.Status.CANCELLED, last_error=why)
-    return [NewEvent("reminder.cancelled", customer_id=c, reminder_id=r, data={"reason": reason}) for r, c in rows]
+#: reminders not yet handed to the dispatcher: a settlement or a hold can still cancel them
+CANCELLABLE = (Reminder.Status.PLANNED, Reminder.Status.AWAITING_APPROVAL)
+
+
+def cancel_pending(organisation: Organisation, reminders: QuerySet[Reminder], reason: str, why: str,
+                   actor: str = "system") -> list[NewEvent]:
+    """Cancel the reminders of ``reminders`` still planned or awaiting approval; the events to record."""
+    rows = list(reminders.filter(status__in=CANCELLABLE).values_list("id", "customer_id"))
+    Reminder.objects.filter(pk__in=[r for r, _ in rows], status__in=CANCELLABLE).update(
+        status=Reminder.Status.CANCELLED, last_error=why)
+    return [NewEvent("reminder.cancelled", customer_id=c, reminder_id=r, actor=actor, data={"reason": reason})
+            for r, c in rows]
 
 
 # ------------------------------------------------------------------------------------------
