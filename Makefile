@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-output
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres lint bench clean
+.PHONY: demo test test-sqlite test-postgres lint bench messages clean
 
 $(BIN)/relance: pyproject.toml
 	@# WeasyPrint renders PDFs about 5x faster with HarfBuzz's subsetter (Debian package
@@ -44,6 +44,11 @@ test: lint test-sqlite
 
 bench: $(BIN)/relance
 	$(BIN)/python bench/planning.py
+
+# The interface's English catalog: extract the marked French texts (needs GNU gettext's xgettext and
+# msgmerge, Debian package « gettext »), compile django.mo (Babel), list what is left to translate.
+messages: $(BIN)/relance
+	$(BIN)/python scripts/messages.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) relance-data

@@ -86,8 +86,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
+# The interface is French first, with English available (``locale/en``; README, « Langues de
+# l’interface »): the language comes from the selector's cookie, else the browser's Accept-Language.
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"  # timestamps are stored in UTC; business dates use the organisation's zone
 USE_I18N = True
 USE_TZ = True

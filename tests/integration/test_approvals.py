@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
 from relance.dunning.models import Hold, Reminder, Step
@@ -417,13 +418,16 @@ def test_the_queue_shows_the_message_as_it_will_go_out(today_org: Organisation) 
     assert page.status_code == 200
     html = page.content.decode()
     assert 'data-testid="approval-card"' in html and "Boulangerie Martin SARL" in html
-    assert 'sandbox=""' in html and "srcdoc=" in html
     assert "1\u202f234,56\xa0€" in html
-    assert "data:image/png;base64," in html  # the QR code, inline, without fetching anything
+    # the queue shows the text as it will go out; the email as built, with its QR code, is on the review page
+    assert escape(approvals.preview(today_org, reminder).text) in html
+    assert "data:image/png;base64," not in html and "srcdoc=" not in html
     assert reverse("web:approvals") in client.get(reverse("web:today")).content.decode()  # the nav link
     detail = client.get(reverse("web:approval", kwargs={"pk": reminder.pk}))
     assert detail.status_code == 200
-    assert 'name="subject"' in detail.content.decode()
+    page = detail.content.decode()
+    assert 'name="subject"' in page and 'sandbox=""' in page and "srcdoc=" in page
+    assert "data:image/png;base64," in page  # the QR code, inline, without fetching anything
 
 
 def test_the_letter_preview_is_a_pdf_rendered_on_the_fly(today_org: Organisation) -> None:

@@ -235,3 +235,22 @@ def test_dir_written_with_an_equals_sign(data_dir, tmp_path):
     orgs = as_json(ok(relance(f"--dir={data_dir}", "orgs", "--json", cwd=tmp_path)))
     assert [o["slug"] for o in orgs["organisations"]] == ["atelier"]
     assert not (tmp_path / "relance-data").exists()
+
+
+def test_profiles_install_list_and_assign_for_an_existing_organisation(loaded):
+    """An organisation created before payer profiles existed gets the defaults on request."""
+    assert as_json(ok(own(loaded, "profiles", "--json")))["profiles"] == []
+    assert "relance profiles install" in ok(own(loaded, "profiles")).stdout
+    installed = as_json(ok(own(loaded, "profiles", "install", "--json")))
+    assert installed["installed"] is True
+    assert [p["position"] for p in installed["profiles"]] == sorted(p["position"] for p in installed["profiles"])
+    assert len(installed["profiles"]) == 3
+    assert count(loaded, "profiles_payerprofile") == 3
+    report = as_json(ok(own(loaded, "profiles", "assign", "--date", "2026-11-23", "--json")))
+    customers = count(loaded, "ledger_customer")
+    assert report["customers"] == customers and sum(report["by_profile"].values()) <= customers
+    listed = as_json(ok(own(loaded, "profiles", "--json")))["profiles"]
+    assert sum(p["customers"] for p in listed) == count(loaded, "profiles_customerprofile WHERE profile_id IS NOT NULL")
+    again = as_json(ok(own(loaded, "profiles", "install", "--json")))
+    assert again["installed"] is False and count(loaded, "profiles_payerprofile") == 3
+    assert rows(loaded, "SELECT COUNT(*) FROM events_event WHERE kind = 'profiles.installed'")[0][0] == 1

@@ -68,3 +68,35 @@ def test_next_action_follows_disputes_and_pauses(client: Client, org: Organisati
     assert set(cells.values()) == {f"Pause jusqu’au {until:%d/%m/%Y}"}
     holds.lift(org, pause, actor="test")
     assert _next_cells(client, customer) == before
+
+
+def _upcoming(client: Client, customer: Customer) -> str:
+    page = client.get(reverse("web:customer", kwargs={"pk": customer.pk})).content.decode()
+    match = re.search(r'data-testid="upcoming">(.*?)</section>', page, re.S)
+    assert match
+    return match.group(1)
+
+
+def test_upcoming_step_with_its_preview_then_the_planned_reminder(client: Client, org: Organisation) -> None:
+    from relance.dunning.models import Reminder
+    from relance.dunning.services.planner import plan_day
+
+    client.force_login(make_user("claire", org))
+    customer = Customer.objects.get(organisation=org, code="C001")
+    Reminder.objects.filter(customer=customer).exclude(status=Reminder.Status.SENT).delete()
+    block = _upcoming(client, customer)
+    # not planned yet: the step, its day and the message as it would leave today, on this customer
+    assert "Deuxième relance" in block and "FA-2" in block and 'data-testid="upcoming-preview"' in block
+    assert "Boulangerie Martin" in block or "FA-2" in block.split("srcdoc=")[1]
+    # once planned, the page points to the planned reminder instead
+    day = ledger.organisation_today(org) + timedelta(days=7)
+    plan_day(org, day)
+    planned = Reminder.objects.filter(customer=customer, status=Reminder.Status.PLANNED).order_by("planned_for").first()
+    assert planned is not None
+    block = _upcoming(client, customer)
+    assert reverse("web:reminder", kwargs={"pk": planned.pk}) in block and "upcoming-preview" not in block
+
+    # everything under a pause: nothing to come
+    holds.pause(org, customer, ledger.organisation_today(org) + timedelta(days=30), reason="congés", actor="test")
+    Reminder.objects.filter(customer=customer, status=Reminder.Status.PLANNED).delete()
+    assert "Aucune relance à venir" in _upcoming(client, customer)

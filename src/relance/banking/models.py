@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from relance.ledger.models import MONEY, Organisation, Payment, validate_iban
 
@@ -65,10 +66,10 @@ class BankTransaction(models.Model):
     """A credit line of a statement (a receipt). Debits are counted, never stored."""
 
     class Status(models.TextChoices):
-        MATCHED = "matched", "Rapprochée"
-        TO_REVIEW = "to_review", "À vérifier"
-        UNMATCHED = "unmatched", "Non rapprochée"
-        DISMISSED = "dismissed", "Écartée"
+        MATCHED = "matched", _("Rapprochée")
+        TO_REVIEW = "to_review", _("À vérifier")
+        UNMATCHED = "unmatched", _("Non rapprochée")
+        DISMISSED = "dismissed", _("Écartée")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="bank_lines")
     account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="lines")

@@ -128,6 +128,13 @@ def signature_lines(organisation: Organisation) -> list[str]:
                         organisation.phone) if x]
 
 
+def email_text(organisation: Organisation, text: str, payment: PaymentBlock | None = None) -> str:
+    """The plain-text part exactly as :func:`build_email` writes it: the payment block where the
+    template did not place it, then the signature."""
+    text, _ = with_payment(text, "", payment)
+    return text + "\n\n" + "\n".join(signature_lines(organisation)) + "\n"
+
+
 def build_email(
     organisation: Organisation,
     contact: Contact,
@@ -153,7 +160,7 @@ def build_email(
     signature = signature_lines(organisation)
     msg = RelanceEmail(
         subject=subject,
-        body=text + "\n\n" + "\n".join(signature) + "\n",
+        body=email_text(organisation, text),  # the payment block is in ``text`` already
         from_email=sender,
         to=[formataddr((contact.full_name, contact.email))],
         reply_to=[organisation.reply_to_email] if organisation.reply_to_email else None,

@@ -47,7 +47,7 @@ def legal_footer(org: Organisation) -> str:
     return " — ".join(parts)
 
 
-def letter_pdf(
+def letter_document(
     org: Organisation,
     customer: Customer,
     contact: Contact | None,
@@ -58,10 +58,11 @@ def letter_pdf(
     registered: bool,
     tracking_number: str = "",
     payment: PaymentBlock | None = None,
-) -> bytes:
+) -> LetterDoc:
+    """Everything printed on the letter of a reminder."""
     language = customer.language
     fr = language == "fr"
-    doc = LetterDoc(
+    return LetterDoc(
         sender=organisation_party(org),
         recipient=customer_party(customer, contact, language),
         place=org.city,
@@ -81,4 +82,19 @@ def letter_pdf(
         footer=legal_footer(org),
         payment=payment,
     )
-    return render_letter_pdf(doc)
+
+
+def letter_pdf(
+    org: Organisation,
+    customer: Customer,
+    contact: Contact | None,
+    subject: str,
+    body_html: str,
+    on: date,
+    reference: str,
+    registered: bool,
+    tracking_number: str = "",
+    payment: PaymentBlock | None = None,
+) -> bytes:
+    return render_letter_pdf(letter_document(org, customer, contact, subject, body_html, on, reference, registered,
+                                             tracking_number, payment))

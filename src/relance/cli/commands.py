@@ -156,6 +156,26 @@ def cmd_letter(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retry(args: argparse.Namespace) -> int:
+    from relance.dunning.services.dispatcher import send_reminder
+    from relance.dunning.services.retries import retry
+    from relance.ledger.services.organisations import resolve_organisation
+
+    org = resolve_organisation(args.org)
+    reminder = retry(org, args.reminder, actor="cli", enqueue=not args.now)
+    outcome = send_reminder(reminder.pk) if args.now else "queued"
+    reminder.refresh_from_db()
+    texts = {"queued": "remise en file d’envoi (un worker l’enverra : « relance worker » ou « relance run »)",
+             "sent": "envoyée", "cancelled": "annulée : plus aucune facture à relancer",
+             "retrying": "échec temporaire, nouvelle tentative prévue", "failed": "de nouveau en échec"}
+    text = f"Relance n° {reminder.pk} {texts.get(outcome, outcome)}."
+    if outcome == "failed" and reminder.last_error:
+        text += f"\n{reminder.last_error}"
+    _print(args, {"reminder": reminder.pk, "outcome": outcome, "status": reminder.status,
+                  "attempts": reminder.attempts, "last_error": reminder.last_error}, text)
+    return 0
+
+
 
 
 def cmd_prescription(args: argparse.Namespace) -> int:

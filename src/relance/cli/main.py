@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 OWN_COMMANDS = ("demo", "import", "bank", "alias", "run", "serve", "events", "verify-events", "worker", "orgs",
-                "letter", "law", "rates", "prescription")
+                "letter", "law", "rates", "prescription", "retry", "profiles")
 
 
 def _configure(data_dir: str | None) -> None:
@@ -32,7 +32,7 @@ def _configure(data_dir: str | None) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import import_commands
+    from . import import_commands, profile_commands
 
     p = argparse.ArgumentParser(prog="relance", description="Recouvrement amiable des factures impayées.")
     p.add_argument("--dir", help="dossier de données (base SQLite, fichiers, emails) ; défaut ./relance-data")
@@ -43,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--json", action="store_true")
 
     import_commands.add_parsers(sub)
+    profile_commands.add_parsers(sub)
 
     run = sub.add_parser("run", help="planifie puis envoie les relances du jour")
     run.add_argument("--date", help="date de la journée (AAAA-MM-JJ), défaut aujourd’hui")
@@ -144,6 +145,12 @@ def _parser() -> argparse.ArgumentParser:
     letter.add_argument("--scan", type=Path, help="avis de réception scanné (PDF, PNG, JPEG)")
     letter.add_argument("--org")
     letter.add_argument("--json", action="store_true")
+
+    retry = sub.add_parser("retry", help="renvoie une relance en échec (remise en file d’envoi)")
+    retry.add_argument("reminder", type=int, help="numéro de la relance (voir l’application web)")
+    retry.add_argument("--now", action="store_true", help="l’envoie dans ce processus au lieu de la file de tâches")
+    retry.add_argument("--org")
+    retry.add_argument("--json", action="store_true")
     return p
 
 
@@ -173,12 +180,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure(args.dir)
     from relance.errors import RelanceError
 
-    from . import commands, import_commands, law_commands
+    from . import commands, import_commands, law_commands, profile_commands
 
     try:
         name = "cmd_" + args.command.replace("-", "_")
-        handler: Callable[[argparse.Namespace], int] = (
-            getattr(commands, name, None) or getattr(import_commands, name, None) or getattr(law_commands, name))
+        handler: Callable[[argparse.Namespace], int] = next(
+            getattr(module, name) for module in (commands, import_commands, profile_commands, law_commands)
+            if hasattr(module, name))
         return handler(args)
     except BrokenPipeError:  # « relance events | head »: the reader left, that is fine
         sys.stderr.close()

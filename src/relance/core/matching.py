@@ -309,21 +309,57 @@ def exact_subsets(values: Sequence[int], target: int, limit: int = 2, budget: in
 # --------------------------------------------------------------------------- matcher
 
 
+class PayerIndex:
+    """The customers indexed by what identifies them on a transfer (reference, learnt IBANs and
+    names, the words of their names). Never changed once built: several matchers can share it
+    (the review list keeps it while the customers and their aliases stay the same)."""
+
+    def __init__(self, payers: Iterable[Payer]):
+        self.payers: dict[int, Payer] = {}
+        self.by_rf: dict[str, tuple[str, int]] = {}  # the customers' references
+        self.by_iban: dict[str, int] = {}
+        self.by_payer_name: dict[str, int] = {}
+        by_name_token: dict[str, list[int]] = defaultdict(list)
+        words: dict[int, list[frozenset[str]]] = defaultdict(list)
+        for payer in payers:
+            self.payers[payer.id] = payer
+            if payer.payment_reference:
+                self.by_rf.setdefault(compact(payer.payment_reference), ("customer", payer.id))
+            for iban in payer.ibans:
+                self.by_iban.setdefault(compact_iban(iban), payer.id)
+            for seen in payer.names:
+                key = name_key(seen)
+                if key:
+                    self.by_payer_name.setdefault(key, payer.id)
+            for text in (payer.name, *payer.names):
+                toks = name_tokens(text)
+                if not toks:
+                    continue
+                words[payer.id].append(toks)
+                for tok in toks:
+                    if len(tok) >= 3:
+                        by_name_token[tok].append(payer.id)
+        self.by_name_token: dict[str, list[int]] = dict(by_name_token)
+        self.name_tokens: dict[int, list[frozenset[str]]] = dict(words)
+
+
 class Matcher:
     """Indexes the open invoices and customers once; :meth:`decide` each receipt."""
 
-    def __init__(self, items: Iterable[OpenItem], payers: Iterable[Payer]):
+    def __init__(self, items: Iterable[OpenItem], payers: Iterable[Payer] | PayerIndex):
+        index = payers if isinstance(payers, PayerIndex) else PayerIndex(payers)
         self.items: dict[int, OpenItem] = {}
         self.remaining: dict[int, Decimal] = {}
         self.by_customer: dict[int, list[int]] = defaultdict(list)
         self.by_number: dict[str, list[int]] = defaultdict(list)
         self.by_amount: dict[Decimal, list[int]] = defaultdict(list)
-        self.by_rf: dict[str, tuple[str, int]] = {}
-        self.payers: dict[int, Payer] = {}
-        self.by_iban: dict[str, int] = {}
-        self.by_payer_name: dict[str, int] = {}
-        self.by_name_token: dict[str, list[int]] = defaultdict(list)
-        self.name_tokens: dict[int, list[frozenset[str]]] = defaultdict(list)
+        # an invoice's reference wins over a customer's (the same text: rare, but the invoice is the more precise)
+        self.by_rf: dict[str, tuple[str, int]] = dict(index.by_rf)
+        self.payers = index.payers
+        self.by_iban = index.by_iban
+        self.by_payer_name = index.by_payer_name
+        self.by_name_token = index.by_name_token
+        self.name_tokens = index.name_tokens
         self._name_keys: dict[str, str] = {}  # payers send many transfers under the same name
         self._order_keys: dict[int, tuple[object, ...]] = {}
         for item in items:
@@ -339,24 +375,6 @@ class Matcher:
             if item.payment_reference:
                 self.by_rf[compact(item.payment_reference)] = ("invoice", item.id)
         self.max_number = max((len(k) for k in self.by_number), default=0)
-        for payer in payers:
-            self.payers[payer.id] = payer
-            if payer.payment_reference:
-                self.by_rf.setdefault(compact(payer.payment_reference), ("customer", payer.id))
-            for iban in payer.ibans:
-                self.by_iban.setdefault(compact_iban(iban), payer.id)
-            for seen in payer.names:
-                key = name_key(seen)
-                if key:
-                    self.by_payer_name.setdefault(key, payer.id)
-            for text in (payer.name, *payer.names):
-                toks = name_tokens(text)
-                if not toks:
-                    continue
-                self.name_tokens[payer.id].append(toks)
-                for tok in toks:
-                    if len(tok) >= 3:
-                        self.by_name_token[tok].append(payer.id)
 
     # ----------------------------------------------------------------- public
 
@@ -487,7 +505,7 @@ class Matcher:
                 seen.update(ids)
         scored = []
         for pid in seen:
-            best = max((name_similarity(toks, other) for other in self.name_tokens[pid]), default=0.0)
+            best = max((name_similarity(toks, other) for other in self.name_tokens.get(pid, ())), default=0.0)
             if best >= NAME_THRESHOLD:
                 scored.append((pid, best))
         scored.sort(key=lambda pair: (-pair[1], pair[0]))
@@ -690,3 +708,34 @@ class Matcher:
         ranked = tuple(sorted(unique.values(), key=lambda c: (-c.score, c.customer_id, c.invoice_ids))[:MAX_CANDIDATES])
         return Decision(r, Outcome.REVIEW, reason=reason, candidates=ranked)
 
+
+
+# --------------------------------------------------------------------------- bounded loading
+
+
+def lookup_keys(receipt: Receipt, longest_number: int) -> tuple[set[str], set[str]]:
+    """Every key :meth:`Matcher.rf_targets` and :meth:`Matcher.numbers_in_text` can look up
+    for ``receipt``: the RF references (compact) and the invoice numbers (compact, at most
+    ``longest_number`` characters) its texts may carry. A matcher whose invoices include every
+    open invoice named by these keys, every open invoice of the receipt's amount, and all the
+    open invoices of the customers it can point at (its payer, the customers of those
+    invoices, those of similar names) decides the receipt as one built over every invoice:
+    the review list loads that much, not the ledger."""
+    references: set[str] = set()
+    numbers: set[str] = set()
+    structured = compact(receipt.structured_reference)
+    if structured:
+        references.add(structured)
+    for toks in Matcher.texts(receipt):
+        for i, tok in enumerate(toks):
+            rf = tok.startswith("RF") and len(tok) >= 4 and tok[2:4].isdigit()
+            joined = ""
+            for j in range(i, len(toks)):
+                joined += toks[j]
+                if len(joined) > max(longest_number, RF_MAX if rf else 0):
+                    break
+                if len(joined) <= longest_number:
+                    numbers.add(joined)
+                if rf and len(joined) <= RF_MAX:
+                    references.add(joined)
+    return references, numbers

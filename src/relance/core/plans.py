@@ -185,3 +185,10 @@ def instalment_key(organisation_id: int, instalment_id: int, phase: str) -> str:
     """Idempotency key of an instalment reminder; ``phase`` is ``before`` (J−3) or ``missed`` (J+3)."""
     raw = f"relance:instalment:{organisation_id}:{instalment_id}:{phase}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def agreement_key(organisation_id: int, plan_id: int, day: date) -> str:
+    """Idempotency key of the email carrying a plan's agreement letter: once per plan and day
+    (a double click sends once; a deliberate resend the next day is another message)."""
+    raw = f"relance:plan-agreement:{organisation_id}:{plan_id}:{day.isoformat()}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]

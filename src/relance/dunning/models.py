@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from relance.core.policy import Channel, StepSpec
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
@@ -46,11 +47,11 @@ class Scenario(models.Model):
 
 class Step(models.Model):
     CHANNELS = [
-        (Channel.EMAIL.value, "Email"),
-        (Channel.LETTER.value, "Lettre simple"),
-        (Channel.REGISTERED_LETTER.value, "Lettre recommandée AR"),
-        (Channel.PHONE.value, "Appel téléphonique"),
-        (Channel.LITIGATION.value, "Transmission au contentieux"),
+        (Channel.EMAIL.value, _("Email")),
+        (Channel.LETTER.value, _("Lettre simple")),
+        (Channel.REGISTERED_LETTER.value, _("Lettre recommandée AR")),
+        (Channel.PHONE.value, _("Appel téléphonique")),
+        (Channel.LITIGATION.value, _("Transmission au contentieux")),
     ]
 
     scenario = models.ForeignKey(Scenario, on_delete=models.CASCADE, related_name="steps")
@@ -83,22 +84,23 @@ class Reminder(models.Model):
     planning the same day twice finds it instead of creating another."""
 
     class Kind(models.TextChoices):
-        REMINDER = "reminder", "Relance"
-        THANKS = "thanks", "Remerciement"
-        LITIGATION = "litigation", "Passage au contentieux"
-        PROMISE_BROKEN = "promise_broken", "Promesse non tenue"
-        INSTALMENT_DUE = "instalment_due", "Rappel d’échéance"
-        INSTALMENT_MISSED = "instalment_missed", "Échéance impayée"
+        REMINDER = "reminder", _("Relance")
+        THANKS = "thanks", _("Remerciement")
+        LITIGATION = "litigation", _("Passage au contentieux")
+        PROMISE_BROKEN = "promise_broken", _("Promesse non tenue")
+        INSTALMENT_DUE = "instalment_due", _("Rappel d’échéance")
+        INSTALMENT_MISSED = "instalment_missed", _("Échéance impayée")
+        PLAN_AGREEMENT = "plan_agreement", _("Accord d’échéancier")
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planifiée"
-        SENDING = "sending", "En cours d’envoi"
-        SENT = "sent", "Envoyée"
-        FAILED = "failed", "Échec"
-        CANCELLED = "cancelled", "Annulée"
-        UNCERTAIN = "uncertain", "À vérifier"
+        PLANNED = "planned", _("Planifiée")
+        SENDING = "sending", _("En cours d’envoi")
+        SENT = "sent", _("Envoyée")
+        FAILED = "failed", _("Échec")
+        CANCELLED = "cancelled", _("Annulée")
+        UNCERTAIN = "uncertain", _("À vérifier")
         # planned for a step that needs approval: never claimed by the dispatcher until approved
-        AWAITING_APPROVAL = "awaiting", "À valider"
+        AWAITING_APPROVAL = "awaiting", _("À valider")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="reminders")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="reminders")
@@ -108,6 +110,8 @@ class Reminder(models.Model):
     promise = models.ForeignKey("Promise", null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders")
     instalment = models.ForeignKey("Instalment", null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="reminders")
+    # the payment plan whose agreement letter a ``plan_agreement`` email carries
+    plan = models.ForeignKey("PaymentPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="reminders")
     channel = models.CharField("canal", max_length=20, choices=Step.CHANNELS)
     planned_for = models.DateField("prévue le")
     idempotency_key = models.CharField(max_length=64, unique=True)
@@ -195,16 +199,16 @@ class Promise(models.Model):
     date plus ``core.holds.PROMISE_GRACE_BUSINESS_DAYS`` business days)."""
 
     class Via(models.TextChoices):
-        PHONE = "phone", "par téléphone"
-        EMAIL = "email", "par email"
-        LETTER = "letter", "par courrier"
-        PORTAL = "portal", "sur le portail client"
+        PHONE = "phone", _("par téléphone")
+        EMAIL = "email", _("par email")
+        LETTER = "letter", _("par courrier")
+        PORTAL = "portal", _("sur le portail client")
 
     class State(models.TextChoices):
-        ACTIVE = "active", "En cours"
-        KEPT = "kept", "Tenue"
-        BROKEN = "broken", "Non tenue"
-        CANCELLED = "cancelled", "Annulée"
+        ACTIVE = "active", _("En cours")
+        KEPT = "kept", _("Tenue")
+        BROKEN = "broken", _("Non tenue")
+        CANCELLED = "cancelled", _("Annulée")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="promises")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="promises")
@@ -240,11 +244,11 @@ class PaymentPlan(models.Model):
     waiver is conditional, stated in the agreement letter, and lapses if the plan breaks."""
 
     class State(models.TextChoices):
-        PROPOSED = "proposed", "Proposé"
-        ACTIVE = "active", "En cours"
-        COMPLETED = "completed", "Soldé"
-        BROKEN = "broken", "Rompu"
-        CANCELLED = "cancelled", "Annulé"
+        PROPOSED = "proposed", _("Proposé")
+        ACTIVE = "active", _("En cours")
+        COMPLETED = "completed", _("Soldé")
+        BROKEN = "broken", _("Rompu")
+        CANCELLED = "cancelled", _("Annulé")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="payment_plans")
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="payment_plans")
@@ -321,25 +325,25 @@ class Hold(models.Model):
     invoice and end with it (see ``relance.core.holds``)."""
 
     class Kind(models.TextChoices):
-        PROMISE = "promise", "Promesse de règlement"
-        DISPUTE = "dispute", "Litige"
-        PAUSE = "pause", "Pause"
-        STOP = "stop", "Arrêt des relances"
-        PLAN = "plan", "Échéancier"
+        PROMISE = "promise", _("Promesse de règlement")
+        DISPUTE = "dispute", _("Litige")
+        PAUSE = "pause", _("Pause")
+        STOP = "stop", _("Arrêt des relances")
+        PLAN = "plan", _("Échéancier")
 
     class State(models.TextChoices):
-        ACTIVE = "active", "Active"
-        ENDED = "ended", "Terminée"
-        RESOLVED = "resolved", "Litige résolu"
-        CREDITED = "credited", "Réglé par avoir"
-        WRITTEN_OFF = "written_off", "Passée en perte"
-        LIFTED = "lifted", "Levée"
-        EXPIRED = "expired", "Échue"
+        ACTIVE = "active", _("Active")
+        ENDED = "ended", _("Terminée")
+        RESOLVED = "resolved", _("Litige résolu")
+        CREDITED = "credited", _("Réglé par avoir")
+        WRITTEN_OFF = "written_off", _("Passée en perte")
+        LIFTED = "lifted", _("Levée")
+        EXPIRED = "expired", _("Échue")
 
     class StopCause(models.TextChoices):
-        INSOLVENCY = "insolvency", "Procédure collective"
-        LITIGATION = "litigation", "Contentieux en cours"
-        OTHER = "other", "Autre"
+        INSOLVENCY = "insolvency", _("Procédure collective")
+        LITIGATION = "litigation", _("Contentieux en cours")
+        OTHER = "other", _("Autre")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holds")
@@ -376,21 +380,21 @@ class Hold(models.Model):
 
 class CallTask(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "À appeler"
-        DONE = "done", "Fait"
+        OPEN = "open", _("À appeler")
+        DONE = "done", _("Fait")
 
     class Purpose(models.TextChoices):
-        CALL = "call", "Appeler le client"
-        PLAN = "plan", "Préparer un échéancier"
-        CONTACT = "contact", "Vérifier le contact"
+        CALL = "call", _("Appeler le client")
+        PLAN = "plan", _("Préparer un échéancier")
+        CONTACT = "contact", _("Vérifier le contact")
 
     class Result(models.TextChoices):
-        NOT_REACHED = "not_reached", "Client injoignable"
-        PROMISE = "promise", "Promesse de règlement"
-        DISPUTE = "dispute", "Litige"
-        PLAN_REQUESTED = "plan_requested", "Échéancier demandé"
-        WRONG_CONTACT = "wrong_contact", "Mauvais interlocuteur ou numéro"
-        DONE = "done", "Traité"
+        NOT_REACHED = "not_reached", _("Client injoignable")
+        PROMISE = "promise", _("Promesse de règlement")
+        DISPUTE = "dispute", _("Litige")
+        PLAN_REQUESTED = "plan_requested", _("Échéancier demandé")
+        WRONG_CONTACT = "wrong_contact", _("Mauvais interlocuteur ou numéro")
+        DONE = "done", _("Traité")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="call_tasks")

@@ -4,13 +4,15 @@ number of queries whatever the number of rows."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy
 
 from relance.core.calendar import BusinessCalendar
 from relance.core.policy import POSTAL_CHANNELS, InvoiceFacts, next_action
@@ -25,8 +27,20 @@ S = Reminder.Status
 #: Reminders that still need someone's attention (or the dispatcher's).
 PENDING = (S.PLANNED, S.SENDING, S.UNCERTAIN, S.FAILED)
 
+#: Reminders of an earlier day the day's page keeps showing until they are resolved.
+STILL_OPEN = (*PENDING, S.AWAITING_APPROVAL)
+
+#: Reminders that wait for a person (or are stuck): listed first on the day's page.
+PROBLEMS = (S.FAILED, S.UNCERTAIN, S.AWAITING_APPROVAL, S.SENDING)
+
 #: The order of the groups on the day's page: problems first.
-STATUS_ORDER = (S.FAILED, S.UNCERTAIN, S.SENDING, S.PLANNED, S.SENT, S.CANCELLED)
+STATUS_ORDER = (S.FAILED, S.UNCERTAIN, S.AWAITING_APPROVAL, S.SENDING, S.PLANNED, S.SENT, S.CANCELLED)
+
+#: Rows listed per group (and per list) on the day's page; the rest is counted, and paged.
+DAY_PAGE_SIZE = 50
+#: By planned date, then customer (in the order they were created: without joining the
+#: customers, ranking the day's reminders costs half as much as by name)
+DAY_ORDER = ("planned_for", "customer_id", "pk")
 
 POSTAL = tuple(c.value for c in POSTAL_CHANNELS)
 
@@ -44,48 +58,130 @@ def _with_totals(qs: QuerySet[Reminder]) -> QuerySet[Reminder]:
     )
 
 
-def reminders_for_day(organisation: Organisation, day: date, collector_id: int | None = None) -> list[Reminder]:
-    """Reminders planned for ``day``, plus those planned earlier and still pending."""
-    qs = visible(Reminder.objects.filter(organisation=organisation), collector_id, "customer__").filter(
-        Q(planned_for=day) | Q(planned_for__lt=day, status__in=PENDING)
+def day_reminders(organisation: Organisation, day: date, collector_id: int | None = None) -> QuerySet[Reminder]:
+    """Reminders planned for ``day``, plus those planned earlier and still open (pending,
+    or awaiting approval)."""
+    return visible(Reminder.objects.filter(organisation=organisation), collector_id, "customer__").filter(
+        Q(planned_for=day) | Q(planned_for__lt=day, status__in=STILL_OPEN)
     )
-    return list(_with_totals(qs).order_by("planned_for", "customer__legal_name", "pk"))
 
 
 @dataclass
 class StatusGroup:
+    """The day's reminders of one status: how many (in all and per step) and the page of
+    them that is listed, with their totals."""
+
     status: str
     label: str
     reminders: list[Reminder] = field(default_factory=list)
+    count: int = 0
+    steps: list[tuple[str, int]] = field(default_factory=list)  # (step label, reminders), in step order
+    number: int = 1  # the page listed
+    per_page: int = DAY_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.count // self.per_page))
+
+    @property
+    def param(self) -> str:
+        """The query-string parameter that chooses the page of this group."""
+        return f"page_{self.status}"
+
+    @property
+    def is_problem(self) -> bool:
+        return self.status in PROBLEMS
 
 
-def group_by_status(reminders: Iterable[Reminder]) -> list[StatusGroup]:
-    """Non-empty groups, failures first."""
-    groups = {s.value: StatusGroup(s.value, str(s.label)) for s in STATUS_ORDER}
-    for reminder in reminders:
-        groups.setdefault(reminder.status, StatusGroup(reminder.status, reminder.status)).reminders.append(reminder)
-    return [g for g in groups.values() if g.reminders]
+def _step_counts(qs: QuerySet[Reminder]) -> dict[str, list[tuple[str, int]]]:
+    """Per status, the number of reminders per step label (steps in scenario order, then
+    the reminders without a step under their kind) — one query."""
+    kinds = dict(Reminder.Kind.choices)
+    last = 10**6  # no step: after the steps
+    merged: dict[str, dict[str, tuple[int, int]]] = {}
+    rows = qs.values_list("status", "kind", "step__label", "step__position").annotate(n=Count("pk")).order_by()
+    for status, kind, label, position, n in rows:
+        name = label or str(kinds.get(kind, kind))
+        total, first = merged.setdefault(status, {}).get(name, (0, last))
+        merged[status][name] = (total + n, min(first, last if position is None else position))
+    return {status: [(name, n) for name, (n, _) in sorted(by.items(), key=lambda kv: (kv[1][1], kv[0]))]
+            for status, by in merged.items()}
 
 
-def letters_to_print(organisation: Organisation, day: date, collector_id: int | None = None) -> list[Reminder]:
-    """Letters (simple or registered) sent on ``day`` in the organisation's time zone."""
+def day_groups(
+    organisation: Organisation, day: date, collector_id: int | None = None, pages: Mapping[str, int] | None = None,
+    per_page: int = DAY_PAGE_SIZE,
+) -> list[StatusGroup]:
+    """The day's reminders (:func:`day_reminders`) by status, problems first: each group
+    counted (per step too) and one page of it listed (``pages``: status → page number,
+    1 when absent, the last page when beyond). Two queries whatever the number of
+    reminders: the counts, then the reminders of the pages with their totals (a window
+    function ranks each status in a subquery)."""
+    qs = day_reminders(organisation, day, collector_id)
+    counts = _step_counts(qs)
+    labels = {s.value: str(s.label) for s in S}
+    order = [s.value for s in STATUS_ORDER] + sorted(set(counts) - {s.value for s in STATUS_ORDER})
+    groups = []
+    for status in order:
+        if status not in counts:
+            continue
+        group = StatusGroup(status, labels.get(status, status), count=sum(n for _, n in counts[status]),
+                            steps=counts[status], per_page=per_page)
+        group.number = min(max(1, (pages or {}).get(status, 1)), group.pages)
+        groups.append(group)
+    if not groups:
+        return []
+    wanted = Q()
+    for group in groups:
+        start = (group.number - 1) * per_page
+        wanted |= Q(status=group.status, rank__gt=start, rank__lte=start + per_page)
+    rank = Window(RowNumber(), partition_by=[F("status")], order_by=list(DAY_ORDER))
+    # the LIMIT (never reached) tells PostgreSQL's planner how few rows come out of the window
+    listed = qs.annotate(rank=rank).filter(wanted).order_by().values("pk")[:per_page * len(groups)]
+    by_status = {g.status: g for g in groups}
+    for reminder in _with_totals(Reminder.objects.filter(pk__in=listed)).order_by(*DAY_ORDER):
+        by_status[reminder.status].reminders.append(reminder)
+    return groups
+
+
+def reminder_labels() -> dict[str, dict[str, str]]:
+    """The labels of the reminders' channels and kinds in the current language, for long
+    lists (``get_FOO_display()`` hashes every translated choice on each call)."""
+    return {"channel": {str(value): str(label) for value, label in Step.CHANNELS},
+            "kind": {str(value): str(label) for value, label in Reminder.Kind.choices}}
+
+
+def letters_to_print(
+    organisation: Organisation, day: date, collector_id: int | None = None, number: int = 1,
+    per_page: int = DAY_PAGE_SIZE,
+) -> Page[Reminder]:
+    """Letters (simple or registered) sent on ``day`` in the organisation's time zone: one
+    page of them, by customer name, with their totals (``page.paginator.count``: all)."""
     start, end = day_bounds(organisation, day)
     qs = visible(Reminder.objects.filter(organisation=organisation, channel__in=POSTAL, status=S.SENT),
                  collector_id, "customer__").filter(
         Q(sent_at__gte=start, sent_at__lt=end) | Q(sent_at__isnull=True, planned_for=day)
     )
-    return list(_with_totals(qs).order_by("customer__legal_name", "pk"))
+    order = ("customer__legal_name", "pk")
+    ids = Paginator(qs.order_by(*order).values_list("pk", flat=True), per_page).get_page(number)
+    # the page's ids as a subquery: the totals are computed for these reminders only
+    rows = list(_with_totals(Reminder.objects.filter(pk__in=ids.object_list)).order_by(*order))
+    return Page(rows, ids.number, ids.paginator)
 
 
-def open_call_tasks(organisation: Organisation, day: date, collector_id: int | None = None) -> list[CallTask]:
-    """Calls still to make, due on or before ``day``."""
-    return list(
+def open_call_tasks(
+    organisation: Organisation, day: date, collector_id: int | None = None, number: int = 1,
+    per_page: int = DAY_PAGE_SIZE,
+) -> Page[CallTask]:
+    """Calls still to make, due on or before ``day``: one page of them, oldest first."""
+    qs = (
         visible(CallTask.objects.filter(organisation=organisation, status=CallTask.Status.OPEN, due_on__lte=day),
                 collector_id, "customer__")
         .select_related("customer", "reminder", "reminder__step")
         .prefetch_related("customer__contacts")
         .order_by("due_on", "customer__legal_name", "pk")
     )
+    return Paginator(qs, per_page).get_page(number)
 
 
 def customer_reminders(organisation: Organisation, customer: Customer) -> list[Reminder]:
@@ -198,8 +294,8 @@ def invoice_holds(organisation: Organisation, invoice: Invoice) -> list[Hold]:
     )
 
 
-HOLD_FILTERS = [("", "Toutes"), ("aucune", "Sans suspension"), ("toutes", "Avec une suspension"),
-                *[(k.value, str(k.label)) for k in Hold.Kind]]
+HOLD_FILTERS = [("", gettext_lazy("Toutes")), ("aucune", gettext_lazy("Sans suspension")),
+                ("toutes", gettext_lazy("Avec une suspension")), *[(k.value, k.label) for k in Hold.Kind]]
 
 
 def hold_condition(organisation: Organisation, choice: str) -> Q | None:
@@ -228,7 +324,63 @@ def holds_by_invoice(holds: Iterable[Hold], invoices: Iterable[Invoice]) -> dict
             on_invoice.setdefault(hold.invoice_id, hold)
     result: dict[int, Hold] = {}
     for invoice in invoices:
-        hold = on_invoice.get(invoice.pk) or whole
-        if hold is not None:
-            result[invoice.pk] = hold
+        found = on_invoice.get(invoice.pk) or whole
+        if found is not None:
+            result[invoice.pk] = found
     return result
+
+
+#: Customers offered by the previews' selector (scenario and template editors).
+CHOICES_LIMIT = 50
+
+
+def customer_choices(organisation: Organisation, search: str = "", collector_id: int | None = None,
+                     current: Customer | None = None, limit: int = CHOICES_LIMIT) -> list[Customer]:
+    """Customers to preview a message on, without computing any balance: those whose code or
+    name contains ``search`` (by name), else those with the most recent reminders; ``current``
+    (the customer previewed) always first. Two queries at most."""
+    customers = visible(Customer.objects.filter(organisation=organisation), collector_id)
+    search = search.strip()
+    if search:
+        found = list(customers.filter(Q(legal_name__icontains=search) | Q(code__icontains=search))
+                     .order_by("legal_name", "code")[:limit])
+    else:
+        recent = visible(Reminder.objects.filter(organisation=organisation), collector_id, "customer__")
+        ids = list(dict.fromkeys(recent.order_by("-planned_for", "-pk").values_list("customer_id", flat=True)
+                                 [:limit * 4]))[:limit]
+        by_id = customers.in_bulk(ids)
+        found = [by_id[pk] for pk in ids if pk in by_id]
+    if current is not None:
+        found = [current, *(c for c in found if c.pk != current.pk)][:limit]
+    return found
+
+
+@dataclass
+class Upcoming:
+    """What happens next for a customer: a message already planned (``reminder``: planned,
+    awaiting approval, being sent or failed), or else the step the planner will plan next,
+    the day it falls due and the invoices it will list."""
+
+    day: date
+    step: Step | None
+    reminder: Reminder | None = None
+    invoices: list[Invoice] = field(default_factory=list)
+
+
+def upcoming(reminders: Iterable[Reminder], open_invoices: Iterable[Invoice], steps: Mapping[int, Step],
+             today: date) -> Upcoming | None:
+    """The customer's next step from what the customer page has already loaded: its
+    reminders, its open invoices not under a hold and their next steps (``next_steps``)."""
+    waiting = (S.PLANNED, S.AWAITING_APPROVAL, S.SENDING, S.UNCERTAIN, S.FAILED)
+    pending = sorted((r for r in reminders if r.status in waiting and r.kind != Reminder.Kind.THANKS),
+                     key=lambda r: (r.planned_for, r.pk))
+    if pending:
+        first = pending[0]
+        return Upcoming(first.planned_for, first.step, first)
+    due = [(max(i.next_action_date or today, today), i) for i in open_invoices if i.pk in steps]
+    if not due:
+        return None
+    day = min(d for d, _ in due)
+    invoices = [i for d, i in due if d == day]
+    step = max((steps[i.pk] for i in invoices), key=lambda s: s.position)
+    return Upcoming(day, step, None, invoices)

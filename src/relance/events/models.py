@@ -26,6 +26,8 @@ class Event(models.Model):
         verbose_name = "événement"
         ordering = ["organisation", "seq"]
         constraints = [models.UniqueConstraint(fields=["organisation", "seq"], name="event_seq_unique")]
+        # an invoice's timeline (``services.invoice_timeline``) without scanning the log
+        indexes = [models.Index(fields=["organisation", "invoice_id_ref", "seq"], name="event_invoice_seq")]
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind}"

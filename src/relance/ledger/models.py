@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from stdnum import iban as std_iban
 from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
@@ -38,8 +39,8 @@ def validate_iban(value: str) -> None:
 
 
 class Language(models.TextChoices):
-    FR = "fr", "Français"
-    EN = "en", "English"
+    FR = "fr", _("Français")
+    EN = "en", _("English")
 
 
 class Organisation(models.Model):
@@ -79,8 +80,8 @@ class Organisation(models.Model):
     )
 
     class TermsConvention(models.TextChoices):
-        EOM_AFTER = "eom_after", "45 jours, puis fin de mois"
-        EOM_BEFORE = "eom_before", "fin de mois, puis 45 jours"
+        EOM_AFTER = "eom_after", _("45 jours, puis fin de mois")
+        EOM_BEFORE = "eom_before", _("fin de mois, puis 45 jours")
 
     terms_convention = models.CharField(
         "calcul des 45 jours fin de mois", max_length=10, choices=TermsConvention.choices,
@@ -112,9 +113,9 @@ class Organisation(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin", "Administrateur"
-        COLLECTOR = "collector", "Chargé de recouvrement"
-        READ_ONLY = "read_only", "Lecture seule"
+        ADMIN = "admin", _("Administrateur")
+        COLLECTOR = "collector", _("Chargé de recouvrement")
+        READ_ONLY = "read_only", _("Lecture seule")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
@@ -129,8 +130,8 @@ class Membership(models.Model):
 
 class Customer(models.Model):
     class Channel(models.TextChoices):
-        EMAIL = "email", "Email"
-        LETTER = "letter", "Courrier"
+        EMAIL = "email", _("Email")
+        LETTER = "letter", _("Courrier")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="customers")
     code = models.CharField("code client", max_length=50)
@@ -198,23 +199,23 @@ class Contact(models.Model):
 
 
 class Source(models.TextChoices):
-    CSV = "csv", "Fichier CSV / Excel"
-    FEC = "fec", "FEC"
-    EINVOICE = "einvoice", "Facture électronique"
-    API = "api", "API"
-    MANUAL = "manual", "Saisie"
+    CSV = "csv", _("Fichier CSV / Excel")
+    FEC = "fec", _("FEC")
+    EINVOICE = "einvoice", _("Facture électronique")
+    API = "api", _("API")
+    MANUAL = "manual", _("Saisie")
 
 
 class Invoice(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "À payer"
-        PAID = "paid", "Payée"
-        CREDITED = "credited", "Annulée par avoir"
+        OPEN = "open", _("À payer")
+        PAID = "paid", _("Payée")
+        CREDITED = "credited", _("Annulée par avoir")
 
     class Dunning(models.TextChoices):
-        ACTIVE = "active", "Relances en cours"
-        LITIGATION = "litigation", "Contentieux"
-        DONE = "done", "Terminé"
+        ACTIVE = "active", _("Relances en cours")
+        LITIGATION = "litigation", _("Contentieux")
+        DONE = "done", _("Terminé")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invoices")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="invoices")
@@ -259,7 +260,15 @@ class Invoice(models.Model):
                 name="invoice_due_for_action",
                 condition=Q(status="open", dunning_state="active"),
             ),
-            models.Index(fields=["organisation", "customer", "status"], name="invoice_customer_status"),
+            # A customer's open invoices and their balance (the customer list joins on it and
+            # reads its columns alone: no table access).
+            models.Index(fields=["organisation", "customer", "status", "due_date", "amount_due"],
+                         name="invoice_customer_balance"),
+            # The open amounts per due date (aging, outstanding) and the customers late.
+            models.Index(fields=["organisation", "status", "due_date", "amount_due", "customer"],
+                         name="invoice_open_due"),
+            # The amounts invoiced over a window (DSO).
+            models.Index(fields=["organisation", "issue_date", "amount_incl_tax"], name="invoice_issued"),
         ]
 
     def __str__(self) -> str:
@@ -339,9 +348,9 @@ class CustomerAlias(models.Model):
     customer accounts, a payer's IBAN or name seen on a bank statement."""
 
     class Kind(models.TextChoices):
-        FEC_LABEL = "fec_label", "Libellé d’écriture FEC"
-        IBAN = "iban", "IBAN du payeur"
-        PAYER_NAME = "payer_name", "Nom du payeur"
+        FEC_LABEL = "fec_label", _("Libellé d’écriture FEC")
+        IBAN = "iban", _("IBAN du payeur")
+        PAYER_NAME = "payer_name", _("Nom du payeur")
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="aliases")

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from relance.core.profiles import Audience, Rule
 from relance.dunning.models import Scenario
@@ -23,9 +24,9 @@ class PayerProfile(models.Model):
     (``position``); the first whose conditions all hold wins; an empty condition is no condition."""
 
     AUDIENCES = [
-        (Audience.ALL.value, "Tous les clients"),
-        (Audience.BUSINESS.value, "Professionnels"),
-        (Audience.CONSUMER.value, "Particuliers"),
+        (Audience.ALL.value, _("Tous les clients")),
+        (Audience.BUSINESS.value, _("Professionnels")),
+        (Audience.CONSUMER.value, _("Particuliers")),
     ]
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="payer_profiles")

@@ -1,6 +1,6 @@
 """Forms of the legal calculator and of the rates page: a thin layer over ``relance.core.law``.
 
-Each calculator form validates what a browser can get wrong (French labels and messages), then
+Each calculator form validates what a browser can get wrong (labels and messages translated), then
 ``compute(tables, today)`` calls the core function. A ``LawInputError`` of the core becomes a form
 error (the form then has no result); a ``MissingRate`` is left to the view, which shows it with a
 link to the rates page. A result is only ever returned for valid input.
@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from relance.core.law import (
     Interruption,
@@ -30,6 +31,9 @@ from relance.core.law import (
 )
 from relance.core.money import parse_amount
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 MAX_PARTIAL_PAYMENTS = 5
 MAX_INTERRUPTIONS = 5
 
@@ -37,26 +41,26 @@ CalculatorResult = PenaltyResult | LegalInterestResult | TermsCheck | Prescripti
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
-DEBTORS = [("business", "Professionnel"), ("consumer", "Particulier (consommateur)")]
+DEBTORS = [("business", _("Professionnel")), ("consumer", _("Particulier (consommateur)"))]
 CREDITORS = [
-    ("business", "Professionnel ou personne morale (taux « autres cas »)"),
-    ("individual", "Particulier hors besoins professionnels (taux « particuliers »)"),
+    ("business", _("Professionnel ou personne morale (taux « autres cas »)")),
+    ("individual", _("Particulier hors besoins professionnels (taux « particuliers »)")),
 ]
 CONVENTIONS = [
-    ("shortest", "La plus courte des deux façons de compter (prudent)"),
-    ("eom_before", "Fin de mois, puis 45 jours"),
-    ("eom_after", "45 jours, puis fin de mois"),
+    ("shortest", _("La plus courte des deux façons de compter (prudent)")),
+    ("eom_before", _("Fin de mois, puis 45 jours")),
+    ("eom_after", _("45 jours, puis fin de mois")),
 ]
-AGREED = [("yes", "Oui, un délai est stipulé (contrat, CGV)"), ("no", "Non, rien n’est stipulé (délai supplétif)")]
+AGREED = [("yes", _("Oui, un délai est stipulé (contrat, CGV)")), ("no", _("Non, rien n’est stipulé (délai supplétif)"))]
 ACTS = [
-    ("acknowledgment", "Reconnaissance de dette (C. civ. 2240)"),
-    ("partial_payment", "Paiement partiel (reconnaissance, C. civ. 2240)"),
-    ("court_action", "Demande en justice (C. civ. 2241)"),
-    ("enforcement", "Mesure conservatoire ou exécution forcée (C. civ. 2244)"),
-    ("ip_order_served", "Signification d’une ordonnance d’injonction de payer"),
-    ("formal_notice", "Mise en demeure (n’interrompt pas)"),
-    ("reminder", "Relance (n’interrompt pas)"),
-    ("ip_request", "Requête en injonction de payer (n’interrompt pas)"),
+    ("acknowledgment", _("Reconnaissance de dette (C. civ. 2240)")),
+    ("partial_payment", _("Paiement partiel (reconnaissance, C. civ. 2240)")),
+    ("court_action", _("Demande en justice (C. civ. 2241)")),
+    ("enforcement", _("Mesure conservatoire ou exécution forcée (C. civ. 2244)")),
+    ("ip_order_served", _("Signification d’une ordonnance d’injonction de payer")),
+    ("formal_notice", _("Mise en demeure (n’interrompt pas)")),
+    ("reminder", _("Relance (n’interrompt pas)")),
+    ("ip_request", _("Requête en injonction de payer (n’interrompt pas)")),
 ]
 
 
@@ -67,10 +71,10 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def date_field(label: str, required: bool = True, help_text: str = "") -> forms.DateField:
+def date_field(label: StrOrPromise, required: bool = True, help_text: StrOrPromise = "") -> forms.DateField:
     return forms.DateField(label=label, required=required, help_text=help_text, widget=DateInput(),
                            input_formats=DATE_INPUT_FORMATS,
-                           error_messages={"invalid": "Date invalide (attendu JJ/MM/AAAA)."})
+                           error_messages={"invalid": _("Date invalide (attendu JJ/MM/AAAA).")})
 
 
 class _TextNumberField(forms.Field):
@@ -88,7 +92,7 @@ class _TextNumberField(forms.Field):
         if not text:
             return None
         if len(text) > self.max_chars:
-            raise forms.ValidationError("Valeur trop longue.", code="max_length")
+            raise forms.ValidationError(_("Valeur trop longue."), code="max_length")
         return text
 
 
@@ -102,12 +106,12 @@ class AmountField(_TextNumberField):
         try:
             amount = parse_amount(text)
         except ValueError:
-            raise forms.ValidationError(f"« {text} » n’est pas un montant (exemple : 10 000,00).",
+            raise forms.ValidationError(_("« %(text)s » n’est pas un montant (exemple : 10 000,00).") % {"text": text},
                                         code="invalid") from None
         if amount <= 0:
-            raise forms.ValidationError("Le montant doit être strictement positif.", code="min_value")
+            raise forms.ValidationError(_("Le montant doit être strictement positif."), code="min_value")
         if amount >= Decimal("1e12"):
-            raise forms.ValidationError("Montant trop élevé.", code="max_value")
+            raise forms.ValidationError(_("Montant trop élevé."), code="max_value")
         return amount
 
 
@@ -123,9 +127,10 @@ class RateField(_TextNumberField):
         try:
             rate = parse_rate(text, "taux")
         except LawInputError:
-            raise forms.ValidationError(f"« {text} » n’est pas un taux en % (exemple : 12,5).", code="invalid") from None
+            raise forms.ValidationError(_("« %(text)s » n’est pas un taux en %% (exemple : 12,5).") % {"text": text},
+                                        code="invalid") from None
         if rate > 100:
-            raise forms.ValidationError("Un taux annuel de plus de 100 % n’est pas plausible.", code="max_value")
+            raise forms.ValidationError(_("Un taux annuel de plus de 100 % n’est pas plausible."), code="max_value")
         return rate
 
 
@@ -133,7 +138,7 @@ class _CalculatorForm(forms.Form):
     """Common part: the name of the calculation (hidden ``calcul``) and the core error handling."""
 
     kind = ""
-    title = ""
+    title: StrOrPromise = ""
     calcul = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, data: Any = None, **kwargs: Any):
@@ -160,35 +165,36 @@ class _CalculatorForm(forms.Form):
     def end_date(self, field: str, today: date) -> date:
         return self.cleaned_data[field] if not self.cleaned_data.get("a_ce_jour") else today
 
-    def _check_end(self, field: str, label: str) -> None:
+    def _check_end(self, field: str, label: StrOrPromise) -> None:
         """Exactly one of the end date and « à ce jour »."""
         end, to_date = self.cleaned_data.get(field), self.cleaned_data.get("a_ce_jour")
         if field in self.errors:
             return
         if end is None and not to_date:
-            self.add_error(field, f"Indiquez la {label} ou cochez « à ce jour ».")
+            self.add_error(field, _("Indiquez la %(label)s ou cochez « à ce jour ».") % {"label": label})
         elif end is not None and to_date:
-            self.add_error(field, f"Indiquez la {label} ou cochez « à ce jour », pas les deux.")
+            self.add_error(field, _("Indiquez la %(label)s ou cochez « à ce jour », pas les deux.") % {"label": label})
 
 
 class PenaltiesForm(_CalculatorForm):
     kind = "penalites"
-    title = "Pénalités de retard"
+    title = _("Pénalités de retard")
     repeated_prefixes = tuple(f"p{n}_" for n in range(1, MAX_PARTIAL_PAYMENTS + 1))
 
-    montant = AmountField(label="Montant TTC de la facture (€)")
-    echeance = date_field("Échéance")
-    paiement = date_field("Date de paiement du solde", required=False)
-    a_ce_jour = forms.BooleanField(label="À ce jour (facture encore impayée)", required=False)
-    taux = RateField(label="Taux contractuel (% par an)", required=False,
-                     help_text="Vide : taux BCE majoré de 10 points, semestre par semestre (L441-10 II).")
-    debiteur = forms.ChoiceField(label="Débiteur", choices=DEBTORS, initial="business", widget=forms.RadioSelect)
+    montant = AmountField(label=_("Montant TTC de la facture (€)"))
+    echeance = date_field(_("Échéance"))
+    paiement = date_field(_("Date de paiement du solde"), required=False)
+    a_ce_jour = forms.BooleanField(label=_("À ce jour (facture encore impayée)"), required=False)
+    taux = RateField(label=_("Taux contractuel (% par an)"), required=False,
+                     help_text=_("Vide : taux BCE majoré de 10 points, semestre par semestre (L441-10 II)."))
+    debiteur = forms.ChoiceField(label=_("Débiteur"), choices=DEBTORS, initial="business", widget=forms.RadioSelect)
 
     def __init__(self, data: Any = None, **kwargs: Any):
         super().__init__(data, **kwargs)
         for n in range(1, MAX_PARTIAL_PAYMENTS + 1):
-            self.fields[f"p{n}_date"] = date_field(f"Paiement partiel {n} : date", required=False)
-            self.fields[f"p{n}_montant"] = AmountField(label=f"Paiement partiel {n} : montant (€)", required=False)
+            self.fields[f"p{n}_date"] = date_field(_("Paiement partiel %(n)s : date") % {"n": n}, required=False)
+            self.fields[f"p{n}_montant"] = AmountField(label=_("Paiement partiel %(n)s : montant (€)") % {"n": n},
+                                                       required=False)
 
     @property
     def payment_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
@@ -196,14 +202,14 @@ class PenaltiesForm(_CalculatorForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        self._check_end("paiement", "date de paiement")
+        self._check_end("paiement", _("date de paiement"))
         for n in range(1, MAX_PARTIAL_PAYMENTS + 1):
             day, amount = f"p{n}_date", f"p{n}_montant"
             if day in self.errors or amount in self.errors:
                 continue
             if (data.get(day) is None) != (data.get(amount) is None):
                 self.add_error(day if data.get(day) is None else amount,
-                               "Un paiement partiel a une date et un montant.")
+                               _("Un paiement partiel a une date et un montant."))
         return data
 
     def payments(self) -> list[tuple[date, Decimal]]:
@@ -224,22 +230,22 @@ class PenaltiesForm(_CalculatorForm):
 
 class InterestForm(_CalculatorForm):
     kind = "interets"
-    title = "Intérêts au taux légal"
+    title = _("Intérêts au taux légal")
 
-    montant = AmountField(label="Montant dû (€)")
-    depuis = date_field("Point de départ (date de la mise en demeure)")
-    jusqu_au = date_field("Date de fin (paiement)", required=False)
-    a_ce_jour = forms.BooleanField(label="À ce jour (encore impayé)", required=False)
-    creancier = forms.ChoiceField(label="Créancier", choices=CREDITORS, initial="business", widget=forms.RadioSelect)
-    jugement = date_field("Date à laquelle le jugement est devenu exécutoire", required=False,
-                          help_text="Facultatif : le taux est majoré de 5 points deux mois plus tard (L313-3).")
+    montant = AmountField(label=_("Montant dû (€)"))
+    depuis = date_field(_("Point de départ (date de la mise en demeure)"))
+    jusqu_au = date_field(_("Date de fin (paiement)"), required=False)
+    a_ce_jour = forms.BooleanField(label=_("À ce jour (encore impayé)"), required=False)
+    creancier = forms.ChoiceField(label=_("Créancier"), choices=CREDITORS, initial="business", widget=forms.RadioSelect)
+    jugement = date_field(_("Date à laquelle le jugement est devenu exécutoire"), required=False,
+                          help_text=_("Facultatif : le taux est majoré de 5 points deux mois plus tard (L313-3)."))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        self._check_end("jusqu_au", "date de fin")
+        self._check_end("jusqu_au", _("date de fin"))
         start, end = data.get("depuis"), data.get("jusqu_au")
         if start and end and end < start:
-            self.add_error("jusqu_au", "La date de fin est antérieure au point de départ.")
+            self.add_error("jusqu_au", _("La date de fin est antérieure au point de départ."))
         return data
 
     def compute(self, tables: RateTables, today: date) -> LegalInterestResult | None:
@@ -254,22 +260,22 @@ class InterestForm(_CalculatorForm):
 
 class TermsForm(_CalculatorForm):
     kind = "delais"
-    title = "Délais de paiement"
+    title = _("Délais de paiement")
 
-    date_facture = date_field("Date de la facture")
-    echeance = date_field("Échéance figurant sur la facture")
-    livraison = date_field("Date de livraison ou d’exécution", required=False,
-                           help_text="Facultatif ; point de départ du délai supplétif de 30 jours.")
-    convenu = forms.ChoiceField(label="Délai stipulé au contrat ?", choices=AGREED, initial="yes",
+    date_facture = date_field(_("Date de la facture"))
+    echeance = date_field(_("Échéance figurant sur la facture"))
+    livraison = date_field(_("Date de livraison ou d’exécution"), required=False,
+                           help_text=_("Facultatif ; point de départ du délai supplétif de 30 jours."))
+    convenu = forms.ChoiceField(label=_("Délai stipulé au contrat ?"), choices=AGREED, initial="yes",
                                 widget=forms.RadioSelect)
-    convention = forms.ChoiceField(label="Calcul des « 45 jours fin de mois »", choices=CONVENTIONS,
+    convention = forms.ChoiceField(label=_("Calcul des « 45 jours fin de mois »"), choices=CONVENTIONS,
                                    initial="shortest")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         issued, due = data.get("date_facture"), data.get("echeance")
         if issued and due and due < issued:
-            self.add_error("echeance", "L’échéance est antérieure à la date de la facture.")
+            self.add_error("echeance", _("L’échéance est antérieure à la date de la facture."))
         return data
 
     def compute(self, tables: RateTables, today: date) -> TermsCheck | None:
@@ -284,21 +290,21 @@ class TermsForm(_CalculatorForm):
 
 class PrescriptionForm(_CalculatorForm):
     kind = "prescription"
-    title = "Prescription"
+    title = _("Prescription")
     repeated_prefixes = tuple(f"acte{n}_" for n in range(1, MAX_INTERRUPTIONS + 1))
 
-    echeance = date_field("Échéance")
-    debiteur = forms.ChoiceField(label="Débiteur", choices=DEBTORS, initial="business", widget=forms.RadioSelect)
-    prestation = date_field("Date de la livraison ou de la fin de la prestation", required=False,
-                            help_text="Facultatif mais recommandé : c’est le point de départ du délai.")
-    date_facture = date_field("Date de la facture", required=False,
-                              help_text="Facultatif ; utilisée si la date de prestation est inconnue.")
+    echeance = date_field(_("Échéance"))
+    debiteur = forms.ChoiceField(label=_("Débiteur"), choices=DEBTORS, initial="business", widget=forms.RadioSelect)
+    prestation = date_field(_("Date de la livraison ou de la fin de la prestation"), required=False,
+                            help_text=_("Facultatif mais recommandé : c’est le point de départ du délai."))
+    date_facture = date_field(_("Date de la facture"), required=False,
+                              help_text=_("Facultatif ; utilisée si la date de prestation est inconnue."))
 
     def __init__(self, data: Any = None, **kwargs: Any):
         super().__init__(data, **kwargs)
         for n in range(1, MAX_INTERRUPTIONS + 1):
-            self.fields[f"acte{n}_date"] = date_field(f"Acte {n} : date", required=False)
-            self.fields[f"acte{n}_type"] = forms.ChoiceField(label=f"Acte {n} : nature", choices=ACTS,
+            self.fields[f"acte{n}_date"] = date_field(_("Acte %(n)s : date") % {"n": n}, required=False)
+            self.fields[f"acte{n}_type"] = forms.ChoiceField(label=_("Acte %(n)s : nature") % {"n": n}, choices=ACTS,
                                                              initial="acknowledgment", required=False)
 
     @property
@@ -326,14 +332,14 @@ CALCULATOR_FORMS: tuple[type[_CalculatorForm], ...] = (PenaltiesForm, InterestFo
 class AddRateForm(forms.Form):
     """A semester published after our tables (``relance.rates.services.add_rate``)."""
 
-    semestre = forms.RegexField(label="Semestre", regex=r"^\s*\d{4}\s*-?\s*[Ss][12]\s*$", max_length=10,
-                                help_text="AAAA-S1 ou AAAA-S2",
-                                error_messages={"invalid": "Semestre attendu sous la forme AAAA-S1 ou AAAA-S2."})
-    particuliers = forms.CharField(label="Intérêt légal, créancier particulier (%)", required=False, max_length=20)
-    autres = forms.CharField(label="Intérêt légal, autres cas (%)", required=False, max_length=20)
-    bce = forms.CharField(label="Taux BCE au 1er janvier / 1er juillet (%)", required=False, max_length=20,
-                          help_text="Taux des opérations principales de refinancement ; relance ajoute les 10 points.")
-    source = forms.CharField(label="Source (arrêté et JO, décision BCE)", max_length=300)
+    semestre = forms.RegexField(label=_("Semestre"), regex=r"^\s*\d{4}\s*-?\s*[Ss][12]\s*$", max_length=10,
+                                help_text=_("AAAA-S1 ou AAAA-S2"),
+                                error_messages={"invalid": _("Semestre attendu sous la forme AAAA-S1 ou AAAA-S2.")})
+    particuliers = forms.CharField(label=_("Intérêt légal, créancier particulier (%)"), required=False, max_length=20)
+    autres = forms.CharField(label=_("Intérêt légal, autres cas (%)"), required=False, max_length=20)
+    bce = forms.CharField(label=_("Taux BCE au 1er janvier / 1er juillet (%)"), required=False, max_length=20,
+                          help_text=_("Taux des opérations principales de refinancement ; relance ajoute les 10 points."))
+    source = forms.CharField(label=_("Source (arrêté et JO, décision BCE)"), max_length=300)
 
     def rates(self) -> dict[str, str | None]:
         """The rates as typed (``add_rate`` parses them), ``None`` when left blank."""

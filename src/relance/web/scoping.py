@@ -11,12 +11,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from relance.ledger.models import Membership, Organisation
 
 SESSION_KEY = "org_id"
 
-NO_MEMBERSHIP = "Votre compte n’est rattaché à aucune organisation."
+NO_MEMBERSHIP = _("Votre compte n’est rattaché à aucune organisation.")
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Scope:
 def _memberships(request: HttpRequest) -> list[Membership]:
     user = request.user
     if not user.is_authenticated:
-        raise PermissionDenied("Authentification requise.")
+        raise PermissionDenied(_("Authentification requise."))
     return list(Membership.objects.filter(user_id=user.pk).select_related("organisation").order_by("pk"))
 
 

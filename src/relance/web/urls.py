@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views, views_bank, views_collector, views_dashboard, views_imports, views_law, views_members, views_scenarios
 from . import views_approvals as approvals
+from . import views_reminders as reminder_actions
 
 app_name = "web"
 
@@ -12,6 +13,8 @@ urlpatterns = [
     path("factures/<int:pk>/", views.invoice_detail, name="invoice"),
     path("relances/<int:pk>/", views.reminder_detail, name="reminder"),
     path("documents/relance/<int:pk>.pdf", views.reminder_pdf, name="reminder_pdf"),
+    path("relances/<int:pk>/renvoyer/", reminder_actions.retry, name="reminder_retry"),
+    path("relances/<int:pk>/recommande/", reminder_actions.letter_delivery, name="letter_delivery"),
     path("a-valider/", approvals.queue, name="approvals"),
     path("a-valider/<int:pk>/", approvals.review, name="approval"),
     path("a-valider/<int:pk>/apercu.pdf", approvals.letter_pdf, name="approval_pdf"),

@@ -16,9 +16,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpRe
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from relance.dunning import queries as dunning
+from relance.dunning.services import editing
+from relance.errors import RelanceError
 from relance.events.services import invoice_timeline, timeline
 from relance.ledger import queries as ledger
 from relance.ledger.services.members import members as members_of
@@ -47,11 +50,18 @@ def _parse_day(text: str | None) -> date | None:
         return None
 
 
+def _page_number(request: HttpRequest, param: str) -> int:
+    """A page number from the query string (1 when absent or unreadable)."""
+    raw = request.GET.get(param, "")
+    return int(raw) if raw.isdigit() else 1
+
+
 @login_required
 @require_GET
 def today(request: HttpRequest) -> HttpResponse:
-    """« Le travail du jour »: reminders of the day and those still pending, letters to
-    print, calls to make, and the outstanding totals."""
+    """« Le travail du jour »: reminders of the day and those still open, counted per status
+    and step, a page of each status (``?page_<status>=``); letters to print and calls to
+    make, a page each (``?page_letters=``, ``?page_calls=``); the outstanding totals."""
     sc = scope(request)
     org = sc.organisation
     asked = request.GET.get("date")
@@ -59,7 +69,8 @@ def today(request: HttpRequest) -> HttpResponse:
     bad_date = bool(asked) and day is None
     real_today = ledger.organisation_today(org)
     day = day or real_today
-    reminders = dunning.reminders_for_day(org, day, sc.collector_id)
+    pages = {s.value: _page_number(request, f"page_{s.value}") for s in dunning.S}
+    groups = dunning.day_groups(org, day, sc.collector_id, pages)
     context = {
         "day": day,
         "is_today": day == real_today,
@@ -67,11 +78,12 @@ def today(request: HttpRequest) -> HttpResponse:
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1),
         "totals": ledger.outstanding(org, day),
-        "groups": dunning.group_by_status(reminders),
-        "reminder_count": len(reminders),
-        "failed_count": sum(1 for r in reminders if r.status == dunning.S.FAILED),
-        "letters": dunning.letters_to_print(org, day, sc.collector_id),
-        "calls": dunning.open_call_tasks(org, day, sc.collector_id),
+        "groups": groups,
+        "labels": dunning.reminder_labels(),
+        "reminder_count": sum(g.count for g in groups),
+        "failed_count": sum(g.count for g in groups if g.status == dunning.S.FAILED),
+        "letters": dunning.letters_to_print(org, day, sc.collector_id, _page_number(request, "page_letters")),
+        "calls": dunning.open_call_tasks(org, day, sc.collector_id, _page_number(request, "page_calls")),
     }
     return _render(request, "relance/today.html", sc, context)
 
@@ -79,7 +91,8 @@ def today(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def customer_list(request: HttpRequest) -> HttpResponse:
-    """Customers with their amount due, overdue amount and oldest delay (one query)."""
+    """Customers with their amount due, overdue amount and oldest delay, 50 a page: only the
+    page's customers get their balances computed when the order and the filters allow it."""
     sc = scope(request)
     org = sc.organisation
     day = ledger.organisation_today(org)
@@ -88,7 +101,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     if ordering not in ledger.CUSTOMER_ORDERINGS:
         ordering = "nom"
     filters, chosen = _customer_filters(request, org)
-    customers = ledger.customers_with_balances(org, day, search, ordering, sc.collector_id, filters)
+    customers = ledger.customer_listing(org, day, search, ordering, sc.collector_id, filters)
     page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
     kept = {k: v for k, v in {"q": search, "tri": ordering, **chosen}.items() if v}
     context = {
@@ -99,7 +112,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "hold_filters": dunning.HOLD_FILTERS,
         "profile_filters": [(str(p.pk), p.name) for p in PayerProfile.objects.filter(organisation=org).order_by("position")],
         "querystring": urlencode(kept),
-        "orderings": [("nom", "Nom"), ("du", "Montant dû"), ("retard", "Retard")],
+        "orderings": [("nom", _("Nom")), ("du", _("Montant dû")), ("retard", _("Retard"))],
         "page": page,
         "customers": page.object_list,
     }
@@ -139,6 +152,21 @@ def collector_forms(org: Any, customer: Any) -> dict[str, Any]:
     return customer_workflow(org, customer)
 
 
+def _upcoming(org: Any, customer: Any, reminders: list[Any], open_invoices: list[Any], steps: dict[int, Any],
+              day: date) -> dict[str, Any]:
+    """The customer's next step and, when it is not planned yet, a preview of its message
+    rendered on the customer's open invoices (as the dispatcher would write it today)."""
+    upcoming = dunning.upcoming(reminders, open_invoices, steps, day)
+    preview = None
+    step = upcoming.step if upcoming is not None and upcoming.reminder is None else None
+    if step is not None and step.template in editing.template_keys(org):
+        try:
+            preview = editing.preview(org, step.template, customer.language, day, customer=customer)
+        except RelanceError:
+            preview = None  # a template being repaired: the step still shows, without its text
+    return {"upcoming": upcoming, "upcoming_preview": preview}
+
+
 @login_required
 @require_GET
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -162,18 +190,21 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     open_invoices = [i for i in invoices if i.status == i.Status.OPEN]
     holds = dunning.active_holds(org, customer)
     held = dunning.holds_by_invoice(holds, open_invoices)
+    steps = dunning.next_steps(org, customer, [i for i in open_invoices if i.pk not in held], day)
+    reminders = dunning.customer_reminders(org, customer)
     context = {
         "day": day,
         "customer": customer,
         "contacts": list(customer.contacts.all()),
         "open_invoices": open_invoices,
         "closed_invoices": [i for i in invoices if i.status != i.Status.OPEN],
-        "next_steps": dunning.next_steps(org, customer, [i for i in open_invoices if i.pk not in held], day),
+        "next_steps": steps,
         "held": held,
         "charges": customer_charges(org, customer, open_invoices, day),
         "totals": ledger.totals_of(invoices, day),
         "holds": holds,
-        "reminders": dunning.customer_reminders(org, customer),
+        "reminders": reminders,
+        **_upcoming(org, customer, reminders, open_invoices, steps, day),
         "timeline": entries,
         "timeline_truncated": len(events) == TIMELINE_LIMIT,
         "assignable": members_of(org) if sc.is_admin else [],

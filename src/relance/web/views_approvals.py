@@ -14,6 +14,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from relance.dunning.models import Reminder
@@ -24,9 +26,9 @@ from relance.ledger import queries as ledger
 from .scoping import Scope, scope
 from .views import _render
 
-#: each card renders its message (as the dispatcher would): a short page
+#: each card shows its message's text (the cards of a page are read together)
 PER_PAGE = 10
-READ_ONLY = "Accès en lecture seule : vous ne pouvez pas valider ni modifier les relances."
+READ_ONLY = gettext_lazy("Accès en lecture seule : vous ne pouvez pas valider ni modifier les relances.")
 
 
 def _acting(request: HttpRequest) -> Scope:
@@ -44,10 +46,6 @@ def _error(request: HttpRequest, exc: RelanceError) -> None:
     messages.error(request, exc.message[:1].upper() + exc.message[1:])
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return one if n == 1 else many
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def queue(request: HttpRequest) -> HttpResponse:
@@ -57,22 +55,25 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         ids = {int(x) for x in request.POST.getlist("ids") if x.isdigit()}
         if not ids:
-            messages.error(request, "Cochez au moins une relance à valider.")
+            messages.error(request, _("Cochez au moins une relance à valider."))
         else:
             approved = approvals.approve(org, ids, actor=_actor(request), collector_id=sc.collector_id,
                                          today=ledger.organisation_today(org))
             n = len(approved)
             if n:
-                messages.success(request, f"{n} {_plural(n, 'relance validée', 'relances validées')} : "
-                                          f"{_plural(n, 'elle part', 'elles partent')} à la date prévue.")
+                messages.success(request, ngettext("%(n)s relance validée : elle part à la date prévue.",
+                                                   "%(n)s relances validées : elles partent à la date prévue.",
+                                                   n) % {"n": n})
             if n < len(ids):
                 left = len(ids) - n
-                messages.warning(request, f"{left} {_plural(left, 'relance n’était', 'relances n’étaient')} plus "
-                                          "à valider (déjà traitées par quelqu’un d’autre).")
+                messages.warning(request, ngettext(
+                    "%(n)s relance n’était plus à valider (déjà traitée par quelqu’un d’autre).",
+                    "%(n)s relances n’étaient plus à valider (déjà traitées par quelqu’un d’autre).", left) % {"n": left})
         return HttpResponseRedirect(reverse("web:approvals"))
     day = ledger.organisation_today(org)
     page = Paginator(approvals.queue(org, sc.collector_id), PER_PAGE).get_page(request.GET.get("page"))
-    cards = [{"reminder": r, "preview": approvals.preview(org, r, day)} for r in page.object_list]
+    rows = list(page.object_list)
+    cards = [{"reminder": r, "preview": p} for r, p in zip(rows, approvals.queue_previews(org, rows, day), strict=True)]
     context = {"day": day, "page": page, "cards": cards, "test_mode_email": org.test_mode_email}
     return _render(request, "relance/approvals.html", sc, context)
 
@@ -108,27 +109,29 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             if action == "approve":
                 if not approvals.approve(org, [pk], actor=actor, collector_id=sc.collector_id, today=day):
                     raise Conflict("cette relance n’est plus à valider")
-                when = ("mise en file d’envoi" if reminder.planned_for <= day
-                        else f"elle partira le {reminder.planned_for:%d/%m/%Y}")
-                messages.success(request, f"Relance de {reminder.customer.legal_name} validée : {when}.")
+                when = (_("mise en file d’envoi") if reminder.planned_for <= day
+                        else _("elle partira le %(day)s") % {"day": f"{reminder.planned_for:%d/%m/%Y}"})
+                messages.success(request, _("Relance de %(name)s validée : %(when)s.")
+                                 % {"name": reminder.customer.legal_name, "when": when})
                 return _to_next(request, reminder, sc)
             if action == "skip":
                 approvals.skip(org, pk, request.POST.get("reason", ""), actor=actor, collector_id=sc.collector_id)
-                messages.success(request, f"Relance de {reminder.customer.legal_name} écartée.")
+                messages.success(request, _("Relance de %(name)s écartée.") % {"name": reminder.customer.legal_name})
                 return _to_next(request, reminder, sc)
             if action == "postpone":
                 on = _parse_day(request.POST.get("date", ""))
                 approvals.postpone(org, pk, on, actor=actor, collector_id=sc.collector_id, today=day)
-                messages.success(request, f"Relance de {reminder.customer.legal_name} reportée ; elle reste à valider.")
+                messages.success(request, _("Relance de %(name)s reportée ; elle reste à valider.")
+                                 % {"name": reminder.customer.legal_name})
                 return _to_next(request, reminder, sc)
             if action == "edit":
                 draft = (request.POST.get("subject", ""), request.POST.get("body", ""))
                 approvals.edit(org, pk, *draft, actor=actor, collector_id=sc.collector_id, today=day)
-                messages.success(request, "Texte enregistré pour ce client : c’est lui qui partira, tel quel.")
+                messages.success(request, _("Texte enregistré pour ce client : c’est lui qui partira, tel quel."))
                 return HttpResponseRedirect(reverse("web:approval", kwargs={"pk": pk}))
             if action == "revert":
                 approvals.revert(org, pk, actor=actor, collector_id=sc.collector_id)
-                messages.success(request, "Texte du modèle rétabli.")
+                messages.success(request, _("Texte du modèle rétabli."))
                 return HttpResponseRedirect(reverse("web:approval", kwargs={"pk": pk}))
             raise InvalidInput("action inconnue")
         except RelanceError as exc:
@@ -137,7 +140,8 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             reminder = _reminder(sc, pk)
     if reminder.status != Reminder.Status.AWAITING_APPROVAL:
         if request.method == "GET":
-            messages.info(request, f"Cette relance n’est plus à valider ({reminder.get_status_display().lower()}).")
+            messages.info(request, _("Cette relance n’est plus à valider (%(status)s).")
+                          % {"status": reminder.get_status_display().lower()})
             return HttpResponseRedirect(reverse("web:reminder", kwargs={"pk": pk}))
     preview = approvals.preview(org, reminder, day)
     subject, body = draft or (preview.draft_subject, preview.draft_text)

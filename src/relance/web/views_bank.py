@@ -21,6 +21,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from relance.banking.models import BankAccount, StatementFile
@@ -30,32 +32,36 @@ from relance.core.formats.bank import MAX_BYTES
 from relance.core.formatting import money
 from relance.errors import ImportRejected, NotFound, RelanceError
 
+from .language import current_language
 from .scoping import Scope, scope
 from .views import _render
 
 REVIEW_LIMIT = 200
 RECENT_FILES = 20
-RESTRICTED = ("Le rapprochement bancaire concerne tous les clients de l’organisation : il n’est pas accessible "
-              "aux chargés de recouvrement limités à leurs propres clients.")
-READ_ONLY = "Votre accès est en lecture seule."
+RESTRICTED = gettext_lazy("Le rapprochement bancaire concerne tous les clients de l’organisation : il n’est pas "
+                          "accessible aux chargés de recouvrement limités à leurs propres clients.")
+READ_ONLY = gettext_lazy("Votre accès est en lecture seule.")
 
 
 class StatementForm(forms.Form):
-    file = forms.FileField(label="Relevé bancaire", help_text="camt.053 ou camt.054 (XML), OFX, MT940 ou CFONB 120")
+    file = forms.FileField(label=gettext_lazy("Relevé bancaire"),
+                           help_text=gettext_lazy("camt.053 ou camt.054 (XML), OFX, MT940 ou CFONB 120"))
 
     def clean_file(self) -> UploadedFile:
         upload: UploadedFile = self.cleaned_data["file"]
         if upload.size and upload.size > MAX_BYTES:
-            raise forms.ValidationError(f"« {upload.name} » dépasse {MAX_BYTES // 1_048_576} Mo : fichier refusé.")
+            raise forms.ValidationError(_("« %(name)s » dépasse %(size)s Mo : fichier refusé.")
+                                        % {"name": upload.name, "size": MAX_BYTES // 1_048_576})
         return upload
 
 
 class AccountForm(forms.Form):
     iban = forms.CharField(label="IBAN", max_length=42, required=False)
-    account_id = forms.CharField(label="ou identifiant du compte dans les relevés", max_length=60, required=False,
-                                 help_text="numéro de compte écrit par la banque (OFX, MT940) quand le relevé ne "
-                                           "porte pas d’IBAN")
-    label = forms.CharField(label="Libellé", max_length=100, required=False)
+    account_id = forms.CharField(label=gettext_lazy("ou identifiant du compte dans les relevés"), max_length=60,
+                                 required=False,
+                                 help_text=gettext_lazy("numéro de compte écrit par la banque (OFX, MT940) quand le "
+                                                        "relevé ne porte pas d’IBAN"))
+    label = forms.CharField(label=gettext_lazy("Libellé"), max_length=100, required=False)
 
 
 def _bank_scope(request: HttpRequest, *, change: bool = False) -> Scope:
@@ -92,7 +98,7 @@ def statements(request: HttpRequest) -> HttpResponse:
     account_form = AccountForm()
     if request.method == "POST" and request.POST.get("action") == "account":
         if not sc.is_admin:
-            raise PermissionDenied("Seul un administrateur de l’organisation enregistre ses comptes bancaires.")
+            raise PermissionDenied(_("Seul un administrateur de l’organisation enregistre ses comptes bancaires."))
         account_form = AccountForm(request.POST)
         if account_form.is_valid():
             try:
@@ -103,7 +109,8 @@ def statements(request: HttpRequest) -> HttpResponse:
                 account_form.add_error(None, exc.message)
                 status = exc.http_status
             else:
-                messages.success(request, f"Compte « {account} » enregistré : ses relevés peuvent être importés.")
+                messages.success(request, _("Compte « %(account)s » enregistré : ses relevés peuvent être importés.")
+                                 % {"account": account})
                 return HttpResponseRedirect(reverse("web:bank"))
         else:
             status = 400
@@ -172,11 +179,15 @@ def apply(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except RelanceError as exc:
-        messages.error(request, f"Virement n° {pk} : {exc.message}")
+        messages.error(request, _("Virement n° %(pk)s : %(message)s") % {"pk": pk, "message": exc.message})
         return _back(f"#ligne-{pk}")
-    parts = ", ".join(f"{a.invoice.number} ({money(a.amount)})" for a in payment.allocations.select_related("invoice"))
-    messages.success(request, f"Virement n° {pk} rapproché : paiement {payment.reference} de {money(payment.amount)} "
-                              f"pour {payment.customer.legal_name}" + (f" — {parts}." if parts else "."))
+    language = current_language()
+    parts = ", ".join(f"{a.invoice.number} ({money(a.amount, language=language)})"
+                      for a in payment.allocations.select_related("invoice"))
+    done = _("Virement n° %(pk)s rapproché : paiement %(reference)s de %(amount)s pour %(customer)s") % {
+        "pk": pk, "reference": payment.reference, "amount": money(payment.amount, language=language),
+        "customer": payment.customer.legal_name}
+    messages.success(request, done + (f" — {parts}." if parts else "."))
     return _back()
 
 
@@ -189,7 +200,7 @@ def dismiss(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except RelanceError as exc:
-        messages.error(request, f"Virement n° {pk} : {exc.message}")
+        messages.error(request, _("Virement n° %(pk)s : %(message)s") % {"pk": pk, "message": exc.message})
         return _back(f"#ligne-{pk}")
-    messages.success(request, f"Virement n° {pk} écarté du rapprochement.")
+    messages.success(request, _("Virement n° %(pk)s écarté du rapprochement.") % {"pk": pk})
     return _back()

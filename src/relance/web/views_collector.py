@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from relance.dunning.models import CallTask, Hold, PaymentPlan, Promise
@@ -31,7 +32,7 @@ MAX_ATTACHMENT = 10 * 1024 * 1024
 def _acting_scope(request: HttpRequest) -> Scope:
     sc = scope(request)
     if not sc.can_edit:
-        raise PermissionDenied("Votre accès est en lecture seule.")
+        raise PermissionDenied(_("Votre accès est en lecture seule."))
     return sc
 
 
@@ -49,26 +50,27 @@ def _date(request: HttpRequest, name: str, label: str, required: bool = True) ->
     raw = request.POST.get(name, "").strip()
     if not raw:
         if required:
-            raise InvalidInput(f"{label} : date manquante")
+            raise InvalidInput(_("%(label)s : date manquante") % {"label": label})
         return None
     try:
         return date.fromisoformat(raw)
     except ValueError:
-        raise InvalidInput(f"{label} : date illisible « {raw} » (attendu AAAA-MM-JJ)") from None
+        raise InvalidInput(_("%(label)s : date illisible « %(raw)s » (attendu AAAA-MM-JJ)")
+                           % {"label": label, "raw": raw}) from None
 
 
 def _amount(request: HttpRequest, name: str, label: str, required: bool = True) -> Decimal | None:
     raw = request.POST.get(name, "").strip().replace("\u202f", "").replace(" ", "").replace(",", ".")
     if not raw:
         if required:
-            raise InvalidInput(f"{label} : montant manquant")
+            raise InvalidInput(_("%(label)s : montant manquant") % {"label": label})
         return None
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise InvalidInput(f"{label} : montant illisible") from None
+        raise InvalidInput(_("%(label)s : montant illisible") % {"label": label}) from None
     if value <= 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise InvalidInput(f"{label} : montant positif, au centime près")
+        raise InvalidInput(_("%(label)s : montant positif, au centime près") % {"label": label})
     return value
 
 
@@ -77,7 +79,7 @@ def _attachment(request: HttpRequest) -> tuple[str, bytes] | None:
     if upload is None:
         return None
     if upload.size and upload.size > MAX_ATTACHMENT:
-        raise InvalidInput("pièce jointe trop lourde (10 Mo au plus)")
+        raise InvalidInput(_("pièce jointe trop lourde (10 Mo au plus)"))
     return upload.name or "piece-jointe", upload.read()
 
 
@@ -106,25 +108,25 @@ def customer_action(request: HttpRequest, pk: int, action: str) -> HttpResponseR
     note = request.POST.get("note", "")
     try:
         if action == "promesse":
-            promised_on = _date(request, "promised_on", "Date promise")
-            amount = _amount(request, "amount", "Montant promis")
+            promised_on = _date(request, "promised_on", _("Date promise"))
+            amount = _amount(request, "amount", _("Montant promis"))
             assert promised_on is not None and amount is not None
             holds.record_promise(org, customer, promised_on, amount, via=request.POST.get("via", Promise.Via.PHONE),
                                  obtained_by=_who(request), invoices=_invoices(request, customer), note=note,
                                  actor=actor)
-            messages.success(request, "Promesse enregistrée : les factures concernées ne sont plus relancées "
-                                      "jusqu’à la date promise.")
+            messages.success(request, _("Promesse enregistrée : les factures concernées ne sont plus relancées "
+                                        "jusqu’à la date promise."))
         elif action == "litige":
             chosen = _invoices(request, customer)
             if not chosen:
-                raise InvalidInput("choisissez la ou les factures contestées")
+                raise InvalidInput(_("choisissez la ou les factures contestées"))
             reason = request.POST.get("reason", "")
             attachment = _attachment(request)
             for invoice in chosen:
                 holds.open_dispute(org, invoice, reason, note=note, attachment=attachment, actor=actor)
-            messages.success(request, "Litige ouvert : seules les factures contestées sont écartées des relances.")
+            messages.success(request, _("Litige ouvert : seules les factures contestées sont écartées des relances."))
         elif action == "pause":
-            until = _date(request, "until", "Pause jusqu’au")
+            until = _date(request, "until", _("Pause jusqu’au"))
             assert until is not None
             chosen = _invoices(request, customer)
             if chosen:
@@ -132,22 +134,22 @@ def customer_action(request: HttpRequest, pk: int, action: str) -> HttpResponseR
                     holds.pause(org, customer, until, reason=note, invoice=invoice, actor=actor)
             else:
                 holds.pause(org, customer, until, reason=note, actor=actor)
-            messages.success(request, "Relances en pause.")
+            messages.success(request, _("Relances en pause."))
         elif action == "arret":
             holds.stop(org, customer, request.POST.get("cause", Hold.StopCause.OTHER), reason=note, actor=actor)
-            messages.success(request, "Relances arrêtées pour ce client.")
+            messages.success(request, _("Relances arrêtées pour ce client."))
         elif action == "echeancier":
             count = request.POST.get("count", "").strip()
             if not count.isdigit() or not 2 <= int(count) <= 36:
-                raise InvalidInput("nombre d’échéances : de 2 à 36")
+                raise InvalidInput(_("nombre d’échéances : de 2 à 36"))
             chosen = _invoices(request, customer)
             if not chosen:
-                raise InvalidInput("choisissez les factures de l’échéancier")
+                raise InvalidInput(_("choisissez les factures de l’échéancier"))
             plans.propose_plan(org, customer, chosen, count=int(count), first_due=_date(request, "first_due",
-                                                                                         "Première échéance"),
+                                                                                         _("Première échéance")),
                                every_months=1, waive_penalties=request.POST.get("waive") == "on", note=note,
                                actor=actor)
-            messages.success(request, "Échéancier proposé : éditez la lettre d’accord à faire signer.")
+            messages.success(request, _("Échéancier proposé : éditez la lettre d’accord à faire signer."))
         else:
             raise Http404("Action inconnue.")
     except RelanceError as exc:
@@ -167,15 +169,15 @@ def hold_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRedir
     try:
         if action == "resoudre" and hold.kind == Hold.Kind.DISPUTE:
             holds.resolve_dispute(org, hold, actor=_actor(request), note=note)
-            messages.success(request, "Litige résolu : la facture est de nouveau relancée.")
+            messages.success(request, _("Litige résolu : la facture est de nouveau relancée."))
         elif action == "perte" and hold.kind == Hold.Kind.DISPUTE:
             holds.write_off_dispute(org, hold, actor=_actor(request), note=note)
-            messages.success(request, "Créance passée en perte : elle n’est plus relancée.")
+            messages.success(request, _("Créance passée en perte : elle n’est plus relancée."))
         elif action == "lever" and hold.kind in (Hold.Kind.PAUSE, Hold.Kind.STOP):
             holds.lift(org, hold, actor=_actor(request), note=note)
-            messages.success(request, "Suspension levée : les relances reprennent.")
+            messages.success(request, _("Suspension levée : les relances reprennent."))
         else:
-            raise InvalidInput("action impossible sur cette suspension")
+            raise InvalidInput(_("action impossible sur cette suspension"))
     except RelanceError as exc:
         _fail(request, exc)
     return _back(hold.customer)
@@ -196,20 +198,40 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         if action == "accepter":
             plans.accept_plan(sc.organisation, plan, actor=_actor(request))
-            messages.success(request, "Échéancier accepté : les relances portent désormais sur les échéances.")
+            messages.success(request, _("Échéancier accepté : les relances portent désormais sur les échéances."))
         elif action == "annuler":
             plans.cancel_plan(sc.organisation, plan, actor=_actor(request), reason=request.POST.get("note", ""))
-            messages.success(request, "Échéancier annulé.")
+            messages.success(request, _("Échéancier annulé."))
         elif action == "lettre":
             pdf = plans.agreement_letter(sc.organisation, plan, actor=_actor(request))
             response = HttpResponse(pdf, content_type="application/pdf")
             response["Content-Disposition"] = f'inline; filename="accord-echeancier-{plan.pk}.pdf"'
             return response
+        elif action == "envoyer":
+            _send_agreement(request, sc, plan)
         else:
             raise Http404("Action inconnue.")
     except RelanceError as exc:
         _fail(request, exc)
     return _back(plan.customer)
+
+
+def _send_agreement(request: HttpRequest, sc: Scope, plan: PaymentPlan) -> None:
+    """« Envoyer l’accord »: by email through the dispatcher, once; without an address, the
+    letter is issued to be printed and posted instead."""
+    try:
+        _reminder, created = plans.send_agreement(sc.organisation, plan, actor=_actor(request))
+    except plans.NoEmailAddress:
+        plans.agreement_letter(sc.organisation, plan, actor=_actor(request))
+        messages.warning(request, _("Ce client n’a pas d’adresse e-mail : l’accord n’est pas envoyé. Imprimez la "
+                                    "lettre d’accord (« Imprimer la lettre d’accord ») et envoyez-la par courrier."))
+        return
+    if created:
+        messages.success(request, _("Accord de l’échéancier n° %(plan)s en cours d’envoi au client par e-mail, "
+                                    "la lettre en pièce jointe (PDF).") % {"plan": plan.pk})
+    else:
+        messages.info(request, _("L’envoi de l’accord de l’échéancier n° %(plan)s a déjà été demandé aujourd’hui : "
+                                 "il ne part qu’une fois.") % {"plan": plan.pk})
 
 
 def customer_workflow(organisation: Any, customer: Customer) -> dict[str, Any]:
@@ -253,21 +275,21 @@ def call_outcome(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     try:
         kwargs: dict[str, Any] = {"note": request.POST.get("note", "")}
         if outcome == CallTask.Result.PROMISE:
-            kwargs.update(promised_on=_date(request, "promised_on", "Date promise"),
-                          amount=_amount(request, "amount", "Montant promis"))
+            kwargs.update(promised_on=_date(request, "promised_on", _("Date promise")),
+                          amount=_amount(request, "amount", _("Montant promis")))
         elif outcome == CallTask.Result.DISPUTE:
             kwargs.update(reason=request.POST.get("reason") or None, invoices=_invoices(request, task.customer),
                           attachment=_attachment(request))
         elif outcome == CallTask.Result.NOT_REACHED:
-            kwargs.update(retry_on=_date(request, "retry_on", "Rappeler le", required=False))
+            kwargs.update(retry_on=_date(request, "retry_on", _("Rappeler le"), required=False))
         elif outcome == CallTask.Result.PLAN_REQUESTED:
             count = request.POST.get("count", "").strip()
             if count:
                 if not count.isdigit() or not 2 <= int(count) <= 36:
-                    raise InvalidInput("nombre d’échéances : de 2 à 36")
-                kwargs.update(count=int(count), first_due=_date(request, "first_due", "Première échéance"))
+                    raise InvalidInput(_("nombre d’échéances : de 2 à 36"))
+                kwargs.update(count=int(count), first_due=_date(request, "first_due", _("Première échéance")))
         calls.record_call_outcome(sc.organisation, task, outcome, actor=_actor(request), **kwargs)
-        messages.success(request, f"Appel à {task.customer.legal_name} enregistré.")
+        messages.success(request, _("Appel à %(name)s enregistré.") % {"name": task.customer.legal_name})
     except RelanceError as exc:
         _fail(request, exc)
     return HttpResponseRedirect(reverse("web:calls") + f"#appel-{task.pk}")

@@ -27,7 +27,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     sc = scope(request)
     org = sc.organisation
     day = ledger.organisation_today(org)
-    buckets = ledger.aging(org, day, sc.collector_id)
+    figures = ledger.receivables(org, day, sc.collector_id)
+    buckets = figures.aging
     biggest = max((b.amount for b in buckets), default=Decimal(0)) or Decimal(1)
     usable = CHART_WIDTH - LABEL_WIDTH - 130
     bars = [
@@ -37,12 +38,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     ]
     context = {
         "day": day,
-        "totals": ledger.outstanding(org, day),
+        "totals": figures.outstanding,
         "buckets": buckets,
         "bars": bars,
         "chart": {"width": CHART_WIDTH, "height": len(bars) * (BAR_HEIGHT + BAR_GAP), "label_width": LABEL_WIDTH,
                   "bar_height": BAR_HEIGHT},
-        "dso": ledger.dso(org, day, collector_id=sc.collector_id),
+        "dso": figures.dso,
         "counts": dunning.day_counts(org, day, sc.collector_id),
     }
     return _render(request, "relance/dashboard.html", sc, context)

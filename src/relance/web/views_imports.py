@@ -13,6 +13,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from relance.errors import ImportRejected, RelanceError
@@ -23,9 +25,9 @@ from .views import _render
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 FORMATS = [
-    ("csv", "Fichier CSV ou Excel (clients, factures, avoirs, paiements)"),
-    ("fec", "FEC — fichier des écritures comptables"),
-    ("einvoice", "Factures électroniques (Factur-X, CII, UBL)"),
+    ("csv", gettext_lazy("Fichier CSV ou Excel (clients, factures, avoirs, paiements)")),
+    ("fec", gettext_lazy("FEC — fichier des écritures comptables")),
+    ("einvoice", gettext_lazy("Factures électroniques (Factur-X, CII, UBL)")),
 ]
 
 
@@ -46,19 +48,19 @@ class MultipleFileField(forms.FileField):
 
 
 class ImportForm(forms.Form):
-    format = forms.ChoiceField(label="Format", choices=FORMATS, initial="fec")
-    uploads = MultipleFileField(label="Fichier(s)")
-    customer_prefix = forms.CharField(label="Préfixe des comptes clients (FEC)", initial="411", max_length=10,
+    format = forms.ChoiceField(label=gettext_lazy("Format"), choices=FORMATS, initial="fec")
+    uploads = MultipleFileField(label=gettext_lazy("Fichier(s)"))
+    customer_prefix = forms.CharField(label=gettext_lazy("Préfixe des comptes clients (FEC)"), initial="411", max_length=10,
                                       required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         files = data.get("uploads") or []
         if data.get("format") != "einvoice" and len(files) > 1:
-            raise forms.ValidationError("Un seul fichier à la fois pour ce format.")
+            raise forms.ValidationError(_("Un seul fichier à la fois pour ce format."))
         for f in files:
             if f.size and f.size > MAX_UPLOAD_BYTES:
-                raise forms.ValidationError(f"« {f.name} » dépasse 200 Mo : fichier refusé.")
+                raise forms.ValidationError(_("« %(name)s » dépasse 200 Mo : fichier refusé.") % {"name": f.name})
         return data
 
 
@@ -90,8 +92,10 @@ def run_import(organisation: Any, fmt: str, paths: list[Path], prefix: str, acto
     from relance.ledger.services.imports import import_file
 
     csv_report = import_file(organisation, paths[0], actor=actor)
-    text = (f"{paths[0].name} : déjà importé, rien n’a changé." if csv_report.already_imported else
-            f"{paths[0].name} importé : " + ", ".join(f"{k} {v}" for k, v in sorted(csv_report.counts.items())))
+    name = paths[0].name
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(csv_report.counts.items()))
+    text = (_("%(name)s : déjà importé, rien n’a changé.") % {"name": name} if csv_report.already_imported else
+            _("%(name)s importé : %(counts)s") % {"name": name, "counts": counts})
     return {**csv_report.as_dict(), "text": text}
 
 
@@ -100,7 +104,7 @@ def run_import(organisation: Any, fmt: str, paths: list[Path], prefix: str, acto
 def imports(request: HttpRequest) -> HttpResponse:
     sc = scope(request)
     if sc.membership.role == Membership.Role.READ_ONLY and request.method == "POST":
-        raise PermissionDenied("Votre accès est en lecture seule.")
+        raise PermissionDenied(_("Votre accès est en lecture seule."))
     context: dict[str, Any] = {"read_only": sc.membership.role == Membership.Role.READ_ONLY}
     status = 200
     if request.method == "POST":

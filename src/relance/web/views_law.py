@@ -22,6 +22,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from relance.core import formatting as fmt
@@ -44,24 +46,35 @@ from relance.rates.models import AddedRate
 from relance.rates.services import add_rate, rate_tables
 
 from .forms_law import CALCULATOR_FORMS, AddRateForm
+from .language import current_language
 from .scoping import Scope, scope
 
 FIRST_SEMESTER = Semester(2015, 1)
 """The shipped legal-rate table starts with the ordonnance 2014-947 (1 January 2015)."""
 
-STATUS_LABELS = {"CONFIRMED": "confirmé", "UNCONFIRMED": "non confirmé", "USER": "saisi par un utilisateur"}
-ECB_KIND_LABELS = {"change": "décision", "hold": "maintien", "fixing": "taux saisi"}
+STATUS_LABELS = {
+    "CONFIRMED": gettext_lazy("confirmé"),
+    "UNCONFIRMED": gettext_lazy("non confirmé"),
+    "USER": gettext_lazy("saisi par un utilisateur"),
+}
+ECB_KIND_LABELS = {
+    "change": gettext_lazy("décision"),
+    "hold": gettext_lazy("maintien"),
+    "fixing": gettext_lazy("taux saisi"),
+}
 
 
 # --------------------------------------------------------------------------- helpers
 
 
 def pct(rate: Decimal) -> str:
-    """``Decimal("14.5")`` → ``14,50 %``: at least two decimals, more if the rate has them
-    (never rounded: a stipulated 12,125 % stays 12,125 %)."""
+    """``Decimal("14.5")`` → ``14,50 %`` (``14.50%`` in English): at least two decimals, more if the
+    rate has them (never rounded: a stipulated 12,125 % stays 12,125 %)."""
     exponent = rate.as_tuple().exponent
     digits = max(2, -exponent) if isinstance(exponent, int) else 2
-    return f"{fmt.number(rate, digits=digits)}\u00a0%"
+    language = current_language()
+    sign = "%" if language == "en" else "\u00a0%"
+    return fmt.number(rate, language, digits=digits) + sign
 
 
 def _scope_or_none(request: HttpRequest) -> Scope | None:
@@ -119,7 +132,7 @@ def _interest_view(result: LegalInterestResult, to_date: bool) -> dict[str, Any]
         "start": result.from_date,
         "end": result.to_date,
         "to_date": to_date,
-        "category": "particuliers" if result.category == "individual" else "autres cas",
+        "category": _("particuliers") if result.category == "individual" else _("autres cas"),
         "majoration_from": result.majoration_from,
         "warnings": list(result.warnings),
     }
@@ -195,14 +208,18 @@ class SemesterRow:
 
     @property
     def missing_text(self) -> str:
-        what = [w for w, gone in (("intérêt légal", self.legal_missing), ("taux BCE", self.ecb_missing)) if gone]
-        return f"{self.semester} : taux non publiés dans nos sources — à ajouter ({' et '.join(what)})"
+        if self.legal_missing and self.ecb_missing:
+            what = _("intérêt légal et taux BCE")
+        else:
+            what = _("intérêt légal") if self.legal_missing else _("taux BCE")
+        return _("%(semester)s : taux non publiés dans nos sources — à ajouter (%(what)s)") % {
+            "semester": self.semester, "what": what}
 
 
 def _links(sources: tuple[str, ...]) -> list[dict[str, str]]:
     result = []
     for source in sources:
-        url, _, note = source.partition(" ")
+        url, _sep, note = source.partition(" ")
         parsed = urlparse(url)
         if parsed.scheme in ("http", "https") and parsed.netloc:
             result.append({"url": url, "text": parsed.netloc.removeprefix("www."), "note": note.strip()})
@@ -226,7 +243,7 @@ def semester_rows(tables: RateTables, today: date) -> list[SemesterRow]:
         else:
             row.individual, row.other = pct(legal.individual), pct(legal.other)
             row.floor = pct(tables.penalty_floor(sem))
-            row.legal_status = STATUS_LABELS.get(legal.status, legal.status)
+            row.legal_status = str(STATUS_LABELS.get(legal.status, legal.status))
             row.legal_reference = legal.reference
             row.legal_sources = _links(legal.sources)
         try:
@@ -236,8 +253,9 @@ def semester_rows(tables: RateTables, today: date) -> list[SemesterRow]:
         else:
             row.ecb = pct(ecb.rate)
             row.default_penalty = pct(tables.default_penalty_rate(sem))
-            row.ecb_status = STATUS_LABELS.get(ecb.status, ecb.status)
-            row.ecb_reference = f"{ECB_KIND_LABELS.get(ecb.kind, ecb.kind)} du {fmt.short_date(ecb.effective_date)}"
+            row.ecb_status = str(STATUS_LABELS.get(ecb.status, ecb.status))
+            row.ecb_reference = _("%(kind)s du %(day)s") % {"kind": ECB_KIND_LABELS.get(ecb.kind, ecb.kind),
+                                                          "day": fmt.short_date(ecb.effective_date)}
             row.ecb_sources = _links(ecb.sources)
         rows.append(row)
         sem = sem.next()
@@ -254,7 +272,7 @@ def rates(request: HttpRequest) -> HttpResponse:
     form = None
     if request.method == "POST":
         if not can_add:
-            raise PermissionDenied("Seul un administrateur peut ajouter des taux.")
+            raise PermissionDenied(_("Seul un administrateur peut ajouter des taux."))
         form = AddRateForm(request.POST)
         if form.is_valid():
             try:
@@ -265,8 +283,9 @@ def rates(request: HttpRequest) -> HttpResponse:
             except (InvalidInput, Conflict) as exc:
                 form.add_error(None, exc.message)
             else:
-                messages.success(request, f"Semestre {row.semester} enregistré : les calculs l’utilisent désormais, "
-                                          f"et les relances qui attendaient ce taux repartent.")
+                messages.success(request, _("Semestre %(semester)s enregistré : les calculs l’utilisent désormais, "
+                                            "et les relances qui attendaient ce taux repartent.")
+                                 % {"semester": row.semester})
                 return redirect("web:rates")
     tables = rate_tables()
     rows = semester_rows(tables, today)

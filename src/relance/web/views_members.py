@@ -11,6 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relance.errors import InvalidInput, RelanceError
@@ -23,19 +25,19 @@ from .views import _render
 
 
 class AddMemberForm(forms.Form):
-    username = forms.CharField(label="Identifiant", max_length=150)
-    role = forms.ChoiceField(label="Rôle", choices=Membership.Role.choices, initial=Membership.Role.COLLECTOR)
-    email = forms.EmailField(label="Adresse électronique", required=False)
-    first_name = forms.CharField(label="Prénom", max_length=150, required=False)
-    last_name = forms.CharField(label="Nom", max_length=150, required=False)
-    password = forms.CharField(label="Mot de passe (nouveau compte)", required=False, widget=forms.PasswordInput,
-                               strip=False)
+    username = forms.CharField(label=gettext_lazy("Identifiant"), max_length=150)
+    role = forms.ChoiceField(label=gettext_lazy("Rôle"), choices=Membership.Role.choices, initial=Membership.Role.COLLECTOR)
+    email = forms.EmailField(label=gettext_lazy("Adresse électronique"), required=False)
+    first_name = forms.CharField(label=gettext_lazy("Prénom"), max_length=150, required=False)
+    last_name = forms.CharField(label=gettext_lazy("Nom"), max_length=150, required=False)
+    password = forms.CharField(label=gettext_lazy("Mot de passe (nouveau compte)"), required=False,
+                               widget=forms.PasswordInput, strip=False)
 
 
 def _admin_scope(request: HttpRequest) -> Scope:
     sc = scope(request)
     if not sc.is_admin:
-        raise PermissionDenied("Réservé aux administrateurs de l’organisation.")
+        raise PermissionDenied(_("Réservé aux administrateurs de l’organisation."))
     return sc
 
 
@@ -59,21 +61,21 @@ def members(request: HttpRequest) -> HttpResponse:
                     d = form.cleaned_data
                     service.add_member(org, d["username"], d["role"], email=d["email"], password=d["password"],
                                        first_name=d["first_name"], last_name=d["last_name"], actor=_actor(request))
-                    messages.success(request, f"« {d['username']} » a été ajouté.")
+                    messages.success(request, _("« %(username)s » a été ajouté.") % {"username": d["username"]})
                     return HttpResponseRedirect(reverse("web:members"))
                 status = 400
             elif action == "role":
                 service.change_role(org, _int(request.POST.get("membership")), request.POST.get("role", ""),
                                     actor=_actor(request))
-                messages.success(request, "Rôle modifié.")
+                messages.success(request, _("Rôle modifié."))
                 return HttpResponseRedirect(reverse("web:members"))
             elif action == "remove":
                 service.remove_member(org, _int(request.POST.get("membership")), actor=_actor(request))
-                messages.success(request, "Membre retiré de l’organisation.")
+                messages.success(request, _("Membre retiré de l’organisation."))
                 return HttpResponseRedirect(reverse("web:members"))
             elif action == "restriction":
                 service.set_restriction(org, request.POST.get("assigned_only") == "on", actor=_actor(request))
-                messages.success(request, "Réglage enregistré.")
+                messages.success(request, _("Réglage enregistré."))
                 return HttpResponseRedirect(reverse("web:members"))
             else:
                 status = 400
@@ -100,9 +102,9 @@ def assign(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     raw = request.POST.get("membership", "")
     try:
         service.assign_customers(sc.organisation, [customer.pk], int(raw) if raw else None, actor=_actor(request))
-        messages.success(request, "Attribution enregistrée.")
+        messages.success(request, _("Attribution enregistrée."))
     except (RelanceError, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", "Choix invalide."))
+        messages.error(request, getattr(exc, "message", _("Choix invalide.")))
     return HttpResponseRedirect(reverse("web:customer", kwargs={"pk": customer.pk}))
 
 
@@ -115,7 +117,7 @@ def customer_profile(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 
     sc = scope(request)
     if not sc.can_edit:
-        raise PermissionDenied("Votre accès est en lecture seule.")
+        raise PermissionDenied(_("Votre accès est en lecture seule."))
     customer = ledger.customer_for(sc.organisation, pk, sc.collector_id)
     raw = request.POST.get("profile", "")
     reason = request.POST.get("reason", "")
@@ -125,10 +127,10 @@ def customer_profile(request: HttpRequest, pk: int) -> HttpResponseRedirect:
             if profile is None:
                 raise InvalidInput("profil inconnu")
             override_profile(sc.organisation, customer, profile, reason, _actor(request))
-            messages.success(request, f"Profil « {profile.name} » imposé.")
+            messages.success(request, _("Profil « %(name)s » imposé.") % {"name": profile.name})
         else:
             clear_override(sc.organisation, customer, _actor(request), reason)
-            messages.success(request, "Le profil suit de nouveau les chiffres du client.")
+            messages.success(request, _("Le profil suit de nouveau les chiffres du client."))
     except (RelanceError, ValueError) as exc:
-        messages.error(request, getattr(exc, "message", "Choix invalide."))
+        messages.error(request, getattr(exc, "message", _("Choix invalide.")))
     return HttpResponseRedirect(reverse("web:customer", kwargs={"pk": customer.pk}))

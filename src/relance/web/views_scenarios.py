@@ -11,8 +11,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from relance.dunning import queries as dunning
 from relance.dunning.models import Scenario, Step
 from relance.dunning.services import editing
 from relance.errors import RelanceError
@@ -24,14 +27,14 @@ from .views import _render
 
 
 class StepForm(forms.Form):
-    label = forms.CharField(label="Libellé", max_length=100)
-    offset_days = forms.IntegerField(label="Jours après l’échéance", min_value=-60, max_value=365)
-    channel = forms.ChoiceField(label="Canal", choices=Step.CHANNELS)
-    template = forms.ChoiceField(label="Modèle", choices=())
-    tone = forms.IntegerField(label="Fermeté", min_value=1, max_value=5, initial=1)
-    call_task = forms.BooleanField(label="Appel aussi", required=False)
-    attach_invoices = forms.BooleanField(label="Joindre les factures", required=False)
-    needs_approval = forms.BooleanField(label="À valider avant l’envoi", required=False)
+    label = forms.CharField(label=gettext_lazy("Libellé"), max_length=100)
+    offset_days = forms.IntegerField(label=gettext_lazy("Jours après l’échéance"), min_value=-60, max_value=365)
+    channel = forms.ChoiceField(label=gettext_lazy("Canal"), choices=Step.CHANNELS)
+    template = forms.ChoiceField(label=gettext_lazy("Modèle"), choices=())
+    tone = forms.IntegerField(label=gettext_lazy("Fermeté"), min_value=1, max_value=5, initial=1)
+    call_task = forms.BooleanField(label=gettext_lazy("Appel aussi"), required=False)
+    attach_invoices = forms.BooleanField(label=gettext_lazy("Joindre les factures"), required=False)
+    needs_approval = forms.BooleanField(label=gettext_lazy("À valider avant l’envoi"), required=False)
 
     def __init__(self, *args: Any, keys: list[str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -50,7 +53,7 @@ StepFormSet = forms.formset_factory(StepForm, extra=1, can_delete=True, max_num=
 def _editor(request: HttpRequest) -> Scope:
     sc = scope(request)
     if request.method == "POST" and not sc.is_admin:
-        raise PermissionDenied("Réservé aux administrateurs de l’organisation.")
+        raise PermissionDenied(_("Réservé aux administrateurs de l’organisation."))
     return sc
 
 
@@ -77,7 +80,7 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
         except RelanceError as exc:
             _error(request, exc)
         except ValueError:
-            messages.error(request, "Scénario à copier invalide.")
+            messages.error(request, _("Scénario à copier invalide."))
     scenarios = list(Scenario.objects.filter(organisation=org).prefetch_related("steps").order_by("-is_default", "name"))
     return _render(request, "relance/scenarios.html", sc, {"scenarios": scenarios})
 
@@ -95,7 +98,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST" and request.POST.get("action") == "default":
         editing.set_default(org, scenario, actor=_actor(request))
-        messages.success(request, f"« {scenario.name} » est désormais le scénario par défaut.")
+        messages.success(request, _("« %(name)s » est désormais le scénario par défaut.") % {"name": scenario.name})
         return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": pk}))
     if request.method == "POST":
         formset = StepFormSet(request.POST, form_kwargs={"keys": keys})
@@ -104,7 +107,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
                      for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
             try:
                 editing.save_steps(org, scenario, inputs, actor=_actor(request))
-                messages.success(request, "Scénario enregistré : les prochaines actions sont recalculées.")
+                messages.success(request, _("Scénario enregistré : les prochaines actions sont recalculées."))
                 return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": pk}))
             except RelanceError as exc:
                 _error(request, exc)
@@ -128,15 +131,16 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
             preview = None
             messages.error(request, exc.message)
     context = {"scenario": scenario, "formset": formset, "steps": steps, "chosen": chosen, "preview": preview,
-               "preview_customer": customer, "customers": _customer_choices(sc)}
+               "preview_customer": customer, **_customer_choices(request, sc, customer)}
     return _render(request, "relance/scenario.html", sc, context, status=status)
 
 
-def _customer_choices(sc: Scope) -> list[Customer]:
-    """Customers with something to chase first (for the preview selector), at most 200."""
-    qs = ledger.customers_with_balances(sc.organisation, ledger.organisation_today(sc.organisation), "", "du",
-                                        sc.collector_id)
-    return list(qs[:200])
+def _customer_choices(request: HttpRequest, sc: Scope, current: Customer | None) -> dict[str, Any]:
+    """The preview's customer selector: the customers found by ``?recherche=`` (code or
+    name), else the most recently reminded ones; the previewed customer always among them."""
+    search = request.GET.get("recherche", "").strip()
+    return {"customers": dunning.customer_choices(sc.organisation, search, sc.collector_id, current),
+            "customer_search": search}
 
 
 def _preview_customer(request: HttpRequest, sc: Scope) -> Customer | None:
@@ -176,10 +180,10 @@ def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse
         try:
             if request.POST.get("action") == "reset":
                 editing.reset_template(org, key, language, actor=_actor(request))
-                messages.success(request, "Le modèle d’origine s’applique de nouveau.")
+                messages.success(request, _("Le modèle d’origine s’applique de nouveau."))
             else:
                 editing.save_template(org, key, language, subject, body, actor=_actor(request))
-                messages.success(request, "Modèle enregistré.")
+                messages.success(request, _("Modèle enregistré."))
             return HttpResponseRedirect(reverse("web:template", kwargs={"key": key, "language": language}))
         except RelanceError as exc:
             problem = exc.message
@@ -193,7 +197,7 @@ def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse
         except RelanceError as exc:
             problem = exc.message
     context = {"key": key, "language": language, "subject": subject, "body": body, "problem": problem,
-               "preview": preview, "preview_customer": customer, "customers": _customer_choices(sc)}
+               "preview": preview, "preview_customer": customer, **_customer_choices(request, sc, customer)}
     return _render(request, "relance/template_edit.html", sc, context, status=status)
 
 

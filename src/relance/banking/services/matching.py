@@ -15,19 +15,32 @@ costs more than the matching itself.
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from django.db import connection, models
-from django.db.models import CharField, OuterRef, Subquery, Value
+from django.db.models import CharField, Count, Max, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Cast, Concat
 
 from relance import clock
-from relance.core.matching import Candidate, Decision, Matcher, OpenItem, Outcome, Payer, Receipt, name_key
+from relance.core.matching import (
+    Candidate,
+    Decision,
+    Matcher,
+    OpenItem,
+    Outcome,
+    Payer,
+    PayerIndex,
+    Receipt,
+    compact,
+    lookup_keys,
+    name_key,
+)
 from relance.errors import Conflict
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Allocation, Customer, CustomerAlias, Invoice, Organisation, Payment
@@ -36,6 +49,8 @@ from relance.ledger.services.balances import refresh_balances
 from ..models import BankTransaction
 
 CHUNK = 2000
+#: what the matcher reads of an invoice (``core.matching.OpenItem``)
+ITEM_FIELDS = ("id", "number", "customer_id", "due_date", "issue_date", "amount_due", "currency", "payment_reference")
 INSERT_BATCH = 5000
 METHOD = "virement"
 #: how a line was matched, in French (``BankTransaction.method``)
@@ -127,10 +142,11 @@ def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """INSERT ``rows`` (values in the order of ``fields``; a foreign key by its id) with
-    ``executemany``, by batches. Values go to the driver as they are — decimals, dates and
-    strings are adapted by the drivers as Django registers them — except timestamps, which
-    take Django's adaptation (SQLite stores them naive, in UTC). No signal, no default: every
-    column without a database default must be given, amounts already rounded to the cent."""
+    ``executemany``, by batches (measured faster than multi-row ``VALUES`` on PostgreSQL too,
+    where psycopg pipelines it). Values go to the driver as they are — decimals, dates and
+    strings are adapted as Django registers them — except timestamps, which take Django's
+    adaptation (SQLite stores them naive, in UTC). No signal, no default: every column
+    without a database default must be given, amounts already rounded to the cent."""
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
     quote = connection.ops.quote_name
@@ -170,27 +186,174 @@ def store_lines(organisation: Organisation, statement_file_id: int, lines: Seque
         line.pk = ids[line.fingerprint]
 
 
+def _open_invoices(organisation: Organisation) -> QuerySet[Invoice]:
+    """The invoices the matcher sees: open, something still due."""
+    return Invoice.objects.filter(organisation=organisation, status=Invoice.Status.OPEN, amount_due__gt=0)
+
+
 def load_matcher(organisation: Organisation) -> Matcher:
     """Every open invoice and every customer of the organisation, with the learnt aliases (three queries)."""
-    items = (
-        OpenItem(*row) for row in Invoice.objects.filter(
-            organisation=organisation, status=Invoice.Status.OPEN, amount_due__gt=0)
-        .values_list("id", "number", "customer_id", "due_date", "issue_date", "amount_due", "currency",
-                     "payment_reference")
-        .order_by().iterator(chunk_size=5000)
-    )
+    items = (OpenItem(*row) for row in _open_invoices(organisation).values_list(*ITEM_FIELDS)
+             .order_by().iterator(chunk_size=5000))
+    return Matcher(items, _payers(organisation))
+
+
+def _aliases(organisation: Organisation) -> list[tuple[int, str, str]]:
+    return list(CustomerAlias.objects.filter(
+        organisation=organisation, kind__in=[CustomerAlias.Kind.IBAN, CustomerAlias.Kind.PAYER_NAME]
+    ).values_list("customer_id", "kind", "value").order_by("id"))
+
+
+def _customers(organisation: Organisation) -> QuerySet[Customer, tuple[int, str, str, str]]:
+    return (Customer.objects.filter(organisation=organisation)
+            .values_list("id", "code", "legal_name", "payment_reference").order_by("id"))
+
+
+def _payers(organisation: Organisation, aliases: Iterable[tuple[int, str, str]] | None = None,
+            customers: Iterable[tuple[int, str, str, str]] | None = None) -> Iterator[Payer]:
+    """Every customer with what identifies it on a transfer: its reference, the payer IBANs and
+    names learnt (two queries, unless given their rows)."""
     ibans: dict[int, list[str]] = defaultdict(list)
     names: dict[int, list[str]] = defaultdict(list)
-    for customer_id, kind, value in CustomerAlias.objects.filter(
-            organisation=organisation, kind__in=[CustomerAlias.Kind.IBAN, CustomerAlias.Kind.PAYER_NAME]
-    ).values_list("customer_id", "kind", "value").order_by("id"):
+    for customer_id, kind, value in _aliases(organisation) if aliases is None else aliases:
         (ibans if kind == CustomerAlias.Kind.IBAN else names)[customer_id].append(value)
-    payers = (
+    return (
         Payer(cid, code, name, reference, tuple(ibans.get(cid, ())), tuple(names.get(cid, ())))
-        for cid, code, name, reference in Customer.objects.filter(organisation=organisation)
-        .values_list("id", "code", "legal_name", "payment_reference").order_by("id").iterator(chunk_size=5000)
+        for cid, code, name, reference in (_customers(organisation).iterator(chunk_size=5000) if customers is None
+                                           else customers)
     )
-    return Matcher(items, payers)
+
+
+_PAYERS: dict[tuple[str, str, int], tuple[object, PayerIndex]] = {}
+
+
+def payer_index(organisation: Organisation) -> PayerIndex:
+    """The organisation's customers indexed for the matcher (:class:`PayerIndex`): read each
+    time (two queries), indexed again only when they or their learnt aliases changed."""
+    rows = (_aliases(organisation), list(_customers(organisation)))
+    key = (connection.alias, str(connection.settings_dict["NAME"]), organisation.pk)
+    known = _PAYERS.get(key)
+    if known is not None and known[0] == rows:
+        return known[1]
+    index = PayerIndex(_payers(organisation, *rows))
+    with _INDEXES_LOCK:
+        _PAYERS[key] = (rows, index)
+    return index
+
+
+# --------------------------------------------------------------------------- bounded: the review list
+
+
+@dataclass(frozen=True)
+class NumberIndex:
+    """The organisation's invoice numbers (every status) by their compact form, and the
+    references of those whose stored form is not compact (an e-invoice's own, BT-83). Both are
+    written with the invoice and never changed: the index is kept in memory, extended with the
+    invoices added since, rebuilt when others appeared or went (:func:`number_index`)."""
+
+    counts: tuple[int, int, int]  # how many invoices, the highest id, the sum of the ids
+    numbers: Mapping[str, tuple[int, ...]]
+    references: Mapping[str, tuple[int, ...]]
+    longest: int
+
+
+_INDEXES: dict[tuple[str, str, int], NumberIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def _summary(counts: tuple[int, int, int]) -> tuple[int, ...]:
+    """What tells whether the index still covers every invoice. SQLite's writers take turns, so
+    ids become visible in order: the highest id says it (and an invoice deleted only leaves a
+    number that finds nothing). PostgreSQL hands ids out before the commit, so one can appear
+    below the highest: the count and the sum of the ids say it."""
+    return counts[1:2] if connection.vendor == "sqlite" else counts
+
+
+def _current_counts(organisation: Organisation) -> tuple[int, ...]:
+    """:func:`_summary` of the organisation's invoices now (one query on an index)."""
+    invoices = Invoice.objects.filter(organisation=organisation)
+    if connection.vendor == "sqlite":
+        return _summary((0, int(invoices.aggregate(top=Max("id"))["top"] or 0), 0))
+    row = invoices.aggregate(n=Count("id"), top=Max("id"), total=Sum("id"))
+    return _summary((int(row["n"]), int(row["top"] or 0), int(row["total"] or 0)))
+
+
+def _indexed(rows: Iterable[tuple[int, str, str]], numbers: dict[str, list[int]],
+             references: dict[str, list[int]]) -> tuple[int, int, int]:
+    n = top = total = 0
+    for invoice_id, number, reference in rows:
+        n, top, total = n + 1, max(top, invoice_id), total + invoice_id
+        numbers.setdefault(compact(number), []).append(invoice_id)
+        if reference and compact(reference) != reference:
+            references.setdefault(compact(reference), []).append(invoice_id)
+    return n, top, total
+
+
+def number_index(organisation: Organisation) -> NumberIndex:
+    """The organisation's :class:`NumberIndex`, read again only when its invoices changed:
+    the new ones when invoices were only added, all of them otherwise. Inside a transaction
+    it is read afresh and not kept: what it sees may be rolled back, and the ids given again."""
+    cacheable = not connection.in_atomic_block
+    now = _current_counts(organisation) if cacheable else None
+    key = (connection.alias, str(connection.settings_dict["NAME"]), organisation.pk)
+    known = _INDEXES.get(key) if cacheable else None
+    if known is not None and _summary(known.counts) == now:
+        return known
+    invoices = Invoice.objects.filter(organisation=organisation).order_by().values_list(
+        "id", "number", "payment_reference")
+    numbers: dict[str, list[int]] = {}
+    references: dict[str, list[int]] = {}
+    counts: tuple[int, int, int] | None = None
+    if known is not None:  # invoices added since: the new ones only
+        numbers.update((k, list(ids)) for k, ids in known.numbers.items())
+        references.update((k, list(ids)) for k, ids in known.references.items())
+        n, top, total = _indexed(invoices.filter(id__gt=known.counts[1]).iterator(chunk_size=5000),
+                                 numbers, references)
+        counts = (known.counts[0] + n, max(top, known.counts[1]), known.counts[2] + total)
+    if counts is None or _summary(counts) != now:  # others appeared or went (or not kept): all of them
+        numbers.clear()
+        references.clear()
+        counts = _indexed(invoices.iterator(chunk_size=5000), numbers, references)
+    index = NumberIndex(counts, {k: tuple(v) for k, v in numbers.items()},
+                        {k: tuple(v) for k, v in references.items()}, max(map(len, numbers), default=0))
+    if cacheable:
+        with _INDEXES_LOCK:
+            _INDEXES[key] = index
+    return index
+
+
+def load_matcher_for(organisation: Organisation, receipts: Sequence[Receipt]) -> Matcher:
+    """A matcher that decides ``receipts`` as :func:`load_matcher` would, built over only the
+    invoices they can match (``core.matching.lookup_keys``): those their texts name (number or
+    RF reference), those of their amount, and every open invoice of the customers they can
+    point at. What it reads is bounded by the receipts, not by the ledger; the invoices are
+    read now, so one paid meanwhile is not proposed."""
+    payers = payer_index(organisation)  # every customer: the similarity of names compares with all
+    index = number_index(organisation)
+    references: set[str] = set()
+    numbers: set[str] = set()
+    for receipt in receipts:
+        found = lookup_keys(receipt, index.longest)
+        references |= found[0]
+        numbers |= found[1]
+    named = {i for k in numbers for i in index.numbers.get(k, ())}
+    named |= {i for k in references for i in index.references.get(k, ())}
+    probe = Matcher((), payers)  # without invoices: the customers a receipt can point at
+    customers: set[int] = set()
+    for receipt in receipts:
+        payer = probe.identified_payer(receipt)
+        if payer is not None:
+            customers.add(payer[0])
+        customers.update(c for kind, c in probe.rf_targets(receipt) if kind == "customer")
+        customers.update(c for c, _ in probe.similar_payers(receipt.counterparty_name))
+    # one query: the open invoices of these amounts (a scan of an index), and all those of the
+    # customers above and of the customers of the invoices named (their other invoices are candidates too)
+    named_by = Invoice.objects.filter(organisation=organisation).filter(
+        Q(id__in=sorted(named)) | Q(payment_reference__in=sorted(references))).values("customer_id")
+    rows = {row[0]: row for row in _open_invoices(organisation).order_by().filter(
+        Q(amount_due__in=sorted({r.amount for r in receipts})) | Q(customer_id__in=sorted(customers))
+        | Q(customer_id__in=named_by)).values_list(*ITEM_FIELDS)}
+    return Matcher((OpenItem(*rows[i]) for i in sorted(rows)), payers)
 
 
 def receipt_of(line: Line, key: Any = None) -> Receipt:

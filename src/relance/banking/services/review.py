@@ -1,7 +1,8 @@
 """The receipts waiting for a person: the review list, a match applied by hand, a line dismissed.
 
 The candidates of each line are computed afresh (the invoices still open now, the aliases
-learnt since), with one bulk load for the whole list. Applying a match records the payment
+learnt since), with one bounded load for the whole list (``matching.load_matcher_for``: the
+invoices the lines can match, not the whole ledger). Applying a match records the payment
 exactly as an automatic match does (``matching.apply_decisions``): allocations in the order
 of C. civ. 1342-10 after the designated invoices, the payer's IBAN and name learnt, events,
 reminders of the settled invoices cancelled and the thank-you planned.
@@ -25,7 +26,7 @@ from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation, Payment
 
 from ..models import BankTransaction
-from .matching import METHOD_LABELS, apply_decisions, line_data, load_matcher, receipt_of
+from .matching import METHOD_LABELS, apply_decisions, line_data, load_matcher_for, receipt_of
 
 PENDING = (BankTransaction.Status.TO_REVIEW, BankTransaction.Status.UNMATCHED)
 
@@ -67,7 +68,7 @@ class ReviewItem:
 
     @property
     def status_label(self) -> str:
-        return BankTransaction.Status(self.status).label
+        return str(BankTransaction.Status(self.status).label)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -91,8 +92,9 @@ def review_list(organisation: Organisation, *, limit: int | None = None) -> list
                  .select_related("statement_file").order_by("booking_date", "id")[:limit])
     if not lines:
         return []
-    matcher = load_matcher(organisation)
-    decisions = [matcher.decide(receipt_of(line)) for line in lines]  # nothing consumed
+    receipts = [receipt_of(line) for line in lines]
+    matcher = load_matcher_for(organisation, receipts)  # the invoices these lines can match, read now
+    decisions = [matcher.decide(receipt) for receipt in receipts]  # nothing consumed
     customers = {c.customer_id for d in decisions for c in d.candidates}
     names = {cid: (code, name) for cid, code, name in
              Customer.objects.filter(organisation=organisation, id__in=list(customers))

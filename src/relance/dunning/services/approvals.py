@@ -4,8 +4,10 @@ The planner plans them ``AWAITING_APPROVAL`` instead of ``PLANNED``; the dispatc
 claims planned ones, so they never go by themselves. From the review queue a collector:
 
 * reads the message exactly as it will go out (:func:`preview`: the same composition as the
-  dispatcher, the email as built for the channel; the letter as a PDF rendered on the fly,
-  :func:`letter_preview`), without side effect (rolled back);
+  dispatcher, the email as built for the channel; the letter as a PDF rendered on the fly and
+  kept in the cache until something printed on it changes, :func:`letter_preview`), without
+  side effect (rolled back); the queue shows the subject and text of each card, a page read
+  together (:func:`queue_previews`: no query per card, no email built, no QR code rendered);
 * edits the wording for this one customer (:func:`edit`): the edited subject and text are stored
   on the reminder and sent as they are, the HTML part derived from the text with everything
   escaped (:func:`text_to_html`); the invoices and amounts the text quotes are recorded, and a
@@ -25,30 +27,50 @@ from __future__ import annotations
 import base64
 import hashlib
 import logging
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 from html import escape
 
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Count, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import QuerySet, prefetch_related_objects
 
+import relance
 from relance import clock
+from relance.channels.email import email_text
 from relance.channels.errors import PermanentFailure
-from relance.channels.letters import letter_pdf
+from relance.channels.letters import letter_document as letter_document_of
 from relance.core.policy import Channel
+from relance.documents.letters import LetterDoc, render_letter_pdf
 from relance.documents.payment_block import PaymentBlock
 from relance.errors import Conflict, InvalidInput, NotFound, RelanceError
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation
-from relance.ledger.queries import ZERO, money_field, visible
+from relance.ledger.queries import ZERO, visible
+from relance.rates.services import rate_tables
 
 from ..models import Reminder, ReminderLine
+from .charges import charges_of_invoices
 from .context import local_today
-from .dispatcher import Composed, _payment_block, _still_chaseable, compose, outgoing_email
+from .dispatcher import (
+    Composed,
+    Shared,
+    _payment_block,
+    _still_chaseable,
+    compose,
+    email_recipient,
+    email_subject,
+    is_charged,
+    outgoing_email,
+    template_key,
+)
+from .holds import Blocked, blocked, serialise
+from .messages import template_sources
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +82,8 @@ MAX_BODY = 20_000
 MAX_REASON = 300
 #: how far a reminder can be postponed
 MAX_POSTPONE = timedelta(days=366)
+#: how long a rendered letter preview is kept (its key holds the day)
+PREVIEW_CACHE_SECONDS = 24 * 3600
 _PRE_STYLE = "font-family: Menlo, Consolas, 'Courier New', monospace; font-size: 13px; margin: 8px 0;"
 
 
@@ -67,13 +91,10 @@ _PRE_STYLE = "font-family: Menlo, Consolas, 'Courier New', monospace; font-size:
 
 
 def queue(organisation: Organisation, collector_id: int | None = None) -> QuerySet[Reminder]:
-    """The reminders awaiting approval, oldest date first, with ``n_invoices`` and ``total``."""
+    """The reminders awaiting approval, oldest date first (their invoices and totals come with
+    :func:`queue_previews`, for a page only)."""
     qs = visible(Reminder.objects.filter(organisation=organisation, status=AWAITING), collector_id, "customer__")
-    return (qs.select_related("customer", "step")
-            .annotate(n_invoices=Count("lines"),
-                      total=Coalesce(Sum(Coalesce("lines__amount_due", "lines__invoice__amount_due")), Value(ZERO),
-                                     output_field=money_field()))
-            .order_by("planned_for", "customer__legal_name", "pk"))
+    return qs.select_related("customer", "step").order_by("planned_for", "customer__legal_name", "pk")
 
 
 def awaiting_reminder(organisation: Organisation, pk: int, collector_id: int | None = None) -> Reminder:
@@ -117,6 +138,9 @@ class Preview:
     attachments: list[str] = field(default_factory=list)
     invoices: list[Invoice] = field(default_factory=list)
     dropped: list[str] = field(default_factory=list)
+    # what it was planned about: how many invoices, and what remained due on them then
+    n_invoices: int = 0
+    total: Decimal = ZERO
     problem: str = ""
     # where an edit starts from: the edited wording, else the rendered one (without the [TEST]
     # prefix nor the signature, which the channel adds)
@@ -127,27 +151,49 @@ class Preview:
     def is_letter(self) -> bool:
         return self.channel in (Channel.LETTER, Channel.REGISTERED_LETTER)
 
+    @property
+    def has_message(self) -> bool:
+        return bool(self.html or self.text)
 
-def _current(reminder: Reminder, organisation: Organisation, today: date) -> tuple[list[Invoice], list[str]]:
+
+def _lines(reminder: Reminder) -> list[tuple[Invoice, Decimal]]:
+    """The reminder's invoices, each with what remained due on it when it was planned."""
+    planned: dict[int, Decimal | None] = dict(reminder.lines.values_list("invoice_id", "amount_due"))
+    invoices = Invoice.objects.filter(pk__in=list(planned)).order_by("due_date", "number")
+    return [(i, amount if (amount := planned[i.pk]) is not None else i.amount_due) for i in invoices]
+
+
+def _current(reminder: Reminder, organisation: Organisation, today: date,
+             invoices: list[Invoice] | None = None, held: Blocked | None = None) -> tuple[list[Invoice], list[str]]:
     """The invoices the reminder is still about today (the dispatcher's re-check), and the
-    numbers of those it would drop."""
-    ids = list(reminder.lines.values_list("invoice_id", flat=True))
-    invoices = list(Invoice.objects.filter(pk__in=ids).order_by("due_date", "number"))
-    keep = _still_chaseable(organisation, reminder, invoices, today)
+    numbers of those it would drop. ``invoices`` and ``held``: its invoices and the holds of its
+    customer, when already read."""
+    if invoices is None:
+        invoices = [i for i, _ in _lines(reminder)]
+    keep = _still_chaseable(organisation, reminder, invoices, today, held)
     return keep, [i.number for i in invoices if i not in keep]
 
 
-def _composed(reminder: Reminder, organisation: Organisation, today: date) -> tuple[Composed | None, Preview]:
-    keep, dropped = _current(reminder, organisation, today)
-    result = Preview(reminder.channel, edited=reminder.edited_at is not None, invoices=keep, dropped=dropped)
+def _composed(reminder: Reminder, organisation: Organisation, today: date, *, batch: _Batch | None = None,
+              full: bool = True) -> tuple[Composed | None, Preview]:
+    """The message of ``reminder`` as the dispatcher would compose it today, and its preview.
+    ``full``: the email as built for the channel (its HTML with the QR code); otherwise only
+    the subject and the text, exactly as they will go out. ``batch``: what a page of the queue
+    read once for all its cards."""
+    lines = _lines(reminder) if batch is None else batch.lines.get(reminder.pk, [])
+    keep, dropped = _current(reminder, organisation, today, [i for i, _ in lines],
+                             batch.held if batch is not None else None)
+    result = Preview(reminder.channel, edited=reminder.edited_at is not None, invoices=keep, dropped=dropped,
+                     n_invoices=len(lines), total=sum((amount for _, amount in lines), ZERO))
     if not keep:
         result.problem = "Plus aucune facture à relancer (réglées, en litige ou suspendues) : elle serait annulée à l’envoi."
         return None, result
     if not has_message(reminder):
         return None, result
-    customer = Customer.objects.prefetch_related("contacts").get(pk=reminder.customer_id)
+    customer = (reminder.customer if batch is not None
+                else Customer.objects.prefetch_related("contacts").get(pk=reminder.customer_id))
     try:
-        composed = compose(reminder, organisation, customer, keep, today, [])
+        composed = compose(reminder, organisation, customer, keep, today, [], batch.shared if batch else None)
     except (PermanentFailure, RelanceError) as exc:
         result.problem = exc.message if isinstance(exc, RelanceError) else str(exc)
         return None, result
@@ -156,24 +202,39 @@ def _composed(reminder: Reminder, organisation: Organisation, today: date) -> tu
     result.draft_subject, result.draft_text = composed.subject, composed.text
     result.attachments = [name for name, _, _ in composed.attachments]
     if composed.channel == Channel.EMAIL:
-        email, result.recipient, test = outgoing_email(organisation, reminder, customer, composed)
-        result.test_mode = bool(test)
-        result.subject = str(email.subject)
-        result.text = str(email.body)
-        result.html = _with_inline_images(email)
+        _email_preview(result, organisation, reminder, customer, composed, full)
     else:
         result.recipient = ", ".join(x for x in (customer.legal_name, customer.address1, customer.postal_code,
                                                  customer.city) if x)
-        body = composed.html
-        if composed.payment is not None and composed.payment.has_qr:
-            data = base64.b64encode(composed.payment.qr_png()).decode("ascii")
-            body = body.replace(f"cid:{composed.payment.qr_cid}", f"data:image/png;base64,{data}")
-        result.html = (f'<!DOCTYPE html><html lang="{escape(customer.language)}"><head><meta charset="utf-8">'
-                       "<style>body{font-family:Georgia,serif;font-size:14px;line-height:1.45;color:#1d2330}"
-                       "table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #d8dce3}"
-                       "td.payment-qr img{width:150px;height:150px}"
-                       f"</style></head><body>{body}</body></html>")
+        if full:
+            result.html = _letter_html(composed, customer.language)
     return composed, result
+
+
+def _email_preview(result: Preview, organisation: Organisation, reminder: Reminder, customer: Customer,
+                   composed: Composed, full: bool) -> None:
+    if full:
+        email, result.recipient, test = outgoing_email(organisation, reminder, customer, composed)
+        result.subject, result.text = str(email.subject), str(email.body)
+        result.html = _with_inline_images(email)
+    else:  # what ``outgoing_email`` gives, without building the email nor rendering its QR code
+        assert composed.contact is not None
+        result.recipient, test = email_recipient(organisation, composed.contact)
+        result.subject = email_subject(organisation, composed.subject)
+        result.text = email_text(organisation, composed.text, composed.payment)
+    result.test_mode = bool(test)
+
+
+def _letter_html(composed: Composed, language: str) -> str:
+    body = composed.html
+    if composed.payment is not None and composed.payment.has_qr:
+        data = base64.b64encode(composed.payment.qr_png()).decode("ascii")
+        body = body.replace(f"cid:{composed.payment.qr_cid}", f"data:image/png;base64,{data}")
+    return (f'<!DOCTYPE html><html lang="{escape(language)}"><head><meta charset="utf-8">'
+            "<style>body{font-family:Georgia,serif;font-size:14px;line-height:1.45;color:#1d2330}"
+            "table{border-collapse:collapse}td,th{padding:3px 8px;border-bottom:1px solid #d8dce3}"
+            "td.payment-qr img{width:150px;height:150px}"
+            f"</style></head><body>{body}</body></html>")
 
 
 def _with_inline_images(email: EmailMultiAlternatives) -> str:
@@ -196,18 +257,86 @@ def preview(organisation: Organisation, reminder: Reminder, today: date | None =
     return result
 
 
-def letter_preview(organisation: Organisation, reminder: Reminder, today: date | None = None) -> bytes:
-    """The letter as a PDF rendered now, not stored (``InvalidInput`` if it is not a letter)."""
+@dataclass(frozen=True)
+class _Batch:
+    """What the cards of a queue page share, read once: their invoices (with what remained due
+    on each when planned), the holds of their customers, the templates and the charges."""
+
+    lines: dict[int, list[tuple[Invoice, Decimal]]]
+    held: Blocked
+    shared: Shared
+
+
+def _read_batch(organisation: Organisation, reminders: Sequence[Reminder], today: date) -> _Batch:
+    by_pk = {r.pk: r for r in reminders}
+    lines: dict[int, list[tuple[Invoice, Decimal]]] = {pk: [] for pk in by_pk}
+    for line in ReminderLine.objects.filter(reminder_id__in=list(by_pk)).select_related("invoice"):
+        invoice = line.invoice
+        invoice.customer = by_pk[line.reminder_id].customer  # the same customer: no query to read it
+        lines[line.reminder_id].append((invoice, invoice.amount_due if line.amount_due is None else line.amount_due))
+    for rows in lines.values():
+        rows.sort(key=lambda row: (row[0].due_date, row[0].number))
+    prefetch_related_objects([r.customer for r in reminders], "contacts")
+    held = blocked(organisation, {r.customer_id for r in reminders}, today)
+    templated = [r for r in reminders if has_message(r) and r.edited_at is None]
+    charged = [i for r in templated if is_charged(template_key(r), r.customer) for i, _ in lines[r.pk]]
+    return _Batch(lines, held, Shared(
+        templates=template_sources(organisation, {(template_key(r), r.customer.language) for r in templated}),
+        charges=charges_of_invoices(organisation, charged, today, rate_tables()) if charged else {},
+    ))
+
+
+def queue_previews(organisation: Organisation, reminders: Sequence[Reminder], today: date | None = None) -> list[Preview]:
+    """The previews of a page of the queue (:func:`queue` rows), read together: a constant
+    number of queries whatever the number of cards. Each gives the subject, the recipient and
+    the text exactly as they will go out (the edited text when edited), without building the
+    email nor its QR code: the review page (:func:`preview`) shows those."""
+    if not reminders:
+        return []
     today = today or local_today(organisation)
     with transaction.atomic():
-        composed, result = _composed(reminder, organisation, today)
+        batch = _read_batch(organisation, reminders, today)
+        previews = [_composed(r, organisation, today, batch=batch, full=False)[1] for r in reminders]
+        transaction.set_rollback(True)
+    return previews
+
+
+def letter_document(organisation: Organisation, reminder: Reminder, today: date | None = None) -> LetterDoc:
+    """Everything the letter would print today (``InvalidInput`` if it is not a letter)."""
+    today = today or local_today(organisation)
+    with transaction.atomic():
+        composed, result = _composed(reminder, organisation, today, full=False)
         customer = Customer.objects.get(pk=reminder.customer_id)
         transaction.set_rollback(True)  # no query after this in the block
     if composed is None or composed.channel == Channel.EMAIL:
         raise InvalidInput(result.problem or "cette relance ne part pas par courrier")
-    return letter_pdf(organisation, customer, composed.contact, composed.subject, composed.html, today,
-                      reminder.idempotency_key[:12].upper(), composed.channel == Channel.REGISTERED_LETTER,
-                      reminder.tracking_number, payment=composed.payment)
+    return letter_document_of(organisation, customer, composed.contact, composed.subject, composed.html, today,
+                              reminder.idempotency_key[:12].upper(), composed.channel == Channel.REGISTERED_LETTER,
+                              reminder.tracking_number, payment=composed.payment)
+
+
+def preview_cache_key(reminder: Reminder, doc: LetterDoc) -> str:
+    """The cache key of a letter preview: the reminder, its state, the day and a digest of
+    everything printed (wording, invoices and amounts, addresses, payment block, logo file), so
+    that any change gives a fresh PDF."""
+    logo = os.stat(doc.logo_path) if doc.logo_path and os.path.exists(doc.logo_path) else None
+    printed = repr((doc, (logo.st_mtime_ns, logo.st_size) if logo else None, relance.__version__))
+    digest = hashlib.sha256(printed.encode()).hexdigest()
+    edited = reminder.edited_at.isoformat() if reminder.edited_at else "-"
+    return f"relance:apercu-courrier:{reminder.pk}:{reminder.status}:{edited}:{doc.on.isoformat()}:{digest}"
+
+
+def letter_preview(organisation: Organisation, reminder: Reminder, today: date | None = None) -> bytes:
+    """The letter as a PDF rendered now, not stored (``InvalidInput`` if it is not a letter).
+    Rendering takes a few hundred milliseconds: the PDF is kept in the cache for the day under
+    :func:`preview_cache_key`, and served from there until something printed on it changes."""
+    doc = letter_document(organisation, reminder, today)
+    key = preview_cache_key(reminder, doc)
+    pdf = cache.get(key)
+    if not isinstance(pdf, bytes):
+        pdf = render_letter_pdf(doc)
+        cache.set(key, pdf, PREVIEW_CACHE_SECONDS)
+    return pdf
 
 
 # --------------------------------------------------------------------------- wording
@@ -248,7 +377,11 @@ def _clean_body(body: str) -> str:
 
 
 def _lock(organisation: Organisation, ids: Iterable[int], collector_id: int | None) -> list[Reminder]:
-    """The visible reminders among ``ids``, locked; any status (the caller checks)."""
+    """The visible reminders among ``ids``, locked; any status (the caller checks). The
+    organisation row is locked first, as holds and settlements do before they cancel
+    reminders (invoices, organisation, reminders): an approval racing a new hold on
+    PostgreSQL waits instead of deadlocking."""
+    serialise(organisation)
     wanted = list(visible(Reminder.objects.filter(organisation=organisation, pk__in=list(ids)), collector_id,
                           "customer__").values_list("pk", flat=True))
     return list(Reminder.objects.select_for_update(of=("self",)).filter(pk__in=wanted)

@@ -36,6 +36,7 @@ from relance.dunning.models import CallTask, Hold, PaymentPlan, Promise
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.models import Event
 from relance.events.services import NewEvent, record_many
+from relance.i18n import french
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
 from .context import active_holds, calendar_for
@@ -235,7 +236,7 @@ def _detail(kind: str, data: dict[str, Any]) -> str:
     if kind == "dispute.opened":
         return f"{data.get('number', '')} : {data.get('label', '')}"
     if kind == "call.recorded":
-        outcome = CallTask.Result(data["outcome"]).label if data.get("outcome") in CallTask.Result.values else ""
+        outcome = str(CallTask.Result(data["outcome"]).label) if data.get("outcome") in CallTask.Result.values else ""
         return " — ".join(x for x in (outcome, str(data.get("note", ""))) if x)
     return ""
 
@@ -483,7 +484,7 @@ def record_call_outcome(
             events.append(NewEvent("contact.flagged", customer_id=customer.pk, actor=actor, data={
                 "contact": contact.pk if contact else None, "name": contact.full_name if contact else "",
                 "phone": contact.phone if contact else "", "note": note}))
-        label = CallTask.Result(outcome).label
+        label = french(CallTask.Result(outcome).label)
         task.status, task.result, task.note, task.contact = CallTask.Status.DONE, outcome, note, contact
         task.outcome = (f"{label} — {note}" if note else label)[:200]
         task.done_on, task.done_by = today, actor

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -51,9 +51,17 @@ from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
 from .context import local_today, payment_block_for
-from .holds import blocked, promise_context
+from .holds import Blocked, blocked, promise_context
 from .messages import CHARGED_TEMPLATES, build_context, render
-from .plans import PLAN_KINDS, instalment_context, instalment_outstanding
+from .plans import (
+    AGREEMENT_EMAIL_TEMPLATE,
+    OPEN_STATES,
+    PLAN_KINDS,
+    agreement_context,
+    agreement_pdf,
+    instalment_context,
+    instalment_outstanding,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +75,11 @@ KIND_TEMPLATES: dict[str, str] = {
     Reminder.Kind.PROMISE_BROKEN: "promesse_non_tenue",
     Reminder.Kind.INSTALMENT_DUE: "echeance_a_venir",
     Reminder.Kind.INSTALMENT_MISSED: "echeance_impayee",
+    Reminder.Kind.PLAN_AGREEMENT: AGREEMENT_EMAIL_TEMPLATE,
 }
+#: the event of a message sent, by kind (``reminder.sent`` otherwise)
+SENT_EVENTS: dict[str, str] = {Reminder.Kind.THANKS: "thanks.sent", Reminder.Kind.LITIGATION: "litigation.handover",
+               Reminder.Kind.PLAN_AGREEMENT: "plan.agreement_sent"}
 
 
 @dataclass
@@ -108,10 +120,12 @@ def _billing_contact(customer: Customer, want_email: bool) -> Contact | None:
     return ordered[0] if ordered else None
 
 
-def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[Invoice], today: date) -> list[Invoice]:
+def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[Invoice], today: date,
+                     held: Blocked | None = None) -> list[Invoice]:
     """The invoices the reminder may still be about, re-checked at send time: a payment, a
     hold (dispute, pause, stop, promise, plan) or a broken or completed plan may have come
-    since it was planned."""
+    since it was planned. ``held``: the active holds of the customer, when already read
+    (not used by the instalment reminders, which discount their own plan's holds)."""
     kind = reminder.kind
     if kind == Reminder.Kind.THANKS:
         return [i for i in invoices if i.status != Invoice.Status.OPEN]
@@ -123,16 +137,31 @@ def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[I
         if reminder.customer_id in blocked(org, [reminder.customer_id], today, except_plan_id=instalment.plan_id).customers:
             return []  # a stop or a pause of the whole customer
         return [i for i in invoices if i.status == Invoice.Status.OPEN and i.amount_due > 0]
+    if kind == Reminder.Kind.PLAN_AGREEMENT:
+        return _agreement_invoices(org, reminder, invoices, today)
     if kind == Reminder.Kind.PROMISE_BROKEN and (reminder.promise is None
                                                  or reminder.promise.state != Promise.State.BROKEN):
         return []
-    held = blocked(org, {i.customer_id for i in invoices}, today)
+    if held is None:
+        held = blocked(org, {i.customer_id for i in invoices}, today)
     wanted_state = Invoice.Dunning.LITIGATION if kind == Reminder.Kind.LITIGATION else Invoice.Dunning.ACTIVE
     return [
         i for i in invoices
         if i.status == Invoice.Status.OPEN and i.amount_due > 0 and i.dunning_state == wanted_state
         and not held.blocks(i)
     ]
+
+
+def _agreement_invoices(org: Organisation, reminder: Reminder, invoices: Sequence[Invoice],
+                        today: date) -> list[Invoice]:
+    """A plan's agreement goes while the plan is proposed or active, not to a customer whose
+    reminders are all stopped or paused, and about its invoices still due."""
+    plan = reminder.plan
+    if plan is None or plan.state not in OPEN_STATES:
+        return []
+    if reminder.customer_id in blocked(org, [reminder.customer_id], today, except_plan_id=plan.pk).customers:
+        return []
+    return [i for i in invoices if i.status == Invoice.Status.OPEN and i.amount_due > 0]
 
 
 def send_reminder(reminder_id: int, now: datetime | None = None) -> str:
@@ -209,7 +238,7 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
     reminder.sent_at = now
     reminder.last_error = ""
     reminder.save()
-    kind = {"thanks": "thanks.sent", "litigation": "litigation.handover"}.get(reminder.kind, "reminder.sent")
+    kind = SENT_EVENTS.get(reminder.kind, "reminder.sent")
     events.insert(0, NewEvent(kind, customer_id=customer.id, reminder_id=reminder.id, data={
         "key": reminder.idempotency_key, "channel": reminder.channel, "recipient": reminder.recipient,
         "subject": reminder.subject, "message_id": reminder.message_id,
@@ -239,8 +268,28 @@ class Composed:
     edited: bool = False
 
 
+@dataclass(frozen=True)
+class Shared:
+    """What composing several messages at once reads once (a page of the approval queue): the
+    templates by (key, language) and the charges of their invoices (:func:`charges_of_invoices`)."""
+
+    templates: Mapping[tuple[str, str], tuple[str, str]]
+    charges: Mapping[int, InvoiceCharges]
+
+
+def template_key(reminder: Reminder) -> str:
+    """The key of the template a reminder's message is written with."""
+    step = reminder.step
+    return KIND_TEMPLATES.get(reminder.kind) or (step.template if step else "relance_1")
+
+
+def is_charged(key: str, customer: Customer) -> bool:
+    """Whether the message states the penalties owed to date (see :func:`_charges`)."""
+    return key in CHARGED_TEMPLATES and customer.is_business
+
+
 def compose(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice], today: date,
-            events: list[NewEvent]) -> Composed:
+            events: list[NewEvent], shared: Shared | None = None) -> Composed:
     """Everything the message will be, without sending it (the send and the approval preview)."""
     channel = reminder.channel
     contact = _billing_contact(customer, want_email=channel == Channel.EMAIL)
@@ -250,6 +299,8 @@ def compose(reminder: Reminder, org: Organisation, customer: Customer, invoices:
     step = reminder.step
     attachments: list[tuple[str, bytes, str]] = []
     missing: list[str] = []
+    if reminder.kind == Reminder.Kind.PLAN_AGREEMENT:
+        attachments.append(_agreement_attachment(reminder, org, customer, channel, today))
     if channel == Channel.EMAIL and step is not None and step.attach_invoices:
         for invoice in invoices:
             if invoice.pdf:
@@ -268,12 +319,14 @@ def compose(reminder: Reminder, org: Organisation, customer: Customer, invoices:
     other_due: list[Invoice] = []
     if reminder.kind == Reminder.Kind.THANKS:
         other_due = list(Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN, due_date__lt=today))
-    key = KIND_TEMPLATES.get(reminder.kind) or (step.template if step else "relance_1")
-    charges = _charges(org, customer, invoices, today, key, reminder, events)
+    key = template_key(reminder)
+    charges = _charges(org, customer, invoices, today, key, reminder, events,
+                       shared.charges if shared is not None else None)
     context = build_context(org, customer, contact, invoices, today, attachments=bool(attachments),
                             other_due=other_due, charges=charges, payment_block=payment)
     context.update(_hold_context(reminder, customer.language, today))
-    message = render(org, key, context)
+    message = render(org, key, context,
+                     shared.templates.get((key, customer.language)) if shared is not None else None)
     return Composed(channel, contact, message.subject, message.text, message.html, payment, attachments, missing)
 
 
@@ -284,17 +337,29 @@ def outgoing_email(org: Organisation, reminder: Reminder, customer: Customer,
     customer's, subject prefixed « [TEST] »; the recipient records both addresses."""
     contact = composed.contact
     assert contact is not None
-    test_address = org.test_mode_email
-    subject = f"[TEST] {composed.subject}" if test_address else composed.subject
-    email = build_email(org, contact, subject, composed.text, composed.html, reminder.idempotency_key,
-                        customer.language, composed.attachments, payment=composed.payment)
+    email = build_email(org, contact, email_subject(org, composed.subject), composed.text, composed.html,
+                        reminder.idempotency_key, customer.language, composed.attachments, payment=composed.payment)
+    recipient, test = email_recipient(org, contact)
+    if test:
+        email.to = [org.test_mode_email]
+        email.extra_headers["X-Relance-Test-Mode"] = "1"
+    return email, recipient, test
+
+
+def email_subject(org: Organisation, subject: str) -> str:
+    """The subject as sent: prefixed « [TEST] » in test mode."""
+    return f"[TEST] {subject}" if org.test_mode_email else subject
+
+
+def email_recipient(org: Organisation, contact: Contact) -> tuple[str, dict[str, Any]]:
+    """The recipient of an email as recorded, and what the events say of it (test mode: the
+    test address instead of the customer's, both recorded)."""
     real = f"{contact.full_name} <{contact.email}>"
+    test_address = org.test_mode_email
     if not test_address:
-        return email, real, {}
-    email.to = [test_address]
-    email.extra_headers["X-Relance-Test-Mode"] = "1"
+        return real, {}
     recipient = f"[TEST] {test_address} au lieu de {real}"[:300]
-    return email, recipient, {"test_mode": True, "test_recipient": test_address, "real_recipient": real}
+    return recipient, {"test_mode": True, "test_recipient": test_address, "real_recipient": real}
 
 
 def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice],
@@ -313,6 +378,8 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         if composed.missing:
             events.append(NewEvent("reminder.attachment_missing", customer_id=customer.id, reminder_id=reminder.id,
                                    data={"invoices": composed.missing}))
+        if reminder.kind == Reminder.Kind.PLAN_AGREEMENT:
+            extra.update(_keep_agreement(reminder, org, composed, today))
         progress["handed_over"] = True
         deliver(email)
     else:
@@ -328,6 +395,34 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         reminder.document_sha256 = hashlib.sha256(pdf).hexdigest()
         reminder.recipient = ", ".join(x for x in (customer.legal_name, customer.postal_code, customer.city) if x)
     return extra
+
+
+def _agreement_attachment(reminder: Reminder, org: Organisation, customer: Customer, channel: str,
+                          today: date) -> tuple[str, bytes, str]:
+    """The agreement letter of the reminder's plan, rendered now, as an attachment. It only
+    goes by email: without an address it fails visibly (the letter is printed instead)."""
+    plan = reminder.plan
+    if plan is None:
+        raise InvalidInput("accord d’échéancier sans échéancier")
+    if channel != Channel.EMAIL or not any(c.email for c in customer.contacts.all()):
+        raise PermanentFailure("pas d’adresse e-mail pour envoyer l’accord d’échéancier : imprimez la lettre "
+                               "d’accord et envoyez-la par courrier")
+    name = f"Payment-plan-{plan.pk}.pdf" if customer.language == "en" else f"Accord-echeancier-{plan.pk}.pdf"
+    return name, agreement_pdf(org, plan, today), "application/pdf"
+
+
+def _keep_agreement(reminder: Reminder, org: Organisation, composed: Composed, today: date) -> dict[str, Any]:
+    """Store the agreement letter attached, before it is handed over: on the reminder (the proof
+    of what went) and on its plan (« accord.pdf » is then the letter sent)."""
+    _, pdf, _ = composed.attachments[0]
+    reminder.document.save(f"{org.slug}/{today.isoformat()}/accord-echeancier-{reminder.plan_id}-"
+                           f"{reminder.idempotency_key[:12]}.pdf", ContentFile(pdf), save=False)
+    reminder.document_sha256 = hashlib.sha256(pdf).hexdigest()
+    plan = reminder.plan
+    assert plan is not None  # checked when composing
+    PaymentPlan.objects.filter(pk=plan.pk).update(agreement=reminder.document.name,
+                                                  agreement_sha256=reminder.document_sha256)
+    return {"plan": reminder.plan_id, "attachment": composed.attachments[0][0]}
 
 
 def _figures_changed(reminder: Reminder, keep: list[Invoice], dropped: list[str]) -> bool:
@@ -356,8 +451,8 @@ def _payment_block(reminder: Reminder, org: Organisation, customer: Customer,
                    invoices: list[Invoice]) -> PaymentBlock | None:
     """The payment block (EPC QR code and transfer details) of the message: none in a thank-you;
     an instalment message asks for what remains due on the instalment, not on the invoices."""
-    if reminder.kind == Reminder.Kind.THANKS:
-        return None
+    if reminder.kind in (Reminder.Kind.THANKS, Reminder.Kind.PLAN_AGREEMENT):
+        return None  # nothing to pay yet: the agreement sets the dates
     amount = None
     if reminder.kind in PLAN_KINDS and reminder.instalment is not None:
         amount = instalment_outstanding(reminder.instalment)
@@ -370,20 +465,25 @@ def _hold_context(reminder: Reminder, language: str, today: date) -> dict[str, A
         return {"promesse": promise_context(reminder.promise, language)}
     if reminder.kind in PLAN_KINDS and reminder.instalment is not None:
         return instalment_context(reminder.instalment, language, today)
+    if reminder.kind == Reminder.Kind.PLAN_AGREEMENT and reminder.plan is not None:
+        return agreement_context(reminder.plan, language, today)
     return {}
 
 
 def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], today: date, key: str,
-             reminder: Reminder, events: list[NewEvent]) -> dict[int, InvoiceCharges]:
+             reminder: Reminder, events: list[NewEvent],
+             known: Mapping[int, InvoiceCharges] | None = None) -> dict[int, InvoiceCharges]:
     """Penalties and indemnities to date for the steps that state them (business debtors).
 
     A missing rate is never guessed: the formal notice, which must state the figures, fails
     with the message saying which rate to add (and is requeued when it is added); a plain
     reminder goes without figures, and the gap is recorded as an event."""
-    if key not in CHARGED_TEMPLATES or not customer.is_business:
+    if not is_charged(key, customer):
         return {}
-    tables = rate_tables()
-    charges = charges_of_invoices(org, invoices, today, tables)
+    if known is not None and all(i.id in known for i in invoices):
+        charges = {i.id: known[i.id] for i in invoices}
+    else:
+        charges = charges_of_invoices(org, invoices, today, rate_tables())
     missing = next((c.missing for c in charges.values() if c.missing is not None), None)
     if missing is None:
         return charges

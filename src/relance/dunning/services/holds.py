@@ -64,6 +64,7 @@ from relance.dunning.models import (
 )
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
+from relance.i18n import french
 from relance.ledger.models import Contact, CreditNote, Customer, Invoice, Organisation
 from relance.ledger.services.payments import record_credit_note
 
@@ -186,6 +187,24 @@ def cancel_pending(organisation: Organisation, reminders: QuerySet[Reminder], re
             for r, c in rows]
 
 
+def withdraw_held_awaiting(organisation: Organisation, customer_id: int, today: date,
+                           actor: str = "system") -> list[NewEvent]:
+    """A hold has just started: the customer's reminders awaiting approval whose invoices are
+    now all held or settled leave the approval queue (cancelled, as the dispatcher would
+    cancel them at send time; until then they would also keep the customer from being
+    planned). Planned ones are left to the dispatcher's send-time re-check, which also
+    honours a pause ended by then. Returns the events to record."""
+    held = blocked(organisation, [customer_id], today)
+    awaiting = (Reminder.objects.filter(organisation=organisation, customer_id=customer_id,
+                                        status=Reminder.Status.AWAITING_APPROVAL)
+                .prefetch_related("lines__invoice"))
+    gone = [r.pk for r in awaiting
+            if all(held.blocks(line.invoice) or line.invoice.status != Invoice.Status.OPEN for line in r.lines.all())]
+    return cancel_pending(organisation, Reminder.objects.filter(pk__in=gone), "held",
+                          "factures suspendues (promesse, litige, pause, arrêt ou échéancier) avant la validation",
+                          actor)
+
+
 # ------------------------------------------------------------------------------------------
 # Promises to pay
 # ------------------------------------------------------------------------------------------
@@ -241,7 +260,7 @@ def record_promise(organisation: Organisation, customer: Customer, promised_on: 
                                                                              "replaced_by": promise.pk})
                   for p in replaced]
         reason = (f"Promesse de {fmt.money(amount, currency)} pour le {fmt.long_date(promised_on)} "
-                  f"({promise.get_obtained_via_display()})")
+                  f"({french(Promise.Via(promise.obtained_via).label)})")
         Hold.objects.bulk_create([
             Hold(organisation=organisation, customer=customer, invoice=i, kind=Hold.Kind.PROMISE, promise=promise,
                  until=grace_until, reason=reason, created_by=actor)
@@ -252,6 +271,7 @@ def record_promise(organisation: Organisation, customer: Customer, promised_on: 
             "via": via, "obtained_by": promise.obtained_by, "covered_due": covered_due, "grace_until": grace_until,
             "note": note,
         }))
+        events += withdraw_held_awaiting(organisation, customer.pk, today, actor)
         record_many(organisation, events)
     return promise
 
@@ -349,7 +369,8 @@ def promise_context(promise: Promise, language: str) -> dict[str, Any]:
     return {
         "date": fmt.long_date(promise.promised_on, language),
         "montant": fmt.money(promise.amount, promise.currency, language),
-        "moyen": via_en.get(promise.obtained_via, "") if language == "en" else promise.get_obtained_via_display(),
+        "moyen": (via_en.get(promise.obtained_via, "") if language == "en"
+                  else french(Promise.Via(promise.obtained_via).label)),
         "obtenue_le": fmt.long_date(promise.obtained_on, language),
         "obtenue_par": promise.obtained_by,
         "recu": fmt.money(max(received, Decimal(0)), promise.currency, language),
@@ -419,7 +440,8 @@ def open_dispute(organisation: Organisation, invoice: Invoice, reason: DisputeRe
                                                 "hold": hold.pk, "number": invoice.number, "reason": found.code,
                                                 "label": found.label, "note": note,
                                                 "attachment": hold.attachment.name or "",
-                                                "amount_due": invoice.amount_due})])
+                                                "amount_due": invoice.amount_due}),
+                                   *withdraw_held_awaiting(organisation, invoice.customer_id, today, actor)])
     return hold
 
 
@@ -538,7 +560,8 @@ def pause(organisation: Organisation, customer: Customer, until: date, *, reason
         record_many(organisation, [NewEvent("pause.started", customer_id=customer.pk,
                                             invoice_id=invoice.pk if invoice else None, actor=actor, data={
                                                 "hold": hold.pk, "until": until, "reason": reason,
-                                                "number": invoice.number if invoice else ""})])
+                                                "number": invoice.number if invoice else ""}),
+                                   *withdraw_held_awaiting(organisation, customer.pk, today, actor)])
     return hold
 
 
@@ -553,12 +576,13 @@ def stop(organisation: Organisation, customer: Customer, cause: str, *, reason: 
         serialise(organisation)
         if Hold.objects.filter(customer=customer, kind=Hold.Kind.STOP, state=Hold.State.ACTIVE).exists():
             raise Conflict(f"Les relances du client {customer.code} sont déjà arrêtées.")
-        label = Hold.StopCause(cause).label
+        label = french(Hold.StopCause(cause).label)
         hold = Hold.objects.create(organisation=organisation, customer=customer, kind=Hold.Kind.STOP, stop_cause=cause,
                                    reason=(f"{label} — {reason}" if reason.strip() else label)[:300], note=reason,
                                    created_by=actor)
         record_many(organisation, [NewEvent("stop.started", customer_id=customer.pk, actor=actor, data={
-            "hold": hold.pk, "cause": cause, "reason": reason})])
+            "hold": hold.pk, "cause": cause, "reason": reason}),
+            *withdraw_held_awaiting(organisation, customer.pk, today_or_local(organisation, today), actor)])
     return hold
 
 
@@ -628,7 +652,7 @@ def on_invoices_settled(sender: Any, organisation: Organisation, invoice_ids: li
     open_lines = ReminderLine.objects.filter(reminder=OuterRef("pk"), invoice__status=Invoice.Status.OPEN)
     ours = (Reminder.objects.filter(organisation=organisation, lines__invoice_id__in=invoice_ids,
                                     kind__in=[Reminder.Kind.PROMISE_BROKEN, Reminder.Kind.INSTALMENT_DUE,
-                                              Reminder.Kind.INSTALMENT_MISSED])
+                                              Reminder.Kind.INSTALMENT_MISSED, Reminder.Kind.PLAN_AGREEMENT])
             .exclude(Exists(open_lines)).distinct())
     record_many(organisation, cancel_pending(organisation, ours, "settled", "factures réglées avant l’envoi"))
 

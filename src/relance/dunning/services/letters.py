@@ -1,5 +1,8 @@
 """Proof of posting and of receipt for registered letters (LRAR): the La Poste tracking
-number, the date on the avis de réception and its scan, each recorded with an event."""
+number, the date on the avis de réception and its scan, each recorded with an event
+(``relance letter`` and the letters block of « Le travail du jour »). Bad input — a number
+that is not one, a receipt dated before the posting or in the future, a scan that is not a
+PDF, PNG or JPEG — is refused and nothing is saved."""
 
 from __future__ import annotations
 
@@ -15,6 +18,9 @@ from relance.dunning.models import Reminder
 from relance.errors import InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
+from relance.ledger.queries import visible
+
+from .context import local_today
 
 MAX_SCAN_BYTES = 15 * 1024 * 1024
 SCAN_TYPES = {b"%PDF-": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
@@ -26,11 +32,17 @@ def record_delivery(
     *,
     tracking_number: str | None = None,
     received_on: date | None = None,
-    scan: Path | None = None,
+    scan: Path | tuple[str, bytes] | None = None,
     actor: str = "system",
+    collector_id: int | None = None,
+    today: date | None = None,
 ) -> Reminder:
+    """Record what is given of the tracking number, the receipt date and the scanned receipt
+    (a file, or its name and content); ``collector_id`` restricts to the collector's customers."""
+    today = today or local_today(organisation)
     with transaction.atomic():
-        reminder = Reminder.objects.select_for_update().filter(organisation=organisation, pk=reminder_id).first()
+        wanted = visible(Reminder.objects.filter(organisation=organisation, pk=reminder_id), collector_id, "customer__")
+        reminder = Reminder.objects.select_for_update().filter(pk__in=wanted.values("pk")).first()
         if reminder is None:
             raise NotFound(f"courrier n° {reminder_id} introuvable")
         if reminder.channel != Channel.REGISTERED_LETTER:
@@ -46,19 +58,21 @@ def record_delivery(
             events.append(NewEvent("letter.tracking_recorded", customer_id=reminder.customer_id, reminder_id=reminder.id,
                                    actor=actor, data={"tracking_number": number}))
         if received_on is not None:
-            if reminder.sent_at and received_on < reminder.sent_at.date():
+            if reminder.sent_at and received_on < local_today(organisation, reminder.sent_at):
                 raise InvalidInput("la date de réception précède l’envoi du courrier")
+            if received_on > today:
+                raise InvalidInput("la date de réception est dans le futur")
             reminder.received_on = received_on
             events.append(NewEvent("letter.received", customer_id=reminder.customer_id, reminder_id=reminder.id,
                                    actor=actor, data={"received_on": received_on}))
         if scan is not None:
-            data = scan.read_bytes()
+            name, data = (scan.name, scan.read_bytes()) if isinstance(scan, Path) else scan
             kind = next((ext for magic, ext in SCAN_TYPES.items() if data.startswith(magic)), None)
             if kind is None or len(data) > MAX_SCAN_BYTES:
-                raise InvalidInput(f"{scan.name} : avis de réception attendu en PDF, PNG ou JPEG (15 Mo au plus)")
+                raise InvalidInput(f"{name} : avis de réception attendu en PDF, PNG ou JPEG (15 Mo au plus)")
             reminder.receipt_scan.save(f"{organisation.slug}/avis-{reminder.id}.{kind}", ContentFile(data), save=False)
             events.append(NewEvent("letter.receipt_attached", customer_id=reminder.customer_id, reminder_id=reminder.id,
-                                   actor=actor, data={"sha256": hashlib.sha256(data).hexdigest(), "file": scan.name}))
+                                   actor=actor, data={"sha256": hashlib.sha256(data).hexdigest(), "file": name}))
         if not events:
             raise InvalidInput("rien à enregistrer : indiquez un numéro, une date de réception ou un scan")
         reminder.save(update_fields=["tracking_number", "received_on", "receipt_scan"])

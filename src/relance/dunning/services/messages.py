@@ -10,7 +10,7 @@ block, say) that the code uses after it. The variables are documented in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -69,6 +69,22 @@ def template_source(organisation: Organisation, key: str, language: str) -> tupl
     own = MessageTemplate.objects.filter(organisation=organisation, key=key, language=language).first()
     if own is not None:
         return own.subject, own.body
+    return shipped_source(key, language)
+
+
+def template_sources(organisation: Organisation,
+                     wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, str]]:
+    """:func:`template_source` of several (key, language) pairs, in one query."""
+    pairs = set(wanted)
+    if not pairs:
+        return {}
+    own = {(t.key, t.language): (t.subject, t.body) for t in MessageTemplate.objects.filter(
+        organisation=organisation, key__in={k for k, _ in pairs}, language__in={lang for _, lang in pairs})}
+    return {pair: own.get(pair) or shipped_source(*pair) for pair in pairs}
+
+
+def shipped_source(key: str, language: str) -> tuple[str, str]:
+    """(subject, body) of the template shipped with relance (French when the language has none)."""
     path = TEMPLATE_DIR / language / f"{key}.txt"
     if not path.exists():
         path = TEMPLATE_DIR / "fr" / f"{key}.txt"
@@ -316,8 +332,10 @@ def render_source(subject_src: str, body_src: str, context: dict[str, Any], name
     return RenderedMessage(" ".join(subject.split()), _tidy(text), _paragraphs_html(_tidy(html)))
 
 
-def render(organisation: Organisation, key: str, context: dict[str, Any]) -> RenderedMessage:
-    subject_src, body_src = template_source(organisation, key, context.get("langue", "fr"))
+def render(organisation: Organisation, key: str, context: dict[str, Any],
+           source: tuple[str, str] | None = None) -> RenderedMessage:
+    """The message of template ``key`` (``source``: its (subject, body) when already read)."""
+    subject_src, body_src = source or template_source(organisation, key, context.get("langue", "fr"))
     return render_source(subject_src, body_src, context, key)
 
 

@@ -12,7 +12,12 @@
   J−3 before each instalment and a notice J+3 after one still unpaid, through the normal
   Reminder/dispatcher path (unique idempotency keys: never twice), and breaks the plan when an
   instalment is still unpaid ``grace_days`` after its J+3 notice was sent: the holds end and the
-  normal sequence resumes on what is still due.
+  normal sequence resumes on what is still due. A notice cancelled at send time (the customer was
+  stopped or paused) was never sent: the plan cannot break on it; the plan waits while the
+  customer stays stopped or paused, then a new notice is planned (``instalment.notice_replanned``)
+  and the grace period runs from its sending.
+* :func:`send_agreement` sends the agreement letter by email (PDF attached) through the
+  dispatcher, once per plan and day; without an email address it is printed instead.
 * Paid in full → completed. :func:`cancel_plan` → cancelled (the sequence resumes).
 
 Penalties: late-payment penalties (C. com. L441-10) and the 40 € indemnity (D441-5) keep
@@ -34,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max, QuerySet
+from django.db.models import Max, Q, QuerySet
 
 from relance.channels.letters import customer_party, legal_footer, organisation_party
 from relance.core import formatting as fmt
@@ -43,6 +48,7 @@ from relance.core.plans import (
     InstalmentSpec,
     InstalmentStatus,
     PlanInputError,
+    agreement_key,
     apply_to_instalments,
     break_after,
     equal_schedule,
@@ -53,15 +59,16 @@ from relance.core.plans import (
 )
 from relance.documents.letters import LetterDoc
 from relance.documents.plan_letter import SCHEDULE_MARKER, PlanAgreementDoc, ScheduleRow, render_plan_agreement_pdf
-from relance.dunning.models import Hold, Instalment, PaymentPlan, PlanInvoice, Promise, Reminder
+from relance.dunning.models import Hold, Instalment, PaymentPlan, PlanInvoice, Promise, Reminder, ReminderLine
 from relance.errors import Conflict, InvalidInput
 from relance.events.services import NewEvent, record_many
-from relance.ledger.models import Allocation, Customer, Invoice, Organisation
+from relance.ledger.models import Allocation, Contact, Customer, Invoice, Organisation
 
 from .context import calendar_for
 from .holds import (
     InvoiceRef,
     active_disputes,
+    blocked,
     cancel_pending,
     check_customer,
     close_promise,
@@ -75,10 +82,13 @@ from .holds import (
     resolve_invoices,
     serialise,
     today_or_local,
+    withdraw_held_awaiting,
 )
 from .messages import build_context, render
 
 AGREEMENT_TEMPLATE = "accord_echeancier"
+#: the covering email of the agreement letter sent as a PDF attachment
+AGREEMENT_EMAIL_TEMPLATE = "accord_echeancier_envoi"
 OPEN_STATES = (PaymentPlan.State.PROPOSED, PaymentPlan.State.ACTIVE)
 PLAN_KINDS = (Reminder.Kind.INSTALMENT_DUE, Reminder.Kind.INSTALMENT_MISSED)
 MAX_GRACE_DAYS = 60
@@ -179,6 +189,7 @@ def accept_plan(organisation: Organisation, plan: PaymentPlan, *, actor: str, on
         events.append(NewEvent(kind, customer_id=plan.customer_id, actor=actor, data={
             "plan": plan.pk, "accepted_on": on, "invoices": [i.number for i in invoices],
             "signed_copy": plan.signed_copy.name or ""}))
+        events += withdraw_held_awaiting(organisation, plan.customer_id, on, actor)
         record_many(organisation, events)
         refresh_plan(plan, on)
     return plan
@@ -213,8 +224,9 @@ def _end_plan(plan: PaymentPlan, target: str, today: date, actor: str, data: dic
     plan.state, plan.ended_on = target, today
     plan.save(update_fields=["state", "ended_on"])
     released = end_cover(plan.holds.all(), today, actor)
-    events = cancel_pending(plan.organisation, Reminder.objects.filter(instalment__plan=plan, kind__in=PLAN_KINDS),
-                            f"plan_{target}", "échéancier terminé avant l’envoi")
+    ours = Reminder.objects.filter(Q(instalment__plan=plan, kind__in=PLAN_KINDS)
+                                   | Q(plan=plan, kind=Reminder.Kind.PLAN_AGREEMENT))
+    events = cancel_pending(plan.organisation, ours, f"plan_{target}", "échéancier terminé avant l’envoi")
     still_due = sum(Invoice.objects.filter(plan_lines__plan=plan, status=Invoice.Status.OPEN)
                     .values_list("amount_due", flat=True), Decimal(0))
     return [NewEvent(kind, customer_id=plan.customer_id, actor=actor,
@@ -297,13 +309,17 @@ def review_plans(organisation: Organisation, today: date) -> list[Reminder]:
             if inst.remaining <= 0:
                 continue
             if inst.missed_on is not None:
-                notice = inst.reminders.filter(kind=Reminder.Kind.INSTALMENT_MISSED).order_by("pk").first()
+                notice = inst.reminders.filter(kind=Reminder.Kind.INSTALMENT_MISSED).order_by("-pk").first()
                 sent_on = _sent_on(notice, organisation) if notice else None
                 if sent_on is not None and today > break_after(sent_on, plan.grace_days):
                     events += _end_plan(plan, PaymentPlan.State.BROKEN, today, "system", {
                         "position": inst.position, "due_on": inst.due_on, "remaining": inst.remaining,
                         "notice_sent_on": sent_on})
                     break
+                if not messaged and notice is not None and _notice_to_replan(organisation, plan, notice, today):
+                    reminder = _replan_notice(organisation, plan, inst, notice, invoices, today, events)
+                    planned += [reminder] if reminder else []
+                    messaged = True
                 continue
             if messaged:
                 continue
@@ -327,6 +343,33 @@ def review_plans(organisation: Organisation, today: date) -> list[Reminder]:
                     "plan": plan.pk, "position": inst.position, "due_on": inst.due_on, "remaining": inst.remaining}))
         record_many(organisation, events)
     return planned
+
+
+def _notice_to_replan(organisation: Organisation, plan: PaymentPlan, notice: Reminder, today: date) -> bool:
+    """A J+3 notice cancelled at send time (a stop or a pause of the whole customer came
+    first) was never sent, so the plan cannot break on it: once the customer may be contacted
+    again, a new notice is planned and the grace period runs from its sending. While the
+    customer stays stopped or paused, the plan waits (neither broken nor reminded). A failed
+    notice is left to a person (« Renvoyer »)."""
+    if notice.status != Reminder.Status.CANCELLED:
+        return False
+    held = blocked(organisation, [plan.customer_id], today, except_plan_id=plan.pk)
+    return plan.customer_id not in held.customers
+
+
+def _replan_notice(organisation: Organisation, plan: PaymentPlan, inst: Instalment, cancelled: Reminder,
+                   invoices: list[Invoice], today: date, events: list[NewEvent]) -> Reminder | None:
+    count = inst.reminders.filter(kind=Reminder.Kind.INSTALMENT_MISSED).count()
+    reminder = plan_message(organisation, plan.customer, Reminder.Kind.INSTALMENT_MISSED,
+                            instalment_key(organisation.pk, inst.pk, f"missed-{count + 1}"), today, invoices,
+                            instalment=inst, label="Échéance impayée")
+    inst.missed_on = today
+    inst.save(update_fields=["missed_on"])
+    events.append(NewEvent("instalment.notice_replanned", customer_id=plan.customer_id, reminder_id=cancelled.pk,
+                           data={"plan": plan.pk, "position": inst.position, "due_on": inst.due_on,
+                                 "remaining": inst.remaining, "cancelled_notice": cancelled.pk,
+                                 "notice": reminder.pk if reminder else None}))
+    return reminder
 
 
 def instalment_outstanding(instalment: Instalment) -> Decimal:
@@ -460,3 +503,67 @@ def agreement_letter(organisation: Organisation, plan: PaymentPlan, *, actor: st
         record_many(organisation, [NewEvent("plan.agreement_issued", customer_id=plan.customer_id, actor=actor, data={
             "plan": plan.pk, "document": plan.agreement.name, "sha256": plan.agreement_sha256})])
     return pdf
+
+
+# ------------------------------------------------------------------------------------------
+# Sending the agreement letter by email
+# ------------------------------------------------------------------------------------------
+
+
+class NoEmailAddress(InvalidInput):
+    """The customer has no email address: the agreement letter is printed and posted instead."""
+
+
+def agreement_context(plan: PaymentPlan, language: str, today: date) -> dict[str, Any]:
+    """The ``echeancier`` variables of the covering email (``accord_echeancier_envoi``)."""
+    return {"echeancier": _plan_context(plan, language, today)}
+
+
+def agreement_pdf(organisation: Organisation, plan: PaymentPlan, today: date) -> bytes:
+    """The agreement letter as it stands today (rendered, not stored)."""
+    return render_plan_agreement_pdf(agreement_document(organisation, plan, today))
+
+
+def send_agreement(organisation: Organisation, plan: PaymentPlan, *, actor: str,
+                   today: date | None = None) -> tuple[Reminder, bool]:
+    """Send the agreement letter (PDF) to the customer's email address, through the dispatcher:
+    a ``plan_agreement`` reminder planned for today and put on the task queue; the dispatcher
+    renders the letter, attaches it, sends once and records ``plan.agreement_sent``.
+
+    Idempotent per plan and day: asking again the same day (a double click) finds the first
+    one, returned with ``False``, and sends nothing more. :class:`NoEmailAddress` when the
+    customer has no email address (print the letter instead)."""
+    today = today_or_local(organisation, today)
+    with transaction.atomic():
+        plan = _lock_plan(organisation, plan)
+        if plan.state not in OPEN_STATES:
+            raise Conflict(f"L’échéancier n° {plan.pk} est {plan.get_state_display().lower()} : plus d’accord "
+                           "à envoyer.")
+        customer = Customer.objects.get(pk=plan.customer_id)
+        if not Contact.objects.filter(customer=customer).exclude(email="").exists():
+            raise NoEmailAddress(f"Le client {customer.code} n’a pas d’adresse e-mail : imprimez la lettre d’accord "
+                                 "et envoyez-la par courrier.")
+        invoices = list(Invoice.objects.filter(plan_lines__plan=plan, status=Invoice.Status.OPEN, amount_due__gt=0)
+                        .order_by("due_date", "number"))
+        if not invoices:
+            raise InvalidInput("Les factures de cet échéancier sont déjà soldées : il n’y a plus d’accord à envoyer.")
+        reminder, created = Reminder.objects.get_or_create(
+            idempotency_key=agreement_key(organisation.pk, plan.pk, today),
+            defaults=dict(organisation=organisation, customer=customer, kind=Reminder.Kind.PLAN_AGREEMENT,
+                          channel="email", planned_for=today, plan=plan),
+        )
+        if created:
+            ReminderLine.objects.bulk_create([ReminderLine(reminder=reminder, invoice=i, step_position=-1,
+                                                           amount_due=i.amount_due) for i in invoices])
+            record_many(organisation, [NewEvent("plan.agreement_planned", customer_id=customer.pk,
+                                                reminder_id=reminder.pk, actor=actor, data={
+                                                    "plan": plan.pk, "invoices": [i.number for i in invoices],
+                                                    "total": plan.total})])
+            transaction.on_commit(lambda: _enqueue(reminder.pk), robust=True)
+    return reminder, created
+
+
+def _enqueue(reminder_id: int) -> None:
+    from relance.dunning.tasks import send_reminder_task  # the tasks module imports the dispatcher
+
+    send_reminder_task.enqueue(reminder_id)
