@@ -95,8 +95,8 @@ PAGES: list[tuple[str, Callable[[dict[str, Any]], str], tuple[str, ...], tuple[s
     (
         "today",
         _url("web:today"),
-        ("Le travail du jour", "Encours total", "Courriers à imprimer"),
-        ("Today’s work", "Total outstanding", "Letters to print"),
+        ("Le travail du jour", "Relances du jour", "Courriers à imprimer"),
+        ("Today’s work", "Today’s reminders", "Letters to print"),
     ),
     (
         "dashboard",

@@ -61,7 +61,8 @@ def _page_number(request: HttpRequest, param: str) -> int:
 def today(request: HttpRequest) -> HttpResponse:
     """« Le travail du jour »: reminders of the day and those still open, counted per status
     and step, a page of each status (``?page_<status>=``); letters to print and calls to
-    make, a page each (``?page_letters=``, ``?page_calls=``); the outstanding totals."""
+    make, a page each (``?page_letters=``, ``?page_calls=``), and their counts on top. The
+    outstanding totals are the dashboard's: this page stays the cost of its own lists."""
     sc = scope(request)
     org = sc.organisation
     asked = request.GET.get("date")
@@ -77,8 +78,8 @@ def today(request: HttpRequest) -> HttpResponse:
         "bad_date": bad_date,
         "previous_day": day - timedelta(days=1),
         "next_day": day + timedelta(days=1),
-        "totals": ledger.outstanding(org, day),
         "groups": groups,
+        "awaiting_count": sum(g.count for g in groups if g.status == dunning.S.AWAITING_APPROVAL),
         "labels": dunning.reminder_labels(),
         "reminder_count": sum(g.count for g in groups),
         "failed_count": sum(g.count for g in groups if g.status == dunning.S.FAILED),

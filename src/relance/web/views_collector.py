@@ -24,6 +24,7 @@ from relance.ledger import queries as ledger
 from relance.ledger.models import Customer, Invoice
 
 from .scoping import Scope, scope
+from .uploads import read_upload
 from .views import _render
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
@@ -75,12 +76,8 @@ def _amount(request: HttpRequest, name: str, label: str, required: bool = True) 
 
 
 def _attachment(request: HttpRequest) -> tuple[str, bytes] | None:
-    upload = request.FILES.get("attachment")
-    if upload is None:
-        return None
-    if upload.size and upload.size > MAX_ATTACHMENT:
-        raise InvalidInput(_("pièce jointe trop lourde (10 Mo au plus)"))
-    return upload.name or "piece-jointe", upload.read()
+    return read_upload(request, "attachment", MAX_ATTACHMENT, "piece-jointe",
+                       _("pièce jointe trop lourde (10 Mo au plus)"))
 
 
 def _invoices(request: HttpRequest, customer: Customer) -> list[Invoice]:

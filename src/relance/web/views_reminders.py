@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from relance.dunning.services import letters, retries
 from relance.errors import InvalidInput, NotFound, RelanceError
 
+from .uploads import read_upload
 from .views_collector import _acting_scope, _actor, _fail
 
 MAX_SCAN = letters.MAX_SCAN_BYTES
@@ -61,12 +62,7 @@ def _received_on(request: HttpRequest) -> date | None:
 
 
 def _scan(request: HttpRequest) -> tuple[str, bytes] | None:
-    upload = request.FILES.get("scan")
-    if upload is None:
-        return None
-    if upload.size and upload.size > MAX_SCAN:
-        raise InvalidInput(_("avis de réception trop lourd (15 Mo au plus)"))
-    return upload.name or "avis", upload.read()
+    return read_upload(request, "scan", MAX_SCAN, "avis", _("avis de réception trop lourd (15 Mo au plus)"))
 
 
 @login_required
