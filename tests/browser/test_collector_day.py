@@ -39,7 +39,7 @@ def world(tmp_path: Path, settings: Any) -> dict[str, Any]:
 
 def test_call_with_a_promise_shows_in_the_timeline(page: Any, live_server: Any, world: dict[str, Any]) -> None:
     login(page, live_server.url, "claire", PASSWORD)
-    page.get_by_role("link", name="Appels").click()
+    page.get_by_role("navigation", name="Navigation principale").get_by_role("link", name="Appels", exact=True).click()
     call = page.get_by_test_id("call-C001")
     assert "Trame d’appel" in call.inner_text()
     form = page.get_by_test_id("outcome-C001")
