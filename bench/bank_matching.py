@@ -33,7 +33,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import subprocess
 import sys
 import tempfile
@@ -45,20 +44,14 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape
 
+from _common import QueryCounter, fresh_database, log, peak_rss_mib
+
 BENCH_DATE = date(2026, 11, 23)  # a Monday
 BUDGET_S = 60.0
 MAX_QUERIES_PER_LINE = 1 / 20
 OWN_IBAN = "FR7630006000011234567890189"
 PG_DB = "relance_bench_bank"
 STATEMENT_DAYS = 20
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def cpu_reference_s() -> float:
@@ -80,50 +73,7 @@ def _pg_server(url: str) -> str:
 
 
 def _prepare_environment(database: str, workdir: Path, pg_url: str) -> str:
-    os.environ["RELANCE_DATA_DIR"] = str(workdir / "data")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relance.settings")
-    if database == "sqlite":
-        os.environ.pop("DATABASE_URL", None)
-        path = workdir / "bench.sqlite3"
-        os.environ["RELANCE_SQLITE_PATH"] = str(path)
-        return str(path)
-    import psycopg
-
-    server = _pg_server(pg_url)
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
-    url = f"{server}/{PG_DB}"
-    os.environ["DATABASE_URL"] = url
-    return url
-
-
-class QueryCounter:
-    def __init__(self) -> None:
-        self.count = 0
-        self.seconds = 0.0
-        self.by_kind: dict[str, list[float]] = {}
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            elapsed = time.perf_counter() - start
-            self.count += 1
-            self.seconds += elapsed
-            words = sql.split(None, 1)
-            verb = words[0].upper() if words else "?"
-            marker = {"SELECT": ' FROM "', "INSERT": 'INTO "', "UPDATE": 'UPDATE "', "DELETE": 'FROM "'}.get(verb)
-            kind = f"{verb} {sql.split(marker, 1)[1].split(chr(34), 1)[0]}" if marker and marker in sql else verb
-            entry = self.by_kind.setdefault(kind, [0, 0.0])
-            entry[0] += 1
-            entry[1] += elapsed
-
-    def summary(self, top: int = 10) -> list[dict[str, Any]]:
-        rows = sorted(self.by_kind.items(), key=lambda kv: -kv[1][1])[:top]
-        return [{"statement": k, "count": int(n), "seconds": round(t, 3)} for k, (n, t) in rows]
-
+    return fresh_database(database, workdir, _pg_server(pg_url), PG_DB)
 
 def _timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float, QueryCounter]:
     from django.db import connection

@@ -38,20 +38,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from _common import QueryCounter, fresh_database, log, peak_rss_mib
+
 TARGET_SECONDS = 60.0
 YEAR_START = date(2025, 1, 1)
 CUTOFFS = (date(2025, 11, 30), date(2025, 12, 31))  # first export, the one a month later (--reimport)
 HEADER = ("JournalCode\tJournalLib\tEcritureNum\tEcritureDate\tCompteNum\tCompteLib\tCompAuxNum\tCompAuxLib\t"
           "PieceRef\tPieceDate\tEcritureLib\tDebit\tCredit\tEcritureLet\tDateLet\tValidDate\tMontantdevise\tIdevise")
 SEED = 2026
-
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
 
 
 def cpu_seconds() -> float:
@@ -252,52 +246,11 @@ def generate(path: Path, target_lines: int = 1_000_000, cutoff: date = CUTOFFS[0
 
 
 def _prepare_environment(database: str, workdir: Path) -> str:
-    os.environ["RELANCE_DATA_DIR"] = str(workdir / "data")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relance.settings")
+    """PostgreSQL: a ``<name>_bench`` database beside the one ``DATABASE_URL`` names."""
     if database == "sqlite":
-        os.environ.pop("DATABASE_URL", None)
-        path = workdir / "bench.sqlite3"
-        os.environ["RELANCE_SQLITE_PATH"] = str(path)
-        return str(path)
-    import psycopg
-
-    url = os.environ["DATABASE_URL"]
-    server, _slash, name = url.rpartition("/")
-    bench_db = f"{name.split('?')[0] or 'relance'}_bench"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {bench_db} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {bench_db}")
-    os.environ["DATABASE_URL"] = f"{server}/{bench_db}"
-    return os.environ["DATABASE_URL"]
-
-
-class QueryCounter:
-    """Counts and times the SQL statements, grouped by verb and table."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.seconds = 0.0
-        self.by_kind: dict[str, list[float]] = {}
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            elapsed = time.perf_counter() - start
-            self.count += 1
-            self.seconds += elapsed
-            words = sql.split(None, 3)
-            verb = words[0].upper() if words else "?"
-            table = next((w.strip('"').split('"')[0] for w in words[1:] if w.startswith('"')), "")
-            entry = self.by_kind.setdefault(f"{verb} {table}".strip() + (" (executemany)" if many else ""), [0, 0.0])
-            entry[0] += 1
-            entry[1] += elapsed
-
-    def top(self, n: int = 6) -> list[tuple[str, int, float]]:
-        rows = sorted(self.by_kind.items(), key=lambda kv: -kv[1][1])[:n]
-        return [(kind, int(count), seconds) for kind, (count, seconds) in rows]
-
+        return fresh_database(database, workdir, "", "")
+    server, _slash, name = os.environ["DATABASE_URL"].rpartition("/")
+    return fresh_database(database, workdir, server, f"{name.split('?')[0] or 'relance'}_bench")
 
 def worker(database: str, files: list[Path], workdir: Path, profile: bool) -> dict[str, Any]:
     target = _prepare_environment(database, workdir)

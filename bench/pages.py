@@ -54,7 +54,6 @@ import json
 import math
 import os
 import re
-import resource
 import statistics
 import subprocess
 import sys
@@ -71,6 +70,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from _common import fresh_database, log, peak_rss_mib
 
 BENCH_DATE = date(2026, 11, 23)  # a Monday
 #: the instant of the planning run and of the sample sends (a morning in Lyon)
@@ -100,14 +101,6 @@ SAMPLE_LETTERS = 3  # letters sent (rendered to PDF: the letters to print and th
 APPROVAL_EVERY = 19
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
 # --------------------------------------------------------------------------- data set (worker)
 
 
@@ -116,19 +109,7 @@ def _prepare_environment(database: str, workdir: Path, pg_base_url: str) -> str:
     os.environ["RELANCE_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
     os.environ["DJANGO_SETTINGS_MODULE"] = "relance.settings"
     os.environ.pop("RELANCE_DEBUG", None)  # the pages as in production: DEBUG off
-    if database == "sqlite":
-        os.environ.pop("DATABASE_URL", None)
-        path = workdir / "bench.sqlite3"
-        os.environ["RELANCE_SQLITE_PATH"] = str(path)
-        return str(path)
-    import psycopg
-
-    with psycopg.connect(f"{pg_base_url}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
-    url = f"{pg_base_url}/{PG_DB}"
-    os.environ["DATABASE_URL"] = url
-    return url
+    return fresh_database(database, workdir, pg_base_url, PG_DB)
 
 
 def _analyze() -> None:

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -39,6 +38,8 @@ from collections import deque
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
+
+from _common import QueryCounter, fresh_database, log, peak_rss_mib
 
 BENCH_DATE = date(2026, 11, 23)  # a Monday
 HISTORY_DAYS = 200
@@ -65,68 +66,11 @@ def _planner() -> Any:
     return importlib.import_module(PLANNER)
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def peak_rss_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
-
-
 # --------------------------------------------------------------------------- worker
 
 
 def _prepare_environment(database: str, workdir: Path, pg_base_url: str) -> str:
-    os.environ["RELANCE_DATA_DIR"] = str(workdir / "data")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relance.settings")
-    if database == "sqlite":
-        os.environ.pop("DATABASE_URL", None)
-        path = workdir / "bench.sqlite3"
-        os.environ["RELANCE_SQLITE_PATH"] = str(path)
-        return str(path)
-    import psycopg
-
-    with psycopg.connect(f"{pg_base_url}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DB}")
-    url = f"{pg_base_url}/{PG_DB}"
-    os.environ["DATABASE_URL"] = url
-    return url
-
-
-class QueryCounter:
-    """A cheap execute wrapper: counts and times queries, grouped by statement and table."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.seconds = 0.0
-        self.by_kind: dict[str, list[float]] = {}
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            elapsed = time.perf_counter() - start
-            self.count += 1
-            self.seconds += elapsed
-            entry = self.by_kind.setdefault(_statement_kind(sql), [0, 0.0])
-            entry[0] += 1
-            entry[1] += elapsed
-
-    def summary(self, top: int = 8) -> list[dict[str, Any]]:
-        rows = sorted(self.by_kind.items(), key=lambda kv: -kv[1][1])[:top]
-        return [{"statement": k, "count": int(n), "seconds": t} for k, (n, t) in rows]
-
-
-def _statement_kind(sql: str) -> str:
-    words = sql.split(None, 1)
-    verb = words[0].upper() if words else "?"
-    marker = {"SELECT": ' FROM "', "INSERT": 'INTO "', "UPDATE": 'UPDATE "', "DELETE": 'FROM "'}.get(verb)
-    if marker and marker in sql:
-        return f"{verb} {sql.split(marker, 1)[1].split(chr(34), 1)[0]}"
-    return verb
-
+    return fresh_database(database, workdir, pg_base_url, PG_DB)
 
 def _timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float, QueryCounter]:
     from django.db import connection
