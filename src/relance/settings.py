@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "relance.dunning",
     "relance.banking",
     "relance.profiles",
+    "relance.litigation",
     "relance.channels",
     "relance.documents",
     "relance.web",
