@@ -70,6 +70,13 @@ class RateMissing(RelanceError):
     http_status = 409
 
 
+class RulesBroken(RelanceError):
+    """``relance audit`` found sent messages that break the escalation rules."""
+
+    exit_code = 8
+    http_status = 409
+
+
 EXIT_CODES = {
     0: "succès",
     1: "erreur inattendue",
@@ -79,4 +86,5 @@ EXIT_CODES = {
     5: "journal des événements altéré",
     6: "conflit avec l’état existant",
     7: "taux manquant dans les tables : l’ajouter avec « relance rates add »",
+    8: "règles de relance enfreintes dans l’historique (« relance audit »)",
 }

@@ -53,7 +53,7 @@ def test_the_whole_sequence_arrives_in_order(org, smtp):
         "Rappel : la facture n° F-2026-0042 arrive à échéance le 16 juin 2025",
         "Facture n° F-2026-0042 impayée",
         "Deuxième relance : facture n° F-2026-0042 impayée",
-        "Dernière relance avant mise en demeure : facture n° F-2026-0042",
+        "Relance avant mise en demeure : facture n° F-2026-0042",
     ]
     assert all(r.rcpt_tos == ["claire.martin@boulangerie-martin.test"] for r in got)
     assert all(r.message["Reply-To"] == "recouvrement@atelier-dubois.test" for r in got)
@@ -99,7 +99,12 @@ def test_the_whole_sequence_arrives_in_order(org, smtp):
     assert "Pénalités" in notice and "Indemnité" in notice  # the table's extra columns
     invoice = Invoice.objects.get(number="F-2026-0042")
     assert invoice.dunning_state == Invoice.Dunning.LITIGATION
-    assert Reminder.objects.filter(kind="litigation", status="sent").count() == 1
+    # the hand-over opens a litigation case holding the formal notice as proof; it is never « sent »
+    from relance.litigation.models import LitigationCase
+
+    case = LitigationCase.objects.get(customer=invoice.customer)
+    assert case.state == "opened" and [line.formal_notice.channel for line in case.lines.all()] == ["registered_letter"]
+    assert not Reminder.objects.filter(kind="litigation").exists()
     assert not verify_chain(org)
 
 

@@ -89,7 +89,14 @@ def test_upcoming_step_with_its_preview_then_the_planned_reminder(client: Client
     assert "Deuxième relance" in block and "FA-2" in block and 'data-testid="upcoming-preview"' in block
     assert "Boulangerie Martin" in block or "FA-2" in block.split("srcdoc=")[1]
     # once planned, the page points to the planned reminder instead
-    day = ledger.organisation_today(org) + timedelta(days=7)
+    # on the day the page announces (the scenario's own gap after the first reminder, J+15 − J+7,
+    # moved to a business day), the planner plans exactly that
+    from relance.dunning import queries as dunning
+
+    today = ledger.organisation_today(org)
+    actions = dunning.next_actions(org, customer, Invoice.objects.filter(customer=customer), today)
+    day = min(d for _, d in actions.values())
+    assert day >= today + timedelta(days=8)
     plan_day(org, day)
     planned = Reminder.objects.filter(customer=customer, status=Reminder.Status.PLANNED).order_by("planned_for").first()
     assert planned is not None

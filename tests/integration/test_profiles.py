@@ -269,7 +269,7 @@ def test_a_new_scenario_takes_over_where_the_old_one_stood(org: Organisation) ->
     plan = plan_day(org, DAY)
     assert [(r.customer, r.step) for r in plan.reminders] == [("C1", "Deuxième relance")]  # firm J+8, due now
     open_invoice.refresh_from_db()
-    assert open_invoice.last_step_position == 2
+    assert open_invoice.last_step_position == 1  # the invoice moves on when the message is sent
 
 
 # --- Override ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 OWN_COMMANDS = ("demo", "import", "bank", "alias", "run", "serve", "events", "verify-events", "worker", "orgs",
-                "letter", "law", "rates", "prescription", "retry", "profiles", "litigation")
+                "letter", "law", "rates", "prescription", "retry", "profiles", "audit", "formal-notice", "litigation")
 
 
 def _configure(data_dir: str | None) -> None:
@@ -32,7 +32,7 @@ def _configure(data_dir: str | None) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import import_commands, litigation_commands, profile_commands
+    from . import escalation_commands, import_commands, litigation_commands, profile_commands
 
     p = argparse.ArgumentParser(prog="relance", description="Recouvrement amiable des factures impayées.")
     p.add_argument("--dir", help="dossier de données (base SQLite, fichiers, emails) ; défaut ./relance-data")
@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
 
     import_commands.add_parsers(sub)
     profile_commands.add_parsers(sub)
+    escalation_commands.add_parsers(sub)
     litigation_commands.add_parsers(sub)
 
     run = sub.add_parser("run", help="planifie puis envoie les relances du jour")
@@ -181,13 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure(args.dir)
     from relance.errors import RelanceError
 
-    from . import commands, import_commands, law_commands, litigation_commands, profile_commands
+    from . import commands, escalation_commands, import_commands, law_commands, litigation_commands, profile_commands
 
     try:
         name = "cmd_" + args.command.replace("-", "_")
         handler: Callable[[argparse.Namespace], int] = next(
             getattr(module, name) for module in (commands, import_commands, profile_commands, law_commands,
-                                                 litigation_commands)
+                                                 litigation_commands, escalation_commands)
             if hasattr(module, name))
         return handler(args)
     except BrokenPipeError:  # « relance events | head »: the reader left, that is fine

@@ -32,6 +32,9 @@ class Channel(StrEnum):
     LITIGATION = "litigation"
 
 
+#: The template of the formal notice (*mise en demeure*).
+FORMAL_NOTICE_TEMPLATE = "mise_en_demeure"
+
 #: Channels that produce a document to post (PDF).
 POSTAL_CHANNELS = frozenset({Channel.LETTER, Channel.REGISTERED_LETTER})
 
@@ -43,10 +46,17 @@ class StepSpec:
     channel: str
     tone: int = 1
     call_task: bool = False
+    template: str = ""
 
     @property
     def before_due(self) -> bool:
         return self.offset_days < 0
+
+    @property
+    def formal_notice(self) -> bool:
+        """A formal notice (*mise en demeure*): the registered letter, or the step written with the
+        formal notice's template."""
+        return self.channel == Channel.REGISTERED_LETTER or self.template == FORMAL_NOTICE_TEMPLATE
 
 
 @dataclass(frozen=True)

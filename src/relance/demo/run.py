@@ -35,6 +35,7 @@ from relance.errors import Conflict
 from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_credit_note, record_payment
+from relance.litigation.models import LitigationCase
 from relance.profiles.services import install_default_profiles
 from relance.rates.services import add_rate
 
@@ -42,6 +43,9 @@ from .dataset import GenInvoice, generate, write_contacts_csv, write_customers_c
 
 DEMO_DATE = date(2026, 11, 23)
 DEMO_SLUG = "demo"
+#: the generator's seed: a history in which the demo day shows reminders, a letter, a formal notice
+#: and a hand-over to litigation
+DEMO_SEED = 2027
 #: 2026-S2 is past our sources: the demo states its hypothesis instead of guessing silently
 DEMO_RATE_SOURCE = ("DÉMONSTRATION — hypothèse : taux BCE inchangé depuis la décision du 19 mars 2026 (2,15 %) ; "
                     "à remplacer par le taux publié")
@@ -83,7 +87,7 @@ class DemoSummary:
             "  taux 2026-S2 : le taux BCE du 1er juillet 2026 manque à nos sources ; la démonstration l’ajoute "
             "comme hypothèse (2,15 %, « relance rates show »)",
             "",
-            f"Ce qui est parti aujourd’hui ({len(self.today)}) :",
+            f"Ce qui est parti aujourd’hui, et les dossiers transmis au contentieux ({len(self.today)}) :",
         ]
         labels = {"email": "email", "letter": "courrier", "registered_letter": "recommandé AR",
                   "litigation": "contentieux", "phone": "appel"}
@@ -144,7 +148,7 @@ def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
     call_command("migrate", verbosity=0)
     org = _organisation()
     add_rate("2026-S2", ecb="2.15", source=DEMO_RATE_SOURCE, actor="demo")
-    data = generate(34, 240, day, seed=2026, history_days=210)
+    data = generate(34, 240, day, seed=DEMO_SEED, history_days=210)
     customers = {c.code: c for c in data.customers}
     imports = directory / "import"
     imports.mkdir(parents=True, exist_ok=True)
@@ -257,6 +261,15 @@ def _summary(org: Organisation, directory: Path, day: date) -> DemoSummary:
             "step": r.step.label if r.step else dict(Reminder.Kind.choices)[r.kind], "channel": r.channel,
             "invoices": len(lines), "total": fmt.money(sum((ln.amount_due or Decimal(0) for ln in lines), Decimal(0))),
             "status": status_fr[r.status], "recipient": r.recipient, "document": r.document.name,
+        })
+    for case in (LitigationCase.objects.filter(organisation=org, opened_on=day).select_related("customer")
+                 .prefetch_related("lines").order_by("customer__code")):
+        lines = list(case.lines.all())
+        summary.today.append({
+            "customer": case.customer.code, "name": case.customer.legal_name,
+            "step": f"Dossier contentieux n° {case.pk}", "channel": "litigation", "invoices": len(lines),
+            "total": fmt.money(sum((ln.amount_due_at_opening for ln in lines), Decimal(0))),
+            "status": case.get_state_display(), "recipient": "", "document": "",
         })
     summary.calls = CallTask.objects.filter(organisation=org, status=CallTask.Status.OPEN).count()
     summary.emails = sorted(str(p) for p in (directory / "emails").glob("*.eml"))

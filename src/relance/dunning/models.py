@@ -30,6 +30,9 @@ class Scenario(models.Model):
     name = models.CharField("nom", max_length=100)
     is_default = models.BooleanField("scénario par défaut", default=False)
     thank_you = models.BooleanField("remercier après paiement d’une facture relancée", default=True)
+    # the step an invoice entering the sequence late starts at (empty: the first after the due date)
+    late_entry_position = models.PositiveSmallIntegerField("étape d’entrée des factures en retard", null=True,
+                                                           blank=True)
 
     class Meta:
         verbose_name = "scénario"
@@ -76,7 +79,7 @@ class Step(models.Model):
         return f"J{sign}{abs(self.offset_days)} {self.label}"
 
     def spec(self) -> StepSpec:
-        return StepSpec(self.position, self.offset_days, self.channel, self.tone, self.call_task)
+        return StepSpec(self.position, self.offset_days, self.channel, self.tone, self.call_task, self.template)
 
 
 class Reminder(models.Model):
@@ -91,6 +94,8 @@ class Reminder(models.Model):
         INSTALMENT_DUE = "instalment_due", _("Rappel d’échéance")
         INSTALMENT_MISSED = "instalment_missed", _("Échéance impayée")
         PLAN_AGREEMENT = "plan_agreement", _("Accord d’échéancier")
+        # a second formal notice, asked for by a person (dunning.services.escalation.reissue_formal_notice)
+        FORMAL_NOTICE_AGAIN = "notice_again", _("Nouvelle mise en demeure")
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planifiée")

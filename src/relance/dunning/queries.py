@@ -14,13 +14,15 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 
-from relance.core.calendar import BusinessCalendar
-from relance.core.policy import POSTAL_CHANNELS, InvoiceFacts, next_action
+from relance.core.escalation import group_due, next_step
+from relance.core.policy import POSTAL_CHANNELS, NextAction
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.queries import ZERO, day_bounds, money_field, visible
 
 from .models import CallTask, Hold, Reminder, ReminderLine, Scenario, Step
 from .services.charges import InvoiceCharges, charges_of_invoices  # noqa: F401  (used by the web views)
+from .services.context import calendar_for, rules_of
+from .services.escalation import progress_of
 
 S = Reminder.Status
 
@@ -220,37 +222,35 @@ def scenario_for(organisation: Organisation, customer: Customer) -> Scenario | N
     return Scenario.objects.filter(organisation=organisation, is_default=True).first()
 
 
-def next_steps(
+def next_actions(
     organisation: Organisation, customer: Customer, invoices: Iterable[Invoice], on: date
-) -> dict[int, Step]:
-    """For each open invoice still under active dunning, the step that will come next
-    according to the dunning policy (``relance.core.policy.next_action``): the first
-    step after ``last_step_position`` — ``last_step_position + 1`` when positions are
-    contiguous — skipping the "before the due date" steps that no longer make sense.
-    Two queries at most, whatever the number of invoices."""
+) -> dict[int, tuple[Step, date]]:
+    """For each open invoice still under active dunning (and not held: the caller leaves those
+    out), the step it will receive next and the business day it falls on — the escalation rules
+    of ``relance.core.escalation``, with the customer's scenario, last contact and the invoice's
+    facts, exactly as the planner decides. Two queries at most, whatever the number of invoices."""
     scenario = scenario_for(organisation, customer)
     if scenario is None:
         return {}
     steps = {s.position: s for s in scenario.steps.all()}
     specs = [s.spec() for s in steps.values()]
-    calendar = BusinessCalendar(subdiv=organisation.holiday_subdivision or None)
-    result: dict[int, Step] = {}
+    calendar = calendar_for(organisation)
+    rules = rules_of(organisation, scenario)
+    result: dict[int, tuple[Step, date]] = {}
     for invoice in invoices:
         if invoice.status != Invoice.Status.OPEN or invoice.dunning_state != Invoice.Dunning.ACTIVE:
             continue
-        action = next_action(
-            specs,
-            InvoiceFacts(invoice.due_date, invoice.last_step_position),
-            on,
-            calendar,
-            last_contact=customer.last_contact_date,
-            min_gap_days=organisation.min_gap_days,
-        )
+        action = next_step(specs, progress_of(invoice), on, calendar, rules, customer.last_contact_date)
         if action is not None:
-            result[invoice.pk] = steps[action.step.position]
+            result[invoice.pk] = (steps[action.step.position], action.on)
     return result
 
 
+def next_steps(
+    organisation: Organisation, customer: Customer, invoices: Iterable[Invoice], on: date
+) -> dict[int, Step]:
+    """For each open, chased invoice, the step it will receive next (:func:`next_actions`)."""
+    return {pk: step for pk, (step, _) in next_actions(organisation, customer, invoices, on).items()}
 
 
 @dataclass(frozen=True)
@@ -356,31 +356,55 @@ def customer_choices(organisation: Organisation, search: str = "", collector_id:
 
 
 @dataclass
+class UpcomingGroup:
+    """One message (or one hand-over) to come: its step and the invoices it will list."""
+
+    step: Step
+    invoices: list[Invoice] = field(default_factory=list)
+
+
+@dataclass
 class Upcoming:
     """What happens next for a customer: a message already planned (``reminder``: planned,
-    awaiting approval, being sent or failed), or else the step the planner will plan next,
-    the day it falls due and the invoices it will list."""
+    awaiting approval, being sent or failed), or else what the planner will plan next — the day
+    and, per step, the invoices (one message per step: ``core.escalation.group_due``)."""
 
     day: date
     step: Step | None
     reminder: Reminder | None = None
     invoices: list[Invoice] = field(default_factory=list)
+    groups: list[UpcomingGroup] = field(default_factory=list)
 
 
-def upcoming(reminders: Iterable[Reminder], open_invoices: Iterable[Invoice], steps: Mapping[int, Step],
-             today: date) -> Upcoming | None:
-    """The customer's next step from what the customer page has already loaded: its
-    reminders, its open invoices not under a hold and their next steps (``next_steps``)."""
+def next_plan(organisation: Organisation, customer: Customer, invoices: Iterable[Invoice], today: date,
+              actions: Mapping[int, tuple[Step, date]] | None = None) -> tuple[date, list[UpcomingGroup]] | None:
+    """What the planner will plan next for ``invoices`` (open, not held): the first day a step
+    falls (a past date is today) and, decided as on that day, one group per step
+    (``core.escalation.group_due``). ``actions``: :func:`next_actions` at ``today``, when known."""
+    invoices = list(invoices)
+    first = actions if actions is not None else next_actions(organisation, customer, invoices, today)
+    if not first:
+        return None
+    day = max(min(on for _, on in first.values()), today)
+    at_day = first if day == today else next_actions(organisation, customer, invoices, day)
+    by_pk = {i.pk: i for i in invoices if i.pk in at_day}
+    plan = group_due({pk: NextAction(at_day[pk][0].spec(), at_day[pk][1]) for pk in by_pk}, day)
+    if not plan:
+        return None
+    return day, [UpcomingGroup(at_day[g.keys[0]][0], sorted((by_pk[k] for k in g.keys),
+                                                          key=lambda i: (i.due_date, i.number))) for g in plan]
+
+
+def upcoming(reminders: Iterable[Reminder], plan: tuple[date, list[UpcomingGroup]] | None) -> Upcoming | None:
+    """The customer's next step: a message pending among its ``reminders``, else ``plan``
+    (:func:`next_plan`), which is what ``relance run --date DAY`` plans on that day."""
     waiting = (S.PLANNED, S.AWAITING_APPROVAL, S.SENDING, S.UNCERTAIN, S.FAILED)
     pending = sorted((r for r in reminders if r.status in waiting and r.kind != Reminder.Kind.THANKS),
                      key=lambda r: (r.planned_for, r.pk))
     if pending:
         first = pending[0]
         return Upcoming(first.planned_for, first.step, first)
-    due = [(max(i.next_action_date or today, today), i) for i in open_invoices if i.pk in steps]
-    if not due:
+    if plan is None:
         return None
-    day = min(d for d, _ in due)
-    invoices = [i for d, i in due if d == day]
-    step = max((steps[i.pk] for i in invoices), key=lambda s: s.position)
-    return Upcoming(day, step, None, invoices)
+    day, groups = plan
+    return Upcoming(day, groups[0].step, None, groups[0].invoices, groups)

@@ -239,8 +239,14 @@ class Invoice(models.Model):
     amount_due = models.DecimalField("reste dû", **MONEY)
     status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.OPEN)
     settled_on = models.DateField("soldée le", null=True, blank=True)
-    # Facts of the dunning policy, maintained by the planner.
+    # Facts of the dunning policy (``relance.core.escalation.Progress``): the steps the invoice
+    # *received*, written by the dispatcher when a step's message goes, read by the planner.
     last_step_position = models.SmallIntegerField("dernière étape", default=-1)
+    escalation_rank = models.SmallIntegerField("fermeté atteinte", default=-1)
+    last_step_on = models.DateField("dernière étape reçue le", null=True, blank=True)
+    reminders_received = models.PositiveSmallIntegerField("relances reçues après l’échéance", default=0)
+    formal_notice_on = models.DateField("mise en demeure envoyée le", null=True, blank=True)
+    notice_received_on = models.DateField("mise en demeure reçue le", null=True, blank=True)
     next_action_date = models.DateField("prochaine action", null=True, blank=True)
     dunning_state = models.CharField(max_length=12, choices=Dunning.choices, default=Dunning.ACTIVE)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -153,16 +153,17 @@ def collector_forms(org: Any, customer: Any) -> dict[str, Any]:
     return customer_workflow(org, customer)
 
 
-def _upcoming(org: Any, customer: Any, reminders: list[Any], open_invoices: list[Any], steps: dict[int, Any],
+def _upcoming(org: Any, customer: Any, reminders: list[Any], chased: list[Any], actions: dict[int, Any],
               day: date) -> dict[str, Any]:
-    """The customer's next step and, when it is not planned yet, a preview of its message
-    rendered on the customer's open invoices (as the dispatcher would write it today)."""
-    upcoming = dunning.upcoming(reminders, open_invoices, steps, day)
+    """The customer's next step and, when it is not planned yet, a preview of its first message
+    rendered on the invoices it will list (as the dispatcher would write it today)."""
+    upcoming = dunning.upcoming(reminders, dunning.next_plan(org, customer, chased, day, actions))
     preview = None
     step = upcoming.step if upcoming is not None and upcoming.reminder is None else None
-    if step is not None and step.template in editing.template_keys(org):
+    if upcoming is not None and step is not None and step.template in editing.template_keys(org):
         try:
-            preview = editing.preview(org, step.template, customer.language, day, customer=customer)
+            preview = editing.preview(org, step.template, customer.language, day, customer=customer,
+                                      invoices=upcoming.invoices)
         except RelanceError:
             preview = None  # a template being repaired: the step still shows, without its text
     return {"upcoming": upcoming, "upcoming_preview": preview}
@@ -190,8 +191,11 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ]
     open_invoices = [i for i in invoices if i.status == i.Status.OPEN]
     holds = dunning.active_holds(org, customer)
-    held = dunning.holds_by_invoice(holds, open_invoices)
-    steps = dunning.next_steps(org, customer, [i for i in open_invoices if i.pk not in held], day)
+    # a pause past its date no longer holds (the planner expires it on its next run)
+    held = dunning.holds_by_invoice([h for h in holds if h.until is None or h.until >= day], open_invoices)
+    chased = [i for i in open_invoices if i.pk not in held]
+    actions = dunning.next_actions(org, customer, chased, day)
+    steps = {pk: step for pk, (step, _) in actions.items()}
     reminders = dunning.customer_reminders(org, customer)
     context = {
         "day": day,
@@ -205,7 +209,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "totals": ledger.totals_of(invoices, day),
         "holds": holds,
         "reminders": reminders,
-        **_upcoming(org, customer, reminders, open_invoices, steps, day),
+        **_upcoming(org, customer, reminders, chased, actions, day),
         "timeline": entries,
         "timeline_truncated": len(events) == TIMELINE_LIMIT,
         "assignable": members_of(org) if sc.is_admin else [],

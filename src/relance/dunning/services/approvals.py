@@ -69,6 +69,7 @@ from .dispatcher import (
     outgoing_email,
     template_key,
 )
+from .escalation import record_received
 from .holds import Blocked, blocked, serialise
 from .messages import template_sources
 
@@ -497,8 +498,9 @@ def approve(organisation: Organisation, ids: Iterable[int], *, actor: str, colle
 
 def skip(organisation: Organisation, pk: int, reason: str, *, actor: str,
          collector_id: int | None = None) -> Reminder:
-    """Do not send this reminder: ``CANCELLED`` with the reason. The invoices stay at the step
-    they reached when it was planned; the sequence goes on at the next step's date."""
+    """Do not send this reminder: ``CANCELLED`` with the reason. Its step counts as passed over for
+    its invoices (``escalation.record_received``, ``skipped``): nothing was received, so the next
+    message does not speak of it, and the sequence goes on at the next step's date."""
     reason = " ".join(reason.split())
     if not reason:
         raise InvalidInput("indiquez pourquoi cette relance est écartée")
@@ -509,6 +511,8 @@ def skip(organisation: Organisation, pk: int, reason: str, *, actor: str,
         reminder.status = Reminder.Status.CANCELLED
         reminder.last_error = f"écartée à la validation : {reason}"[:2000]
         reminder.save(update_fields=["status", "last_error"])
+        invoices = list(Invoice.objects.filter(pk__in=reminder.lines.values("invoice_id"), status=Invoice.Status.OPEN))
+        record_received(organisation, reminder, invoices, local_today(organisation), skipped=True)
         record_many(organisation, [NewEvent("reminder.skipped", customer_id=reminder.customer_id,
                                             reminder_id=reminder.pk, actor=actor, data={"reason": reason})])
     return reminder

@@ -12,6 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from relance import clock
 from relance.core.calendar import BusinessCalendar
+from relance.core.escalation import Rules
 from relance.core.policy import StepSpec
 from relance.core.references import PaymentReferenceError, make_rf_lenient
 from relance.documents.payment_block import PaymentBlock, make_payment_block
@@ -28,6 +29,12 @@ def local_today(organisation: Organisation, now: datetime | None = None) -> date
 
 def calendar_for(organisation: Organisation) -> BusinessCalendar:
     return BusinessCalendar("FR", organisation.holiday_subdivision or None)
+
+
+def rules_of(organisation: Organisation, scenario: Scenario | None) -> Rules:
+    """The escalation settings of a scenario (``core.escalation.Rules``)."""
+    return Rules(min_gap_days=organisation.min_gap_days,
+                 entry_position=scenario.late_entry_position if scenario is not None else None)
 
 
 def active_holds(organisation: Organisation, today: date) -> QuerySet[Hold]:
@@ -56,6 +63,7 @@ class ScenarioBook:
     default_id: int | None
     specs: dict[int, list[StepSpec]] = field(default_factory=dict)
     steps: dict[tuple[int, int], Step] = field(default_factory=dict)
+    rules: dict[int, Rules] = field(default_factory=dict)
 
     @classmethod
     def load(cls, organisation: Organisation) -> ScenarioBook:
@@ -65,6 +73,7 @@ class ScenarioBook:
         for s in scenarios:
             steps = list(s.steps.all())
             book.specs[s.id] = [st.spec() for st in steps]
+            book.rules[s.id] = rules_of(organisation, s)
             for st in steps:
                 book.steps[(s.id, st.position)] = st
         return book

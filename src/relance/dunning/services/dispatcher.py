@@ -41,7 +41,8 @@ from relance import clock
 from relance.channels.email import build_email, deliver
 from relance.channels.errors import PermanentFailure, TemporaryFailure
 from relance.channels.letters import letter_pdf
-from relance.core.policy import Channel
+from relance.core.escalation import rank, spacing, stage
+from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel
 from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
 from relance.dunning.models import CallTask, PaymentPlan, Promise, Reminder, ReminderLine
 from relance.errors import InvalidInput
@@ -51,6 +52,7 @@ from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
 from .context import local_today, payment_block_for
+from .escalation import ESCALATING, record_received
 from .holds import Blocked, blocked, promise_context
 from .messages import CHARGED_TEMPLATES, build_context, render
 from .plans import (
@@ -76,6 +78,7 @@ KIND_TEMPLATES: dict[str, str] = {
     Reminder.Kind.INSTALMENT_DUE: "echeance_a_venir",
     Reminder.Kind.INSTALMENT_MISSED: "echeance_impayee",
     Reminder.Kind.PLAN_AGREEMENT: AGREEMENT_EMAIL_TEMPLATE,
+    Reminder.Kind.FORMAL_NOTICE_AGAIN: FORMAL_NOTICE_TEMPLATE,
 }
 #: the event of a message sent, by kind (``reminder.sent`` otherwise)
 SENT_EVENTS: dict[str, str] = {Reminder.Kind.THANKS: "thanks.sent", Reminder.Kind.LITIGATION: "litigation.handover",
@@ -144,10 +147,12 @@ def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[I
         return []
     if held is None:
         held = blocked(org, {i.customer_id for i in invoices}, today)
-    wanted_state = Invoice.Dunning.LITIGATION if kind == Reminder.Kind.LITIGATION else Invoice.Dunning.ACTIVE
+    wanted = {Invoice.Dunning.ACTIVE}
+    if kind == Reminder.Kind.FORMAL_NOTICE_AGAIN:
+        wanted.add(Invoice.Dunning.LITIGATION)  # a person asked for it, maybe for the case
     return [
         i for i in invoices
-        if i.status == Invoice.Status.OPEN and i.amount_due > 0 and i.dunning_state == wanted_state
+        if i.status == Invoice.Status.OPEN and i.amount_due > 0 and i.dunning_state in wanted
         and not held.blocks(i)
     ]
 
@@ -215,11 +220,9 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
     events: list[NewEvent] = []
     extra: dict[str, Any] = {}
     if reminder.kind == Reminder.Kind.LITIGATION:
-        reminder.subject = "Transmission au contentieux"
-        events += [NewEvent("litigation.opened", customer_id=customer.id, invoice_id=i.id, reminder_id=reminder.id,
-                            data={"number": i.number, "amount_due": i.amount_due, "days_late": i.days_late(today)})
-                   for i in keep]
-    elif reminder.channel == Channel.PHONE:
+        return _legacy_handover(reminder, org, keep, today, now)
+    escalation = _escalation_facts(reminder, keep, customer)
+    if reminder.channel == Channel.PHONE:
         CallTask.objects.get_or_create(organisation=org, customer=customer, reminder=reminder,
                                        defaults={"due_on": today})
         reminder.subject = "Appel à passer"
@@ -238,6 +241,9 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
     reminder.sent_at = now
     reminder.last_error = ""
     reminder.save()
+    if escalation:
+        extra["escalation"] = escalation
+        record_received(org, reminder, keep, today)
     kind = SENT_EVENTS.get(reminder.kind, "reminder.sent")
     events.insert(0, NewEvent(kind, customer_id=customer.id, reminder_id=reminder.id, data={
         "key": reminder.idempotency_key, "channel": reminder.channel, "recipient": reminder.recipient,
@@ -249,6 +255,41 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
     }))
     record_many(org, events, at=now)
     return "sent"
+
+
+def _escalation_facts(reminder: Reminder, invoices: Sequence[Invoice], customer: Customer) -> dict[str, Any]:
+    """What the sent event records of a scenario step, for ``relance audit`` (``core.escalation_audit``):
+    the step's rank, stage, offset and spacing, whether the reader is a consumer, and for each invoice
+    its due date and the reminders it had received before this one (what « nos précédentes
+    relances » may claim: the message states the smallest of them, ``relances_precedentes``)."""
+    step = reminder.step
+    if step is None or reminder.kind not in ESCALATING:
+        return {}
+    spec = step.spec()
+    siblings = list(step.scenario.steps.all())
+    return {
+        "step_id": step.pk, "position": spec.position, "offset_days": spec.offset_days, "rank": rank(spec),
+        "stage": int(stage(spec)), "template": step.template,
+        "spacing_days": spacing([s.spec() for s in siblings], spec, reminder.organisation.min_gap_days),
+        "consumer": not customer.is_business, "reissue": reminder.kind == Reminder.Kind.FORMAL_NOTICE_AGAIN,
+        "claimed_prior": min((i.reminders_received for i in invoices), default=0),
+        "invoices": [{"number": i.number, "due_date": i.due_date, "prior": i.reminders_received} for i in invoices],
+    }
+
+
+def _legacy_handover(reminder: Reminder, org: Organisation, invoices: list[Invoice], today: date,
+                     now: datetime) -> str:
+    """A hand-over planned as a message by an earlier version: it opens the litigation case
+    instead, and the reminder is cancelled (a hand-over is never « Envoyée »)."""
+    from relance.litigation.services import open_cases
+
+    open_cases(org, today, {reminder.customer_id: [i.pk for i in invoices]})
+    reminder.status = Reminder.Status.CANCELLED
+    reminder.last_error = "remplacée par un dossier contentieux"
+    reminder.save(update_fields=["status", "last_error"])
+    record_many(org, [NewEvent("reminder.cancelled", customer_id=reminder.customer_id, reminder_id=reminder.id,
+                               data={"reason": "litigation_case_opened"})], at=now)
+    return "cancelled"
 
 
 @dataclass

@@ -8,6 +8,7 @@ Jinja2 sandbox refuses any attempt to reach code)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -15,6 +16,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from relance.core.escalation import scenario_problems
+from relance.core.policy import StepSpec
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
@@ -91,6 +94,9 @@ def _check(organisation: Organisation, steps: list[StepInput]) -> list[str]:
             problems.append(f"{where} : le décalage (J{s.offset_days:+d}) doit suivre celui de l’étape précédente "
                             f"(J{previous:+d})")
         previous = s.offset_days
+    if not problems:
+        specs = [StepSpec(n, s.offset_days, s.channel, s.tone, s.call_task, s.template) for n, s in enumerate(steps)]
+        problems += scenario_problems(specs)
     return problems
 
 
@@ -196,11 +202,14 @@ def reset_template(organisation: Organisation, key: str, language: str, *, actor
     return bool(deleted)
 
 
-def customer_context(organisation: Organisation, customer: Customer, today: date, key: str) -> dict[str, Any]:
-    """The context the dispatcher would build today for ``customer``'s open invoices (figures
-    included for the steps that state them, when the rates are known). No side effect."""
-    invoices = list(Invoice.objects.filter(organisation=organisation, customer=customer, status=Invoice.Status.OPEN)
-                    .order_by("due_date", "number"))
+def customer_context(organisation: Organisation, customer: Customer, today: date, key: str,
+                     invoices: Sequence[Invoice] | None = None) -> dict[str, Any]:
+    """The context the dispatcher would build today for ``invoices`` (default: all of
+    ``customer``'s open invoices), figures included for the steps that state them when the rates
+    are known. No side effect."""
+    if invoices is None:
+        invoices = list(Invoice.objects.filter(organisation=organisation, customer=customer,
+                                               status=Invoice.Status.OPEN).order_by("due_date", "number"))
     contacts = list(Contact.objects.filter(customer=customer).order_by("-is_billing", "pk"))
     contact = next((c for c in contacts if c.is_billing), contacts[0] if contacts else None)
     charges = {}
@@ -214,13 +223,18 @@ def customer_context(organisation: Organisation, customer: Customer, today: date
 
 
 def preview(organisation: Organisation, key: str, language: str, today: date, *, customer: Customer | None = None,
-            subject: str | None = None, body: str | None = None) -> RenderedMessage:
+            subject: str | None = None, body: str | None = None,
+            invoices: Sequence[Invoice] | None = None) -> RenderedMessage:
     """Render a template (the saved one, or ``subject``/``body`` being edited) on a real
-    customer's open invoices, or on sample data without a customer (or without invoices)."""
+    customer's open invoices (or only ``invoices``: those a message will list), or on sample
+    data without a customer (or without invoices)."""
     if subject is None or body is None:
         subject, body = template_source(organisation, key, language)
     context = sample_context(language)
-    if customer is not None and Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).exists():
+    if invoices:
+        context = customer_context(organisation, invoices[0].customer, today, key, invoices)
+        context["langue"] = language
+    elif customer is not None and Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).exists():
         context = customer_context(organisation, customer, today, key)
         context["langue"] = language
     return render_source(subject, body, context, key)

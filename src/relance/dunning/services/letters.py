@@ -21,6 +21,7 @@ from relance.ledger.models import Organisation
 from relance.ledger.queries import visible
 
 from .context import local_today
+from .escalation import record_notice_receipt
 
 MAX_SCAN_BYTES = 15 * 1024 * 1024
 SCAN_TYPES = {b"%PDF-": "pdf", b"\x89PNG": "png", b"\xff\xd8\xff": "jpg"}
@@ -63,6 +64,8 @@ def record_delivery(
             if received_on > today:
                 raise InvalidInput("la date de réception est dans le futur")
             reminder.received_on = received_on
+            if reminder.sent_at is not None:
+                record_notice_receipt(organisation, reminder, local_today(organisation, reminder.sent_at), received_on)
             events.append(NewEvent("letter.received", customer_id=reminder.customer_id, reminder_id=reminder.id,
                                    actor=actor, data={"received_on": received_on}))
         if scan is not None:

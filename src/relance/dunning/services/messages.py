@@ -237,6 +237,9 @@ def build_context(
         "date_du_jour": fmt.long_date(today, language),
         "pieces_jointes": attachments,
         "autres_factures_dues": other,
+        # reminders every listed invoice received before this message: what « nos précédentes
+        # relances » may claim (0: none of them, for one at least)
+        "relances_precedentes": min((i.reminders_received for i in invoices), default=0),
         **_charges_context(organisation, invoices, charges or {}, today, currency, language, total_due),
     }
 
@@ -350,9 +353,9 @@ def sample_context(language: str = "fr") -> dict[str, Any]:
     today = date(2026, 11, 23)
     invoices = [
         Invoice(number="F-2026-0101", issue_date=date(2026, 9, 15), due_date=date(2026, 10, 15),
-                amount_incl_tax=Decimal("1200.00"), amount_due=Decimal("1200.00")),
+                amount_incl_tax=Decimal("1200.00"), amount_due=Decimal("1200.00"), reminders_received=2),
         Invoice(number="F-2026-0117", issue_date=date(2026, 10, 2), due_date=date(2026, 11, 1),
-                amount_incl_tax=Decimal("480.50"), amount_due=Decimal("280.50")),
+                amount_incl_tax=Decimal("480.50"), amount_due=Decimal("280.50"), reminders_received=2),
     ]
     from .holds import sample_hold_variables  # holds renders messages: imported here, not at the top
 

@@ -1,14 +1,17 @@
-"""The daily planner: set-based selection of the day's work, one message per customer.
+"""The daily planner: set-based selection of the day's work, one message per customer and step.
 
 1. Invoices that have no next action date yet (new, or whose due date changed) get one.
 2. One query selects the open, active, not-held invoices with ``next_action_date <= today``
-   (never an exact-date match: a day the planner did not run is caught up).
-3. The policy (``relance.core.policy``) decides each invoice's step; invoices are grouped
-   per customer; the message takes the most advanced step and lists all the customer's
-   overdue invoices; each listed invoice whose own next step is not beyond the message's
-   step moves on to that step.
-4. Reminders are created with a unique idempotency key (customer, step, day); invoice
-   facts are written back with one UPDATE per distinct value, never one per invoice.
+   (never an exact-date match: a day the planner did not run is caught up), of customers with
+   no message pending and not contacted within the minimum gap.
+3. The escalation rules (``relance.core.escalation``) decide each invoice's next step from the
+   steps it received; the due ones are grouped per customer and step (``group_due``): one
+   message per step, listing only the invoices whose own step it is — never an invoice pulled
+   to a firmer step than its own. A hand-over to litigation opens a case
+   (``relance.litigation.services.open_cases``), never a message.
+4. Reminders are created with a unique idempotency key (customer, step, day). The invoices'
+   facts move when the message is *sent* (``escalation.record_received``, in the dispatcher's
+   transaction): a cancelled, skipped or failed message leaves them where they were.
 
 Before that, the holds are reviewed (``holds`` and ``plans``): pauses past their date expire,
 promises are kept or broken (a broken one plans its « promesse non tenue » message, which
@@ -28,12 +31,16 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
-from relance.core.policy import Channel, InvoiceFacts, NextAction, StepSpec, next_action, reminder_key
+from relance.core.calendar import BusinessCalendar
+from relance.core.escalation import Progress, Rules, Stage, group_due, next_step, stage
+from relance.core.policy import Channel, NextAction, reminder_key
 from relance.dunning.models import PaymentPlan, PlanInvoice, Promise, Reminder, ReminderLine, Step
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
+from relance.litigation.services import open_cases
 
 from .context import ScenarioBook, calendar_for, chaseable
+from .escalation import PROGRESS_FIELDS, progress_from
 from .holds import expire_pauses, lock_invoices, review_promises, serialise
 from .plans import review_plans
 
@@ -95,20 +102,25 @@ def schedule_new(organisation: Organisation, today: date, book: ScenarioBook | N
     calendar = calendar_for(organisation)
     rows = (Invoice.objects.filter(organisation=organisation, status=Invoice.Status.OPEN,
                                    dunning_state=Invoice.Dunning.ACTIVE, next_action_date__isnull=True)
-            .values_list("id", "due_date", "last_step_position", "customer__scenario_id",
-                         "customer__last_contact_date"))
+            .values_list("id", "customer__scenario_id", "customer__last_contact_date", *PROGRESS_FIELDS))
     cache: dict[tuple[Any, ...], NextAction | None] = {}
     updates: dict[int, tuple[Any, ...]] = {}
-    for invoice_id, due, last, scenario_id, last_contact in rows.iterator(chunk_size=5000):
+    for invoice_id, scenario_id, last_contact, *facts in rows.iterator(chunk_size=5000):
         sid = book.scenario_of(scenario_id)
-        key = (due, last, sid, last_contact)
+        key = (sid, last_contact, *facts)
         if key not in cache:
-            cache[key] = next_action(book.specs.get(sid, []) if sid else [], InvoiceFacts(due, last), today,
-                                     calendar, last_contact, organisation.min_gap_days)
+            cache[key] = _decide(book, sid, progress_from(facts), today, calendar, last_contact)
         action = cache[key]
         updates[invoice_id] = (action.on, Invoice.Dunning.ACTIVE) if action else (None, Invoice.Dunning.DONE)
     _update_grouped(updates, ("next_action_date", "dunning_state"))
     return len(updates)
+
+
+def _decide(book: ScenarioBook, sid: int | None, progress: Progress, today: date, calendar: BusinessCalendar,
+            last_contact: date | None) -> NextAction | None:
+    if sid is None:
+        return None
+    return next_step(book.specs.get(sid, []), progress, today, calendar, book.rules.get(sid, Rules()), last_contact)
 
 
 def plan_day(organisation: Organisation, today: date, *, dry_run: bool = False) -> PlanReport:
@@ -150,6 +162,9 @@ def _review_holds(organisation: Organisation, today: date, report: PlanReport) -
 
 
 def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: PlanReport) -> None:
+    """One message per customer, step and day, listing the invoices whose own next step it is
+    (``core.escalation.group_due``); a hand-over to litigation opens a case instead. The invoices'
+    facts move when the message is sent (``escalation.record_received``), not here."""
     calendar = calendar_for(organisation)
     gap = organisation.min_gap_days
     pending = Reminder.objects.filter(customer_id=OuterRef("customer_id"), status__in=PENDING,
@@ -160,110 +175,65 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
         .exclude(Exists(pending))
         .filter(Q(customer__last_contact_date__isnull=True)
                 | Q(customer__last_contact_date__lte=today - timedelta(days=gap)))
-        .values_list("id", "customer_id", "due_date", "last_step_position", "customer__scenario_id",
-                     "customer__last_contact_date", "amount_due", "number")
+        .values_list("id", "customer_id", "customer__scenario_id", "customer__last_contact_date", "amount_due",
+                     "number", *PROGRESS_FIELDS)
     )
     if not due_rows:
         return
     memo: dict[tuple[Any, ...], NextAction | None] = {}
-
-    def decide(sid: int | None, due: date, last: int, last_contact: date | None, gap: int = 0) -> NextAction | None:
-        key = (sid, due, last, last_contact, gap)
-        if key not in memo:
-            memo[key] = next_action(book.specs.get(sid, []) if sid else [], InvoiceFacts(due, last), today, calendar,
-                                    last_contact, gap)
-        return memo[key]
-
     updates: dict[int, tuple[Any, ...]] = {}
-    candidates: dict[int, list[tuple[int, StepSpec]]] = defaultdict(list)
-    current: dict[int, int] = {}
+    actions: dict[int, dict[int, NextAction | None]] = defaultdict(dict)
     amounts: dict[int, Decimal] = {}
     numbers: dict[int, str] = {}
-    due_of: dict[int, date] = {}
-    for invoice_id, customer_id, due, last, scenario_id, last_contact, amount, number in due_rows:
+    for invoice_id, customer_id, scenario_id, last_contact, amount, number, *facts in due_rows:
         sid = book.scenario_of(scenario_id)
-        action = decide(sid, due, last, last_contact, gap)
+        facts_key = (sid, last_contact, *facts)
+        if facts_key not in memo:
+            memo[facts_key] = _decide(book, sid, progress_from(facts), today, calendar, last_contact)
+        action = memo[facts_key]
         if action is None:
-            updates[invoice_id] = (last, None, Invoice.Dunning.DONE)
+            updates[invoice_id] = (None, Invoice.Dunning.DONE)
         elif action.on > today:
-            updates[invoice_id] = (last, action.on, Invoice.Dunning.ACTIVE)
+            updates[invoice_id] = (action.on, Invoice.Dunning.ACTIVE)
         else:
-            candidates[customer_id].append((invoice_id, action.step))
-            current[invoice_id] = last
-            amounts[invoice_id], numbers[invoice_id], due_of[invoice_id] = amount, number, due
+            actions[customer_id][invoice_id] = action
+            amounts[invoice_id], numbers[invoice_id] = amount, number
+    _update_grouped(updates, ("next_action_date", "dunning_state"))
 
-    customers = {c.id: c for c in Customer.objects.filter(pk__in=candidates).only(
+    customers = {c.id: c for c in Customer.objects.filter(pk__in=actions).only(
         "id", "code", "legal_name", "scenario_id", "preferred_channel")}
-    with_email = set(Contact.objects.filter(customer_id__in=candidates).exclude(email="")
+    with_email = set(Contact.objects.filter(customer_id__in=actions).exclude(email="")
                      .values_list("customer_id", flat=True))
-    # every overdue, chaseable invoice of these customers may be listed in their message
-    overdue: dict[int, list[tuple[int, date, int, Decimal, str]]] = defaultdict(list)
-    for row in (chaseable(organisation, today).filter(customer_id__in=candidates, due_date__lt=today).order_by()
-                .values_list("customer_id", "id", "due_date", "last_step_position", "amount_due", "number")):
-        overdue[row[0]].append(row[1:])
-
+    # a step whose message failed waits for a person (« Renvoyer »), or for the missing rate: it is
+    # never planned a second time beside the failed one, which could then leave too
+    failed = set(ReminderLine.objects.filter(invoice_id__in=list(amounts), reminder__status=Reminder.Status.FAILED,
+                                             reminder__kind=Reminder.Kind.REMINDER)
+                 .values_list("invoice_id", "reminder__step_id"))
     reminders: list[Reminder] = []
     lines: dict[str, list[tuple[int, int, Decimal]]] = {}
-    contacted: list[int] = []
-    advance: dict[int, int] = {}
-    scenario_of_invoice: dict[int, int] = {}
-    for customer_id, items in candidates.items():
+    handovers: dict[int, list[int]] = defaultdict(list)
+    handover_label: dict[int, str] = {}
+    for customer_id, by_invoice in actions.items():
         customer = customers[customer_id]
         sid = book.scenario_of(customer.scenario_id)
         if sid is None:
             continue  # no scenario at all: nothing to plan
-        litigation = [(i, s) for i, s in items if s.channel == Channel.LITIGATION]
-        messages = [(i, s) for i, s in items if s.channel != Channel.LITIGATION]
-        for invoice_id, step in litigation:
-            updates[invoice_id] = (step.position, None, Invoice.Dunning.LITIGATION)
-        if litigation:
-            step = litigation[0][1]
-            key = reminder_key(organisation.id, customer_id, step.position, today)
-            chosen = book.steps[(sid, step.position)]
-            reminders.append(Reminder(organisation=organisation, customer_id=customer_id, kind=Reminder.Kind.LITIGATION,
-                                      step=chosen, channel=Channel.LITIGATION, status=_initial_status(chosen),
-                                      planned_for=today, idempotency_key=key))
-            lines[key] = [(i, step.position, amounts[i]) for i, _ in litigation]
-        if not messages:
-            continue
-        step = max((s for _, s in messages), key=lambda s: s.position)
-        listed: dict[int, int] = {i: s.position for i, s in messages if s.before_due == step.before_due}
-        for invoice_id, s in messages:
-            if s.before_due != step.before_due:
-                advance[invoice_id] = current[invoice_id]  # not yet due: waits for its own day
-            scenario_of_invoice[invoice_id] = sid
-        if not step.before_due:
-            litigated = {i for i, _ in litigation}
-            for invoice_id, due, last, _amount, _number in overdue.get(customer_id, []):
-                if invoice_id in listed or invoice_id in litigated:
-                    continue
-                nxt = decide(sid, due, last, None)
-                if nxt and nxt.step.position <= step.position and nxt.step.channel != Channel.LITIGATION:
-                    listed[invoice_id] = nxt.step.position
-                else:
-                    listed[invoice_id] = last  # mentioned, but stays where it is
-                amounts.setdefault(invoice_id, _amount)
-                numbers.setdefault(invoice_id, _number)
-                due_of.setdefault(invoice_id, due)
-                scenario_of_invoice[invoice_id] = sid
-        channel = step.channel
-        if channel == Channel.EMAIL and (customer.preferred_channel == "letter" or customer_id not in with_email):
-            channel = Channel.LETTER
-        key = reminder_key(organisation.id, customer_id, step.position, today)
-        chosen = book.steps[(sid, step.position)]
-        reminders.append(Reminder(organisation=organisation, customer_id=customer_id, step=chosen, channel=channel,
-                                  status=_initial_status(chosen), planned_for=today, idempotency_key=key))
-        lines[key] = [(i, p, amounts[i]) for i, p in sorted(listed.items())]
-        contacted.append(customer_id)
-        advance.update(listed)
-
-    # listed invoices move to their new step; their next date counts from today's contact
-    # (their due date and scenario are already known: no need to read them again)
-    for invoice_id, position in advance.items():
-        action = decide(scenario_of_invoice[invoice_id], due_of[invoice_id], position, today, gap)
-        updates[invoice_id] = (position, action.on if action else None,
-                               Invoice.Dunning.ACTIVE if action else Invoice.Dunning.DONE)
-    _update_grouped(updates, ("last_step_position", "next_action_date", "dunning_state"))
+        for group in group_due(by_invoice, today):
+            chosen = book.steps[(sid, group.step.position)]
+            group.keys = [k for k in group.keys if (k, chosen.pk) not in failed]
+            if not group.keys:
+                continue
+            if stage(group.step) == Stage.LITIGATION:
+                handovers[customer_id] += sorted(group.keys)
+                handover_label[customer_id] = chosen.label
+                continue
+            channel = group.step.channel
+            if channel == Channel.EMAIL and (customer.preferred_channel == "letter" or customer_id not in with_email):
+                channel = Channel.LETTER
+            key = reminder_key(organisation.id, customer_id, group.step.position, today)
+            reminders.append(Reminder(organisation=organisation, customer_id=customer_id, step=chosen, channel=channel,
+                                      status=_initial_status(chosen), planned_for=today, idempotency_key=key))
+            lines[key] = [(i, group.step.position, amounts[i]) for i in sorted(group.keys)]
 
     Reminder.objects.bulk_create(reminders, batch_size=1000, ignore_conflicts=True)
     labels = {st.id: st.label for st in book.steps.values()}
@@ -276,6 +246,7 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
          for k, rows in lines.items() for i, p, a in rows],
         batch_size=2000, ignore_conflicts=True,
     )
+    contacted = sorted({by_key[k][1] for k in lines})
     for start in range(0, len(contacted), CHUNK):
         Customer.objects.filter(pk__in=contacted[start:start + CHUNK]).update(last_contact_date=today)
 
@@ -295,3 +266,10 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
         events.append(NewEvent("reminder.planned", customer_id=customer_id, reminder_id=rid, data=data))
     record_many(organisation, events)
 
+    if handovers:
+        for case in open_cases(organisation, today, handovers):
+            customer = customers[case.customer_id]
+            ids = handovers[case.customer_id]
+            report.reminders.append(PlannedReminder(
+                customer.code, customer.legal_name, handover_label.get(case.customer_id, ""), Channel.LITIGATION,
+                [numbers[i] for i in ids], sum((amounts[i] for i in ids), Decimal(0)), Reminder.Kind.LITIGATION))
