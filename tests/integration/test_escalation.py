@@ -230,3 +230,26 @@ def test_a_formal_notice_failed_for_a_missing_rate_is_never_planned_twice(org: O
     assert [r.pk for r in sent if r.channel == "registered_letter"] == [failed.pk]
     assert Reminder.objects.filter(channel="registered_letter").count() == 1
     assert audit_organisation(org).violations == []
+
+
+def test_the_late_entry_step_is_set_from_the_scenario_page(org: Organisation, client: Any) -> None:
+    from django.urls import reverse
+
+    from relance.ledger.models import Membership
+    from tests.integration.test_web import make_user
+
+    scenario = Scenario.objects.get(organisation=org, is_default=True)
+    url = reverse("web:scenario", kwargs={"pk": scenario.pk})
+    client.force_login(make_user("sophie", org, role=Membership.Role.ADMIN))
+    page = client.get(url).content.decode()
+    assert 'data-testid="late-entry"' in page and "Mise en demeure" not in page.split('id="late-entry"')[1].split(
+        "</select>")[0]  # only reminders after the due date are offered
+    client.post(url, {"action": "late_entry", "position": "5"})  # the formal notice: refused
+    scenario.refresh_from_db()
+    assert scenario.late_entry_position is None
+    client.post(url, {"action": "late_entry", "position": "2"})
+    scenario.refresh_from_db()
+    assert scenario.late_entry_position == 2
+    assert Event.objects.get(kind="scenario.late_entry_changed").data["after"] == 2
+    client.force_login(make_user("paul", org))  # a collector cannot change it
+    assert client.post(url, {"action": "late_entry", "position": ""}).status_code == 403

@@ -41,6 +41,8 @@ EVENT_LABELS: dict[str, str | Promise] = {
     "customer.assigned": _("Client attribué"),
     "scenario.created": _("Scénario créé"),
     "scenario.updated": _("Scénario modifié"),
+    "scenario.late_entry_changed": _("Étape d’entrée des factures en retard modifiée"),
+    "formal_notice.reissue_requested": _("Nouvelle mise en demeure demandée"),
     "scenario.default": _("Scénario par défaut changé"),
     "template.saved": _("Modèle de message enregistré"),
     "template.reset": _("Modèle d’origine rétabli"),

@@ -196,6 +196,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     chased = [i for i in open_invoices if i.pk not in held]
     actions = dunning.next_actions(org, customer, chased, day)
     steps = {pk: step for pk, (step, _) in actions.items()}
+    next_dates = {pk: max(on, day) for pk, (_, on) in actions.items()}  # a past date is due now
     reminders = dunning.customer_reminders(org, customer)
     context = {
         "day": day,
@@ -204,6 +205,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "open_invoices": open_invoices,
         "closed_invoices": [i for i in invoices if i.status != i.Status.OPEN],
         "next_steps": steps,
+        "next_dates": next_dates,
         "held": held,
         "charges": customer_charges(org, customer, open_invoices, day),
         "totals": ledger.totals_of(invoices, day),
@@ -230,14 +232,19 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     invoice = ledger.invoice_for(org, pk, sc.collector_id)
     charges = customer_charges(org, invoice.customer, [invoice] if invoice.status == invoice.Status.OPEN else [], day)
     events = list(invoice_timeline(org, invoice.pk)[:TIMELINE_LIMIT])
+    holds = dunning.invoice_holds(org, invoice)
+    held = any(h.state == h.State.ACTIVE and (h.until is None or h.until >= day) for h in holds)
+    action = None if held else dunning.next_actions(org, invoice.customer, [invoice], day).get(invoice.pk)
     context = {
         "day": day,
         "invoice": invoice,
+        "next_step": action[0] if action else None,
+        "next_on": max(action[1], day) if action else None,
         "customer": invoice.customer,
         "allocations": ledger.invoice_allocations(invoice),
         "charge": charges.by_invoice.get(invoice.pk),
         "charges": charges,
-        "holds": dunning.invoice_holds(org, invoice),
+        "holds": holds,
         "reminders": dunning.invoice_reminders(org, invoice),
         "timeline": [{"event": e, "label": event_label(e.kind), "invoice": invoice.number} for e in events],
         "timeline_truncated": len(events) == TIMELINE_LIMIT,

@@ -100,6 +100,17 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
         editing.set_default(org, scenario, actor=_actor(request))
         messages.success(request, _("« %(name)s » est désormais le scénario par défaut.") % {"name": scenario.name})
         return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": pk}))
+    if request.method == "POST" and request.POST.get("action") == "late_entry":
+        if not sc.is_admin:
+            raise PermissionDenied
+        raw = request.POST.get("position", "")
+        try:
+            editing.set_late_entry(org, scenario, int(raw) if raw.isdigit() else None, actor=_actor(request))
+            messages.success(request, _("Étape d’entrée des factures en retard enregistrée : les prochaines actions "
+                                        "sont recalculées."))
+        except RelanceError as exc:
+            _error(request, exc)
+        return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": pk}))
     if request.method == "POST":
         formset = StepFormSet(request.POST, form_kwargs={"keys": keys})
         if formset.is_valid():
@@ -131,6 +142,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
             preview = None
             messages.error(request, exc.message)
     context = {"scenario": scenario, "formset": formset, "steps": steps, "chosen": chosen, "preview": preview,
+               "entry_steps": editing.entry_steps(scenario),
                "preview_customer": customer, **_customer_choices(request, sc, customer)}
     return _render(request, "relance/scenario.html", sc, context, status=status)
 

@@ -16,7 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
-from relance.core.escalation import scenario_problems
+from relance.core.escalation import Stage, scenario_problems, stage
 from relance.core.policy import StepSpec
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
@@ -136,6 +136,32 @@ def save_steps(organisation: Organisation, scenario: Scenario, steps: list[StepI
             record_many(organisation, [NewEvent("scenario.updated", actor=actor,
                                                 data={"scenario": scenario.name, "before": before, "after": after})])
     return scenario_of(organisation, scenario.pk)
+
+
+def entry_steps(scenario: Scenario) -> list[Step]:
+    """The steps a late invoice may start at: reminders after the due date (``core.escalation``)."""
+    return [s for s in scenario.steps.all().order_by("position") if stage(s.spec()) == Stage.REMINDER]
+
+
+def set_late_entry(organisation: Organisation, scenario: Scenario, position: int | None, *, actor: str) -> Scenario:
+    """The step an invoice entering the sequence late starts at (``None``: the first reminder after
+    the due date). Never a formal notice nor the hand-over; the planner recomputes the next actions."""
+    problems = scenario_problems([s.spec() for s in scenario.steps.all()], entry_position=position)
+    if problems:
+        raise InvalidInput("étape d’entrée non enregistrée : " + " ; ".join(problems))
+    with transaction.atomic():
+        before = scenario.late_entry_position
+        scenario.late_entry_position = position
+        scenario.save(update_fields=["late_entry_position"])
+        if before != position:
+            governed = Q(customer__scenario=scenario)
+            if scenario.is_default:
+                governed |= Q(customer__scenario__isnull=True)
+            Invoice.objects.filter(governed, organisation=organisation, status=Invoice.Status.OPEN).update(
+                next_action_date=None)
+            record_many(organisation, [NewEvent("scenario.late_entry_changed", actor=actor, data={
+                "scenario": scenario.name, "before": before, "after": position})])
+    return scenario
 
 
 def step_values(s: Step) -> dict[str, Any]:
