@@ -264,11 +264,11 @@ def _summary(org: Organisation, directory: Path, day: date) -> DemoSummary:
         })
     for case in (LitigationCase.objects.filter(organisation=org, opened_on=day).select_related("customer")
                  .prefetch_related("lines").order_by("customer__code")):
-        lines = list(case.lines.all())
+        handed = list(case.lines.all())
         summary.today.append({
             "customer": case.customer.code, "name": case.customer.legal_name,
-            "step": f"Dossier contentieux n° {case.pk}", "channel": "litigation", "invoices": len(lines),
-            "total": fmt.money(sum((ln.amount_due_at_opening for ln in lines), Decimal(0))),
+            "step": f"Dossier contentieux n° {case.pk}", "channel": "litigation", "invoices": len(handed),
+            "total": fmt.money(sum((ln.amount_due_at_opening for ln in handed), Decimal(0))),
             "status": case.get_state_display(), "recipient": "", "document": "",
         })
     summary.calls = CallTask.objects.filter(organisation=org, status=CallTask.Status.OPEN).count()
