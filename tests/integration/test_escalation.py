@@ -253,3 +253,28 @@ def test_the_late_entry_step_is_set_from_the_scenario_page(org: Organisation, cl
     assert Event.objects.get(kind="scenario.late_entry_changed").data["after"] == 2
     client.force_login(make_user("paul", org))  # a collector cannot change it
     assert client.post(url, {"action": "late_entry", "position": ""}).status_code == 403
+
+
+def test_a_second_formal_notice_from_the_invoice_page(org: Organisation, tmp_path: Any, client: Any) -> None:
+    from django.urls import reverse
+
+    from relance.ledger.models import Membership
+    from tests.integration.test_web import make_user
+
+    add(org, tmp_path, "a.csv", [("F-1", "C001", "2026-06-01", "2026-07-01", "800,00")])
+    run_days(org, date(2026, 7, 6), date(2026, 9, 4))
+    invoice = Invoice.objects.get(number="F-1")
+    url = reverse("web:invoice", kwargs={"pk": invoice.pk})
+    client.force_login(make_user("viewer", org, role=Membership.Role.READ_ONLY))
+    page = client.get(url).content.decode()
+    assert 'data-testid="formal-notice"' in page and "Envoyer une nouvelle mise en demeure" not in page
+    action = reverse("web:invoice_formal_notice", kwargs={"pk": invoice.pk})
+    assert client.post(action, {"reason": "essai"}).status_code == 403
+    client.force_login(make_user("sophie", org, role=Membership.Role.COLLECTOR))
+    client.post(action, {"reason": "  "})  # a reason is required
+    assert not Reminder.objects.filter(kind=Reminder.Kind.FORMAL_NOTICE_AGAIN).exists()
+    response = client.post(action, {"reason": "pli avisé non réclamé"}, follow=True)
+    again = Reminder.objects.get(kind=Reminder.Kind.FORMAL_NOTICE_AGAIN)
+    assert "Nouvelle mise en demeure prévue" in response.content.decode()
+    assert Event.objects.get(kind="formal_notice.reissue_requested").actor == "web:sophie"
+    assert again.channel == "registered_letter" and again.status == Reminder.Status.PLANNED

@@ -12,6 +12,7 @@ urlpatterns = [
     path("clients/", views.customer_list, name="customers"),
     path("clients/<int:pk>/", views.customer_detail, name="customer"),
     path("factures/<int:pk>/", views.invoice_detail, name="invoice"),
+    path("factures/<int:pk>/mise-en-demeure/", views_collector.invoice_formal_notice, name="invoice_formal_notice"),
     path("relances/<int:pk>/", views.reminder_detail, name="reminder"),
     path("documents/relance/<int:pk>.pdf", views.reminder_pdf, name="reminder_pdf"),
     path("relances/<int:pk>/renvoyer/", reminder_actions.retry, name="reminder_retry"),

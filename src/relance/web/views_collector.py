@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from relance.dunning.models import CallTask, Hold, PaymentPlan, Promise
-from relance.dunning.services import calls, holds, plans
+from relance.dunning.services import calls, escalation, holds, plans
 from relance.errors import InvalidInput, RelanceError
 from relance.ledger import queries as ledger
 from relance.ledger.models import Customer, Invoice
@@ -302,3 +302,20 @@ def plan_agreement(request: HttpRequest, pk: int) -> FileResponse:
         raise Http404("Lettre d’accord pas encore éditée.")
     return FileResponse(plan.agreement.open("rb"), content_type="application/pdf",
                         filename=f"accord-echeancier-{plan.pk}.pdf")
+
+
+@login_required
+@require_POST
+def invoice_formal_notice(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    """A second formal notice for one invoice, at this person's request, with the reason
+    (``dunning.services.escalation.reissue_formal_notice``); it leaves with the day's run."""
+    sc = _acting_scope(request)
+    invoice = ledger.invoice_for(sc.organisation, pk, sc.collector_id)
+    try:
+        reminder = escalation.reissue_formal_notice(sc.organisation, invoice, reason=request.POST.get("reason", ""),
+                                                    actor=_actor(request))
+        messages.success(request, _("Nouvelle mise en demeure prévue (relance n° %(pk)s) : elle part en recommandé "
+                                    "avec les envois du jour.") % {"pk": reminder.pk})
+    except RelanceError as exc:
+        _fail(request, exc)
+    return HttpResponseRedirect(reverse("web:invoice", kwargs={"pk": invoice.pk}))
