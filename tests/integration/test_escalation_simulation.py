@@ -28,6 +28,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from relance.dunning import queries as dunning
 from relance.dunning.models import Hold, Reminder
 from relance.dunning.services import holds as hold_services
+from relance.dunning.services import plans
 from relance.dunning.services.audit import audit_organisation
 from relance.dunning.services.daily import run_day
 from relance.dunning.services.letters import record_delivery
@@ -145,6 +146,25 @@ class Collection(RuleBasedStateMachine):
             amount = (sum(i.amount_due for i in chased) * Decimal(share)).quantize(Decimal("0.01"))
             hold_services.record_promise(self.org, self.customers[customer], self.day + timedelta(days=days),
                                          amount, via="phone", obtained_by="test", today=self.day)
+
+    @rule(customer=st.integers(0, 2), count=st.integers(2, 4), start_in=st.integers(1, 20),
+          broken=st.booleans())
+    def payment_plan(self, customer: int, count: int, start_in: int, broken: bool) -> None:
+        """A payment plan over the customer's overdue invoices, accepted at once; the plan's own
+        messages follow its instalments, and a broken plan gives the invoices back to the sequence."""
+        chased = [i for i in self._open() if i.customer_id == self.customers[customer].pk and i.due_date < self.day
+                  and i.dunning_state == Invoice.Dunning.ACTIVE]
+        if not chased or Hold.objects.filter(customer=self.customers[customer], state=Hold.State.ACTIVE).exists():
+            return
+        plan = plans.propose_plan(self.org, self.customers[customer], [i.number for i in chased], count=count,
+                                  first_due=self.day + timedelta(days=start_in), actor="test", today=self.day)
+        plans.accept_plan(self.org, plan, actor="test", on=self.day)
+        if not broken:  # the customer pays the first instalment on time
+            first = plan.instalments.order_by("position").first()
+            assert first is not None
+            self.serial += 1
+            record_payment(self.org, self.customers[customer], f"ECH-{self.serial}", self.day,
+                           min(first.amount, chased[0].amount_due), designated=[chased[0].number])
 
     @rule(customer=st.integers(0, 2), profile=st.integers(0, 2))
     def switch_scenario(self, customer: int, profile: int) -> None:
