@@ -198,11 +198,25 @@ def run_scenario(database: str, slug: str, n_customers: int, n_invoices: int, se
 
 
 def _mark_sent(database: str, org: Any) -> int:
-    """The dispatcher sends the day's reminders (simulated: only their status changes)."""
-    from relance.dunning.models import Reminder
+    """The dispatcher sends the day's reminders (simulated: the status changes, and the invoices
+    receive their step as ``dispatcher`` records it, ``escalation.record_received``; no message is
+    rendered). Not timed: it prepares the next day."""
+    from django.db import transaction
 
-    sent = Reminder.objects.filter(organisation=org, status=Reminder.Status.PLANNED).update(
-        status=Reminder.Status.SENT, attempts=1)
+    from relance.dunning.models import Reminder
+    from relance.dunning.services.context import ScenarioBook
+    from relance.dunning.services.escalation import record_received
+    from relance.ledger.models import Invoice
+
+    book = ScenarioBook.load(org)
+    planned = list(Reminder.objects.filter(organisation=org, status=Reminder.Status.PLANNED)
+                   .select_related("step", "customer").prefetch_related("lines"))
+    invoices = Invoice.objects.in_bulk([line.invoice_id for r in planned for line in r.lines.all()])
+    with transaction.atomic():
+        for reminder in planned:
+            record_received(org, reminder, [invoices[line.invoice_id] for line in reminder.lines.all()],
+                            reminder.planned_for, book=book)
+        sent = Reminder.objects.filter(pk__in=[r.pk for r in planned]).update(status=Reminder.Status.SENT, attempts=1)
     _analyze(database)
     return sent
 

@@ -65,14 +65,14 @@ def _current_specs(organisation: Organisation, customer: Customer, book: Scenari
 
 
 def record_received(organisation: Organisation, reminder: Reminder, invoices: Iterable[Invoice], today: date,
-                    *, skipped: bool = False) -> None:
+                    *, skipped: bool = False, book: ScenarioBook | None = None) -> None:
     """The reminder's step was received by ``invoices`` (locked by the caller) on ``today`` — or,
     with ``skipped``, passed over by a person: each invoice's facts move on and its next step's
     date is computed from them, in the customer's current scenario."""
     step = reminder.step
     if step is None or reminder.kind not in ESCALATING:
         return
-    book = ScenarioBook.load(organisation)
+    book = book or ScenarioBook.load(organisation)
     customer = reminder.customer
     sid, specs, rules = _current_specs(organisation, customer, book)
     spec = step.spec()
