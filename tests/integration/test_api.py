@@ -12,14 +12,15 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, reverse
-from django.utils import timezone
 
 from relance.api import urls as api_urls
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
+from tests.conftest import PINNED_NOW
 
-pytestmark = pytest.mark.django_db
+# The API counts days late from the organisation's today: the clock is pinned (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned_clock")]
 
-TODAY = timezone.localdate(timezone=ZoneInfo("Europe/Paris"))
+TODAY = PINNED_NOW.astimezone(ZoneInfo("Europe/Paris")).date()
 
 
 @pytest.fixture(autouse=True)

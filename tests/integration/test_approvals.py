@@ -397,8 +397,9 @@ def member(org: Organisation, username: str, role: str = Membership.Role.COLLECT
 
 
 @pytest.fixture
-def today_org(tmp_path: Any) -> Organisation:
-    """The pages work on the real today: invoices due relative to it."""
+def today_org(pinned_clock: Any, tmp_path: Any) -> Organisation:
+    """The pages work on today, pinned (tests/conftest.py) so that timezone.localdate() (UTC) is also the
+    organisation's today (Paris): invoices due relative to it."""
     today = timezone.localdate()
     org = make_org()
     _import(org, tmp_path, [

@@ -37,6 +37,9 @@ from tests.integration.test_web import make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DAY = date(2026, 11, 19)  # C001: F-001 (J+40) and F-002 (J+19) due for « Première relance »
+# For the tests that work on today (the day page, a letter sent today, a plan due in 10 days): the clock is
+# pinned (tests/conftest.py), so that timezone.localdate() (UTC) is also the organisation's today (Paris).
+pinned = pytest.mark.usefixtures("pinned_clock")
 
 
 def noon(day: date) -> datetime:
@@ -216,6 +219,7 @@ def member(org: Organisation, username: str, role: str = Membership.Role.COLLECT
     return client
 
 
+@pinned
 def test_renvoyer_from_the_day_and_the_reminder_page(org: Organisation, failed: Reminder) -> None:
     Reminder.objects.filter(pk=failed.pk).update(planned_for=timezone.localdate())
     client = member(org, "alice")
@@ -258,12 +262,13 @@ def test_renvoyer_is_refused_to_read_only_other_organisations_and_without_csrf(o
 
 @pytest.fixture
 def letter(org: Organisation, c001: Customer) -> Reminder:
-    """A registered letter produced today (it is in « Courriers à imprimer »)."""
+    """A registered letter produced today (it is in « Courriers à imprimer »): its tests pin the clock."""
     return Reminder.objects.create(organisation=org, customer=c001, channel="registered_letter",
                                    planned_for=timezone.localdate(), idempotency_key="lrar-1",
                                    status=Reminder.Status.SENT, sent_at=timezone.now())
 
 
+@pinned
 def test_tracking_number_then_receipt_from_the_day(org: Organisation, letter: Reminder) -> None:
     client = member(org, "alice")
     url = reverse("web:letter_delivery", kwargs={"pk": letter.pk})
@@ -312,6 +317,7 @@ def test_tracking_number_then_receipt_from_the_day(org: Organisation, letter: Re
     assert not verify_chain(org)
 
 
+@pinned
 def test_letter_follow_up_is_refused_to_read_only_other_orgs_and_emails(org: Organisation, letter: Reminder,
                                                                        failed: Reminder) -> None:
     url = reverse("web:letter_delivery", kwargs={"pk": letter.pk})
@@ -332,6 +338,7 @@ def test_letter_follow_up_is_refused_to_read_only_other_orgs_and_emails(org: Org
 # --------------------------------------------------------------------------- 4. plan agreement
 
 
+@pinned
 def test_envoyer_l_accord_is_sent_once_through_the_dispatcher(org: Organisation, c001: Customer) -> None:
     plan = propose_plan(org, c001, ["F-001", "F-002"], count=3, first_due=timezone.localdate() + timedelta(days=10))
     client = member(org, "alice")
@@ -361,6 +368,7 @@ def test_envoyer_l_accord_is_sent_once_through_the_dispatcher(org: Organisation,
     assert "Accord d’échéancier envoyé" in timeline
 
 
+@pinned
 def test_without_an_email_address_the_letter_is_printed_instead(org: Organisation, tmp_path: Any) -> None:
     import_file(org, write(tmp_path, "c003.csv", invoices_csv([("F-009", "C003", "2026-09-01", "2026-10-01",
                                                                   "300,00")])))
@@ -377,6 +385,7 @@ def test_without_an_email_address_the_letter_is_printed_instead(org: Organisatio
     assert b"".join(pdf.streaming_content).startswith(b"%PDF")
 
 
+@pinned
 def test_an_agreement_not_yet_sent_is_cancelled_with_its_plan(org: Organisation, c001: Customer) -> None:
     plan = propose_plan(org, c001, ["F-001"], count=2, first_due=timezone.localdate() + timedelta(days=10))
     reminder, created = send_agreement(org, plan, actor="web:alice")

@@ -23,11 +23,14 @@ from relance.events.services import record
 from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
 from relance.web import urls as web_urls
 from relance.web.scoping import SESSION_KEY, current_organisation
+from tests.conftest import PINNED_NOW
 
-pytestmark = pytest.mark.django_db
+# Pages without ?date= work on the organisation's today: the clock is pinned (tests/conftest.py), so that
+# DAY, computed once at import, stays their today even when a run crosses midnight.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned_clock")]
 
 PARIS = ZoneInfo("Europe/Paris")
-DAY = timezone.localdate(timezone=PARIS)  # the organisations' today: pages without ?date= use it
+DAY = PINNED_NOW.astimezone(PARIS).date()  # the organisations' today: pages without ?date= use it
 NNBSP = "\u202f"  # Babel's thousands separator in French
 NBSP = "\u00a0"  # before the currency sign
 

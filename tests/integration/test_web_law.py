@@ -13,7 +13,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from relance.core.law import RateTables, Semester, compute_penalties, semester_of
 from relance.dunning.queries import charges_of_invoices
@@ -23,11 +22,14 @@ from relance.rates.models import AddedRate
 from relance.rates.services import add_rate, rate_tables
 from relance.web.templatetags.relance_tags import eur
 from relance.web.views_law import pct
+from tests.conftest import PINNED_NOW
 
-pytestmark = pytest.mark.django_db
+# The pages compute « à ce jour » and the late charges on today's date, and the shipped rate tables end
+# before 2026-S2: the clock is pinned on DAY, a day of 2026-S2 (tests/conftest.py).
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned_clock")]
 
 PARIS = ZoneInfo("Europe/Paris")
-DAY = timezone.localdate(timezone=PARIS)
+DAY = PINNED_NOW.astimezone(PARIS).date()
 NBSP = "\u00a0"
 _seq = itertools.count(1)
 CALC = "/calculateur/"
@@ -73,7 +75,7 @@ def pay(invoice: Invoice, amount: str, day: date, *, credit_note: bool = False) 
 
 
 def add_missing_semesters(up_to: date = DAY) -> list[str]:
-    """Hypothetical rates for every semester our shipped tables lack, up to ``up_to`` (2026-S2 today)."""
+    """Hypothetical rates for every semester our shipped tables lack, up to ``up_to`` (2026-S2 on DAY)."""
     tables, added = RateTables.shipped(), []
     sem = Semester(2026, 2)
     while sem <= semester_of(up_to):
