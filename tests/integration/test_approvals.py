@@ -89,8 +89,8 @@ def test_planner_plans_an_awaiting_reminder_for_a_step_to_approve(org: Organisat
     assert report.as_dict()["reminders"][0]["awaiting_approval"] is True
     event = Event.objects.get(kind="reminder.planned", reminder_id_ref=reminder.pk)
     assert event.data["awaiting_approval"] is True
-    # the invoices moved on as for any planned reminder; the customer is not planned again while it waits
-    assert set(Invoice.objects.filter(number__in=["F-001", "F-002"]).values_list("last_step_position", flat=True)) == {1}
+    # the invoices only move on when the message is sent; the customer is not planned again while it waits
+    assert set(Invoice.objects.filter(number__in=["F-001", "F-002"]).values_list("last_step_position", flat=True)) == {-1}
     later = plan_day(org, DAY + timedelta(days=7))  # C001's second reminder would be due by now
     assert [r.customer for r in later.reminders] == ["C002"]
 

@@ -130,10 +130,19 @@ def test_generation_from_any_text_is_valid_or_refused(text: str) -> None:
     assert iso11649.is_valid(rf) and is_valid_rf(rf)
 
 
-@given(ALNUM, st.integers(min_value=4, max_value=24), st.sampled_from("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
-def test_altered_character_is_detected(payload: str, position: int, char: str) -> None:
+@given(ALNUM, st.integers(min_value=4, max_value=24), st.integers(min_value=1, max_value=35))
+def test_altered_character_is_detected(payload: str, position: int, shift: int) -> None:
+    """ISO 7064 MOD 97-10 detects every substitution of a digit by a digit or a letter by a
+    letter (the difference, below 97, times a power of ten, is never a multiple of the prime
+    97). A digit replaced by a letter changes the length of the numeric expansion: that is not
+    guaranteed (RF1414 -> RF141B passes), so the property keeps to the same class."""
     rf = make_rf(payload)
-    if position >= len(rf) or rf[position] == char:
+    if position >= len(rf):
+        return
+    original = rf[position]
+    alphabet = "0123456789" if original.isdigit() else "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    char = alphabet[(alphabet.index(original) + shift) % len(alphabet)]
+    if char == original:
         return
     altered = rf[:position] + char + rf[position + 1 :]
     assert not is_valid_rf(altered)
