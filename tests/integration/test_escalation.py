@@ -278,3 +278,21 @@ def test_a_second_formal_notice_from_the_invoice_page(org: Organisation, tmp_pat
     assert "Nouvelle mise en demeure prévue" in response.content.decode()
     assert Event.objects.get(kind="formal_notice.reissue_requested").actor == "web:sophie"
     assert again.channel == "registered_letter" and again.status == Reminder.Status.PLANNED
+
+
+def test_a_hand_over_planned_by_an_earlier_version_opens_a_case_and_is_never_sent(org: Organisation,
+                                                                                  tmp_path: Any) -> None:
+    """A « Transmission au contentieux » reminder still planned at the upgrade: the dispatcher
+    opens the case instead and cancels it (never « Envoyée »)."""
+    add(org, tmp_path, "a.csv", [("F-1", "C001", "2026-06-01", "2026-07-01", "800,00")])
+    invoice = Invoice.objects.get(number="F-1")
+    Invoice.objects.filter(pk=invoice.pk).update(dunning_state=Invoice.Dunning.LITIGATION)
+    step = Step.objects.get(scenario__organisation=org, channel="litigation")
+    legacy = Reminder.objects.create(organisation=org, customer=invoice.customer, step=step, channel="litigation",
+                                     kind=Reminder.Kind.LITIGATION, planned_for=date(2026, 9, 14),
+                                     idempotency_key="legacy-handover")
+    legacy.lines.create(invoice=invoice, step_position=step.position, amount_due=invoice.amount_due)
+    report = dispatch_now(org, noon(date(2026, 9, 14)))
+    legacy.refresh_from_db()
+    assert report.sent == [] and legacy.status == Reminder.Status.CANCELLED
+    assert LitigationCase.objects.get().lines.get().invoice_id == invoice.pk

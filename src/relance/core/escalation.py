@@ -46,8 +46,7 @@ from .policy import Channel, NextAction, StepSpec
 #: The deadline a formal notice grants, in days from its receipt (stated in the letter).
 NOTICE_DEADLINE_DAYS = 8
 #: Presumed days between posting a registered letter and its receipt, while no advice of
-#: delivery is recorded (La Poste's delivery target for a registered letter is J+2; one more day
-#: for the presentation to a closed office).
+#: delivery is recorded (an assumption, not a sourced figure: the recorded date replaces it).
 POSTAL_DAYS = 3
 
 

@@ -148,8 +148,10 @@ def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[I
     if held is None:
         held = blocked(org, {i.customer_id for i in invoices}, today)
     wanted = {Invoice.Dunning.ACTIVE}
-    if kind == Reminder.Kind.FORMAL_NOTICE_AGAIN:
-        wanted.add(Invoice.Dunning.LITIGATION)  # a person asked for it, maybe for the case
+    if kind in (Reminder.Kind.FORMAL_NOTICE_AGAIN, Reminder.Kind.LITIGATION):
+        # a person asked for a new notice, maybe for the case; an earlier version's hand-over had
+        # already moved its invoices to litigation
+        wanted.add(Invoice.Dunning.LITIGATION)
     return [
         i for i in invoices
         if i.status == Invoice.Status.OPEN and i.amount_due > 0 and i.dunning_state in wanted
