@@ -296,3 +296,20 @@ def test_a_hand_over_planned_by_an_earlier_version_opens_a_case_and_is_never_sen
     legacy.refresh_from_db()
     assert report.sent == [] and legacy.status == Reminder.Status.CANCELLED
     assert LitigationCase.objects.get().lines.get().invoice_id == invoice.pk
+
+
+def test_the_customer_and_invoice_pages_link_to_the_case(org: Organisation, tmp_path: Any, client: Any) -> None:
+    from django.urls import reverse
+
+    from tests.integration.test_web import make_user
+
+    add(org, tmp_path, "a.csv", [("F-1", "C001", "2026-06-01", "2026-07-01", "800,00")])
+    run_days(org, date(2026, 7, 6), date(2026, 9, 30))
+    case = LitigationCase.objects.get()
+    invoice = Invoice.objects.get(number="F-1")
+    client.force_login(make_user("sophie", org))
+    link = reverse("web:litigation_case", kwargs={"pk": case.pk})
+    customer_page = client.get(reverse("web:customer", kwargs={"pk": invoice.customer_id})).content.decode()
+    assert f'href="{link}" data-testid="case-{invoice.pk}"' in customer_page
+    invoice_page = client.get(reverse("web:invoice", kwargs={"pk": invoice.pk})).content.decode()
+    assert f'href="{link}" data-testid="invoice-case"' in invoice_page and f"Contentieux n° {case.pk}" in invoice_page

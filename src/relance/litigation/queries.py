@@ -53,6 +53,15 @@ def cases(organisation: Organisation, state: str = "", collector_id: int | None 
             .order_by("rank", "-opened_on", "-pk"))
 
 
+def live_cases(invoices: Iterable[Invoice]) -> dict[int, int]:
+    """For each of ``invoices`` in an opened or filed case, that case's id (one query)."""
+    ids = [i.pk for i in invoices if i.dunning_state == Invoice.Dunning.LITIGATION]
+    if not ids:
+        return {}
+    return dict(CaseInvoice.objects.filter(invoice_id__in=ids, case__state__in=machine.LIVE_STATES)
+                .values_list("invoice_id", "case_id"))
+
+
 def state_counts(organisation: Organisation, collector_id: int | None = None) -> dict[str, int]:
     """How many cases in each state (one query)."""
     qs = visible(LitigationCase.objects.filter(organisation=organisation), collector_id, "customer__")

@@ -25,6 +25,7 @@ from relance.errors import RelanceError
 from relance.events.services import invoice_timeline, timeline
 from relance.ledger import queries as ledger
 from relance.ledger.services.members import members as members_of
+from relance.litigation.queries import live_cases
 from relance.profiles.models import PayerProfile
 from relance.profiles.queries import customer_profile
 
@@ -206,6 +207,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "closed_invoices": [i for i in invoices if i.status != i.Status.OPEN],
         "next_steps": steps,
         "next_dates": next_dates,
+        "cases": live_cases(open_invoices),
         "held": held,
         "charges": customer_charges(org, customer, open_invoices, day),
         "totals": ledger.totals_of(invoices, day),
@@ -238,6 +240,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "day": day,
         "invoice": invoice,
+        "case": live_cases([invoice]).get(invoice.pk),
         "next_step": action[0] if action else None,
         "next_on": max(action[1], day) if action else None,
         "customer": invoice.customer,
