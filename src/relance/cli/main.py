@@ -91,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     pen.add_argument("--due", required=True, help="échéance (AAAA-MM-JJ)")
     pen.add_argument("--paid", help="date du paiement (défaut : aujourd’hui, calcul « à ce jour »)")
     pen.add_argument("--issued", help="date de la facture")
-    pen.add_argument("--rate", help="taux contractuel annuel en % (défaut : BCE + 10 points)")
+    pen.add_argument("--rate", help="taux contractuel annuel en %% (défaut : BCE + 10 points)")
     pen.add_argument("--payment", action="append", default=[], help="paiement partiel DATE:MONTANT (répétable)")
     pen.add_argument("--debtor", choices=["business", "consumer"], default="business")
     pen.add_argument("--json", action="store_true")
