@@ -36,6 +36,7 @@ from .models import (
     Scenario,
     Step,
 )
+from .services.letters import record_delivery
 
 
 class StepInline(admin.TabularInline):
@@ -120,7 +121,8 @@ class ReminderAdmin(ScopedAdmin):
     ]
     fieldsets = [
         (None, {"fields": ["organisation", "customer", "kind", "step", "channel", "planned_for", "idempotency_key"]}),
-        ("Envoi", {"fields": ["status", "attempts", "next_attempt_at", "last_error", "sent_at", "tracking_number"]}),
+        ("Envoi", {"fields": ["status", "attempts", "next_attempt_at", "last_error", "sent_at"]}),
+        ("Lettre recommandée", {"fields": ["tracking_number", "received_on", "receipt_scan"]}),
         ("Message", {"fields": ["recipient", "message_id", "subject", "body_text", "body_html"]}),
         ("Courrier", {"fields": ["document", "document_sha256"]}),
         ("Suivi", {"fields": ["created_at"]}),
@@ -128,6 +130,41 @@ class ReminderAdmin(ScopedAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def save_model(self, request: HttpRequest, obj: Reminder, form: Any, change: bool) -> None:
+        """The registered letter's proof (tracking number, receipt date, scanned receipt) goes
+        through :func:`record_delivery`, as from ``relance letter`` and the pages: checked, and
+        each change leaves an event; a refused one is reported and leaves the stored value."""
+        changed = [f for f in DELIVERY_FIELDS if f in form.changed_data] if change and obj.pk else []
+        if not changed:
+            super().save_model(request, obj, form, change)
+            return
+        stored = Reminder.objects.get(pk=obj.pk)
+        wanted = {f: getattr(obj, f) for f in changed}
+        for name in changed:
+            setattr(obj, name, getattr(stored, name))
+        super().save_model(request, obj, form, change)
+        tracking = wanted.get("tracking_number")
+        received = wanted.get("received_on")
+        upload = form.cleaned_data.get("receipt_scan") if "receipt_scan" in changed else None
+        if ("tracking_number" in changed and not tracking) or ("received_on" in changed and received is None) or (
+                "receipt_scan" in changed and not upload):
+            messages.error(request, "Une preuve d’envoi ou de réception enregistrée ne s’efface pas : "
+                                    "elle reste dans le journal des événements.")
+            return
+        try:
+            saved = record_delivery(
+                obj.organisation, obj.pk, tracking_number=tracking if "tracking_number" in changed else None,
+                received_on=received, scan=(upload.name, upload.read()) if upload else None, actor=_actor(request),
+            )
+        except RelanceError as exc:
+            messages.error(request, f"Lettre recommandée : {exc.message}")
+            return
+        for name in DELIVERY_FIELDS:
+            setattr(obj, name, getattr(saved, name))
+
+
+DELIVERY_FIELDS = ("tracking_number", "received_on", "receipt_scan")
 
 
 def _actor(request: HttpRequest) -> str:
