@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -10,7 +11,10 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("RELANCE_DATA_DIR", Path.cwd() / "relance-data")).resolve()
 
-SECRET_KEY = os.environ.get("RELANCE_SECRET_KEY", "relance-demo-only-insecure-key-change-me-in-production")
+# The default key is public: ``relance serve`` and the WSGI application refuse it outside the demo
+# folder (relance.security.check_secret_key; docs/security.md).
+DEMO_SECRET_KEY = "relance-demo-only-insecure-key-change-me-in-production"
+SECRET_KEY = os.environ.get("RELANCE_SECRET_KEY", DEMO_SECRET_KEY)
 DEBUG = os.environ.get("RELANCE_DEBUG", "0") == "1"
 ALLOWED_HOSTS = [h for h in os.environ.get("RELANCE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
 
@@ -23,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "relance.events",
     "relance.rates",
     "relance.ledger",
@@ -46,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "relance.web.csp.ContentSecurityPolicyMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "relance.urls"
@@ -82,6 +89,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Login throttling (django-axes, docs/security.md): after AXES_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused — even with the right password — for the cool-off time.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("RELANCE_LOGIN_FAILURES", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("RELANCE_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "relance.web.login.locked_out"
+AXES_VERBOSE = False
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
@@ -102,6 +119,22 @@ WHITENOISE_USE_FINDERS = True  # serve the apps' static files without a collects
 WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = Path(os.environ.get("RELANCE_MEDIA_ROOT", DATA_DIR / "media"))
 MEDIA_URL = "media/"
+
+# Served over HTTPS (RELANCE_HTTPS=1, behind a proxy that sets X-Forwarded-Proto): cookies only over
+# HTTPS, HSTS for a year, plain HTTP redirected. Always: no MIME sniffing, same-origin referrers, and a
+# Content-Security-Policy on every page (relance.web.csp).
+HTTPS = os.environ.get("RELANCE_HTTPS", "0") == "1"
+if HTTPS:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = int(os.environ.get("RELANCE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = False
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

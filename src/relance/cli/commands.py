@@ -53,6 +53,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from django.core.management import call_command
 
+    from relance.security import check_secret_key
+
+    check_secret_key()
     call_command("migrate", verbosity=0)
     print(f"relance : application web sur http://{args.host}:{args.port}/ (Ctrl+C pour arrêter)")
     call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)

@@ -6,6 +6,8 @@ import os
 import shutil
 from pathlib import Path
 
+DEMO_MARKER = ".relance-demo"  # relance.security: this folder may be served with the public secret key
+
 
 def prepare_demo_dir(directory: Path) -> None:
     """Start the demo from a clean folder: a previous run's database and files are removed.
@@ -16,3 +18,4 @@ def prepare_demo_dir(directory: Path) -> None:
             (directory / name).unlink(missing_ok=True)
     for sub in ("emails", "fichiers", "import"):
         shutil.rmtree(directory / sub, ignore_errors=True)
+    (directory / DEMO_MARKER).write_text("Dossier de démonstration de relance (données fictives).\n", encoding="utf-8")
