@@ -263,8 +263,15 @@ def _write(html: str, allowed_files: Sequence[str], inline: Mapping[str, tuple[b
 # --------------------------------------------------------------------------------------------
 
 
-def letter_html(doc: LetterDoc) -> str:
-    """The HTML given to WeasyPrint (exposed for debugging and tests)."""
+#: the letter's layouts, tried in this order until the letter takes no more pages than needed
+#: (``fit`` of :func:`letter_html`): the usual spacing, then tighter spacing (documents.css,
+#: « .letter.compact »), so that a letter a few lines too long does not spill its closing and
+#: signature alone onto a second page.
+FITS = ("", "compact")
+
+
+def letter_html(doc: LetterDoc, fit: str = "") -> str:
+    """The HTML given to WeasyPrint (exposed for debugging and tests); ``fit`` one of :data:`FITS`."""
     words = _words(doc.language)
     language = doc.language if doc.language in _WORDS else "fr"
     return (
@@ -279,6 +286,7 @@ def letter_html(doc: LetterDoc) -> str:
             body=Markup(doc.body_html),  # trusted fragment, escaped by the caller
             payment_block=_payment_after_body(doc),
             tracking=doc.tracking_number.strip() or _TRACKING_BLANK,
+            fit=fit,
         )
     )
 
@@ -290,13 +298,31 @@ def _payment_after_body(doc: LetterDoc) -> Markup:
     return doc.payment.html()
 
 
-def render_letter_pdf(doc: LetterDoc) -> bytes:
-    """Render a letter to PDF bytes (A4, window-envelope layout)."""
+def render_letter_document(doc: LetterDoc) -> Document:
+    """The laid-out letter (A4, window-envelope layout), fitted to its content.
+
+    A letter that spills onto a second page is laid out again with tighter spacing
+    (:data:`FITS`), kept when it saves the page. Whatever the layout, the closing and the
+    signature never stand alone on a page: the stylesheet keeps the body's last blocks
+    (the paragraph before the closing, the closing) with the signature."""
     allowed = [doc.logo_path] if doc.logo_path else []
     inline = {}
     if doc.payment is not None and doc.payment.has_qr:
         inline[doc.payment.qr_cid] = (doc.payment.qr_png(), "image/png")
-    return _write(letter_html(doc), allowed, inline)
+    document = _render(letter_html(doc), allowed, inline)
+    for fit in FITS[1:]:
+        if len(document.pages) == 1:
+            break
+        tighter = _render(letter_html(doc, fit), allowed, inline)
+        if len(tighter.pages) < len(document.pages):
+            document = tighter
+    return document
+
+
+def render_letter_pdf(doc: LetterDoc) -> bytes:
+    """Render a letter to PDF bytes (A4, window-envelope layout, see :func:`render_letter_document`)."""
+    pdf: bytes = render_letter_document(doc).write_pdf()
+    return pdf
 
 
 # --------------------------------------------------------------------------------------------
