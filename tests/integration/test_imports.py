@@ -231,7 +231,7 @@ def test_reimporting_the_same_file_changes_nothing(loaded, name):
     assert report.already_imported is True
     assert (dict(report.counts), report.kinds) == ({}, [])
     assert report.as_dict() == {"file": name, "already_imported": True, "kinds": [], "counts": {},
-                                 "warnings": []}
+                                 "warnings": [], "default_kind": None, "defaulted": 0}
     assert state() == before
     assert list(Event.objects.values_list("seq", "hash")) == events
 
@@ -325,8 +325,8 @@ def test_a_new_billing_email_replaces_the_billing_contact(loaded, tmp_path):
 
 
 def test_a_company_without_contact_name_is_not_taken_for_a_person(org, tmp_path):
-    path = write(tmp_path, "clients.csv", "Code client;Raison sociale;Email\n"
-                                          "B001;M Bricolage Lyon;compta@mbricolage.example\n")
+    path = write(tmp_path, "clients.csv", "Code client;Raison sociale;Type;Email\n"
+                                          "B001;M Bricolage Lyon;entreprise;compta@mbricolage.example\n")
     import_file(org, path)
     contact = Contact.objects.get(customer__code="B001")
     assert (contact.civility, contact.first_name, contact.last_name) == ("", "", "M Bricolage Lyon")
@@ -439,7 +439,7 @@ BAD_CASES = [
     ("factures_montant_illisible.csv", "factures", [(3, "montant TTC")], "montant illisible : 'douze'"),
     ("factures_doublon.csv", "factures", [(4, "numéro")], "« F2026-0201 » figure déjà ligne 2"),
     ("factures_client_inconnu.csv", "factures", [(3, "code client")], "client « C042 » inconnu"),
-    ("factures_pdf_introuvable.csv", "factures", [(3, "pdf")], "fichier PDF introuvable : pdf/F2026-0202.pdf"),
+    ("factures_pdf_introuvable.csv", "factures", [(3, "pdf")], "PDF « pdf/F2026-0202.pdf » introuvable ou non autorisé"),
     ("paiements_facture_inconnue.csv", "paiements", [(3, "facture")], "facture « F2026-0999 » inconnue"),
 ]
 
@@ -556,7 +556,7 @@ def test_windows_1252_file_with_accents(org, tmp_path):
     raw = path.read_bytes()
     with pytest.raises(UnicodeDecodeError):
         raw.decode("utf-8")
-    import_file(org, path)
+    import_file(org, path, default_kind="entreprise")
     assert sorted(Customer.objects.values_list("code", "legal_name", "address1", "city", "terms_days")) == [
         ("E001", "Société Générale d’Électricité", "3 chemin de l’Écluse", "Marseille", 30),
         ("E002", "Crêperie « Chez Gaëlle »", "1 place de l'Église", "Brest", 45),

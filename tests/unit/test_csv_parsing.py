@@ -150,10 +150,36 @@ def test_blank_lines_are_skipped_and_line_numbers_kept() -> None:
     assert table.problems == [Problem("factures.csv", 5, "montant TTC", "montant illisible : 'x'")]
 
 
-def test_cells_are_stripped_and_short_rows_tolerated() -> None:
-    text = "Code client;Raison sociale;Ville\n  C010 ;  Dupont & Fils  \n"
+def test_cells_are_stripped() -> None:
+    text = "Code client;Raison sociale;Ville\n  C010 ;  Dupont & Fils  ; Lyon \n"
     table = parse(text, "clients.csv")
-    assert table.rows == [CustomerRow(line=2, code="C010", name="Dupont & Fils")]
+    assert table.rows == [CustomerRow(line=2, code="C010", name="Dupont & Fils", city="Lyon")]
+
+
+def test_a_row_with_fewer_fields_than_the_header_is_refused_naming_its_line() -> None:
+    text = "Code client;Raison sociale;Ville\nC009;Martin;Paris\n  C010 ;  Dupont & Fils  \n"
+    with pytest.raises(TabularError) as exc:
+        parse(text, "clients.csv")
+    assert (exc.value.problem.file, exc.value.problem.line) == ("clients.csv", 3)
+    assert "2 champ(s) au lieu des 3" in exc.value.problem.message
+
+
+def test_an_unquoted_french_amount_in_a_comma_separated_file_is_refused() -> None:
+    text = ("Numéro facture,Code client,Date,Échéance,Montant TTC,Libellé\n"
+            "COM-0000,C001,01/10/2026,31/10/2026,\"1 553,84\",Prestation\n"
+            "COM-0001,C001,01/10/2026,31/10/2026,1 553,84,Prestation\n"
+            "COM-0002,C001,01/10/2026,31/10/2026,12\n")
+    with pytest.raises(TabularError) as exc:
+        parse(text)
+    assert [(p.line, p.field) for p in exc.value.problems] == [(3, None), (4, None)]
+    assert "7 champ(s) au lieu des 6" in exc.value.problems[0].message
+
+
+def test_trailing_empty_fields_are_not_extra_fields() -> None:
+    table = parse("Code client;Raison sociale;Type;\nC010;Dupont;entreprise;\nC011;Durand;particulier;;\n",
+                  "clients.csv")
+    assert table.problems == []
+    assert [r.code for r in table.rows] == ["C010", "C011"]
 
 
 # --- headers -----------------------------------------------------------------------------
@@ -235,10 +261,11 @@ def test_identifiers_are_compacted() -> None:
 
 @pytest.mark.parametrize(
     ("kind_text", "is_business"),
-    [("entreprise", True), ("Professionnel", True), ("B2B", True), ("company", True), ("", True),
+    [("entreprise", True), ("Professionnel", True), ("B2B", True), ("company", True), ("", None),
      ("particulier", False), ("Consommateur", False), ("B2C", False), ("individual", False)],
 )
-def test_customer_type(kind_text: str, is_business: bool) -> None:
+def test_customer_type(kind_text: str, is_business: bool | None) -> None:
+    # an empty type is no answer (None): the import refuses it unless a default is given
     table = parse(f"Code client;Nom;Type\nC010;X;{kind_text}\n", "clients.csv")
     assert table.problems == []
     assert table.rows[0].is_business is is_business
@@ -367,7 +394,7 @@ def test_xlsx_with_several_sheets() -> None:
     assert customers.problems == []
     assert customers.rows == [
         CustomerRow(line=2, code="C001", name="Boulangerie Lemoine SARL", siren=VALID_SIREN,
-                    email="compta@lemoine.example"),
+                    email="compta@lemoine.example", is_business=True),
         CustomerRow(line=3, code="P001", name="Martine Roussel", is_business=False),
     ]
     known = tuple(r.code for r in customers.rows)
@@ -701,7 +728,7 @@ def test_xlsx_over_max_bytes_is_refused(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(tabular, "MAX_BYTES", 1024)
     with pytest.raises(TabularError) as exc:
         read_xlsx(raw, "export.xlsx")
-    assert exc.value.problem == Problem("export.xlsx", None, None, "fichier trop gros")
+    assert exc.value.problem == Problem("export.xlsx", None, None, "fichier trop gros (plus de 0 Mo)")
 
 
 def test_too_many_rows_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -795,3 +822,66 @@ def test_unknown_country_is_a_problem_not_a_wrong_code():
 
     with pytest.raises(ValueError, match="code ISO"):
         parse_country("Groland")
+
+
+# --- limits of every field (issue 11) ------------------------------------------------------
+
+
+def test_a_file_named_anyhow_missing_its_due_date_gets_the_precise_error() -> None:
+    table = parse("Numéro facture;Code client;Date;Montant TTC\nF1;C001;01/10/2026;12,00\n", "export-2026.csv")
+    assert table.kind == "invoices"
+    assert [(p.line, p.field, p.message) for p in table.problems] == [(1, "échéance", "colonne obligatoire absente")]
+
+
+def test_a_table_like_nothing_is_still_unrecognised() -> None:
+    table = parse("Article;Quantité\nvis;3\n", "stock.csv")
+    assert table.kind == "unknown"
+    assert "impossible de reconnaître" in table.problems[0].message
+
+
+@pytest.mark.parametrize("text", ["9" * 13, "1" * 400, "1e5", "99999999999999999999,00"])
+def test_absurd_amounts_are_clean_problems(text: str) -> None:
+    table = parse(f"Numéro facture;Code client;Date;Échéance;Montant TTC\nF1;C001;01/10/2026;31/10/2026;{text}\n")
+    assert [(p.line, p.field) for p in table.problems] == [(2, "montant TTC")]
+    assert len(table.problems[0].message) < 120
+
+
+@pytest.mark.parametrize("text", ["31/12/9999", "0001-01-01", "01/01/2300"])
+def test_dates_out_of_range_are_clean_problems(text: str) -> None:
+    table = parse(f"Numéro facture;Code client;Date;Échéance;Montant TTC\nF1;C001;01/10/2026;{text};12,00\n")
+    assert [(p.line, p.field) for p in table.problems] == [(2, "échéance")]
+    assert "hors limites" in table.problems[0].message or "illisible" in table.problems[0].message
+
+
+def test_values_longer_than_their_column_are_problems_of_their_row() -> None:
+    sheet = read_csv(f"Code client;Raison sociale;Type\nC1;{'x' * 201};entreprise\n".encode(), "clients.csv")
+    table = parse_table(sheet, "clients.csv", None, (), {"customers": {"name": 200}})
+    assert [(p.line, p.field) for p in table.problems] == [(2, "raison sociale")]
+    assert "au plus 200" in table.problems[0].message
+
+
+@pytest.mark.parametrize("raw", [
+    b"PK\x03\x04 not really a zip",
+    b"",
+])
+def test_malformed_xlsx_is_a_clean_problem(raw: bytes) -> None:
+    with pytest.raises(TabularError) as exc:
+        read_xlsx(raw, "export.xlsx")
+    assert "classeur XLSX illisible" in exc.value.problem.message
+    assert "zip" not in exc.value.problem.message.lower()
+
+
+def test_xlsx_with_a_malformed_sheet_is_a_clean_problem() -> None:
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(build_workbook()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'r="A1"', b'r="ZZZZZZ99999999999"').replace(b"<sheetData>", b"<sheetData><row r=\"x\">")
+            dst.writestr(info, data)
+    with pytest.raises(TabularError) as exc:
+        read_xlsx(out.getvalue(), "export.xlsx")
+    assert "classeur XLSX illisible" in exc.value.problem.message

@@ -53,13 +53,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 def _import_csv(args: argparse.Namespace, org: Any, path: Path) -> int:
     from relance.ledger.services.imports import import_file
 
-    report = import_file(org, path, args.kind)
-    if report.already_imported:
-        text = f"{path.name} : déjà importé, rien n’a changé."
-    else:
-        text = f"{path.name} importé : " + ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()))
-        text += "".join(f"\nAttention : {w}" for w in report.warnings)
-    _print(args, report.as_dict(), text)
+    report = import_file(org, path, args.kind, actor="cli", default_kind=args.default_kind)
+    _print(args, report.as_dict(), report.as_text())
     return 0
 
 
@@ -118,6 +113,9 @@ def add_parsers(sub: Any) -> None:
     imp.add_argument("files", nargs="+", metavar="[FORMAT] FICHIER")
     imp.add_argument("--type", dest="kind", choices=["clients", "contacts", "factures", "avoirs", "paiements"],
                      help="CSV/XLSX : type de contenu, si l’en-tête ne suffit pas")
+    imp.add_argument("--type-par-defaut", dest="default_kind", choices=["entreprise", "particulier"],
+                     help="CSV/XLSX : type des nouveaux clients dont la ligne n’en indique pas (sinon la ligne "
+                          "est refusée) ; rappelé dans le compte rendu")
     imp.add_argument("--prefix", default="411", help="FEC : préfixe des comptes clients (défaut 411)")
     imp.add_argument("--org")
     imp.add_argument("--json", action="store_true")

@@ -52,6 +52,12 @@ class ImportForm(forms.Form):
     uploads = MultipleFileField(label=gettext_lazy("Fichier(s)"))
     customer_prefix = forms.CharField(label=gettext_lazy("Préfixe des comptes clients (FEC)"), initial="411", max_length=10,
                                       required=False)
+    default_kind = forms.ChoiceField(
+        label=gettext_lazy("Type de client par défaut (CSV, Excel)"), required=False, initial="",
+        choices=[("", gettext_lazy("aucun : chaque ligne de client indique son type")),
+                 ("entreprise", gettext_lazy("entreprise")), ("particulier", gettext_lazy("particulier"))],
+        help_text=gettext_lazy("Appliqué aux nouveaux clients dont la ligne ne dit pas s’ils sont une entreprise ou un "
+                               "particulier, et rappelé dans le compte rendu ; sans lui, ces lignes sont refusées."))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -77,8 +83,12 @@ def _save(folder: Path, upload: UploadedFile) -> Path:
     return target
 
 
-def run_import(organisation: Any, fmt: str, paths: list[Path], prefix: str, actor: str) -> dict[str, Any]:
-    """Call the import service of ``fmt``; returns the report as a dict (with a ``text``)."""
+def run_import(organisation: Any, fmt: str, paths: list[Path], prefix: str, actor: str, *,
+               default_kind: str | None = None, collector_id: int | None = None) -> dict[str, Any]:
+    """Call the import service of ``fmt``; returns the report as a dict (with a ``text``).
+
+    A CSV/XLSX import follows the pages' permissions (``collector_id``: only that collector's
+    customers) and reads PDFs only from an uploaded ZIP or the configured import folder."""
     if fmt == "fec":
         from relance.ledger.services.fec_import import import_fec
 
@@ -91,12 +101,9 @@ def run_import(organisation: Any, fmt: str, paths: list[Path], prefix: str, acto
         return {**report.as_dict(), "text": report.as_text()}
     from relance.ledger.services.imports import import_file
 
-    csv_report = import_file(organisation, paths[0], actor=actor)
-    name = paths[0].name
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(csv_report.counts.items()))
-    text = (_("%(name)s : déjà importé, rien n’a changé.") % {"name": name} if csv_report.already_imported else
-            _("%(name)s importé : %(counts)s") % {"name": name, "counts": counts})
-    return {**csv_report.as_dict(), "text": text}
+    csv_report = import_file(organisation, paths[0], actor=actor, default_kind=default_kind or None,
+                             collector_id=collector_id, own_folder=False)
+    return {**csv_report.as_dict(), "text": csv_report.as_text(with_warnings=False)}
 
 
 @login_required
@@ -109,13 +116,20 @@ def imports(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES)
-        if form.is_valid():
+        if form.is_valid() and form.cleaned_data["format"] != "csv" and sc.collector_id is not None:
+            # a FEC or a batch of e-invoices concerns every customer: not for a collector limited to their own
+            context["error"] = _("Le FEC et les factures électroniques concernent tous les clients : leur import "
+                                 "n’est pas ouvert aux chargés de recouvrement limités à leurs propres clients.")
+            status = 403
+        elif form.is_valid():
             actor = f"web:{request.user.get_username()}"
             with tempfile.TemporaryDirectory(prefix="relance-import-") as tmp:
                 paths = [_save(Path(tmp), f) for f in form.cleaned_data["uploads"]]
                 try:
                     context["report"] = run_import(sc.organisation, form.cleaned_data["format"], paths,
-                                                   form.cleaned_data.get("customer_prefix") or "411", actor)
+                                                   form.cleaned_data.get("customer_prefix") or "411", actor,
+                                                   default_kind=form.cleaned_data.get("default_kind") or None,
+                                                   collector_id=sc.collector_id)
                 except ImportRejected as exc:
                     context["problems"] = [str(p) for p in exc.problems]
                     status = 422

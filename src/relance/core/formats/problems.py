@@ -22,3 +22,14 @@ class Problem:
 
     def as_dict(self) -> dict[str, object]:
         return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+
+
+def os_error_text(exc: OSError) -> str:
+    """A French reason for a file that cannot be read (``strerror`` is English, and says too much)."""
+    if isinstance(exc, FileNotFoundError):
+        return "fichier introuvable"
+    if isinstance(exc, IsADirectoryError):
+        return "c’est un dossier, pas un fichier"
+    if isinstance(exc, PermissionError):
+        return "lecture non autorisée"
+    return "erreur de lecture"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -133,7 +133,7 @@ class CustomerRow:
     line: int
     code: str
     name: str
-    is_business: bool = True
+    is_business: bool | None = None  # None: no kind in the row (the import decides, never a guess)
     siren: str = ""
     siret: str = ""
     vat: str = ""
@@ -215,13 +215,29 @@ class ParsedTable:
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y", "%Y%m%d")
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+MAX_AMOUNT = Decimal("999999999999.99")  # 14 digits, 2 of them decimals: the ledger's money columns
+
+
 def parse_date(text: str) -> date:
     for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(text.strip(), fmt).date()
+            value = datetime.strptime(text.strip(), fmt).date()
         except ValueError:
             continue
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise ValueError(f"date hors limites « {text} » (attendu entre {FIRST_YEAR} et {LAST_YEAR})")
+        return value
     raise ValueError(f"date illisible « {text} » (attendu JJ/MM/AAAA ou AAAA-MM-JJ)")
+
+
+def parse_bounded_amount(text: str) -> Decimal:
+    if len(text) > 40:
+        raise ValueError(f"montant illisible : {text[:40]!r}…")
+    value = parse_amount(text)
+    if abs(value) > MAX_AMOUNT:
+        raise ValueError(f"montant trop grand : {text!r} (au plus 999 999 999 999,99)")
+    return value
 
 
 _YES = {"oui", "o", "yes", "y", "1", "x", "vrai", "true"}
@@ -238,9 +254,9 @@ def parse_bool(text: str) -> bool:
 
 
 def parse_kind(text: str) -> bool:
-    """True for a business customer, False for a consumer."""
+    """True for a business customer, False for a consumer (an empty cell is no answer: see parse_table)."""
     t = normalise_header(text)
-    if t in ("", "entreprise", "professionnel", "pro", "b2b", "business", "company", "societe"):
+    if t in ("entreprise", "professionnel", "pro", "b2b", "business", "company", "societe"):
         return True
     if t in ("particulier", "consommateur", "b2c", "consumer", "individual", "person"):
         return False
@@ -285,7 +301,7 @@ def parse_country(text: str) -> str:
 
 
 def parse_positive_amount(text: str) -> Decimal:
-    value = parse_amount(text)
+    value = parse_bounded_amount(text)
     if value <= 0:
         raise ValueError(f"le montant doit être positif (lu : {text})")
     return value
@@ -371,14 +387,30 @@ def detect_kind(sheet: Sheet) -> str | None:
     return None
 
 
+def closest_kind(sheet: Sheet) -> str | None:
+    """The kind a table that :func:`detect_kind` did not recognise was most probably meant to
+    be: the one with most of its required columns present (at least two, and more than any
+    other kind), so that the message names the missing column rather than « unrecognised »."""
+    scores = []
+    for kind in ("invoices", "credit_notes", "payments", "customers", "contacts"):
+        mapping = map_columns(kind, sheet.header)
+        present = sum(1 for f in REQUIRED[kind] if f in mapping)
+        scores.append((present / len(REQUIRED[kind]), present, kind))
+    best = max(scores, key=lambda s: (s[0], s[1]))
+    ties = [s for s in scores if (s[0], s[1]) == (best[0], best[1])]
+    if best[1] < 2 or best[0] >= 1 or len(ties) > 1:
+        return None
+    return best[2]
+
+
 Parser = Callable[[str], Any]
 
 FIELD_PARSERS: dict[str, Parser] = {
     "kind": parse_kind, "country": parse_country, "siren": parse_siren, "siret": parse_siret, "vat": parse_vat,
     "language": parse_language, "channel": parse_channel, "terms": parse_terms, "email": parse_email,
     "billing": parse_bool, "issue_date": parse_date, "due_date": parse_date, "delivery_date": parse_date,
-    "date": parse_date, "amount_incl_tax": parse_positive_amount, "amount_excl_tax": parse_amount,
-    "tax_amount": parse_amount, "amount": parse_positive_amount,
+    "date": parse_date, "amount_incl_tax": parse_positive_amount, "amount_excl_tax": parse_bounded_amount,
+    "tax_amount": parse_bounded_amount, "amount": parse_positive_amount,
 }
 
 RENAMES = {"kind": "is_business", "terms": "terms_days"}
@@ -396,9 +428,13 @@ def parse_table(
     filename: str,
     kind: str | None = None,
     known_customers: Iterable[str] = (),
+    limits: Mapping[str, Mapping[str, int]] | None = None,
 ) -> ParsedTable:
-    """Validate every row of ``sheet``; collect all problems rather than stop at the first."""
-    kind = kind or detect_kind(sheet)
+    """Validate every row of ``sheet``; collect all problems rather than stop at the first.
+
+    ``limits`` gives, per kind, the longest text each field may hold (the database columns'
+    lengths): a longer value is a problem of its row, never a database error at writing."""
+    kind = kind or detect_kind(sheet) or closest_kind(sheet)
     if kind is None:
         return ParsedTable("unknown", problems=[Problem(
             filename, 1, None,
@@ -416,6 +452,7 @@ def parse_table(
     customers = set(known_customers)
     seen: dict[str, int] = {}
     row_type = ROW_TYPES[kind]
+    longest = (limits or {}).get(kind, {})
     for line, cells in sheet.rows:
         values: dict[str, Any] = {"line": line}
         row_ok = True
@@ -425,6 +462,12 @@ def parse_table(
                 if fld in REQUIRED[kind]:
                     result.problems.append(Problem(filename, line, LABELS[fld], "valeur obligatoire manquante"))
                     row_ok = False
+                continue
+            if fld in longest and len(text) > longest[fld]:
+                result.problems.append(Problem(filename, line, LABELS[fld], (
+                    f"valeur trop longue ({len(text)} caractères, au plus {longest[fld]}) : "
+                    f"« {text[:40]}{'…' if len(text) > 40 else ''} »")))
+                row_ok = False
                 continue
             parser = FIELD_PARSERS.get(fld)
             try:

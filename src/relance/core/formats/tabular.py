@@ -14,11 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from .problems import Problem
 
-MAX_BYTES = 50 * 1024 * 1024
-MAX_ROWS = 500_000
+MAX_BYTES = 200 * 1024 * 1024
+MAX_ROWS = 1_000_000
+MAX_ROW_PROBLEMS = 100  # a shifted file would otherwise list every one of its lines
 
 
 @dataclass
@@ -29,9 +31,10 @@ class Sheet:
 
 
 class TabularError(Exception):
-    def __init__(self, problem: Problem):
+    def __init__(self, problem: Problem, more: list[Problem] | None = None):
         super().__init__(str(problem))
         self.problem = problem
+        self.problems = [problem, *(more or [])]
 
 
 def _decode(raw: bytes, filename: str) -> str:
@@ -57,21 +60,38 @@ def read_csv(raw: bytes, filename: str) -> Sheet:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
     header: list[str] | None = None
     sheet = Sheet(Path(filename).stem, [])
+    # a row must have as many fields as the header: « 1 553,84 » unquoted in a comma-separated
+    # file is two fields, and reading them in place would store 1 553,00 € and a description « 84 »
+    width = 0
+    shifted: list[Problem] = []
     try:
         for row in reader:
             if header is None:
                 header = [h.strip() for h in row]
                 sheet.header = header
+                # trailing empty header cells (« a;b;c;; ») need no value
+                width = max((i + 1 for i, h in enumerate(header) if h), default=0)
                 continue
             if not any(cell.strip() for cell in row):
                 continue
             if len(sheet.rows) >= MAX_ROWS:
                 raise TabularError(Problem(filename, reader.line_num, None, f"plus de {MAX_ROWS} lignes"))
-            sheet.rows.append((reader.line_num, [c.strip() for c in row]))
+            line = reader.line_num
+            extra = any(c.strip() for c in row[len(header):])
+            if len(row) < width or extra:
+                if len(shifted) < MAX_ROW_PROBLEMS:
+                    shifted.append(Problem(filename, line, None, (
+                        f"{len(row)} champ(s) au lieu des {len(header)} de la ligne d’en-têtes : une valeur "
+                        "contient-elle le séparateur sans être entre guillemets (par exemple « 1 553,84 » "
+                        "dans un fichier séparé par des virgules) ?")))
+                continue
+            sheet.rows.append((line, [c.strip() for c in row]))
     except csv.Error as exc:
         raise TabularError(Problem(filename, reader.line_num, None, f"CSV mal formé : {exc}")) from exc
     if header is None:
         raise TabularError(Problem(filename, None, None, "fichier vide"))
+    if shifted:
+        raise TabularError(shifted[0], shifted[1:])
     return sheet
 
 
@@ -92,11 +112,25 @@ def read_xlsx(raw: bytes, filename: str) -> list[Sheet]:
     from openpyxl import load_workbook  # imported lazily: only XLSX needs it
 
     if len(raw) > MAX_BYTES:
-        raise TabularError(Problem(filename, None, None, "fichier trop gros"))
+        raise TabularError(Problem(filename, None, None, f"fichier trop gros (plus de {MAX_BYTES // 1_048_576} Mo)"))
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a broken file
-        raise TabularError(Problem(filename, None, None, f"classeur XLSX illisible : {exc}")) from exc
+    except Exception as exc:  # openpyxl raises many kinds on a broken file, with English messages
+        raise TabularError(Problem(filename, None, None, (
+            "classeur XLSX illisible : ce n’est pas un classeur Excel valide (fichier abîmé, ou d’un autre "
+            "format renommé en .xlsx)"))) from exc
+    try:
+        return _xlsx_sheets(book, filename)
+    except TabularError:
+        raise
+    except Exception as exc:  # a malformed sheet (bad cell reference, broken XML…) surfaces while reading
+        raise TabularError(Problem(filename, None, None, (
+            "classeur XLSX illisible : une feuille est mal formée (cellule ou XML invalide)"))) from exc
+    finally:
+        book.close()
+
+
+def _xlsx_sheets(book: Any, filename: str) -> list[Sheet]:
     sheets: list[Sheet] = []
     for ws in book.worksheets:
         rows: Iterator[tuple[object, ...]] = ws.iter_rows(values_only=True)
@@ -110,12 +144,10 @@ def read_xlsx(raw: bytes, filename: str) -> list[Sheet]:
                 continue
             if any(cells):
                 if len(sheet.rows) >= MAX_ROWS:
-                    book.close()
                     raise TabularError(Problem(filename, line, None, f"plus de {MAX_ROWS} lignes"))
                 sheet.rows.append((line, cells))
         if sheet is not None:
             sheets.append(sheet)
-    book.close()
     return sheets
 
 

@@ -54,7 +54,7 @@ from django.utils.text import slugify
 
 from relance.core.formats.einvoice import MAX_BYTES, EInvoice, EinvoiceResult, Party, read_einvoice, resolve_due_date
 from relance.core.formats.einvoice.model import compact_iban, compact_vat, digits_only
-from relance.core.formats.problems import Problem
+from relance.core.formats.problems import Problem, os_error_text
 from relance.core.formatting import money, short_date
 from relance.core.law import check_terms
 from relance.errors import Conflict, ImportRejected, InvalidInput
@@ -253,7 +253,7 @@ def _read(path: Path, problems: list[Problem]) -> bytes | None:
         with path.open("rb") as handle:
             raw = handle.read(MAX_BYTES + 1)
     except OSError as exc:
-        problems.append(Problem(path.name, None, None, f"fichier illisible : {exc.strerror or exc}"))
+        problems.append(Problem(path.name, None, None, f"fichier illisible : {os_error_text(exc)}"))
         return None
     if len(raw) > MAX_BYTES:
         problems.append(Problem(path.name, None, None, (

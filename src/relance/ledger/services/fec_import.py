@@ -75,7 +75,7 @@ from relance.core.formats.fec import (
     parse_fec,
     receivables,
 )
-from relance.core.formats.problems import Problem
+from relance.core.formats.problems import Problem, os_error_text
 from relance.core.formatting import long_date, money, number
 from relance.core.law import Debt, allocation_order
 from relance.core.money import ZERO, to_cents
@@ -527,7 +527,7 @@ def _sha256(path: Path) -> str:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 digest.update(block)
     except OSError as exc:
-        raise ImportRejected([Problem(path.name, None, None, f"fichier illisible : {exc.strerror}")]) from exc
+        raise ImportRejected([Problem(path.name, None, None, f"fichier illisible : {os_error_text(exc)}")]) from exc
     return digest.hexdigest()
 
 

@@ -10,17 +10,24 @@ so importing a newer export updates what changed and creates what is new.
 from __future__ import annotations
 
 import hashlib
+import io
+import os
+import re
+import zipfile
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Model, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from relance.core.formats.problems import Problem
+from relance.core.formats.problems import Problem, os_error_text
 from relance.core.formats.receivables import (
     KINDS,
     ContactRow,
@@ -32,7 +39,7 @@ from relance.core.formats.receivables import (
     detect_kind,
     parse_table,
 )
-from relance.core.formats.tabular import TabularError, read_table_file
+from relance.core.formats.tabular import MAX_BYTES, TabularError, read_csv, read_xlsx
 from relance.core.law import check_terms
 from relance.errors import ImportRejected
 from relance.events.services import NewEvent, record_many
@@ -51,12 +58,38 @@ from .balances import refresh_balances
 from .payments import record_credit_note, record_payment
 from .references import assign_references
 
+_T = TypeVar("_T")
+
 KIND_ALIASES = {
     "clients": "customers", "customers": "customers", "contacts": "contacts", "factures": "invoices",
     "invoices": "invoices", "avoirs": "credit_notes", "credit_notes": "credit_notes", "paiements": "payments",
     "reglements": "payments", "payments": "payments",
 }
+DEFAULT_KINDS = {"entreprise": True, "particulier": False}
 MAX_PDF_BYTES = 20 * 1024 * 1024
+MAX_ARCHIVE_MEMBERS = 10_000
+MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024  # uncompressed: a « ZIP bomb » is refused before it is read
+TABLE_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
+# the folder (one sub-folder per organisation, named by its slug) where the administrator lets
+# imports read the PDFs that a table names; unset, only an uploaded archive (or, on the command
+# line, the imported file's own folder) provides them
+IMPORT_DIR_ENV = "RELANCE_IMPORT_DIR"
+CHUNK = 900  # values per IN (…) list: SQLite and PostgreSQL both refuse endless lists
+
+COUNT_LABELS = {
+    "customers_created": gettext_lazy("client(s) créé(s)"),
+    "customers_updated": gettext_lazy("client(s) mis à jour"),
+    "customers_unchanged": gettext_lazy("client(s) inchangé(s)"),
+    "contacts_created": gettext_lazy("contact(s) créé(s)"),
+    "contacts_updated": gettext_lazy("contact(s) mis à jour"),
+    "invoices_created": gettext_lazy("facture(s) créée(s)"),
+    "invoices_updated": gettext_lazy("facture(s) mise(s) à jour"),
+    "invoices_unchanged": gettext_lazy("facture(s) inchangée(s)"),
+    "credit_notes_created": gettext_lazy("avoir(s) créé(s)"),
+    "credit_notes_unchanged": gettext_lazy("avoir(s) déjà connu(s)"),
+    "payments_created": gettext_lazy("paiement(s) créé(s)"),
+    "payments_unchanged": gettext_lazy("paiement(s) déjà connu(s)"),
+}
 
 
 @dataclass
@@ -66,47 +99,230 @@ class ImportReport:
     counts: Counter[str] = field(default_factory=Counter)
     kinds: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    default_kind: str | None = None  # « entreprise » or « particulier », given for this import
+    defaulted: int = 0  # customer rows that took it
 
     def as_dict(self) -> dict[str, Any]:
         return {"file": self.file, "already_imported": self.already_imported, "kinds": self.kinds,
-                "counts": dict(sorted(self.counts.items())), "warnings": self.warnings}
+                "counts": dict(sorted(self.counts.items())), "warnings": self.warnings,
+                "default_kind": self.default_kind, "defaulted": self.defaulted}
+
+    def as_text(self, with_warnings: bool = True) -> str:
+        if self.already_imported:
+            return _("%(name)s : déjà importé, rien n’a changé.") % {"name": self.file}
+        counts = ", ".join(f"{n} {COUNT_LABELS.get(k, k)}" for k, n in sorted(self.counts.items()) if n)
+        out = [_("%(name)s importé : %(counts)s.") % {"name": self.file, "counts": counts or _("rien de nouveau")}]
+        if self.default_kind:
+            out.append(_("Type de client par défaut donné pour cet import : %(kind)s (%(n)s ligne(s) sans type).")
+                       % {"kind": self.default_kind, "n": self.defaulted})
+        if with_warnings:
+            out += [_("Attention : %(warning)s") % {"warning": w} for w in self.warnings]
+        return "\n".join(out)
 
 
-def import_file(organisation: Organisation, path: Path, kind: str | None = None, actor: str = "import") -> ImportReport:
+def _chunks(values: Iterable[_T], size: int | None = None) -> Iterator[list[_T]]:
+    size = size or CHUNK
+    batch: list[_T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _limits() -> dict[str, dict[str, int]]:
+    """The longest text each table field may hold: the length of the column it is written to."""
+    def length(model: type[Model], name: str) -> int:
+        value = getattr(model._meta.get_field(name), "max_length", None)
+        assert value is not None
+        return int(value)
+
+    contact = {"last_name": length(Contact, "last_name"), "first_name": length(Contact, "first_name"),
+               "civility": length(Contact, "civility"), "role": length(Contact, "role"),
+               "email": length(Contact, "email"), "phone": length(Contact, "phone")}
+    return {
+        "customers": {
+            "code": length(Customer, "code"), "name": length(Customer, "legal_name"),
+            "vat": length(Customer, "vat_number"), "address1": length(Customer, "address1"),
+            "address2": length(Customer, "address2"), "postal_code": length(Customer, "postal_code"),
+            "city": length(Customer, "city"), "contact_name": contact["last_name"],
+            "contact_role": contact["role"], "email": contact["email"], "phone": contact["phone"],
+            "siren": 40, "siret": 40,
+        },
+        "contacts": {"customer": length(Customer, "code"), **contact},
+        "invoices": {"number": length(Invoice, "number"), "customer": length(Customer, "code"),
+                     "description": length(Invoice, "description"), "pdf": length(Invoice, "pdf_url")},
+        "credit_notes": {"number": length(CreditNote, "number"), "customer": length(Customer, "code"),
+                         "invoice": length(Invoice, "number"), "reason": length(CreditNote, "reason")},
+        "payments": {"reference": length(Payment, "reference"), "customer": length(Customer, "code"),
+                     "invoice": length(Invoice, "number"), "method": length(Payment, "method")},
+    }
+
+
+@dataclass
+class _Source:
+    """What an import may read: the table, and the PDFs it names (from the archive, or from
+    the folders allowed for this import)."""
+    name: str
+    raw: bytes
+    is_xlsx: bool
+    archive: zipfile.ZipFile | None = None
+    members: dict[str, zipfile.ZipInfo] = field(default_factory=dict)
+    folders: list[Path] = field(default_factory=list)
+
+    def pdf(self, reference: str) -> bytes | None:
+        """The bytes of the PDF named ``reference``, or ``None`` when it is missing *or* not allowed
+        (the caller says the same thing in both cases: no oracle on the server's files)."""
+        relative = _safe_relative(reference)
+        if relative is None:
+            return None
+        if self.archive is not None:
+            info = self.members.get(relative)
+            if info is None or info.file_size > MAX_PDF_BYTES:
+                return None
+            with self.archive.open(info) as member:
+                return member.read(MAX_PDF_BYTES + 1)
+        for folder in self.folders:
+            try:
+                base = folder.resolve(strict=True)
+                target = (base / relative).resolve(strict=True)
+            except (OSError, RuntimeError):
+                continue
+            if not target.is_relative_to(base) or not target.is_file():
+                continue  # a symbolic link out of the folder is no better than « ../ »
+            try:
+                with target.open("rb") as fh:
+                    return fh.read(MAX_PDF_BYTES + 1)
+            except OSError:
+                continue
+        return None
+
+
+def _safe_relative(reference: str) -> str | None:
+    """``reference`` as a clean relative POSIX path, or ``None`` when it could leave its folder
+    (absolute, drive letter, ``..``, empty or odd characters)."""
+    text = reference.strip().replace("\\", "/")
+    if not text or "\x00" in text or text.startswith("/") or re.match(r"^[A-Za-z]:", text) or ":" in text:
+        return None
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if not parts or any(p == ".." for p in parts):
+        return None
+    return "/".join(parts)
+
+
+def import_dir(organisation: Organisation) -> Path | None:
+    """The organisation's folder under ``RELANCE_IMPORT_DIR``, when the administrator set one."""
+    root = os.environ.get(IMPORT_DIR_ENV, "").strip()
+    return Path(root) / organisation.slug if root else None
+
+
+def _open_source(organisation: Organisation, path: Path, raw: bytes, own_folder: bool) -> _Source:
+    folders = [f for f in (import_dir(organisation),) if f is not None]
+    if own_folder:
+        folders.append(path.parent)
+    if path.suffix.lower() != ".zip":
+        return _Source(path.name, raw, path.suffix.lower() in (".xlsx", ".xlsm"), folders=folders)
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise ImportRejected([Problem(path.name, None, None, "archive ZIP illisible (fichier abîmé ou pas un ZIP)")]) \
+            from exc
+    if len(infos) > MAX_ARCHIVE_MEMBERS or sum(i.file_size for i in infos) > MAX_ARCHIVE_BYTES:
+        raise ImportRejected([Problem(path.name, None, None, "archive ZIP trop grosse une fois décompressée")])
+    members = {}
+    for info in infos:
+        clean = _safe_relative(info.filename)
+        if clean is not None and not info.is_dir():
+            members[clean] = info
+    tables = [n for n in members if n.lower().endswith(TABLE_SUFFIXES) and not n.startswith("__MACOSX/")]
+    if len(tables) != 1:
+        raise ImportRejected([Problem(path.name, None, None, (
+            "l’archive doit contenir exactement un tableau (.csv ou .xlsx) et les PDF qu’il désigne ; "
+            f"tableaux trouvés : {len(tables)}"))])
+    info = members[tables[0]]
+    try:
+        with archive.open(info) as member:
+            table = member.read(MAX_BYTES + 1)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
+        raise ImportRejected([Problem(path.name, None, None, f"« {tables[0]} » illisible dans l’archive")]) from exc
+    name = f"{path.name}/{tables[0]}"
+    return _Source(name, table, tables[0].lower().endswith((".xlsx", ".xlsm")), archive, members)
+
+
+def import_file(
+    organisation: Organisation, path: Path, kind: str | None = None, actor: str = "import", *,
+    default_kind: str | None = None, collector_id: int | None = None, own_folder: bool = True,
+) -> ImportReport:
+    """Import one CSV/XLSX table, or a ZIP archive holding one table and the PDFs it names.
+
+    ``default_kind`` (« entreprise » or « particulier ») is the kind of the new customers whose
+    row gives none; without it such a row is refused: the kind is never guessed.
+    ``collector_id`` restricts the import to that collector's assigned customers (the pages'
+    own rule). ``own_folder`` lets the table name PDFs in its own folder (command line only)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise ImportRejected([Problem(path.name, None, None, f"fichier illisible : {exc.strerror}")]) from exc
+        raise ImportRejected([Problem(path.name, None, None, f"fichier illisible : {os_error_text(exc)}")]) from exc
     digest = hashlib.sha256(raw).hexdigest()
-    report = ImportReport(path.name)
+    report = ImportReport(path.name, default_kind=default_kind)
+    if kind is not None and kind not in KIND_ALIASES:
+        raise ImportRejected([Problem(path.name, None, None, f"type « {kind} » inconnu")])
+    if default_kind is not None and default_kind not in DEFAULT_KINDS:
+        raise ImportRejected([Problem(path.name, None, None, (
+            f"type de client par défaut « {default_kind} » inconnu : attendu entreprise ou particulier"))])
     if ImportBatch.objects.filter(organisation=organisation, sha256=digest).exists():
         report.already_imported = True
         return report
-    if kind is not None and kind not in KIND_ALIASES:
-        raise ImportRejected([Problem(path.name, None, None, f"type « {kind} » inconnu")])
+    if len(raw) > MAX_BYTES:
+        raise ImportRejected([Problem(path.name, None, None, f"fichier trop gros (plus de {MAX_BYTES // 1_048_576} Mo)")])
+    source = _open_source(organisation, path, raw, own_folder)
     try:
-        sheets = read_table_file(path)
+        sheets = read_xlsx(source.raw, source.name) if source.is_xlsx else [read_csv(source.raw, source.name)]
     except TabularError as exc:
-        raise ImportRejected([exc.problem]) from exc
+        raise ImportRejected(exc.problems) from exc
+    if not any(sheet.rows for sheet in sheets):
+        raise ImportRejected([Problem(source.name, None, None,
+                                      "aucune ligne de données sous les en-têtes : rien n’a été importé")])
 
-    known = set(Customer.objects.filter(organisation=organisation).values_list("code", flat=True))
-    # invoice number -> customer code, for the invoices a payment or a credit note may name
-    owners = dict(Invoice.objects.filter(organisation=organisation).values_list("number", "customer__code"))
+    existing_kinds = dict(Customer.objects.filter(organisation=organisation).values_list("code", "is_business"))
+    known = set(existing_kinds)
+    allowed: set[str] | None = None
+    if collector_id is not None:
+        allowed = set(Customer.objects.filter(organisation=organisation, collector_id=collector_id)
+                      .values_list("code", flat=True))
+    limits = _limits()
     tables: list[ParsedTable] = []
     labels: dict[int, str] = {}
     problems: list[Problem] = []
     forced = KIND_ALIASES[kind] if kind else None
     # customers first so that the other sheets of a workbook may reference them
     for sheet in sorted(sheets, key=lambda s: 0 if (forced or detect_kind(s)) == "customers" else 1):
-        label = path.name if len(sheets) == 1 else f"{path.name} [{sheet.name}]"
-        table = parse_table(sheet, label, forced, known)
+        if not sheet.rows and len(sheets) > 1:
+            report.warnings.append(_("%(sheet)s : aucune ligne sous les en-têtes, feuille ignorée")
+                                   % {"sheet": f"{source.name} [{sheet.name}]"})
+            continue
+        label = source.name if len(sheets) == 1 else f"{source.name} [{sheet.name}]"
+        table = parse_table(sheet, label, forced, known, limits)
         labels[id(table)] = label
         if table.kind == "customers":
+            table.rows = _resolve_kinds(table, label, existing_kinds, default_kind, report)
             known |= {r.code for r in table.rows}
         tables.append(table)
         problems += table.problems
     tables.sort(key=lambda t: KINDS.index(t.kind) if t.kind in KINDS else 99)
+    # invoice number -> customer code, for the invoices the file names (payments, credit notes)
+    named = {r.invoice for t in tables for r in t.rows if isinstance(r, CreditNoteRow | PaymentRow) and r.invoice}
+    named |= {r.number for t in tables for r in t.rows if isinstance(r, InvoiceRow)}
+    owners: dict[str, str] = {}
+    for batch in _chunks(sorted(named)):
+        owners.update(Invoice.objects.filter(organisation=organisation, number__in=batch)
+                      .values_list("number", "customer__code"))
+    if allowed is not None:
+        problems += _scope_problems(tables, labels, allowed, owners)
     for table in tables:
         if table.kind == "invoices":
             owners.update({r.number: r.customer for r in table.rows})
@@ -114,7 +330,7 @@ def import_file(organisation: Organisation, path: Path, kind: str | None = None,
     for table in tables:
         report.warnings += _terms_warnings(organisation, table, labels.get(id(table), path.name))
     for table in tables:
-        problems += _check_references(organisation, table, labels.get(id(table), path.name), path, owners, pdfs)
+        problems += _check_references(organisation, table, labels.get(id(table), path.name), source, owners, pdfs)
     if problems:
         raise ImportRejected(problems)
 
@@ -124,11 +340,60 @@ def import_file(organisation: Organisation, path: Path, kind: str | None = None,
             _IMPORTERS[table.kind](organisation, table.rows, report, pdfs, actor)
         assign_references(organisation)
         ImportBatch.objects.create(
-            organisation=organisation, filename=path.name, sha256=digest, kind=",".join(report.kinds),
+            organisation=organisation, filename=path.name[:300], sha256=digest, kind=",".join(report.kinds),
             counts=dict(report.counts),
         )
         record_many(organisation, [NewEvent("import.completed", actor=actor, data=report.as_dict())])
     return report
+
+
+def _resolve_kinds(
+    table: ParsedTable, label: str, existing: dict[str, bool], default_kind: str | None, report: ImportReport,
+) -> list[Any]:
+    """Each customer row's kind: its own; else, for a known customer, the kind it already has;
+    else the import's explicit default; else the row is refused. A business without SIREN or
+    SIRET is imported with a warning (its identity cannot be checked, nor its letters complete)."""
+    rows: list[Any] = []
+    unidentified: list[str] = []
+    for row in table.rows:
+        if row.is_business is None:
+            if row.code in existing:
+                row = replace(row, is_business=existing[row.code])
+            elif default_kind is not None:
+                row = replace(row, is_business=DEFAULT_KINDS[default_kind])
+                report.defaulted += 1
+            else:
+                table.problems.append(Problem(label, row.line, "type", (
+                    "type de client manquant : indiquez entreprise ou particulier (colonne « Type »), ou "
+                    "donnez un type par défaut pour cet import (--type-par-defaut entreprise|particulier, "
+                    "ou le champ « Type de client par défaut » de la page Importer)")))
+                continue
+        if row.is_business and not row.siren and not row.siret:
+            unidentified.append(f"{row.code} (ligne {row.line})")
+        rows.append(row)
+    if unidentified:
+        shown = ", ".join(unidentified[:10]) + (f" et {len(unidentified) - 10} autre(s)" if len(unidentified) > 10 else "")
+        report.warnings.append(f"{label} : {len(unidentified)} entreprise(s) sans SIREN ni SIRET, à compléter : {shown}")
+    return rows
+
+
+def _scope_problems(
+    tables: list[ParsedTable], labels: dict[int, str], allowed: set[str], owners: dict[str, str],
+) -> list[Problem]:
+    """A collector limited to the customers assigned to them may only touch those customers."""
+    problems = []
+    refused = "client « {} » hors des clients qui vous sont attribués : vous ne pouvez pas le modifier"
+    for table in tables:
+        label = labels.get(id(table), "")
+        for row in table.rows:
+            code = row.code if isinstance(row, CustomerRow) else row.customer
+            if code not in allowed:
+                problems.append(Problem(label, row.line, "code client", refused.format(code)))
+                continue
+            if isinstance(row, InvoiceRow) and owners.get(row.number, code) not in allowed:
+                problems.append(Problem(label, row.line, "numéro", (
+                    f"la facture « {row.number} » est celle d’un client qui ne vous est pas attribué")))
+    return problems
 
 
 def _terms_warnings(organisation: Organisation, table: ParsedTable, label: str) -> list[str]:
@@ -145,7 +410,7 @@ def _terms_warnings(organisation: Organisation, table: ParsedTable, label: str) 
 
 
 def _check_references(
-    organisation: Organisation, table: ParsedTable, label: str, path: Path, owners: dict[str, str],
+    organisation: Organisation, table: ParsedTable, label: str, source: _Source, owners: dict[str, str],
     pdfs: dict[str, bytes],
 ) -> list[Problem]:
     """Checks that need the database or the other sheets: PDFs, invoices named by payments
@@ -153,24 +418,21 @@ def _check_references(
     problems = []
     allocated: dict[str, Decimal] = {}
     if table.kind == "invoices":
-        allocated = {
-            number: total for number, total in Allocation.objects.filter(
-                organisation=organisation, invoice__number__in=[r.number for r in table.rows])
-            .values_list("invoice__number").annotate(total=Sum("amount")).values_list("invoice__number", "total")
-        }
+        for batch in _chunks(r.number for r in table.rows):
+            allocated.update(
+                Allocation.objects.filter(organisation=organisation, invoice__number__in=batch)
+                .values_list("invoice__number").annotate(total=Sum("amount")).values_list("invoice__number", "total"))
     for row in table.rows:
         if isinstance(row, InvoiceRow) and allocated.get(row.number, Decimal(0)) > row.amount_incl_tax:
             problems.append(Problem(label, row.line, "montant TTC", (
                 f"{row.amount_incl_tax} € est inférieur aux règlements et avoirs déjà affectés à la facture "
                 f"{row.number} ({allocated[row.number]} €) : émettez un avoir plutôt que de réduire la facture")))
         if isinstance(row, InvoiceRow) and row.pdf and not row.pdf.startswith(("http://", "https://")):
-            pdf_path = Path(row.pdf)
-            if not pdf_path.is_absolute():
-                pdf_path = path.parent / pdf_path
-            try:
-                data = pdf_path.read_bytes()
-            except OSError:
-                problems.append(Problem(label, row.line, "pdf", f"fichier PDF introuvable : {row.pdf}"))
+            data = source.pdf(row.pdf)
+            if data is None:
+                problems.append(Problem(label, row.line, "pdf", (
+                    f"PDF « {row.pdf} » introuvable ou non autorisé : le chemin doit être relatif (sans « .. ») et "
+                    "désigner un fichier de l’archive ZIP importée ou du dossier d’import configuré")))
                 continue
             if not data.startswith(b"%PDF-") or len(data) > MAX_PDF_BYTES:
                 problems.append(Problem(label, row.line, "pdf", f"{row.pdf} n’est pas un PDF valide"))
@@ -187,7 +449,8 @@ def _check_references(
 
 
 def _import_customers(org: Organisation, rows: list[CustomerRow], report: ImportReport, _: Any, actor: str) -> None:
-    existing = {c.code: c for c in Customer.objects.filter(organisation=org, code__in=[r.code for r in rows])}
+    existing = {c.code: c for batch in _chunks(r.code for r in rows)
+                for c in Customer.objects.filter(organisation=org, code__in=batch)}
     fields = ["legal_name", "is_business", "siren", "siret", "vat_number", "address1", "address2", "postal_code",
               "city", "country", "language", "preferred_channel", "terms_days"]
     new, changed = [], []
@@ -223,6 +486,10 @@ def _import_customers(org: Organisation, rows: list[CustomerRow], report: Import
     _import_contacts(org, contact_rows, report, None, actor, billing_on_customer_row=True)
 
 
+def _customers_by_code(org: Organisation, codes: set[str]) -> dict[str, Customer]:
+    return {c.code: c for batch in _chunks(sorted(codes)) for c in Customer.objects.filter(organisation=org, code__in=batch)}
+
+
 def _split(full: str) -> tuple[str, str, str]:
     """« Mme Claire Martin » -> (civility, first name, last name)."""
     parts = full.split()
@@ -240,10 +507,12 @@ def _import_contacts(
 ) -> None:
     """Contacts match on (customer, email or name); the billing contact carried on a customer
     row matches the customer's current billing contact, so a new address replaces the old one."""
-    customers = {c.code: c for c in Customer.objects.filter(organisation=org, code__in={r.customer for r in rows})}
+    customers = _customers_by_code(org, {r.customer for r in rows})
     existing: dict[tuple[int, str], Contact] = {}
     billing: dict[int, Contact] = {}
-    for c in Contact.objects.filter(organisation=org, customer__in=customers.values()).order_by("id"):
+    ids = sorted(c.id for c in customers.values())
+    contacts = [c for batch in _chunks(ids) for c in Contact.objects.filter(organisation=org, customer_id__in=batch)]
+    for c in sorted(contacts, key=lambda c: c.id):
         existing[(c.customer_id, (c.email or c.full_name).lower())] = c
         if c.is_billing:
             billing.setdefault(c.customer_id, c)
@@ -273,9 +542,9 @@ def _import_contacts(
 def _import_invoices(
     org: Organisation, rows: list[InvoiceRow], report: ImportReport, pdfs: dict[str, bytes], actor: str,
 ) -> None:
-    customers = dict(Customer.objects.filter(organisation=org, code__in={r.customer for r in rows})
-                     .values_list("code", "id"))
-    existing = {i.number: i for i in Invoice.objects.filter(organisation=org, number__in=[r.number for r in rows])}
+    customers = {code: c.id for code, c in _customers_by_code(org, {r.customer for r in rows}).items()}
+    existing = {i.number: i for batch in _chunks(r.number for r in rows)
+                for i in Invoice.objects.filter(organisation=org, number__in=batch)}
     new, changed = [], []
     for r in rows:
         values: dict[str, Any] = dict(
@@ -302,10 +571,11 @@ def _import_invoices(
     if changed:
         refresh_balances(org, [i.id for i in changed], actor=actor)
     if pdfs:
-        for invoice in Invoice.objects.filter(organisation=org, number__in=list(pdfs)):
-            invoice.pdf.save(f"{org.slug}/{invoice.number}.pdf", ContentFile(pdfs[invoice.number]), save=True)
-    created = Invoice.objects.filter(organisation=org, number__in=[i.number for i in new]).values(
-        "id", "number", "customer_id", "amount_incl_tax", "due_date")
+        for batch in _chunks(list(pdfs)):
+            for invoice in Invoice.objects.filter(organisation=org, number__in=batch):
+                invoice.pdf.save(f"{org.slug}/{invoice.number}.pdf", ContentFile(pdfs[invoice.number]), save=True)
+    created = [i for batch in _chunks(i.number for i in new) for i in Invoice.objects.filter(
+        organisation=org, number__in=batch).values("id", "number", "customer_id", "amount_incl_tax", "due_date")]
     record_many(org, [
         NewEvent("invoice.imported", customer_id=i["customer_id"], invoice_id=i["id"], actor=actor,
                  data={"number": i["number"], "amount": i["amount_incl_tax"], "due_date": i["due_date"]})
@@ -316,9 +586,9 @@ def _import_invoices(
 
 
 def _import_credit_notes(org: Organisation, rows: list[CreditNoteRow], report: ImportReport, _: Any, actor: str) -> None:
-    existing = set(CreditNote.objects.filter(organisation=org, number__in=[r.number for r in rows])
-                   .values_list("number", flat=True))
-    customers = {c.code: c for c in Customer.objects.filter(organisation=org, code__in={r.customer for r in rows})}
+    existing = {n for batch in _chunks(r.number for r in rows)
+                for n in CreditNote.objects.filter(organisation=org, number__in=batch).values_list("number", flat=True)}
+    customers = _customers_by_code(org, {r.customer for r in rows})
     for r in rows:
         if r.number in existing:
             report.counts["credit_notes_unchanged"] += 1
@@ -329,9 +599,9 @@ def _import_credit_notes(org: Organisation, rows: list[CreditNoteRow], report: I
 
 
 def _import_payments(org: Organisation, rows: list[PaymentRow], report: ImportReport, _: Any, actor: str) -> None:
-    existing = set(Payment.objects.filter(organisation=org, reference__in=[r.reference for r in rows])
-                   .values_list("reference", flat=True))
-    customers = {c.code: c for c in Customer.objects.filter(organisation=org, code__in={r.customer for r in rows})}
+    existing = {n for batch in _chunks(r.reference for r in rows)
+                for n in Payment.objects.filter(organisation=org, reference__in=batch).values_list("reference", flat=True)}
+    customers = _customers_by_code(org, {r.customer for r in rows})
     for r in sorted(rows, key=lambda r: (r.date, r.line)):
         if r.reference in existing:
             report.counts["payments_unchanged"] += 1
