@@ -17,7 +17,7 @@ from django.urls import reverse
 from relance.core.law import RateTables, Semester, compute_penalties, semester_of
 from relance.dunning.queries import charges_of_invoices
 from relance.dunning.services.charges import invoice_charges
-from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Membership, Organisation, Payment
+from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Membership, Organisation, Payment, RecoveryCost
 from relance.rates.models import AddedRate
 from relance.rates.services import add_rate, rate_tables
 from relance.web.templatetags.relance_tags import eur
@@ -530,7 +530,6 @@ def test_batched_charges_equal_invoice_charges(org: Organisation, customers: dic
     """``charges_of_invoices`` gives the figures of ``invoice_charges``, invoice by invoice."""
     add_missing_semesters()
     org.penalty_rate = Decimal("5.00")  # below the floor: raised, with a warning
-    org.recovery_costs = Decimal("75.00")
     org.save()
     business = customers["business"]
     pay(customers["partly"], "200.00", DAY - timedelta(days=15))
@@ -540,6 +539,8 @@ def test_batched_charges_equal_invoice_charges(org: Organisation, customers: dic
     settled.status, settled.settled_on = Invoice.Status.PAID, DAY - timedelta(days=10)
     settled.save()
     old = make_invoice(business, "F-0", "100.00", date(2026, 6, 1))
+    RecoveryCost.objects.create(organisation=org, invoice=old, incurred_on=date(2026, 6, 10), amount=Decimal("75.00"),
+                                description="commissaire de justice", proof="recovery_costs/pv.pdf")
     invoices = [*Invoice.objects.filter(organisation=org).order_by("pk")]
     for as_of in (DAY, DAY - timedelta(days=12), date(2026, 6, 20)):
         for tables in (rate_tables(), RateTables.shipped()):
@@ -547,10 +548,12 @@ def test_batched_charges_equal_invoice_charges(org: Organisation, customers: dic
             assert set(batched) == {i.pk for i in invoices}
             for invoice in invoices:
                 one, many = invoice_charges(org, invoice, as_of, tables), batched[invoice.pk]
-                assert (many.days_late, many.penalties, many.interest, many.indemnity, many.warnings) == (
-                    one.days_late, one.penalties, one.interest, one.indemnity, one.warnings), (invoice.number, as_of)
+                assert (many.days_late, many.penalties, many.interest, many.indemnity, many.complement,
+                        many.warnings) == (one.days_late, one.penalties, one.interest, one.indemnity, one.complement,
+                                           one.warnings), (invoice.number, as_of)
                 assert str(many.missing) == str(one.missing)
     assert old.pk in batched
+    assert (batched[old.pk].indemnity, batched[old.pk].complement) == (Decimal("40.00"), Decimal("35.00"))
 
 
 def test_batched_charges_of_nothing_do_no_query(org: Organisation, django_assert_num_queries: Any) -> None:

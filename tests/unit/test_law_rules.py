@@ -71,8 +71,9 @@ def test_paid_before_due_by_partial_payments_means_no_indemnity() -> None:
 
 
 def test_consumer_with_a_contract_clause_gets_the_clause_rate_without_floor_nor_indemnity() -> None:
-    """10 % stipulated, 1 000 € due 15/06/2024 paid 14/08/2024: 1 000 × 10 % × 60 / 365 = 16,4384 -> 16,44 €."""
-    result = compute_penalties(D("1000"), DUE, PAID, contractual_rate="10", debtor="consumer")
+    """10 % stipulated, 1 000 € due 15/06/2024, formal notice the same day, paid 14/08/2024:
+    1 000 × 10 % × 60 / 365 = 16,4384 -> 16,44 €."""
+    result = compute_penalties(D("1000"), DUE, PAID, contractual_rate="10", debtor="consumer", formal_notice_on=DUE)
     assert result.total == D("16.44")
     assert result.indemnity == D("0.00")
     assert result.floor_semesters == ()
@@ -147,3 +148,23 @@ def test_allocation_validation() -> None:
         allocate_payment(D("10"), DEBTS, date(2024, 6, 15), designated=["F-99"])
     with pytest.raises(LawInputError, match="double"):
         allocate_payment(D("10"), [*DEBTS, DEBTS[0]], date(2024, 6, 15))
+
+
+def test_a_consumer_clause_runs_only_from_the_formal_notice() -> None:
+    """C. civ. 1231-5 al. 5: the penalty is incurred only once the debtor is put on notice."""
+    without = compute_penalties(D("1000"), DUE, PAID, contractual_rate="10", debtor="consumer")
+    assert without.total == D("0.00") and without.periods == ()
+    assert any("ne court qu’à compter de la mise en demeure" in w for w in without.warnings)
+    notice = date(2024, 7, 15)  # 30 days before the payment: 1 000 × 10 % × 30 / 365 = 8,2192
+    result = compute_penalties(D("1000"), DUE, PAID, contractual_rate="10", debtor="consumer", formal_notice_on=notice)
+    assert result.total == D("8.22") and result.periods[0].start == date(2024, 7, 16)
+    assert result.indemnity == D("0.00")
+    assert not any("pénalités de retard" in w.lower() for w in result.warnings)
+
+
+def test_an_excessive_consumer_clause_rate_is_flagged() -> None:
+    """Threshold (docs/law.md): the L441-10 default rate between businesses, 14,50 % in 2024-S1…2024-S2."""
+    high = compute_penalties(D("1000"), DUE, PAID, contractual_rate="18", debtor="consumer", formal_notice_on=DUE)
+    assert any("dépasse le taux BCE majoré de 10 points" in w and "1231-5" in w for w in high.warnings)
+    fair = compute_penalties(D("1000"), DUE, PAID, contractual_rate="10", debtor="consumer", formal_notice_on=DUE)
+    assert not any("dépasse" in w for w in fair.warnings)

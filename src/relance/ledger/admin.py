@@ -31,6 +31,7 @@ from .models import (
     Membership,
     Organisation,
     Payment,
+    RecoveryCost,
 )
 
 admin.site.site_header = "Relance — administration"
@@ -115,6 +116,16 @@ class OrganisationAdmin(admin.ModelAdmin):
             },
         ),
         ("Règles", {"fields": ["timezone", "holiday_subdivision", "default_terms_days", "min_gap_days"]}),
+        (
+            "Conditions de règlement (retards de paiement)",
+            {
+                "fields": ["penalty_rate", "consumer_penalty_rate", "terms_convention", "creditor_is_individual"],
+                "description": "L’indemnité forfaitaire de 40 € est due pour chaque facture payée en retard par un "
+                               "professionnel (C. com. D441-5) ; les frais de recouvrement qui la dépassent se "
+                               "saisissent facture par facture, avec leur justificatif, dans « Frais de recouvrement "
+                               "justifiés (au-delà de 40 €) » (L441-10 II).",
+            },
+        ),
     ]
 
 
@@ -216,6 +227,19 @@ class InvoiceAdmin(ScopedAdmin):
         if not change:
             obj.amount_due = obj.amount_incl_tax  # nothing allocated yet
         super().save_model(request, obj, form, change)
+
+
+@admin.register(RecoveryCost)
+class RecoveryCostAdmin(ScopedAdmin):
+    """Costs above the 40 € indemnity, claimed from a business debtor only on justification
+    (C. com. L441-10 II): each with its invoice, amount and proof."""
+
+    list_display = ["invoice", "incurred_on", "amount", "description", "organisation"]
+    list_filter = ["organisation"]
+    search_fields = ["invoice__number", "description", "invoice__customer__legal_name"]
+    list_select_related = ["invoice", "organisation"]
+    autocomplete_fields = ["organisation", "invoice"]
+    fields = ["organisation", "invoice", "incurred_on", "amount", "description", "proof"]
 
 
 @admin.register(CreditNote)

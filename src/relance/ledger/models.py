@@ -74,9 +74,13 @@ class Organisation(models.Model):
         "taux des pénalités de retard (%)", max_digits=6, decimal_places=2, null=True, blank=True,
         help_text="taux contractuel figurant sur vos factures ; vide = taux BCE majoré de 10 points (L441-10 II)",
     )
-    recovery_costs = models.DecimalField(
-        "frais de recouvrement réclamés au-delà de 40 € (€)", max_digits=10, decimal_places=2, null=True, blank=True,
-        help_text="seulement sur justificatifs (L441-10 II) ; vide = indemnité forfaitaire de 40 €",
+    # The 40 € indemnity (D441-5) is owed per invoice and never replaced: costs above it are
+    # recorded per invoice with their proof (``RecoveryCost``, L441-10 II « sur justification »).
+    consumer_penalty_rate = models.DecimalField(
+        "taux de la clause d’intérêts de retard des contrats avec les particuliers (%)", max_digits=6,
+        decimal_places=2, null=True, blank=True,
+        help_text="clause pénale de vos conditions générales (C. civ. 1231-5) : elle ne court qu’à compter de la "
+                  "mise en demeure ; vide = intérêts au taux légal à compter de la mise en demeure",
     )
 
     class TermsConvention(models.TextChoices):
@@ -282,6 +286,32 @@ class Invoice(models.Model):
 
     def days_late(self, today) -> int:  # type: ignore[no-untyped-def]
         return max(0, (today - self.due_date).days)
+
+
+class RecoveryCost(models.Model):
+    """Collection costs actually incurred for one invoice (bailiff, lawyer, agency fees), with
+    their proof: what exceeds the 40 € indemnity of that invoice may be claimed from a business
+    debtor « sur justification » (C. com. L441-10 II), as a separate amount; never from a
+    consumer (CPCE L111-8)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+    invoice = models.ForeignKey("Invoice", on_delete=models.CASCADE, related_name="recovery_costs",
+                                verbose_name="facture")
+    incurred_on = models.DateField("date des frais")
+    amount = models.DecimalField("montant des frais (€)", **MONEY)
+    description = models.CharField("nature des frais", max_length=200,
+                                   help_text="p. ex. « honoraires du commissaire de justice, facture n° 2026-118 »")
+    proof = models.FileField("justificatif", upload_to="recovery_costs/")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "frais de recouvrement justifiés (au-delà de 40 €)"
+        verbose_name_plural = "frais de recouvrement justifiés (au-delà de 40 €)"
+        ordering = ["incurred_on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="recovery_cost_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.description} ({self.amount} €)"
 
 
 class CreditNote(models.Model):

@@ -168,7 +168,8 @@ def charges_regime(debtor: str, contract_clause: bool = False) -> ChargesRegime:
       no legal interest for those days (Cass. com. 24 April 2024, n° 22-24.275);
     * consumer: interest at the legal rate from the formal notice only (C. civ. 1231-6, 1344-1), no
       L441-10 penalties and no indemnity — unless the contract stipulates late interest
-      (``contract_clause=True``), which then replaces the legal interest (C. civ. 1231-5); even then
+      (``contract_clause=True``), which then replaces the legal interest from the formal notice
+      (C. civ. 1231-5 al. 5: a clause pénale is incurred only once the debtor is put on notice); even then
       no indemnity nor collection costs (CPCE L111-8 al. 2: a contrary clause is deemed unwritten).
     """
     if debtor == "business":
@@ -182,10 +183,10 @@ def charges_regime(debtor: str, contract_clause: bool = False) -> ChargesRegime:
     if debtor == "consumer":
         if contract_clause:
             return ChargesRegime(
-                debtor, "contractual_interest", "due_date", False,
-                "Débiteur consommateur avec clause d’intérêts de retard : le taux du contrat s’applique dans les "
-                "conditions qu’il prévoit (clause pénale, modérable par le juge), à la place des intérêts au taux "
-                "légal ; ni pénalités L441-10 ni indemnité forfaitaire (CPCE L111-8).",
+                debtor, "contractual_interest", "formal_notice", False,
+                "Débiteur consommateur avec clause d’intérêts de retard : le taux du contrat (clause pénale, "
+                "modérable par le juge) court à compter de la mise en demeure (C. civ. 1231-5 al. 5), à la place des "
+                "intérêts au taux légal ; ni pénalités L441-10 ni indemnité forfaitaire (CPCE L111-8).",
                 ("C. civ. 1231-5", "C. civ. 1231-6", "CPCE L111-8"),
             )
         return ChargesRegime(
