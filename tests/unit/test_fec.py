@@ -13,6 +13,7 @@ import pytest
 from relance.core.formats.fec import (
     FecError,
     FecLine,
+    account_label_names,
     parse_fec,
     parse_fec_amount,
     parse_fec_date,
@@ -124,8 +125,9 @@ def test_agrigest_padded_fields_and_individual_accounts() -> None:
     rec = receivables(result.lines)
     assert rec.customer_lines == 282
     assert rec.open_lines == 279  # no lettering at all in this export; 3 of the 282 lines are for 0,00
-    assert {c.source for c in rec.customers} == {"account"}
-    assert rec.customer_count == 7
+    # three collective accounts (« CLIENTS », « CLIENTS Divers Prof ») are split by entry label
+    assert {c.source for c in rec.customers} == {"account", "label"}
+    assert rec.customer_count == 86
 
 
 @needs_realdata
@@ -363,3 +365,43 @@ def test_partial_lettering_residuals_and_marks() -> None:
     assert rec.partial[beta[0].group].credit_journals == {"BQ"}
     # F2, watched, is fully lettered within the partial group
     assert rec.lettered["VE|3|411|B1|F2"].letter == "b" and rec.lettered["VE|3|411|B1|F2"].complete
+
+
+# ---------------------------------------------------------------- collective customer accounts (issue 11)
+
+
+def test_collective_accounts_are_recognised_by_label_and_by_variety() -> None:
+    rec = receivables(parse_fec(FIXTURES / "comptes_collectifs.txt").lines)
+    assert [(c.account, c.reason) for c in rec.collective] == [
+        ("41120000", "libellé générique"),  # CLIENTS DIVERS
+        ("41130000", "libellé générique"),  # CLIENTS 31,03,2020
+        ("41140000", "libellé générique"),  # CLIENTS INTRA COMM
+        ("41160000", "noms variés dans les écritures"),  # COMPTOIR NORD, six names in six lines
+    ]
+    by_source = {(c.source, c.code): c.balance for c in rec.customers}
+    # the account named for one customer stays that customer, whatever its lines say
+    assert by_source[("account", "41150000")] == Decimal("60.00")
+    # names normalised: « Facture F101 Boulangerie Martin » and « Fact F103 boulangerie martin » are one customer
+    assert by_source[("label", "BOULANGERIE MARTIN")] == Decimal("160.00")
+    assert by_source[("label", "PHARMACIE LEROY")] == Decimal("55.00")
+    assert not any(c.name.upper() in ("CLIENTS DIVERS", "CLIENTS INTRA COMM", "COMPTOIR NORD") for c in rec.customers)
+    assert rec.open_amount == Decimal("685.00")
+
+
+@pytest.mark.parametrize(("label", "names"), [
+    ("CLIENTS", []), ("CLIENTS DIVERS", []), ("CLIENTS 31,03,2020", []), ("CLIENTS INTRA COMM", []),
+    ("COLLECTIF CLIENTS", []), ("CLIENTS Divers Prof", []), ("CLIENTS  Bigot", ["bigot"]),
+    ("CLts Grenier Guillau", ["grenier", "guillau"]),
+])
+def test_account_label_names(label: str, names: list[str]) -> None:
+    assert account_label_names(label) == names
+
+
+@needs_realdata
+def test_agrigest_collective_accounts_become_customers_from_labels() -> None:
+    rec = receivables(parse_fec(REALDATA / "ekylibre_agrigest_123456789FEC20230331.txt").lines)
+    assert {c.account for c in rec.collective} == {"41110900", "41115000", "41115300"}
+    accounts = {c.code: c.name for c in rec.customers if c.source == "account"}
+    assert set(accounts) == {"41110100", "41115100", "41115200", "41153000"}  # COOP, coop bio, Bigot, Grenier
+    assert not any(c.name.strip().upper() in ("CLIENTS", "CLIENTS DIVERS PROF") for c in rec.customers)
+    assert "AMANDINE RABIER" in {c.code for c in rec.customers if c.source == "label"}

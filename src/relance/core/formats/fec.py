@@ -24,7 +24,8 @@ Nothing here imports Django.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator
+import unicodedata
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -748,6 +749,7 @@ class Receivables:
     partial_open: Decimal = ZERO
     one_sided_groups: int = 0
     one_sided_amount: Decimal = ZERO
+    collective: list[CollectiveAccount] = field(default_factory=list)  # accounts read as collective
 
     @property
     def customer_count(self) -> int:
@@ -768,10 +770,61 @@ class Receivables:
 
 
 _LABEL_NOISE = re.compile(
-    r"\b(fa|fac|fact|facture|factures|avoir|av|reglt|rglt|reglement|règlement|regl|vir|virement|chq|cheque|chèque|"
-    r"prlv|prelevement|prélèvement|n°|no|num|ref|client|clients)\b|\w*\d\w*|[^\w\s]",
+    r"\b(fa|fac|fact|facture|factures|avoir|av|reglt|rglt|reglement|règlement|regl|vir|virement|vrt|chq|cheque|chèque|"
+    r"prlv|prelevement|prélèvement|rem|remise|cb|ch|n°|no|num|ref|client|clients)\b|\w*\d\w*|[^\w\s]",
     re.IGNORECASE,
 )
+
+
+@dataclass(frozen=True)
+class CollectiveAccount:
+    """A customer account without sub-ledger whose lines belong to many customers: its
+    customers are derived from the entry labels."""
+
+    account: str
+    label: str
+    reason: str  # « libellé générique », « compte 411000… » or « noms variés dans les écritures »
+    lines: int
+    names: int
+
+
+# words of an account label that name no one: « CLIENTS DIVERS », « CLIENTS 31,03,2020 »,
+# « CLIENTS INTRA COMM », « COLLECTIF CLIENTS »… (accents dropped, lower case)
+_GENERIC_ACCOUNT_WORDS = frozenset("""
+clients client clts clt cli cl divers diverses collectif collectifs general generaux generales ordinaire
+ordinaires compte comptes intra comm communautaire communautaires ue cee export exports etranger etrangers
+france francais hors pro prof profession professionnels professionnel particuliers particulier ventes vente
+tiers autres autre dom tom et de des du la le les a en au aux sur cpt cte
+""".split())
+VARIETY_NAMES = 5  # distinct label names from which an account named for someone may still be collective
+VARIETY_SHARE = 0.2  # … when fewer of its lines than this mention the name of the account
+
+
+def _plain_words(text: str) -> list[str]:
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+    return [w for w in re.sub(r"[^a-z]+", " ", re.sub(r"\w*\d\w*", " ", text)).split() if len(w) > 1]
+
+
+def account_label_names(label: str) -> list[str]:
+    """The words of a customer account's label that could name a customer (« CLIENTS Bigot » → [bigot])."""
+    return [w for w in _plain_words(label) if w not in _GENERIC_ACCOUNT_WORDS]
+
+
+def collective_reason(account: str, prefix: str, label: str, line_labels: Sequence[str]) -> str | None:
+    """Why the lines of ``account`` (without sub-ledger) belong to many customers, or ``None``
+    when the account is named for one customer (it then is that customer)."""
+    if _is_collective(account, prefix):
+        return f"compte {prefix}{'0' * max(0, len(account) - len(prefix))}"
+    own = account_label_names(label)
+    if not own:
+        return "libellé générique"
+    names = {name_from_label(text) for text in line_labels} - {NO_LABEL}
+    if len(names) < VARIETY_NAMES:
+        return None
+    mentioning = sum(1 for text in line_labels if any(w in " ".join(_plain_words(text)) for w in own))
+    if mentioning < VARIETY_SHARE * len(line_labels):
+        return "noms variés dans les écritures"
+    return None
 NO_LABEL = "(SANS LIBELLÉ)"
 
 
@@ -830,25 +883,8 @@ def receivables(
     sales: set[str] = set()
     journals: dict[str, str] = {}
     watch = set(watch)
-    for line in fec_lines:
+    def take(line: FecLine, ckey: tuple[str, str], name: str, suffix: str) -> None:
         account = line.account
-        if account.startswith("70"):
-            sales.add(line.journal)
-        if line.journal not in journals:
-            journals[line.journal] = line.journal_label
-        if not account.startswith(customer_prefix):
-            continue
-        customer_lines += 1
-        suffix = ""
-        if line.aux_num:
-            ckey, name = ("aux", line.aux_num), line.aux_label or line.aux_num
-        elif not _is_collective(account, customer_prefix):
-            ckey, name = ("account", account), line.account_label or account
-        else:
-            name = name_from_label(line.label)
-            ckey = ("label", name)
-            suffix = label_key_suffix(name)
-            guessed_lines.append(line.line_no)
         customer = customers.get(ckey)
         if customer is None:
             customer = customers[ckey] = CustomerAccount(ckey[1], name, ckey[0])
@@ -864,7 +900,7 @@ def receivables(
         if not letter:
             if amount:
                 customer.open_items.append(OpenItem(line, key, amount, amount, ""))
-            continue
+            return
         gkey = f"{account}\x1f{line.aux_num}\x1f{letter}"
         group = groups.get(gkey)
         if group is None:
@@ -888,6 +924,42 @@ def receivables(
                 lettered[watched] = Lettering(letter, frozenset(group.credit_journals), group.last_date, True)
             del groups[gkey]
             balanced_once.add(gkey)
+
+    def by_label(line: FecLine) -> None:
+        name = name_from_label(line.label)
+        guessed_lines.append(line.line_no)
+        take(line, ("label", name), name, label_key_suffix(name))
+
+    # lines of accounts without sub-ledger wait until the whole account is known: whether it is
+    # collective depends on its label and on the variety of the names in its lines
+    pending: dict[str, list[FecLine]] = {}
+    for line in fec_lines:
+        account = line.account
+        if account.startswith("70"):
+            sales.add(line.journal)
+        if line.journal not in journals:
+            journals[line.journal] = line.journal_label
+        if not account.startswith(customer_prefix):
+            continue
+        customer_lines += 1
+        if line.aux_num:
+            take(line, ("aux", line.aux_num), line.aux_label or line.aux_num, "")
+        elif _is_collective(account, customer_prefix):
+            by_label(line)
+        else:
+            pending.setdefault(account, []).append(line)
+    collective: list[CollectiveAccount] = []
+    for account, lines in pending.items():
+        label = next((ln.account_label for ln in lines if ln.account_label), "")
+        reason = collective_reason(account, customer_prefix, label, [ln.label for ln in lines])
+        if reason is None:
+            for line in lines:
+                take(line, ("account", account), line.account_label or account, "")
+            continue
+        for line in lines:
+            by_label(line)
+        collective.append(CollectiveAccount(account, label, reason, len(lines),
+                                            len({name_from_label(ln.label) for ln in lines})))
     partial_groups = one_sided = 0
     partial_open = one_sided_amount = ZERO
     partial: dict[str, Lettering] = {}
@@ -908,6 +980,7 @@ def receivables(
         for line, key, customer, left in _residuals(group):
             customer.open_items.append(OpenItem(line, key, line.debit - line.credit, left, group.key))
             lettered.pop(key, None)  # still (partly) open
+    guessed_lines.sort()
     if guessed_lines:
         problems.append(
             Problem(
@@ -938,7 +1011,7 @@ def receivables(
         journals = {**stats.journals, **journals}
     opening = {code for code, label in journals.items() if is_opening_journal(code, label)}
     return Receivables(listed, problems, customer_lines, open_lines, open_amount, sales, opening, lettered, partial,
-                       partial_groups, partial_open, one_sided, one_sided_amount)
+                       partial_groups, partial_open, one_sided, one_sided_amount, collective)
 
 
 def _residuals(group: LetterGroup) -> Iterator[tuple[FecLine, str, CustomerAccount, Decimal]]:

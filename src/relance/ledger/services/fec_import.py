@@ -1037,6 +1037,11 @@ class _Importer:
             warnings.append(
                 "le FEC ne contient pas d’échéances : chaque facture échoit à sa date de pièce plus le délai de "
                 f"paiement du client, à défaut celui de l’organisation ({org.default_terms_days} jours)")
+        for acc in rec.collective:
+            warnings.append(
+                f"compte {acc.account} « {acc.label or 'sans libellé'} » lu comme un compte collectif ({acc.reason}) : "
+                f"ses {_n(acc.lines)} ligne(s) sont réparties entre {_n(acc.names)} client(s) déduit(s) du libellé "
+                "des écritures")
         guessed = sorted((c for c in rec.customers if c.source == "label" and c.open_items), key=lambda c: -c.balance)
         if guessed:
             listed = ", ".join(f"« {c.code} » ({money(c.balance)})" for c in guessed[:MAX_LISTED])
