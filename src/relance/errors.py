@@ -63,6 +63,18 @@ class Conflict(RelanceError):
     http_status = 409
 
 
+class OrganisationIncomplete(Conflict):
+    """A letter or formal notice cannot be made: the organisation lacks what it must print
+    (postal address, signatory, SIREN). The message names what is missing and where to add it."""
+
+    def __init__(self, missing: Sequence[str], where: str):
+        self.missing = list(missing)
+        super().__init__(f"courrier refusé : l’organisation n’a pas {', '.join(self.missing)} ; complétez-la {where}")
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "missing": self.missing}
+
+
 class RateMissing(RelanceError):
     """A legal computation needs a rate the tables do not have (never guessed)."""
 

@@ -70,7 +70,10 @@ def test_plain_reminder_goes_without_figures_when_a_rate_is_missing(org):
     dispatch_now(org, noon(day))
     reminder.refresh_from_db()
     assert reminder.status == Reminder.Status.SENT
-    assert "pénalités de retard au taux prévu par nos conditions générales" in mail.outbox[0].body
+    body = " ".join(mail.outbox[0].body.split())
+    # no contractual rate set: the legal rate and its article are named, never « nos conditions générales »
+    assert "pénalités de retard au taux de la Banque centrale européenne majoré de 10 points (article L441-10 II" in body
+    assert "conditions générales" not in body
     assert "Pénalités" not in mail.outbox[0].body.split("Montant total")[0]  # no figures column
     event = Event.objects.get(kind="law.rate_missing")
     assert "2026-S2" in event.data["message"]

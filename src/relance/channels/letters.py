@@ -6,7 +6,32 @@ from datetime import date
 
 from relance.documents.letters import LetterDoc, Party, render_letter_pdf
 from relance.documents.payment_block import PaymentBlock
+from relance.errors import OrganisationIncomplete
 from relance.ledger.models import Contact, Customer, Organisation
+
+
+def letterhead_missing(org: Organisation) -> list[str]:
+    """What a letter needs of its sender and the organisation lacks: a postal address (street,
+    postal code, town), a signatory, a SIREN (C. com. R123-237: on every business letter)."""
+    missing = []
+    if not (org.address1.strip() and org.postal_code.strip() and org.city.strip()):
+        missing.append("d’adresse postale complète (adresse, code postal, ville)")
+    if not org.signature_name.strip():
+        missing.append("de signataire")
+    if not org.siren.strip():
+        missing.append("de SIREN")
+    return missing
+
+
+def require_letterhead(org: Organisation) -> None:
+    """Refuse, before anything is made, a letter of an organisation that cannot sign it."""
+    missing = letterhead_missing(org)
+    if missing:
+        raise OrganisationIncomplete(
+            missing,
+            f"dans l’administration, page « Organisations › {org.legal_name} » (/admin/ledger/organisation/{org.pk}/"
+            "change/ : adresse, SIREN, signataire), puis relancez l’envoi (« Renvoyer » ou relance retry)",
+        )
 
 
 def organisation_party(org: Organisation) -> Party:
@@ -59,7 +84,9 @@ def letter_document(
     tracking_number: str = "",
     payment: PaymentBlock | None = None,
 ) -> LetterDoc:
-    """Everything printed on the letter of a reminder."""
+    """Everything printed on the letter of a reminder (refused for an organisation that lacks
+    its address, signatory or SIREN: :func:`require_letterhead`)."""
+    require_letterhead(org)
     language = customer.language
     fr = language == "fr"
     return LetterDoc(

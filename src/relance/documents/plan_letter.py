@@ -34,6 +34,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "place_date": "Fait à ………………………………, le ……………………",
         "signatory": "Nom et qualité du signataire : ……………………………………………………",
         "signature": "Signature (et cachet), précédée de la mention manuscrite « Bon pour accord » :",
+        "acceptance_consumer": "Je soussigné(e)",
+        "signatory_consumer": "Nom et prénom : ……………………………………………………",
+        "signature_consumer": "Signature, précédée de la mention manuscrite « Bon pour accord » :",
     },
     "en": {
         "position": "Instalment",
@@ -47,6 +50,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "place_date": "Signed at ………………………………, on ……………………",
         "signatory": "Name and position of the signatory: ……………………………………………………",
         "signature": "Signature (and company stamp), preceded by the handwritten words “Agreed”:",
+        "acceptance_consumer": "I, the undersigned,",
+        "signatory_consumer": "Full name: ……………………………………………………",
+        "signature_consumer": "Signature, preceded by the handwritten words “Agreed”:",
     },
 }
 
@@ -69,6 +75,8 @@ class PlanAgreementDoc:
     terms: tuple[str, ...]
     debtor: str
     note: str = ""
+    #: a business signs « for » its company, with its stamp; a consumer signs for themself
+    business: bool = True
 
 
 @functools.cache
@@ -79,7 +87,10 @@ def _env() -> jinja2.Environment:
 
 def schedule_html(doc: PlanAgreementDoc) -> str:
     """The schedule, terms and acceptance box (an HTML fragment)."""
-    words = _WORDS.get(doc.letter.language, _WORDS["fr"])
+    words = dict(_WORDS.get(doc.letter.language, _WORDS["fr"]))
+    if not doc.business:  # a consumer: no company to act for, no stamp
+        for key in ("acceptance", "signatory", "signature"):
+            words[key] = words[f"{key}_consumer"]
     return _env().get_template("plan_agreement.html").render(doc=doc, words=words)
 
 

@@ -40,12 +40,12 @@ from django.db import connection, transaction
 from relance import clock
 from relance.channels.email import build_email, deliver
 from relance.channels.errors import PermanentFailure, TemporaryFailure
-from relance.channels.letters import letter_pdf
+from relance.channels.letters import letter_pdf, require_letterhead
 from relance.core.escalation import rank, spacing, stage
 from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel
 from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
 from relance.dunning.models import CallTask, PaymentPlan, Promise, Reminder, ReminderLine
-from relance.errors import InvalidInput
+from relance.errors import InvalidInput, OrganisationIncomplete
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
@@ -327,8 +327,10 @@ def template_key(reminder: Reminder) -> str:
 
 
 def is_charged(key: str, customer: Customer) -> bool:
-    """Whether the message states the penalties owed to date (see :func:`_charges`)."""
-    return key in CHARGED_TEMPLATES and customer.is_business
+    """Whether the message states the charges owed to date (see :func:`_charges`): a business
+    debtor's penalties and indemnities, or a consumer's interest since the formal notice (nothing
+    before it: the figures are then empty)."""
+    return key in CHARGED_TEMPLATES
 
 
 def compose(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice], today: date,
@@ -427,6 +429,10 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         deliver(email)
     else:
         registered = channel == Channel.REGISTERED_LETTER
+        try:
+            require_letterhead(org)  # before anything is made, and before the hand-over
+        except OrganisationIncomplete as exc:
+            raise PermanentFailure(exc.message) from exc
         progress["handed_over"] = True
         pdf = letter_pdf(org, customer, contact, composed.subject, composed.html, today,
                          reminder.idempotency_key[:12].upper(), registered, reminder.tracking_number,
@@ -516,7 +522,8 @@ def _hold_context(reminder: Reminder, language: str, today: date) -> dict[str, A
 def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], today: date, key: str,
              reminder: Reminder, events: list[NewEvent],
              known: Mapping[int, InvoiceCharges] | None = None) -> dict[int, InvoiceCharges]:
-    """Penalties and indemnities to date for the steps that state them (business debtors).
+    """Charges to date for the steps that state them (business penalties and indemnities, a
+    consumer's interest from the formal notice).
 
     A missing rate is never guessed: the formal notice, which must state the figures, fails
     with the message saying which rate to add (and is requeued when it is added); a plain

@@ -253,32 +253,80 @@ def _rate_text(rates: Sequence[Decimal], language: str) -> str:
 
 def _charges_context(organisation: Organisation, invoices: Sequence[Invoice], charges: dict[int, InvoiceCharges],
                      today: date, currency: str, language: str, total_due: Decimal) -> dict[str, Any]:
-    """Penalties and indemnities to date, with their rate, period and legal basis in one line."""
+    """Penalties and indemnities to date, with their rate, period and legal basis in one line.
+
+    A business debtor: L441-10 penalties, the 40 € indemnity per invoice and, apart, the justified
+    collection costs above it (L441-10 II). A consumer: never any of these (CPCE L111-8), only
+    interest from the formal notice — at the legal rate, or at the rate of the organisation's
+    contractual clause (clause pénale, C. civ. 1231-5), never called « pénalités de retard »."""
     listed = [charges[i.id] for i in invoices if i.id in charges]
     penalties = sum((c.late_charge for c in listed), Decimal(0))
     indemnities = sum((c.indemnity for c in listed), Decimal(0))
+    complements = sum((c.complement for c in listed), Decimal(0))
     rates: list[Decimal] = []
     for c in listed:
         rates += [r for r in c.rates if r not in rates]
+    business = any(c.penalties is not None for c in listed)
+    consumer = [c for c in listed if c.penalties is None and (c.interest is not None or c.clause is not None)]
+    notice = min((c.formal_notice_on for c in consumer if c.formal_notice_on), default=None)
+    notice_text = fmt.long_date(notice, language) if notice else ""
+    clause = any(c.clause is not None for c in consumer)
     default_rate = organisation.penalty_rate is None
+    until = fmt.long_date(today, language)
+    if business:
+        basis = _business_basis(rates, default_rate, until, complements, currency, language)
+    elif language == "en":
+        basis = (f"Late-payment interest at the contractual rate of {_rate_text(rates, language)} a year (clause of "
+                 "our terms and conditions, article 1231-5 of the French Civil Code)" if clause else
+                 f"Interest at the statutory rate of {_rate_text(rates, language)} a year (articles 1231-6 and 1344-1 "
+                 "of the French Civil Code)") + f", from our formal notice of {notice_text} to {until}."
+    else:
+        basis = (f"Intérêts de retard au taux contractuel de {_rate_text(rates, language)} l’an (clause de nos "
+                 "conditions générales, article 1231-5 du Code civil)" if clause else
+                 f"Intérêts au taux légal de {_rate_text(rates, language)} l’an (articles 1231-6 et 1344-1 du Code "
+                 "civil)") + f", de notre mise en demeure du {notice_text} au {until}."
+    contractual = organisation.penalty_rate
+    consumer_clause = organisation.consumer_penalty_rate
+    return {
+        "avec_penalites": business,
+        "avec_interets": bool(consumer) and not business,
+        "total_penalites": fmt.money(penalties, currency, language),
+        "total_interets": fmt.money(penalties, currency, language),
+        "total_indemnites": fmt.money(indemnities, currency, language),
+        "total_frais_justifies": fmt.money(complements, currency, language) if complements else "",
+        "total_reclame": fmt.money(total_due + penalties + indemnities + complements, currency, language),
+        "base_legale": basis if rates and (business or consumer) else "",
+        "taux_penalites": _rate_text(rates, language),
+        # the rate printed on the invoices, when the organisation set one (else the legal default applies)
+        "taux_contractuel": _rate_text([contractual], language) if contractual is not None else "",
+        # the consumer contracts' late-interest clause, when the organisation has one
+        "taux_clause_particuliers": _rate_text([consumer_clause], language) if consumer_clause is not None else "",
+        "date_mise_en_demeure": notice_text,
+    }
+
+
+def _business_basis(rates: Sequence[Decimal], default_rate: bool, until: str, complements: Decimal, currency: str,
+                    language: str) -> str:
+    """The legal basis line of a business debtor's charges."""
     if language == "en":
         basis = (f"Late-payment interest at {_rate_text(rates, language)} a year"
-                 f"{' (ECB rate + 10 points)' if default_rate else ''}, from the day after each due date to "
-                 f"{fmt.long_date(today, language)}, and a €40 fixed recovery fee per invoice "
+                 f"{' (ECB rate + 10 points)' if default_rate else ' (rate of our terms and conditions of sale)'}, "
+                 f"from the day after each due date to {until}, and a €40 fixed recovery fee per invoice "
                  "(articles L441-10 II and D441-5 of the French Commercial Code).")
-    else:
-        basis = (f"Pénalités de retard au taux annuel de {_rate_text(rates, language)}"
-                 f"{' (taux de la BCE majoré de 10 points)' if default_rate else ''}, du lendemain de chaque "
-                 f"échéance au {fmt.long_date(today, language)}, et indemnité forfaitaire pour frais de recouvrement "
-                 "de 40 € par facture (articles L441-10 II et D441-5 du Code de commerce).")
-    return {
-        "avec_penalites": bool(listed) and any(c.penalties is not None for c in listed),
-        "total_penalites": fmt.money(penalties, currency, language),
-        "total_indemnites": fmt.money(indemnities, currency, language),
-        "total_reclame": fmt.money(total_due + penalties + indemnities, currency, language),
-        "base_legale": basis if rates else "",
-        "taux_penalites": _rate_text(rates, language),
-    }
+        if complements:
+            basis += (f" Recovery costs incurred above these fees, on justification: "
+                      f"{fmt.money(complements, currency, language)} (article L441-10 II; receipts available).")
+        return basis
+    which = (" (taux de la BCE majoré de 10 points)" if default_rate
+             else " (taux prévu par nos conditions générales de vente)")
+    basis = (f"Pénalités de retard au taux annuel de {_rate_text(rates, language)}{which}"
+             f", du lendemain de chaque échéance au {until}, et indemnité forfaitaire pour frais de recouvrement "
+             "de 40 € par facture (articles L441-10 II et D441-5 du Code de commerce).")
+    if complements:
+        basis += (f" Frais de recouvrement exposés au-delà de ces indemnités, sur justification : "
+                  f"{fmt.money(complements, currency, language)} (article L441-10 II du Code de commerce ; "
+                  "justificatifs tenus à votre disposition).")
+    return basis
 
 
 def _paragraphs_html(rendered: str) -> str:

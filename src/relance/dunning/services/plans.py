@@ -20,12 +20,13 @@
   dispatcher, once per plan and day; without an email address it is printed instead.
 * Paid in full → completed. :func:`cancel_plan` → cancelled (the sequence resumes).
 
-Penalties: late-payment penalties (C. com. L441-10) and the 40 € indemnity (D441-5) keep
-accruing on what is due during a plan, as the law provides, unless the plan *waives* them
+Penalties: for a business debtor, late-payment penalties (C. com. L441-10) and the 40 €
+indemnity (D441-5) keep accruing on what is due during a plan, as the law provides, unless the plan *waives* them
 (``waive_penalties``): the waiver is conditional on the plan being honoured, stated in the
 agreement letter, and lapses if the plan breaks — the later reminders then state the penalties
 from the original due dates, as ``charges`` computes them. The instalment reminders state no
-penalty figures.
+penalty figures. A consumer owes neither (CPCE L111-8): the agreement letter speaks only of
+interest from a formal notice, and asks for no company stamp.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 
-from relance.channels.letters import customer_party, legal_footer, organisation_party
+from relance.channels.letters import customer_party, legal_footer, organisation_party, require_letterhead
 from relance.core import formatting as fmt
 from relance.core.plans import (
     DEFAULT_GRACE_DAYS,
@@ -425,14 +426,29 @@ def instalment_context(instalment: Instalment, language: str, today: date) -> di
     }
 
 
+def _consumer_interest_term(plan: PaymentPlan, language: str) -> str:
+    """A consumer owes no penalties nor recovery fees (CPCE L111-8): only interest from the
+    formal notice, at the legal rate (C. civ. 1231-6, 1344-1) or the contract's clause (1231-5)."""
+    if language == "en":
+        return ("Provided this schedule is strictly honoured, no late-payment interest will be claimed from you."
+                if plan.waive_penalties else
+                "The amounts remaining due bear interest only from a formal notice to pay (articles 1231-6 and "
+                "1344-1 of the French Civil Code).")
+    return ("Sous réserve du strict respect de cet échéancier, aucun intérêt de retard ne vous sera réclamé."
+            if plan.waive_penalties else
+            "Les sommes restant dues ne produisent intérêts qu’à compter d’une mise en demeure de payer (articles "
+            "1231-6 et 1344-1 du Code civil).")
+
+
 def _terms(plan: PaymentPlan, language: str) -> tuple[str, ...]:
+    business = plan.customer.is_business
     if language == "en":
         penalties = (
             "Provided this schedule is strictly honoured, we waive the late-payment interest and the fixed recovery "
             "fee (articles L441-10 and D441-5 of the French Commercial Code); should it not be, they become due "
             "again from the original due dates." if plan.waive_penalties else
             "Late-payment interest (article L441-10 of the French Commercial Code) continues to accrue on the "
-            "amounts remaining due until full payment.")
+            "amounts remaining due until full payment.") if business else _consumer_interest_term(plan, language)
         return (
             "Each payment is applied to the earliest instalment not yet paid.",
             penalties,
@@ -444,7 +460,7 @@ def _terms(plan: PaymentPlan, language: str) -> tuple[str, ...]:
         "forfaitaire pour frais de recouvrement (articles L441-10 et D441-5 du Code de commerce) ; à défaut, elles "
         "redeviendront exigibles depuis les échéances d’origine." if plan.waive_penalties else
         "Les pénalités de retard prévues à l’article L441-10 du Code de commerce continuent de courir sur les sommes "
-        "restant dues jusqu’à complet paiement.")
+        "restant dues jusqu’à complet paiement.") if business else _consumer_interest_term(plan, language)
     return (
         "Chaque règlement s’impute sur la plus ancienne échéance non encore réglée.",
         penalties,
@@ -454,6 +470,7 @@ def _terms(plan: PaymentPlan, language: str) -> tuple[str, ...]:
 
 
 def agreement_document(organisation: Organisation, plan: PaymentPlan, today: date) -> PlanAgreementDoc:
+    require_letterhead(organisation)
     customer = plan.customer
     language = customer.language
     contact = customer.billing_contact
@@ -481,7 +498,8 @@ def agreement_document(organisation: Organisation, plan: PaymentPlan, today: dat
                              fmt.money(i.amount, plan.currency, language))
                  for i in plan.instalments.order_by("position"))
     return PlanAgreementDoc(letter=letter, rows=rows, total=fmt.money(plan.total, plan.currency, language),
-                            terms=_terms(plan, language), debtor=customer.legal_name, note=plan.note)
+                            terms=_terms(plan, language), debtor=customer.legal_name, note=plan.note,
+                            business=customer.is_business)
 
 
 def agreement_letter(organisation: Organisation, plan: PaymentPlan, *, actor: str = "system",
