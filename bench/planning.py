@@ -57,6 +57,9 @@ PLANNER = "relance.dunning.services.planner"
 #: "no query per invoice": ten times more due invoices may only add batched statements
 #: (chunks of 500 ids, INSERT batches of at most 999 parameters on SQLite)
 EXTRA_QUERIES_PER_DUE_INVOICE = 1 / 50
+#: one message per customer and step (issue #10) plans up to one reminder per due invoice: its
+#: INSERT is batched too, at most 999 parameters on SQLite, about 28 rows of the reminder table
+EXTRA_QUERIES_PER_REMINDER = 1 / 25
 PATH_SLACK = 30  # a day with reminders runs more (constant) statements than a day without
 
 
@@ -308,7 +311,9 @@ def worker(args: argparse.Namespace) -> dict[str, Any]:
         result["queries_scale"] = []
         for d_small, d_full in zip(small["days"], result["full"]["days"], strict=True):
             extra_due = max(d_full["due_invoices"] - d_small["due_invoices"], 0)
-            allowance = int(d_small["queries"] + PATH_SLACK + extra_due * EXTRA_QUERIES_PER_DUE_INVOICE)
+            extra_reminders = max(d_full["reminders"] - d_small["reminders"], 0)
+            allowance = int(d_small["queries"] + PATH_SLACK + extra_due * EXTRA_QUERIES_PER_DUE_INVOICE
+                            + extra_reminders * EXTRA_QUERIES_PER_REMINDER)
             result["queries_scale"].append({
                 "date": d_full["date"], "small": {"due": d_small["due_invoices"], "queries": d_small["queries"]},
                 "full": {"due": d_full["due_invoices"], "queries": d_full["queries"]}, "allowance": allowance,
