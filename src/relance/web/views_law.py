@@ -344,5 +344,5 @@ def customer_charges(organisation: Organisation, customer: Customer, invoices: l
         penalties = indemnities = None
     else:
         penalties = sum((c.late_charge for c in charges.values()), ZERO)
-        indemnities = sum((c.indemnity for c in charges.values()), ZERO)
+        indemnities = sum((c.recovery_total for c in charges.values()), ZERO)  # 40 € each, justified costs apart
     return CustomerCharges(charges, penalties, indemnities, missing, len(late))
