@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -313,3 +314,19 @@ def test_the_customer_and_invoice_pages_link_to_the_case(org: Organisation, tmp_
     assert f'href="{link}" data-testid="case-{invoice.pk}"' in customer_page
     invoice_page = client.get(reverse("web:invoice", kwargs={"pk": invoice.pk})).content.decode()
     assert f'href="{link}" data-testid="invoice-case"' in invoice_page and f"Contentieux n° {case.pk}" in invoice_page
+
+
+def test_a_broken_promise_after_the_formal_notice_does_not_go_back_to_reminders(org: Organisation,
+                                                                                 tmp_path: Any) -> None:
+    from relance.dunning.services import holds
+
+    add(org, tmp_path, "a.csv", [("F-1", "C001", "2026-06-01", "2026-07-01", "800,00")])
+    run_days(org, date(2026, 7, 6), date(2026, 9, 4))
+    invoice = Invoice.objects.get(number="F-1")
+    assert invoice.formal_notice_on is not None
+    holds.record_promise(org, invoice.customer, date(2026, 9, 10), Decimal("800.00"), via="phone",
+                         obtained_by="Sophie", today=date(2026, 9, 7))
+    sent = run_days(org, date(2026, 9, 8), date(2026, 9, 21))
+    (broken,) = [r for r in sent if r.kind == Reminder.Kind.PROMISE_BROKEN]
+    assert "poursuivrons la procédure engagée par notre mise en demeure" in broken.body_text
+    assert "reprendrons nos relances" not in broken.body_text

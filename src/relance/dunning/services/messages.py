@@ -240,6 +240,8 @@ def build_context(
         # reminders every listed invoice received before this message: what « nos précédentes
         # relances » may claim (0: none of them, for one at least)
         "relances_precedentes": min((i.reminders_received for i in invoices), default=0),
+        # a formal notice was sent about one of them: nothing softer may follow (« nos relances »)
+        "mise_en_demeure_envoyee": any(i.formal_notice_on is not None for i in invoices),
         **_charges_context(organisation, invoices, charges or {}, today, currency, language, total_due),
     }
 
