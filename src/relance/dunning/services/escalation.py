@@ -128,6 +128,7 @@ def reissue_formal_notice(organisation: Organisation, invoice: Invoice, *, reaso
         if sid is None or notice is None:
             raise Conflict("le scénario du client n’a pas d’étape de mise en demeure")
         step: Step = book.steps[(sid, notice.position)]
+        # its own idempotency key (one request per customer and day), apart from the scenario's steps
         key = reminder_key(organisation.id, customer.id, 1000 + notice.position, today)
         if Reminder.objects.filter(idempotency_key=key).exists():
             raise Conflict("une nouvelle mise en demeure est déjà prévue aujourd’hui pour ce client")
