@@ -92,3 +92,15 @@ def test_rates_show_and_add(tmp_path):
     refused = own(data_dir, "rates", "add", "--semestre", "2025-S1", "--particuliers", "1", "--autres", "1",
                   "--source", "x")
     assert refused.returncode == 6 and "tables livrées" in refused.stderr
+
+
+def test_consumer_clause_runs_from_the_formal_notice(tmp_path):
+    """C. civ. 1231-5 al. 5: 1 000 € at 10 % from the notice of 15/07/2024 to 14/08/2024, 30 days -> 8,22 €."""
+    base = ("penalties", "--amount", "1000", "--due", "2024-06-15", "--paid", "2024-08-14", "--rate", "10",
+            "--debtor", "consumer")
+    without = json.loads(law(tmp_path, *base, "--json").stdout)
+    assert without["penalties"] == "0.00" and without["periods"] == []
+    data = json.loads(law(tmp_path, *base, "--notice", "2024-07-15", "--json").stdout)
+    assert data["penalties"] == "8.22" and data["indemnity"] == "0.00" and data["periods"][0]["from"] == "2024-07-16"
+    text = law(tmp_path, *base, "--notice", "2024-07-15").stdout
+    assert "Intérêts de retard (clause pénale) : 8,22" in text and "Pénalités" not in text

@@ -103,7 +103,8 @@ def _penalties(args: argparse.Namespace) -> int:
     rate = _amount(args.rate, "--rate") if args.rate else None
     due = _date(args.due, "--due")
     result = compute_penalties(_amount(args.amount, "--amount"), due, paid, payments, rate,
-                               _tables(), args.debtor, issue_date=_date(args.issued, "--issued") if args.issued else None)
+                               _tables(), args.debtor, issue_date=_date(args.issued, "--issued") if args.issued else None,
+                               formal_notice_on=_date(args.notice, "--notice") if args.notice else None)
     data = {"principal": _money(result.principal), "due": due.isoformat(),
             "paid": paid.isoformat(), "debtor": result.debtor, "days_late": result.days_late,
             "penalties": _money(result.total), "indemnity": _money(result.indemnity),
@@ -112,7 +113,8 @@ def _penalties(args: argparse.Namespace) -> int:
     lines = [f"Principal {fmt.money(result.principal)}, échéance {fmt.long_date(due)}, "
              f"payé le {fmt.long_date(paid)} : {result.days_late} jours de retard",
              *_period_lines(result.periods),
-             f"Pénalités de retard : {fmt.money(result.total)}",
+             (f"Pénalités de retard : {fmt.money(result.total)}" if result.debtor == "business"
+              else f"Intérêts de retard (clause pénale) : {fmt.money(result.total)}"),
              f"Indemnité forfaitaire : {fmt.money(result.indemnity)}",
              f"Base légale : {_basis(result.legal_basis)}", *[f"Attention : {w}" for w in result.warnings]]
     _print(args, data, "\n".join(lines))

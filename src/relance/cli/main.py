@@ -94,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     pen.add_argument("--rate", help="taux contractuel annuel en %% (défaut : BCE + 10 points)")
     pen.add_argument("--payment", action="append", default=[], help="paiement partiel DATE:MONTANT (répétable)")
     pen.add_argument("--debtor", choices=["business", "consumer"], default="business")
+    pen.add_argument("--notice", help="date de la mise en demeure (AAAA-MM-JJ) : point de départ de la clause pénale "
+                                      "d’un consommateur (C. civ. 1231-5)")
     pen.add_argument("--json", action="store_true")
     inte = law_sub.add_parser("interest", help="intérêts au taux légal (C. civ. 1231-6, CMF L313-2 et L313-3)")
     inte.add_argument("--amount", required=True)
