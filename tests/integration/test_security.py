@@ -158,3 +158,31 @@ def test_hsts_header_and_secure_cookie_over_https(client: Client, demo_user: Use
     assert response.status_code == 302
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
     assert response.cookies[settings.SESSION_COOKIE_NAME]["secure"] is True
+
+
+# --------------------------------------------------------------------------- customer-list filters
+
+
+@pytest.mark.parametrize("query", [
+    "min=NaN", "min=nan", "min=sNaN", "min=inf", "min=-Infinity", "min=1e999999", "min=99999999999999999999",
+    "min=-1e30", "retard=99999999999999999999999", "retard=10000000", "profil=99999999999999999999999",
+    "min=NaN&retard=1e9&tri=du",
+])
+def test_customer_filters_with_nan_or_huge_numbers_answer_400(client: Client, query: str) -> None:
+    from tests.integration.test_web import make_org, make_user
+
+    org = make_org("alpha", "Alpha Conseil")
+    client.force_login(make_user("alice", org))
+    for ordering in ("nom", "du", "retard"):
+        response = client.get(f"/clients/?{query}&tri={ordering}")
+        assert response.status_code == 400, query
+        assert "le filtre est ignoré" in response.content.decode() or "n’existe pas" in response.content.decode()
+
+
+def test_customer_filters_in_bounds_still_work(client: Client) -> None:
+    from tests.integration.test_web import make_org, make_user
+
+    org = make_org("alpha", "Alpha Conseil")
+    client.force_login(make_user("alice", org))
+    for query in ("min=1000000000000", "min=-5", "retard=36600", "min=1%20000,50&retard=30", "profil=12", "min=abc"):
+        assert client.get(f"/clients/?{query}").status_code == 200, query

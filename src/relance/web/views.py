@@ -102,7 +102,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     ordering = request.GET.get("tri", "nom")
     if ordering not in ledger.CUSTOMER_ORDERINGS:
         ordering = "nom"
-    filters, chosen = _customer_filters(request, org)
+    filters, chosen, problems = _customer_filters(request, org)
     customers = ledger.customer_listing(org, day, search, ordering, sc.collector_id, filters)
     page = Paginator(customers, CUSTOMERS_PER_PAGE).get_page(request.GET.get("page"))
     kept = {k: v for k, v in {"q": search, "tri": ordering, **chosen}.items() if v}
@@ -117,35 +117,57 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "orderings": [("nom", _("Nom")), ("du", _("Montant dû")), ("retard", _("Retard"))],
         "page": page,
         "customers": page.object_list,
+        "filter_problems": problems,
     }
-    return _render(request, "relance/customers.html", sc, context)
+    return _render(request, "relance/customers.html", sc, context, status=400 if problems else 200)
 
 
-def _customer_filters(request: HttpRequest, org: Any) -> tuple[ledger.CustomerFilters, dict[str, str]]:
-    """Filters from the query string; unreadable values are ignored (and not echoed back)."""
+# Bounds of the customers' filters: beyond them a number is refused (400) rather than sent to the database
+# (NaN, infinities and 10**999 are valid decimals to Python, not to SQLite or PostgreSQL).
+MAX_FILTER_AMOUNT = Decimal("1000000000000")  # one thousand billion euros
+MAX_FILTER_DAYS = 100 * 366
+MAX_FILTER_ID = 2**63 - 1
+
+
+def _customer_filters(request: HttpRequest, org: Any) -> tuple[ledger.CustomerFilters, dict[str, str], list[str]]:
+    """Filters from the query string; unreadable values are ignored (and not echoed back); numbers that
+    are not finite or out of bounds are problems (the page answers 400 with them, without that filter)."""
     chosen: dict[str, str] = {}
+    problems: list[str] = []
     min_due = None
     raw = request.GET.get("min", "").strip().replace(" ", "").replace("\u202f", "").replace(",", ".")
     if raw:
         try:
             min_due = Decimal(raw)
-            chosen["min"] = request.GET["min"].strip()
         except InvalidOperation:
             min_due = None
+        if min_due is not None and (not min_due.is_finite() or abs(min_due) > MAX_FILTER_AMOUNT):
+            problems.append(_("« Dû au moins » doit être un montant entre -1 000 000 000 000 et "
+                              "1 000 000 000 000 € ; le filtre est ignoré."))
+            min_due = None
+        elif min_due is not None:
+            chosen["min"] = request.GET["min"].strip()
     min_late = None
     raw = request.GET.get("retard", "").strip()
     if raw.isdigit():
-        min_late, chosen["retard"] = int(raw), raw
+        if len(raw) > 6 or int(raw) > MAX_FILTER_DAYS:
+            problems.append(_("« Retard d’au moins » doit être un nombre de jours entre 0 et %(max)s ; "
+                              "le filtre est ignoré.") % {"max": MAX_FILTER_DAYS})
+        else:
+            min_late, chosen["retard"] = int(raw), raw
     extra = dunning.hold_condition(org, request.GET.get("suspension", ""))
     if extra is not None:
         chosen["suspension"] = request.GET["suspension"]
     raw = request.GET.get("profil", "")
     if raw.isdigit():
-        by_profile = Q(profile_override__profile_id=int(raw)) | Q(
-            profile_override__isnull=True, payer_profile__profile_id=int(raw))
-        extra = by_profile if extra is None else extra & by_profile
-        chosen["profil"] = raw
-    return ledger.CustomerFilters(min_due, min_late, extra), chosen
+        if len(raw) > 19 or int(raw) > MAX_FILTER_ID:
+            problems.append(_("Ce profil n’existe pas ; le filtre est ignoré."))
+        else:
+            by_profile = Q(profile_override__profile_id=int(raw)) | Q(
+                profile_override__isnull=True, payer_profile__profile_id=int(raw))
+            extra = by_profile if extra is None else extra & by_profile
+            chosen["profil"] = raw
+    return ledger.CustomerFilters(min_due, min_late, extra), chosen, problems
 
 
 def collector_forms(org: Any, customer: Any) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, Template, TemplateError, TemplateNotFound, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -36,6 +36,7 @@ from relance.dunning.models import MessageTemplate
 from relance.errors import InvalidInput
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
+from . import sandbox
 from .charges import InvoiceCharges
 from .context import payment_block_for
 
@@ -363,13 +364,15 @@ def render_source(subject_src: str, body_src: str, context: dict[str, Any], name
     language = context.get("langue", "fr")
     rows = context["factures"]
     charged = bool(context.get("avec_penalites"))
-    try:
-        subject = _compiled(subject_src, False).render(context).strip()
+    try:  # within the bounds of relance.dunning.services.sandbox: time, output size, sizes, one text
+        subject = sandbox.render(sandbox.compiled(subject_src, False), context).strip()
         payment = context.get("paiement")
-        text = _compiled(body_src, False).render({**context, "bloc_paiement": payment_text(payment),
-                                                  "tableau_factures": text_table(rows, language, charged)})
-        html = _compiled(body_src, True).render({**context, "bloc_paiement": payment_html(payment),
-                                                 "tableau_factures": html_table(rows, language, charged)})
+        text = sandbox.render(sandbox.compiled(body_src, False),
+                              {**context, "bloc_paiement": payment_text(payment),
+                               "tableau_factures": text_table(rows, language, charged)})
+        html = sandbox.render(sandbox.compiled(body_src, True),
+                              {**context, "bloc_paiement": payment_html(payment),
+                               "tableau_factures": html_table(rows, language, charged)})
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" (ligne {line})" if line else ""
@@ -379,10 +382,29 @@ def render_source(subject_src: str, body_src: str, context: dict[str, Any], name
             what = f"variable inconnue ({exc.message}) : voir docs/templates.md"
         elif isinstance(exc, TemplateSyntaxError):
             what = f"erreur de syntaxe ({exc.message})"
+        elif isinstance(exc, TemplateNotFound):
+            what = "include, import, from et extends ne sont pas permis : un modèle est un seul texte"
         else:
             what = str(exc.message or exc)
         raise TemplateProblem(f"modèle « {name} »{where} : {what}") from exc
+    except Exception as exc:  # a template must never fail its page: every error is the editor's message
+        raise TemplateProblem(f"modèle « {name} » : {_runtime_problem(exc)}") from exc
     return RenderedMessage(" ".join(subject.split()), _tidy(text), _paragraphs_html(_tidy(html)))
+
+
+def _runtime_problem(exc: Exception) -> str:
+    """The editor's words for an error raised while a template runs."""
+    if isinstance(exc, sandbox.BoundExceeded):
+        return str(exc)
+    if isinstance(exc, RecursionError):
+        return "récursion trop profonde (une macro qui s’appelle elle-même ?)"
+    if isinstance(exc, ZeroDivisionError):
+        return "division par zéro"
+    if isinstance(exc, OverflowError | MemoryError):
+        return "nombre ou texte trop grand"
+    if isinstance(exc, ValueError) and "integer string conversion" in str(exc):
+        return "nombre trop grand"
+    return f"erreur pendant le rendu ({type(exc).__name__} : {str(exc)[:200]})"
 
 
 def render(organisation: Organisation, key: str, context: dict[str, Any],
