@@ -118,16 +118,17 @@ def test_import_reports_counts_and_recognises_a_file_already_imported(data_dir):
     first = as_json(ok(own(data_dir, "import", CSV / "clients.csv", "--json")))
     assert first == {"file": "clients.csv", "already_imported": False, "kinds": ["customers"],
                      "counts": {"contacts_created": 4, "contacts_updated": 0, "customers_created": 4,
-                                "customers_updated": 0}, "warnings": []}
+                                "customers_updated": 0}, "warnings": [], "default_kind": None, "defaulted": 0}
     events = rows(data_dir, "SELECT seq, hash FROM events_event ORDER BY seq")
 
     again = as_json(ok(own(data_dir, "import", CSV / "clients.csv", "--json")))
 
-    assert again == {"file": "clients.csv", "already_imported": True, "kinds": [], "counts": {}, "warnings": []}
+    assert again == {"file": "clients.csv", "already_imported": True, "kinds": [], "counts": {}, "warnings": [],
+                     "default_kind": None, "defaulted": 0}
     assert count(data_dir, "ledger_customer") == 4
     assert rows(data_dir, "SELECT seq, hash FROM events_event ORDER BY seq") == events
     text = ok(own(data_dir, "import", CSV / "factures.csv"))
-    assert text.stdout.strip() == "factures.csv importé : invoices_created 6, invoices_updated 0"
+    assert text.stdout.strip() == "factures.csv importé : 6 facture(s) créée(s)."
 
 
 def test_a_bad_file_exits_4_names_file_line_and_field_and_imports_nothing(loaded):

@@ -25,7 +25,7 @@ def test_competing_workers_send_each_reminder_once(tmp_path, settings):
     from django.core import mail
 
     org = make_org()
-    customers = ["Code client;Raison sociale;Email"] + [f"K{i:03d};Client {i};compta{i}@client{i}.test"
+    customers = ["Code client;Raison sociale;Type;Email"] + [f"K{i:03d};Client {i};entreprise;compta{i}@client{i}.test"
                                                           for i in range(40)]
     import_file(org, write(tmp_path, "c.csv", "\n".join(customers) + "\n"))
     invoices = ["Numéro facture;Code client;Date;Échéance;Montant TTC"] + [

@@ -228,7 +228,7 @@ def test_the_same_reference_twice_is_a_conflict_and_changes_nothing(org, c001):
 def test_another_organisation_may_use_the_same_reference(org, c001, tmp_path):
     record_payment(org, c001, "VIR-15", PAY_DAY, D("100.00"))
     other = make_org("autre", legal_name="Autre SAS")
-    import_file(other, write(tmp_path, "clients-autre.csv", "Code client;Raison sociale\nZ1;Zèbre SARL\n"))
+    import_file(other, write(tmp_path, "clients-autre.csv", "Code client;Raison sociale;Type\nZ1;Zèbre SARL;entreprise\n"))
     record_payment(other, Customer.objects.get(organisation=other, code="Z1"), "VIR-15", PAY_DAY, D("100.00"))
     assert Payment.objects.filter(reference="VIR-15").count() == 2
 
