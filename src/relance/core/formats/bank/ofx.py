@@ -1,7 +1,10 @@
 """OFX bank and card statements: 1.x (SGML, leaf tags left open) and 2.x (XML).
 
 Read by hand with one tolerant tokenizer for both flavours: a leaf element is closed by
-the next tag when it holds text. ofxtools was not adopted: it is GPL-3.0-only (not
+the next tag when it holds text. Linear in its input whatever the file (issue #11): the tag pattern
+cannot backtrack, a closing tag finds its opening through an index of the open elements by name, text
+is gathered in lists, and a statement's transactions are searched without entering nested statements.
+ofxtools was not adopted: it is GPL-3.0-only (not
 "or later"), validates strictly and rejects files that French banks actually emit.
 A DOCTYPE or ENTITY declaration is refused outright (no entity is ever expanded).
 """
@@ -17,9 +20,13 @@ from datetime import date
 from ..problems import Problem
 from .model import BankFormatError, BankLine, Statement, StatementResult, as_iban, decode_text, parse_decimal
 
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_.]*)[^<>]*>")
+# After the name, either ">" or a character that cannot continue the name: no two ways to split a run of
+# letters, so a "<" followed by a megabyte without ">" costs one scan, not a quadratic backtracking.
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9_.]*)(?:[^<>A-Za-z0-9_.][^<>]*)?>")
 _CHARSET = re.compile(r"(?:CHARSET:\s*|encoding=[\"'])([A-Za-z0-9_-]+)", re.IGNORECASE)
 MAX_NODES = 2_000_000
+MAX_TAG_PROBLEMS = 100
+_STATEMENTS = frozenset({"STMTRS", "CCSTMTRS"})
 
 
 @dataclass
@@ -28,6 +35,7 @@ class _Node:
     line: int
     text: str = ""
     children: list[_Node] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)  # the text while reading (joined once at the end)
 
     def find(self, *path: str) -> _Node | None:
         node: _Node | None = self
@@ -41,13 +49,16 @@ class _Node:
         node = self.find(*path)
         return node.text.strip() if node is not None else ""
 
-    def iter(self, name: str) -> list[_Node]:
+    def iter(self, name: str, stop: frozenset[str] = frozenset()) -> list[_Node]:
+        """The elements called ``name`` below this one, in document order; elements named in ``stop``
+        (below this one) are not entered."""
         found, todo = [], [self]
         while todo:
             node = todo.pop()
             if node.name == name:
                 found.append(node)
-            todo.extend(reversed(node.children))
+            if node is self or node.name not in stop:
+                todo.extend(reversed(node.children))
         return found
 
 
@@ -73,33 +84,49 @@ def _tree(text: str, filename: str, problems: list[Problem]) -> _Node:
 
     root = _Node("", 0)
     stack = [root]
-    pos, count = start, 0
+    depths: dict[str, list[int]] = {}  # name -> positions in ``stack`` of the open elements of that name
+    every: list[_Node] = []
+
+    def pop_to(depth: int) -> None:
+        while len(stack) > depth:
+            depths[stack.pop().name].pop()
+
+    pos, count, tag_problems = start, 0, 0
     for match in _TAG.finditer(text, start):
         chunk = text[pos : match.start()]
         pos = match.end()
         if chunk.strip():
-            stack[-1].text += html.unescape(chunk.strip())
+            stack[-1].parts.append(html.unescape(chunk.strip()))
         closing, name = match.group(1) == "/", match.group(2).upper()
         top = stack[-1]
-        if top.text and not top.children and len(stack) > 1 and not (closing and top.name == name):
-            stack.pop()  # SGML leaf left open
+        if top.parts and not top.children and len(stack) > 1 and not (closing and top.name == name):
+            pop_to(len(stack) - 1)  # SGML leaf left open
         if closing:
-            names = [n.name for n in stack]
-            if name in names[1:]:
-                del stack[len(names) - 1 - names[::-1].index(name) :]
+            open_at = depths.get(name)
+            if open_at:
+                pop_to(open_at[-1])
             else:
-                problems.append(
-                    Problem(filename, line_of(match.start()), name, f"balise fermante </{name}> sans ouverture")
-                )
+                tag_problems += 1
+                if tag_problems <= MAX_TAG_PROBLEMS:
+                    problems.append(
+                        Problem(filename, line_of(match.start()), name, f"balise fermante </{name}> sans ouverture")
+                    )
             continue
         count += 1
         if count > MAX_NODES:
             raise BankFormatError(Problem(filename, line_of(match.start()), None, "trop d'éléments OFX"))
         node = _Node(name, line_of(match.start()))
         stack[-1].children.append(node)
+        depths.setdefault(name, []).append(len(stack))
         stack.append(node)
+        every.append(node)
+    if tag_problems > MAX_TAG_PROBLEMS:
+        problems.append(Problem(filename, None, None,
+                                f"… et {tag_problems - MAX_TAG_PROBLEMS} autres balises fermantes sans ouverture"))
     if text[pos:].strip() and len(stack) > 1:
-        stack[-1].text += html.unescape(text[pos:].strip())
+        stack[-1].parts.append(html.unescape(text[pos:].strip()))
+    for each in every:
+        each.text, each.parts = "".join(each.parts), []
     unclosed = [n for n in stack[1:] if n.children or not n.text]
     if unclosed:
         problems.append(
@@ -130,7 +157,7 @@ def _statement(rs: _Node, filename: str, problems: list[Problem]) -> Statement:
             problems.append(Problem(filename, rs.find("LEDGERBAL", "BALAMT").line, "BALAMT", str(exc)))  # type: ignore[union-attr]
     statement = Statement(as_iban(account), account, currency, None, closing)
     tranlist = rs.find("BANKTRANLIST")
-    for trn in tranlist.iter("STMTTRN") if tranlist is not None else []:
+    for trn in tranlist.iter("STMTTRN", stop=_STATEMENTS) if tranlist is not None else []:
         try:
             amount = parse_decimal(trn.value("TRNAMT"))
             booking = _date(trn.value("DTPOSTED"))
