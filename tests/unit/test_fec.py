@@ -405,3 +405,15 @@ def test_agrigest_collective_accounts_become_customers_from_labels() -> None:
     assert set(accounts) == {"41110100", "41115100", "41115200", "41153000"}  # COOP, coop bio, Bigot, Grenier
     assert not any(c.name.strip().upper() in ("CLIENTS", "CLIENTS DIVERS PROF") for c in rec.customers)
     assert "AMANDINE RABIER" in {c.code for c in rec.customers if c.source == "label"}
+
+
+@pytest.mark.parametrize("text", ["1" * 60, "9999999999999,00", "-1000000000000"])
+def test_absurd_fec_amounts_are_clean_errors(text: str) -> None:
+    with pytest.raises(ValueError, match="montant"):
+        parse_fec_amount(text)
+
+
+@pytest.mark.parametrize("text", ["99991231", "0001-01-01", "31/12/2300"])
+def test_fec_dates_out_of_range_are_clean_errors(text: str) -> None:
+    with pytest.raises(ValueError, match="hors limites"):
+        parse_fec_date(text)

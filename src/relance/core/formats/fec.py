@@ -170,10 +170,18 @@ def parse_fec_amount(text: str) -> Decimal:
         return ZERO
     if not _AMOUNT.fullmatch(s):
         raise ValueError(f"montant illisible : {text.strip()!r}")
+    if len(s) > 40:
+        raise ValueError(f"montant illisible : {s[:40]!r}…")
     try:
-        return Decimal(s.replace(",", "."))
+        value = Decimal(s.replace(",", "."))
     except InvalidOperation as exc:  # pragma: no cover - guarded by the regex
         raise ValueError(f"montant illisible : {text.strip()!r}") from exc
+    if abs(value) > MAX_FEC_AMOUNT:
+        raise ValueError(f"montant trop grand : {text.strip()!r} (au plus 999 999 999 999,99)")
+    return value
+
+
+MAX_FEC_AMOUNT = Decimal("999999999999.99")  # the ledger's money columns: 14 digits, 2 of them decimals
 
 
 _DATE_FORMATS = (
@@ -192,9 +200,12 @@ def parse_fec_date(text: str) -> date | None:
         match = pattern.fullmatch(s)
         if match:
             try:
-                return date(int(match.group(y)), int(match.group(m)), int(match.group(d)))
+                value = date(int(match.group(y)), int(match.group(m)), int(match.group(d)))
             except ValueError as exc:
                 raise ValueError(f"date impossible : {s!r}") from exc
+            if not 1900 <= value.year <= 2199:
+                raise ValueError(f"date hors limites : {s!r} (attendu entre 1900 et 2199)")
+            return value
     raise ValueError(f"date illisible (attendu AAAAMMJJ) : {s!r}")
 
 
