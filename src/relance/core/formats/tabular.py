@@ -136,6 +136,8 @@ def _xlsx_sheets(book: Any, filename: str) -> list[Sheet]:
         rows: Iterator[tuple[object, ...]] = ws.iter_rows(values_only=True)
         sheet: Sheet | None = None
         for line, values in enumerate(rows, start=1):
+            if line > MAX_ROWS + 1:  # empty rows count too: a sheet of millions of empty rows is refused, not walked
+                raise TabularError(Problem(filename, line, None, f"plus de {MAX_ROWS} lignes"))
             cells = [_cell_text(v) for v in values]
             if sheet is None:
                 if not any(cells):
