@@ -313,6 +313,8 @@ def import_file(
             known |= {r.code for r in table.rows}
         tables.append(table)
         problems += table.problems
+    sheets.clear()  # the cells are parsed: a file of a million rows need not stay in memory twice
+    source.raw = b""
     tables.sort(key=lambda t: KINDS.index(t.kind) if t.kind in KINDS else 99)
     # invoice number -> customer code, for the invoices the file names (payments, credit notes)
     named = {r.invoice for t in tables for r in t.rows if isinstance(r, CreditNoteRow | PaymentRow) and r.invoice}
