@@ -65,6 +65,16 @@ def _line(tx: Any, line_no: int, currency: str) -> BankLine:
     )
 
 
+def _tag_lines(chunk: str, first_line: int) -> list[int]:
+    """The line of each ``:61:`` of a statement, counting newlines from the previous one (linear)."""
+    lines, line, previous = [], first_line, 0
+    for m in re.finditer(r"(?m)^:61:", chunk):
+        line += chunk.count("\n", previous, m.start())
+        previous = m.start()
+        lines.append(line)
+    return lines
+
+
 def parse(raw: bytes, filename: str) -> StatementResult:
     text = decode_text(raw, filename).replace("\r\n", "\n").replace("\r", "\n")
     result = StatementResult(format="mt940")
@@ -72,10 +82,12 @@ def parse(raw: bytes, filename: str) -> StatementResult:
     if not starts:
         result.problems.append(Problem(filename, None, ":20:", "aucun relevé MT940 (balise :20: absente)"))
         return result
+    first_line, previous = 1, 0
     for i, start in enumerate(starts):
         chunk = text[start : starts[i + 1] if i + 1 < len(starts) else len(text)]
-        first_line = text.count("\n", 0, start) + 1
-        tx_lines = [first_line + chunk.count("\n", 0, m.start()) for m in re.finditer(r"(?m)^:61:", chunk)]
+        first_line += text.count("\n", previous, start)  # counted from the previous statement: linear in the file
+        previous = start
+        tx_lines = _tag_lines(chunk, first_line)
         try:
             parsed = _mt940.models.Transactions()
             parsed.parse(chunk)
