@@ -303,3 +303,25 @@ def test_lookups_are_chunked(org: Organisation, tmp_path: Path, monkeypatch: pyt
     assert import_file(org, path).counts["invoices_created"] == 50
     path2 = write(tmp_path, "factures2.csv", INVOICES_HEADER + rows.replace(";;\n", ";maj;\n"))
     assert import_file(org, path2).counts["invoices_updated"] == 50
+
+
+def test_an_archive_member_that_climbs_out_is_never_read(org: Organisation, tmp_path: Path) -> None:
+    table = INVOICES_HEADER + "F1;C001;01/10/2026;31/10/2026;12,00;;../F1.pdf\n"
+    path = tmp_path / "lot.zip"
+    path.write_bytes(zip_of({"factures.csv": table.encode(), "../F1.pdf": PDF}))
+    with pytest.raises(ImportRejected) as exc:
+        import_file(org, path, own_folder=False)
+    assert "introuvable ou non autorisé" in messages(exc)[0]
+
+
+def test_a_damaged_or_ambiguous_archive_is_a_french_error(org: Organisation, tmp_path: Path) -> None:
+    damaged = tmp_path / "lot.zip"
+    damaged.write_bytes(b"PK\x03\x04 pas une archive")
+    with pytest.raises(ImportRejected) as exc:
+        import_file(org, damaged)
+    assert messages(exc) == ["lot.zip : archive ZIP illisible (fichier abîmé ou pas un ZIP)"]
+    two = tmp_path / "deux.zip"
+    two.write_bytes(zip_of({"a.csv": b"x", "b.csv": b"y"}))
+    with pytest.raises(ImportRejected) as exc:
+        import_file(org, two)
+    assert "exactement un tableau" in messages(exc)[0]

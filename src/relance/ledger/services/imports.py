@@ -182,8 +182,11 @@ class _Source:
             info = self.members.get(relative)
             if info is None or info.file_size > MAX_PDF_BYTES:
                 return None
-            with self.archive.open(info) as member:
-                return member.read(MAX_PDF_BYTES + 1)
+            try:
+                with self.archive.open(info) as member:
+                    return member.read(MAX_PDF_BYTES + 1)
+            except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError):  # damaged, encrypted…
+                return None
         for folder in self.folders:
             try:
                 base = folder.resolve(strict=True)
