@@ -325,3 +325,17 @@ def test_a_damaged_or_ambiguous_archive_is_a_french_error(org: Organisation, tmp
     with pytest.raises(ImportRejected) as exc:
         import_file(org, two)
     assert "exactement un tableau" in messages(exc)[0]
+
+
+def test_the_web_page_takes_an_explicit_default_kind_and_states_it(tmp_path: Path, client: Client) -> None:
+    from relance.ledger.models import Membership
+    org = make_org("atelier3")
+    client.force_login(make_user("admin3", org, role=Membership.Role.ADMIN))
+    refused = client.post(reverse("web:imports"), {"format": "csv", "uploads": [_upload("clients.csv", NO_KIND.encode())]})
+    assert refused.status_code == 422
+    assert "type de client manquant" in refused.content.decode()
+    page = client.post(reverse("web:imports"), {"format": "csv", "default_kind": "particulier",
+                                                "uploads": [_upload("clients.csv", NO_KIND.encode())]})
+    assert page.status_code == 200
+    assert "Type de client par défaut donné pour cet import : particulier (2 ligne(s) sans type)" in page.content.decode()
+    assert set(Customer.objects.filter(organisation=org).values_list("is_business", flat=True)) == {False}
