@@ -186,3 +186,18 @@ def test_customer_filters_in_bounds_still_work(client: Client) -> None:
     client.force_login(make_user("alice", org))
     for query in ("min=1000000000000", "min=-5", "retard=36600", "min=1%20000,50&retard=30", "profil=12", "min=abc"):
         assert client.get(f"/clients/?{query}").status_code == 200, query
+
+
+def test_behind_the_https_proxy_the_lockout_counts_the_forwarded_address(
+        client: Client, demo_user: User, settings: Any) -> None:
+    settings.HTTPS = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    proxy = {"REMOTE_ADDR": "10.0.0.1", "HTTP_X_FORWARDED_PROTO": "https"}
+    for _ in range(settings.AXES_FAILURE_LIMIT):  # an attacker, whatever X-Forwarded-For it sends itself
+        client.post(LOGIN, {"username": "demo", "password": "x"}, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.66",
+                    **proxy)
+    assert client.post(LOGIN, {"username": "demo", "password": "demo"}, HTTP_X_FORWARDED_FOR="203.0.113.66",
+                       **proxy).status_code == 429
+    other = Client()  # the real user, from another address through the same proxy, is not locked out
+    assert other.post(LOGIN, {"username": "demo", "password": "demo"}, HTTP_X_FORWARDED_FOR="198.51.100.20",
+                      **proxy).status_code == 302

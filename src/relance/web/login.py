@@ -21,3 +21,14 @@ def locked_out(request: HttpRequest, original_response: HttpResponse | None = No
                                 status=429)
     response.render()
     return response
+
+
+def client_address(request: HttpRequest) -> str:
+    """The address a lockout counts against. Behind the HTTPS proxy (RELANCE_HTTPS=1) every request comes
+    from the proxy, which appends the client's address to X-Forwarded-For: its last entry is the one the
+    proxy saw (the others are the client's own words). Otherwise the socket's address."""
+    if settings.HTTPS:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if forwarded:
+            return forwarded[-1]
+    return str(request.META.get("REMOTE_ADDR", ""))
