@@ -292,7 +292,7 @@ def worker(database: str, files: list[Path], workdir: Path, profile: bool) -> di
         with connection.execute_wrapper(counter):
             cpu = cpu_seconds()
             start = time.perf_counter()
-            report = import_fec(org, path)
+            report = import_fec(org, path, default_kind="entreprise")
             elapsed = time.perf_counter() - start
             cpu = cpu_seconds() - cpu
         if profiler is not None:
@@ -312,7 +312,7 @@ def worker(database: str, files: list[Path], workdir: Path, profile: bool) -> di
             "warnings": len(data["warnings"]),
         })
         start = time.perf_counter()
-        again = import_fec(org, path)
+        again = import_fec(org, path, default_kind="entreprise")
         runs[-1]["again_seconds"] = time.perf_counter() - start
         runs[-1]["again_already_imported"] = again.already_imported
     out["runs"] = runs

@@ -70,7 +70,10 @@ def test_web_import_page_einvoices(client: Client, org: Organisation) -> None:
 
 def test_cli_fec_import_json_report(org: Organisation, capsys: Any) -> None:
     code, data = run(capsys, "import", "fec", str(FIXTURES / "fec" / "montant_sens.txt"), "--org", org.slug, "--json")
-    assert code == 0
+    assert code == 4 and "le FEC ne dit pas" in data["problems"][0]["message"]  # the kind is never guessed
+    code, data = run(capsys, "import", "fec", str(FIXTURES / "fec" / "montant_sens.txt"), "--org", org.slug, "--json",
+                     "--type-par-defaut", "entreprise")
+    assert code == 0 and data["default_kind"] == "entreprise"
     assert {"customers", "open_invoices", "open_amount", "warnings"} <= set(data)
     assert isinstance(data["open_amount"], str) and data["open_amount"].count(".") == 1
     assert data["open_amount"].split(".")[1].__len__() == 2

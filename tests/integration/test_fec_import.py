@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -28,11 +29,18 @@ from relance.ledger.models import (
     Organisation,
     Payment,
 )
-from relance.ledger.services.fec_import import import_fec, map_fec_label
+from relance.ledger.services import fec_import as fec_service
+from relance.ledger.services.fec_import import map_fec_label
 from relance.ledger.services.imports import import_file
 from tests.builders import CUSTOMERS_CSV, make_org, write
 
 pytestmark = pytest.mark.django_db
+
+
+def import_fec(org: Organisation, path: Path, **options: Any) -> Any:
+    """The FEC import, with the explicit default kind the FEC cannot give (most tests are about other things)."""
+    options.setdefault("default_kind", "entreprise")
+    return fec_service.import_fec(org, path, **options)
 
 D = Decimal
 LEDGER_MODELS = (Customer, CustomerAlias, Invoice, CreditNote, Payment, Allocation, ImportBatch, Event)
@@ -542,3 +550,17 @@ def test_collective_accounts_give_customers_from_labels_and_say_so(org):
     garage = Customer.objects.create(organisation=org, code="G01", legal_name="Garage du Centre SARL", is_business=True)
     map_fec_label(org, "GARAGE DU CENTRE", "G01")
     assert Invoice.objects.get(organisation=org, number="F102").customer == garage
+
+
+def test_a_fec_creating_customers_without_a_default_kind_is_refused(org, tmp_path):
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "fec" / "montant_sens.txt"
+    with pytest.raises(ImportRejected) as excinfo:
+        fec_service.import_fec(org, fixture)
+    (problem,) = excinfo.value.problems
+    assert "le FEC ne dit pas s’ils sont des entreprises ou des particuliers" in problem.message
+    assert not Customer.objects.filter(organisation=org).exists()
+    assert not Invoice.objects.filter(organisation=org).exists()
+    report = fec_service.import_fec(org, fixture, default_kind="particulier")
+    assert set(Customer.objects.filter(organisation=org).values_list("is_business", flat=True)) == {False}
+    assert report.as_dict()["default_kind"] == "particulier"
+    assert "type par défaut donné pour cet import : particulier" in report.as_text()

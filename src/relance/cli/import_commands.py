@@ -37,7 +37,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if fmt == "fec":
         from relance.ledger.services.fec_import import import_fec
 
-        report = import_fec(org, paths[0], customer_prefix=args.prefix)
+        report = import_fec(org, paths[0], customer_prefix=args.prefix, default_kind=args.default_kind)
     elif fmt == "einvoice":
         from relance.ledger.services.einvoice_import import import_einvoices
 
@@ -114,8 +114,8 @@ def add_parsers(sub: Any) -> None:
     imp.add_argument("--type", dest="kind", choices=["clients", "contacts", "factures", "avoirs", "paiements"],
                      help="CSV/XLSX : type de contenu, si l’en-tête ne suffit pas")
     imp.add_argument("--type-par-defaut", dest="default_kind", choices=["entreprise", "particulier"],
-                     help="CSV/XLSX : type des nouveaux clients dont la ligne n’en indique pas (sinon la ligne "
-                          "est refusée) ; rappelé dans le compte rendu")
+                     help="CSV/XLSX, FEC : type des nouveaux clients dont la ligne n’en indique pas (sinon "
+                          "l’import est refusé) ; rappelé dans le compte rendu")
     imp.add_argument("--prefix", default="411", help="FEC : préfixe des comptes clients (défaut 411)")
     imp.add_argument("--org")
     imp.add_argument("--json", action="store_true")

@@ -53,7 +53,7 @@ class ImportForm(forms.Form):
     customer_prefix = forms.CharField(label=gettext_lazy("Préfixe des comptes clients (FEC)"), initial="411", max_length=10,
                                       required=False)
     default_kind = forms.ChoiceField(
-        label=gettext_lazy("Type de client par défaut (CSV, Excel)"), required=False, initial="",
+        label=gettext_lazy("Type de client par défaut (CSV, Excel, FEC)"), required=False, initial="",
         choices=[("", gettext_lazy("aucun : chaque ligne de client indique son type")),
                  ("entreprise", gettext_lazy("entreprise")), ("particulier", gettext_lazy("particulier"))],
         help_text=gettext_lazy("Appliqué aux nouveaux clients dont la ligne ne dit pas s’ils sont une entreprise ou un "
@@ -92,7 +92,8 @@ def run_import(organisation: Any, fmt: str, paths: list[Path], prefix: str, acto
     if fmt == "fec":
         from relance.ledger.services.fec_import import import_fec
 
-        report: Any = import_fec(organisation, paths[0], customer_prefix=prefix or "411", actor=actor)
+        report: Any = import_fec(organisation, paths[0], customer_prefix=prefix or "411", actor=actor,
+                                 default_kind=default_kind or None)
         return {**report.as_dict(), "text": report.as_text()}
     if fmt == "einvoice":
         from relance.ledger.services.einvoice_import import import_einvoices

@@ -26,6 +26,8 @@ from .problems import Problem
 from .tabular import Sheet
 
 KINDS = ("customers", "contacts", "invoices", "credit_notes", "payments")
+# the explicit default customer kind an import may be given (True: a business)
+DEFAULT_KINDS = {"entreprise": True, "particulier": False}
 
 # canonical field -> accepted headers (compared without accents, case, spaces, punctuation)
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {

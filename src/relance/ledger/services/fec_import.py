@@ -76,6 +76,7 @@ from relance.core.formats.fec import (
     receivables,
 )
 from relance.core.formats.problems import Problem, os_error_text
+from relance.core.formats.receivables import DEFAULT_KINDS
 from relance.core.formatting import long_date, money, number
 from relance.core.law import Debt, allocation_order
 from relance.core.money import ZERO, to_cents
@@ -136,9 +137,13 @@ class FecImportReport:
     applied_amount: Decimal = ZERO  # of the unapplied credits, the part applied to invoices
     warnings: list[str] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    default_kind: str | None = None  # « entreprise » or « particulier », given for this import
+    defaulted: int = 0  # new customers that took it
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "default_kind": self.default_kind,
+            "defaulted": self.defaulted,
             "file": self.file,
             "already_imported": self.already_imported,
             "customer_prefix": self.customer_prefix,
@@ -167,7 +172,9 @@ class FecImportReport:
             f"Créances ouvertes (comptes {self.customer_prefix}…) : {money(self.open_amount)} — "
             f"{_n(self.open_invoices)} facture(s), {_n(self.open_credits)} règlement(s) ou avoir(s) non lettré(s), "
             f"{_n(self.customers)} client(s).",
-            f"Clients : {_n(c['customers_created'])} créé(s), {_n(c['customers_updated'])} mis à jour.",
+            f"Clients : {_n(c['customers_created'])} créé(s), {_n(c['customers_updated'])} mis à jour"
+            + (f" ; type par défaut donné pour cet import : {self.default_kind} ({_n(self.defaulted)} nouveau(x) "
+               "client(s))." if self.default_kind else "."),
             f"Factures : {_n(c['invoices_created'])} créée(s), {_n(c['invoices_updated'])} modifiée(s), "
             f"{_n(c['invoices_closed'])} soldée(s) par lettrage, {_n(c['invoices_reopened'])} rouverte(s).",
             f"Règlements et avoirs : {_n(c['payments_created'] + c['credit_notes_created'])} enregistré(s), "
@@ -471,8 +478,13 @@ class _Owned:
 
 
 def import_fec(organisation: Organisation, path: Path, *, customer_prefix: str = "411",
-               actor: str = "import") -> FecImportReport:
+               actor: str = "import", default_kind: str | None = None) -> FecImportReport:
     """Import the open customer items of the FEC at ``path`` (see the module docstring).
+
+    A FEC does not say whether a customer is a business or a consumer, and relance never
+    guesses it: new customers take ``default_kind`` (« entreprise » or « particulier »), given
+    explicitly for the import and stated in its report; without it, a FEC that would create
+    customers is refused (customers already known keep their kind).
 
     Raises :class:`ImportRejected` (nothing imported) when the file cannot be read, is
     not a FEC, has an anomaly (an entry that does not balance, a line that cannot be
@@ -483,8 +495,10 @@ def import_fec(organisation: Organisation, path: Path, *, customer_prefix: str =
     prefix = customer_prefix.strip()
     if not prefix or not prefix.isalnum() or len(prefix) > 20:
         raise InvalidInput(f"préfixe des comptes clients invalide : « {customer_prefix} » (par exemple 411)")
+    if default_kind is not None and default_kind not in DEFAULT_KINDS:
+        raise InvalidInput(f"type de client par défaut « {default_kind} » inconnu : attendu entreprise ou particulier")
     digest = _sha256(path)
-    report = FecImportReport(path.name, prefix)
+    report = FecImportReport(path.name, prefix, default_kind=default_kind)
     if ImportBatch.objects.filter(organisation=organisation, sha256=digest).exists():
         report.already_imported = True
         return report
@@ -687,6 +701,17 @@ class _Importer:
                 renamed.append(Customer(pk=pk, legal_name=account.name[:200]))
             else:
                 self.counts["customers_unchanged"] += 1
+        if new and self.report.default_kind is None:
+            raise ImportRejected([Problem(self.filename, None, None, (
+                f"{len(new)} nouveau(x) client(s) (par exemple « {new[0][1].legal_name} ») : le FEC ne dit pas "
+                "s’ils sont des entreprises ou des particuliers, et relance ne le devine pas ; donnez le type par "
+                "défaut de cet import (--type-par-defaut entreprise|particulier, ou le champ « Type de client par "
+                "défaut » de la page Importer), ou importez d’abord vos clients avec leur type (CSV)"))])
+        if new:
+            is_business = DEFAULT_KINDS[self.report.default_kind or "entreprise"]
+            for _a, c in new:
+                c.is_business = is_business
+            self.report.defaulted = len(new)
         _insert(Customer, [c for _a, c in new], ("organisation", "code"))
         Customer.objects.bulk_update(renamed, ["legal_name"], batch_size=500)
         new_aliases = []

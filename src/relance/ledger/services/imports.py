@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from relance.core.formats.problems import Problem, os_error_text
 from relance.core.formats.receivables import (
+    DEFAULT_KINDS,
     KINDS,
     ContactRow,
     CreditNoteRow,
@@ -65,7 +66,6 @@ KIND_ALIASES = {
     "invoices": "invoices", "avoirs": "credit_notes", "credit_notes": "credit_notes", "paiements": "payments",
     "reglements": "payments", "payments": "payments",
 }
-DEFAULT_KINDS = {"entreprise": True, "particulier": False}
 MAX_PDF_BYTES = 20 * 1024 * 1024
 MAX_ARCHIVE_MEMBERS = 10_000
 MAX_ARCHIVE_BYTES = 1024 * 1024 * 1024  # uncompressed: a « ZIP bomb » is refused before it is read
