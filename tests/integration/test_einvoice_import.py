@@ -162,10 +162,17 @@ def test_due_date_from_the_organisation_default_terms(org: Organisation, tmp_pat
                     "          <ram:ID schemeID=\"0002\">552100554</ram:ID>\n        </ram:SpecifiedLegalOrganization>\n"
                     "      </ram:BuyerTradeParty>",
                     "<ram:Name>Client Particulier</ram:Name>\n      </ram:BuyerTradeParty>"))
-    report = import_einvoices(org, [path])
+    # a buyer without SIREN, SIRET or VAT number: its kind is not guessed
+    with pytest.raises(ImportRejected) as excinfo:
+        import_einvoices(org, [path])
+    assert "ni SIREN, ni SIRET, ni numéro de TVA" in str(excinfo.value.problems[0])
+    assert not Invoice.objects.filter(number="FL-88812").exists()
+    report = import_einvoices(org, [path], default_kind="particulier")
     invoice = Invoice.objects.get(number="FL-88812")
     assert invoice.due_date == date(2026, 4, 19)  # 5 March + 45 days
     assert invoice.customer.code == "client-particulier"
+    assert invoice.customer.is_business is False
+    assert "Type de client par défaut donné pour cet import : particulier (1 nouveau(x) client(s)" in report.as_text()
     assert any("délai de paiement par défaut de l’organisation" in w for w in report.warnings)
 
 

@@ -41,7 +41,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     elif fmt == "einvoice":
         from relance.ledger.services.einvoice_import import import_einvoices
 
-        report = import_einvoices(org, paths)
+        report = import_einvoices(org, paths, default_kind=args.default_kind)
     else:
         from relance.banking.services.statements import import_statement
 
@@ -114,8 +114,8 @@ def add_parsers(sub: Any) -> None:
     imp.add_argument("--type", dest="kind", choices=["clients", "contacts", "factures", "avoirs", "paiements"],
                      help="CSV/XLSX : type de contenu, si l’en-tête ne suffit pas")
     imp.add_argument("--type-par-defaut", dest="default_kind", choices=["entreprise", "particulier"],
-                     help="CSV/XLSX, FEC : type des nouveaux clients dont la ligne n’en indique pas (sinon "
-                          "l’import est refusé) ; rappelé dans le compte rendu")
+                     help="CSV/XLSX, FEC, factures électroniques : type des nouveaux clients dont la ligne n’en "
+                          "indique pas (sinon l’import est refusé) ; rappelé dans le compte rendu")
     imp.add_argument("--prefix", default="411", help="FEC : préfixe des comptes clients (défaut 411)")
     imp.add_argument("--org")
     imp.add_argument("--json", action="store_true")

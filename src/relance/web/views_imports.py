@@ -98,7 +98,7 @@ def run_import(organisation: Any, fmt: str, paths: list[Path], prefix: str, acto
     if fmt == "einvoice":
         from relance.ledger.services.einvoice_import import import_einvoices
 
-        report = import_einvoices(organisation, paths, actor=actor)
+        report = import_einvoices(organisation, paths, actor=actor, default_kind=default_kind or None)
         return {**report.as_dict(), "text": report.as_text()}
     from relance.ledger.services.imports import import_file
 

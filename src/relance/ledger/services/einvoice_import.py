@@ -55,6 +55,7 @@ from django.utils.text import slugify
 from relance.core.formats.einvoice import MAX_BYTES, EInvoice, EinvoiceResult, Party, read_einvoice, resolve_due_date
 from relance.core.formats.einvoice.model import compact_iban, compact_vat, digits_only
 from relance.core.formats.problems import Problem, os_error_text
+from relance.core.formats.receivables import DEFAULT_KINDS
 from relance.core.formatting import money, short_date
 from relance.core.law import check_terms
 from relance.errors import Conflict, ImportRejected, InvalidInput
@@ -92,9 +93,12 @@ class EinvoiceImportReport:
     already_imported: list[str] = field(default_factory=list)
     customers_created: list[str] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    default_kind: str | None = None  # « entreprise » or « particulier », given for this import
+    defaulted: int = 0  # new customers without identifier that took it
 
     def as_dict(self) -> dict[str, Any]:
         return {
+            "default_kind": self.default_kind, "defaulted": self.defaulted,
             "files": self.files, "invoices": self.invoices, "credit_notes": self.credit_notes,
             "warnings": self.warnings, "already_imported": self.already_imported,
             "customers_created": self.customers_created, "counts": dict(sorted(self.counts.items())),
@@ -111,6 +115,9 @@ class EinvoiceImportReport:
         if self.customers_created:
             parts.append(n(len(self.customers_created), "client créé", "clients créés"))
         lines = [f"{n(read, 'fichier lu', 'fichiers lus')} : {', '.join(parts)}."]
+        if self.default_kind:
+            lines.append(f"Type de client par défaut donné pour cet import : {self.default_kind} "
+                         f"({self.defaulted} nouveau(x) client(s) sans SIREN, SIRET ni numéro de TVA).")
         for i in self.invoices:
             lines.append(
                 f"  Facture {i['number']} ({i['customer']}) du {short_date(date.fromisoformat(i['issue_date']))}, "
@@ -165,12 +172,17 @@ class _Run:
 
 
 def import_einvoices(
-    organisation: Organisation, paths: Sequence[Path], *, actor: str = "import",
+    organisation: Organisation, paths: Sequence[Path], *, actor: str = "import", default_kind: str | None = None,
 ) -> EinvoiceImportReport:
+    """Import e-invoices and credit notes, all or nothing. A new buyer identified by a SIREN,
+    a SIRET or a VAT number is a business; one without any is given ``default_kind`` (explicit,
+    stated in the report), else the file is refused: the customer's kind is never guessed."""
     paths = [Path(p) for p in paths]
     if not paths:
         raise InvalidInput("aucune facture électronique à importer")
-    report = EinvoiceImportReport(files=[p.name for p in paths])
+    if default_kind is not None and default_kind not in DEFAULT_KINDS:
+        raise InvalidInput(f"type de client par défaut « {default_kind} » inconnu : attendu entreprise ou particulier")
+    report = EinvoiceImportReport(files=[p.name for p in paths], default_kind=default_kind)
     problems: list[Problem] = []
     files: list[_File] = []
     seen: set[str] = set()
@@ -398,8 +410,20 @@ def _customer_for(run: _Run, f: _File, known: Customer | None) -> Customer | Non
     if customer is not None:
         _fill_blanks(customer, buyer)
         return customer
+    if buyer.siren or buyer.siret or buyer.vat:
+        is_business = True  # a registered company: its identifier says so
+    elif run.report.default_kind is not None:
+        is_business = DEFAULT_KINDS[run.report.default_kind]
+        run.report.defaulted += 1
+    else:
+        run.problems.append(Problem(f.name, None, element, (
+            f"l’acheteur « {buyer.display_name} » n’a ni SIREN, ni SIRET, ni numéro de TVA : relance ne devine pas "
+            "s’il est une entreprise ou un particulier ; donnez le type par défaut de cet import "
+            "(--type-par-defaut entreprise|particulier, ou le champ « Type de client par défaut » de la page "
+            "Importer), ou importez d’abord ce client avec son type (CSV)")))
+        return None
     new = Customer.objects.create(
-        organisation=org, code=_new_code(org, buyer), legal_name=buyer.display_name[:200], is_business=True,
+        organisation=org, code=_new_code(org, buyer), legal_name=buyer.display_name[:200], is_business=is_business,
         siren=buyer.siren, siret=buyer.siret, vat_number=buyer.vat[:20], address1=buyer.address1[:200],
         address2=buyer.address2[:200], postal_code=buyer.postal_code[:10], city=buyer.city[:100],
         country=buyer.country or "FR", language="fr" if (buyer.country or "FR") in FRENCH_SPEAKING else "en",
