@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -127,6 +127,19 @@ class OrganisationAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def save_model(self, request: HttpRequest, obj: Organisation, form: Any, change: bool) -> None:
+        """Saved as typed; a consumer clause rate that looks excessive is flagged (docs/law.md)."""
+        super().save_model(request, obj, form, change)
+        if obj.consumer_penalty_rate is not None:
+            from relance.core.law.penalties import clause_rate_warning  # late: the admin stays light to import
+            from relance.rates.services import rate_tables
+
+            from .queries import organisation_today
+
+            warning = clause_rate_warning(obj.consumer_penalty_rate, organisation_today(obj), rate_tables())
+            if warning:
+                messages.warning(request, warning)
 
 
 @admin.register(Membership)
