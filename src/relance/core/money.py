@@ -43,6 +43,8 @@ def parse_amount(text: str) -> Decimal:
     except InvalidOperation as exc:  # pragma: no cover - guarded by the regex
         raise ValueError(f"montant illisible : {text!r}") from exc
     decimals = len(s.rsplit(".", 1)[1]) if "." in s else 0
+    if value.adjusted() > 20:  # quantize needs the digits within the context's precision (28)
+        raise ValueError(f"montant trop grand : {text[:40]!r}")
     if value != value.quantize(CENT) or decimals == 3:
         # exactly three decimals is ambiguous: "1,000" or "1.500" are thousands, not 1.00 or 1.50
         raise ValueError(f"plus de deux décimales : {text!r}")
