@@ -62,3 +62,21 @@ def test_business_justified_costs_come_apart_from_the_flat_indemnity(client_u: C
     partly = response.context["charges"].by_invoice[customers["partly"].pk]
     assert (partly.indemnity, partly.complement) == (Decimal("40.00"), Decimal(0))
     assert response.context["charges"].indemnities == Decimal("140.00")  # 40 + 40 + 60 justified
+
+
+def test_invoice_page_of_a_consumer_with_a_clause(client_u: Client, customers: dict[str, Any],
+                                                   org: Organisation) -> None:
+    from django.urls import reverse
+
+    add_missing_semesters()
+    invoice: Invoice = customers["consumer_late"]
+    url = reverse("web:invoice", kwargs={"pk": invoice.pk})
+    assert "à compter de la mise en demeure" in text(client_u.get(url))
+    org.consumer_penalty_rate = Decimal("8.00")
+    org.save(update_fields=["consumer_penalty_rate"])
+    invoice.formal_notice_on = DAY - timedelta(days=10)
+    invoice.save(update_fields=["formal_notice_on"])
+    page = text(client_u.get(url))
+    assert "Intérêts de retard au taux contractuel (C. civ. 1231-5)" in page
+    assert f"depuis la mise en demeure du {invoice.formal_notice_on:%d/%m/%Y}" in page
+    assert "Pénalités de retard" not in page and "D441-5" not in page
