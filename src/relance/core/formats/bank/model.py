@@ -92,7 +92,18 @@ def decode_text(raw: bytes, filename: str) -> str:
     """UTF-8 (with or without BOM), else Windows-1252; a Problem when neither fits."""
     for encoding in ("utf-8-sig", "cp1252"):
         try:
-            return raw.decode(encoding)
+            return without_nul(raw.decode(encoding), filename)
         except UnicodeDecodeError:
             continue
     raise BankFormatError(Problem(filename, None, None, "encodage illisible (ni UTF-8 ni Windows-1252)"))
+
+
+def without_nul(text: str, filename: str) -> str:
+    """The text without the NUL bytes that pad some files at their end; a NUL anywhere else is refused (a
+    damaged or UTF-16 file — and PostgreSQL cannot store it: found by bench/fuzz.py, issue #11)."""
+    text = text.rstrip("\x00")
+    at = text.find("\x00")
+    if at >= 0:
+        raise BankFormatError(Problem(filename, text.count("\n", 0, at) + 1, None,
+                                      "caractère nul (0x00) dans le fichier : fichier abîmé, ou encodé en UTF-16 ?"))
+    return text

@@ -18,7 +18,16 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ..problems import Problem
-from .model import BankFormatError, BankLine, Statement, StatementResult, as_iban, decode_text, parse_decimal
+from .model import (
+    BankFormatError,
+    BankLine,
+    Statement,
+    StatementResult,
+    as_iban,
+    decode_text,
+    parse_decimal,
+    without_nul,
+)
 
 # After the name, either ">" or a character that cannot continue the name: no two ways to split a run of
 # letters, so a "<" followed by a megabyte without ">" costs one scan, not a quadratic backtracking.
@@ -67,7 +76,7 @@ def _decode(raw: bytes, filename: str) -> str:
     declared = _CHARSET.search(head)
     if declared and declared.group(1).upper() in ("1252", "CP1252", "WINDOWS-1252", "ISO-8859-1", "LATIN1", "8859-1"):
         try:
-            return raw.decode("cp1252")
+            return without_nul(raw.decode("cp1252"), filename)
         except UnicodeDecodeError:
             pass
     return decode_text(raw, filename)
