@@ -80,3 +80,14 @@ def test_invoice_page_of_a_consumer_with_a_clause(client_u: Client, customers: d
     assert "Intérêts de retard au taux contractuel (C. civ. 1231-5)" in page
     assert f"depuis la mise en demeure du {invoice.formal_notice_on:%d/%m/%Y}" in page
     assert "Pénalités de retard" not in page and "D441-5" not in page
+
+
+def test_calculator_consumer_clause_runs_from_the_formal_notice(client_u: Client) -> None:
+    from tests.integration.test_web_law import penalties, section
+
+    base = {"montant": "1000", "echeance": "2024-06-15", "paiement": "2024-08-14", "debiteur": "consumer",
+            "taux": "10"}
+    without = section(penalties(client_u, **base), "penalites")["result"]
+    assert without["total"] == Decimal("0.00")
+    with_notice = section(penalties(client_u, **base, mise_en_demeure="2024-07-15"), "penalites")["result"]
+    assert with_notice["total"] == Decimal("8.22") and with_notice["indemnity"] == Decimal("0.00")

@@ -188,6 +188,9 @@ class PenaltiesForm(_CalculatorForm):
     taux = RateField(label=_("Taux contractuel (% par an)"), required=False,
                      help_text=_("Vide : taux BCE majoré de 10 points, semestre par semestre (L441-10 II)."))
     debiteur = forms.ChoiceField(label=_("Débiteur"), choices=DEBTORS, initial="business", widget=forms.RadioSelect)
+    mise_en_demeure = date_field(_("Mise en demeure (consommateur avec clause)"), required=False,
+                                 help_text=_("La clause pénale d’un consommateur ne court qu’à compter de la mise en "
+                                             "demeure (C. civ. 1231-5)."))
 
     def __init__(self, data: Any = None, **kwargs: Any):
         super().__init__(data, **kwargs)
@@ -222,7 +225,8 @@ class PenaltiesForm(_CalculatorForm):
         data = self.cleaned_data
         try:
             return compute_penalties(data["montant"], data["echeance"], self.end_date("paiement", today),
-                                     self.payments(), data["taux"], tables, data["debiteur"])
+                                     self.payments(), data["taux"], tables, data["debiteur"],
+                                     formal_notice_on=data.get("mise_en_demeure"))
         except LawInputError as exc:
             self.law_error(exc)
             return None
