@@ -339,3 +339,13 @@ def test_the_web_page_takes_an_explicit_default_kind_and_states_it(tmp_path: Pat
     assert page.status_code == 200
     assert "Type de client par défaut donné pour cet import : particulier (2 ligne(s) sans type)" in page.content.decode()
     assert set(Customer.objects.filter(organisation=org).values_list("is_business", flat=True)) == {False}
+
+
+def test_the_web_page_attaches_pdfs_from_an_uploaded_archive(client: Client, org: Organisation) -> None:
+    from relance.ledger.models import Membership
+    client.force_login(make_user("admin4", org, role=Membership.Role.ADMIN))
+    table = INVOICES_HEADER + "F7;C001;01/10/2026;31/10/2026;12,00;;pdf/F7.pdf\n"
+    archive = zip_of({"factures.csv": table.encode(), "pdf/F7.pdf": PDF})
+    page = client.post(reverse("web:imports"), {"format": "csv", "uploads": [_upload("lot.zip", archive)]})
+    assert page.status_code == 200, page.content.decode()
+    assert Invoice.objects.get(number="F7").pdf.read() == PDF
