@@ -132,7 +132,7 @@ def seeds() -> dict[str, list[bytes]]:
         "camt": _files((FIXTURES / "bank", "camt*.xml"), (bank, "genkgo_camt053.v2.minimal.xml"), (bank, "*camt054.v2*")),
         "ofx": [OFX, *_files((bank, "*.ofx"))],
         "mt940": [MT940, *_files((bank, "*.sta"))],
-        "cfonb": [CFONB, *_files((bank, "*cfonb*"))],
+        "cfonb": [*_files((bank, "*cfonb*")), CFONB],  # a real file first: the services sample starts from it
     }
     return {k: v for k, v in found.items() if v}
 
