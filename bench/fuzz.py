@@ -344,8 +344,11 @@ def fuzz_services(database: str, pools: dict[str, list[bytes]], count: int, seed
     importers: dict[str, Callable[[Path], Any]] = {
         "csv": lambda p: import_file(org, p, default_kind="entreprise"),
         "xlsx": lambda p: import_file(org, p, default_kind="entreprise"),
-        "fec": lambda p: import_fec(org, p), "cii": lambda p: import_einvoices(org, [p]),
-        "ubl": lambda p: import_einvoices(org, [p]), "facturx": lambda p: import_einvoices(org, [p]),
+        # an explicit default kind, so that files creating customers reach the write path
+        "fec": lambda p: import_fec(org, p, default_kind="entreprise"),
+        "cii": lambda p: import_einvoices(org, [p], default_kind="entreprise"),
+        "ubl": lambda p: import_einvoices(org, [p], default_kind="entreprise"),
+        "facturx": lambda p: import_einvoices(org, [p], default_kind="entreprise"),
         "camt": lambda p: import_statement(org, p), "ofx": lambda p: import_statement(org, p),
         "mt940": lambda p: import_statement(org, p), "cfonb": lambda p: import_statement(org, p),
     }

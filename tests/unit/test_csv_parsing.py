@@ -885,3 +885,12 @@ def test_xlsx_with_a_malformed_sheet_is_a_clean_problem() -> None:
     with pytest.raises(TabularError) as exc:
         read_xlsx(out.getvalue(), "export.xlsx")
     assert "classeur XLSX illisible" in exc.value.problem.message
+
+
+def test_a_nul_byte_inside_is_refused_with_its_line_and_trailing_padding_is_ignored() -> None:
+    """Found by bench/fuzz.py: a NUL in a cell reached PostgreSQL, which refuses it (DataError)."""
+    with pytest.raises(TabularError) as caught:
+        read_csv("Numéro facture;Montant TTC\nF-1;10,00\nF-\x002;20,00\n".encode(), "factures.csv")
+    assert caught.value.problems[0].line == 3 and "caractère nul" in caught.value.problems[0].message
+    sheet = read_csv(b"Num\xc3\xa9ro facture;Montant TTC\nF-1;10,00\n\x00\x00\x00", "factures.csv")
+    assert [cells for _, cells in sheet.rows] == [["F-1", "10,00"]]

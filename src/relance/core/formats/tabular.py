@@ -55,7 +55,11 @@ def _sniff_delimiter(header_line: str) -> str:
 def read_csv(raw: bytes, filename: str) -> Sheet:
     if len(raw) > MAX_BYTES:
         raise TabularError(Problem(filename, None, None, f"fichier trop gros (plus de {MAX_BYTES // 1_048_576} Mo)"))
-    text = _decode(raw, filename)
+    text = _decode(raw, filename).rstrip("\x00")  # NUL padding at the end (some exports) is ignored
+    nul = text.find("\x00")
+    if nul >= 0:  # a NUL inside: not text (and PostgreSQL would refuse it in a column)
+        raise TabularError(Problem(filename, text.count("\n", 0, nul) + 1, None,
+                                   "caractère nul (octet 0) dans le fichier : ce n’est pas un texte CSV"))
     first = text.split("\n", 1)[0]
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first))
     header: list[str] | None = None
