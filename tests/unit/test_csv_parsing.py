@@ -894,3 +894,24 @@ def test_a_nul_byte_inside_is_refused_with_its_line_and_trailing_padding_is_igno
     assert caught.value.problems[0].line == 3 and "caractère nul" in caught.value.problems[0].message
     sheet = read_csv(b"Num\xc3\xa9ro facture;Montant TTC\nF-1;10,00\n\x00\x00\x00", "factures.csv")
     assert [cells for _, cells in sheet.rows] == [["F-1", "10,00"]]
+
+
+def test_a_header_of_more_than_200_columns_is_refused_and_an_xlsx_declared_width_is_not_walked() -> None:
+    """Found by bench/fuzz.py: a header of hundreds of thousands of cells took 2.7 s/MB."""
+    wide = ";".join(f"c{i}" for i in range(50_000))
+    with pytest.raises(TabularError) as caught:
+        read_csv(f"{wide}\n1;2\n".encode(), "factures.csv")
+    assert caught.value.problems[0].line == 1 and "plus de 200 colonnes" in caught.value.problems[0].message
+    assert read_csv(("Numéro facture;Montant TTC" + ";" * 5000 + "\nF-1;10,00\n").encode(), "f.csv").rows
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Numéro facture", "Montant TTC"])
+    sheet.append(["F-1", "10,00"])
+    sheet.cell(row=5, column=16_000, value=None)  # a padded, declared width
+    sheet.cell(row=3, column=201, value="x")  # a value in the 201st column
+    buffer = io.BytesIO()
+    book.save(buffer)
+    with pytest.raises(TabularError) as caught:
+        read_xlsx(buffer.getvalue(), "factures.xlsx")
+    assert "plus de 200 colonnes" in caught.value.problems[0].message

@@ -20,6 +20,9 @@ from .problems import Problem
 
 MAX_BYTES = 200 * 1024 * 1024
 MAX_ROWS = 1_000_000
+#: a table of receivables has a score of columns at most: a wider header is another kind of file (and
+#: a header of hundreds of thousands of cells made every column lookup slow)
+MAX_COLUMNS = 200
 MAX_ROW_PROBLEMS = 100  # a shifted file would otherwise list every one of its lines
 
 
@@ -71,7 +74,11 @@ def read_csv(raw: bytes, filename: str) -> Sheet:
     try:
         for row in reader:
             if header is None:
-                header = [h.strip() for h in row]
+                if len(row) > MAX_COLUMNS and any(c.strip() for c in row[MAX_COLUMNS:]):
+                    raise TabularError(Problem(filename, reader.line_num, None, (
+                        f"plus de {MAX_COLUMNS} colonnes dans la ligne d’en-têtes : ce n’est pas un tableau de "
+                        "clients, de factures ou de règlements")))
+                header = [h.strip() for h in row[:MAX_COLUMNS]]
                 sheet.header = header
                 # trailing empty header cells (« a;b;c;; ») need no value
                 width = max((i + 1 for i, h in enumerate(header) if h), default=0)
@@ -137,14 +144,18 @@ def read_xlsx(raw: bytes, filename: str) -> list[Sheet]:
 def _xlsx_sheets(book: Any, filename: str) -> list[Sheet]:
     sheets: list[Sheet] = []
     for ws in book.worksheets:
-        rows: Iterator[tuple[object, ...]] = ws.iter_rows(values_only=True)
+        # one column more than allowed: a value there refuses the sheet; the declared width of a padded
+        # sheet (up to 16 384 columns) is never walked, and nothing beyond the 201st column is read
+        rows: Iterator[tuple[object, ...]] = ws.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
         sheet: Sheet | None = None
         for line, values in enumerate(rows, start=1):
             if line > MAX_ROWS + 1:  # empty rows count too: a sheet of millions of empty rows is refused, not walked
                 raise TabularError(Problem(filename, line, None, f"plus de {MAX_ROWS} lignes"))
             if values.count(None) == len(values):
                 continue  # an empty row, padded to the sheet's declared width (up to 16 384 cells): skipped at C speed
-            cells = [_cell_text(v) for v in values]
+            if len(values) > MAX_COLUMNS and values[MAX_COLUMNS] is not None:
+                raise TabularError(Problem(filename, line, None, f"plus de {MAX_COLUMNS} colonnes"))
+            cells = [_cell_text(v) for v in values[:MAX_COLUMNS]]
             if sheet is None:
                 if not any(cells):
                     continue
