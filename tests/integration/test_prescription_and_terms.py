@@ -22,8 +22,9 @@ def org(tmp_path):
     org = make_org()
     import_file(org, write(tmp_path, "c.csv", CUSTOMERS_CSV))
     import_file(org, write(tmp_path, "f.csv", invoices_csv([
-        ("OLD-B", "C001", "2021-05-01", "2021-06-30", "500,00"),   # business: 5 years -> 2026-06-30
-        ("OLD-C", "C003", "2024-10-01", "2024-12-31", "90,00"),    # consumer: 2 years -> 2026-12-31
+        # no delivery date: the period runs from the invoice date (docs/law.md § 5)
+        ("OLD-B", "C001", "2021-06-30", "2021-07-30", "500,00"),   # business: 5 years -> 2026-06-30
+        ("OLD-C", "C003", "2024-12-31", "2025-01-30", "90,00"),    # consumer: 2 years -> 2026-12-31
         ("NEW", "C002", "2026-10-01", "2026-10-31", "100,00"),
     ])))
     return org

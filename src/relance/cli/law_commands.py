@@ -158,7 +158,8 @@ def _prescription(args: argparse.Namespace) -> int:
     r = prescription(_date(args.due, "--due"), args.debtor,
                      _date(args.performed, "--performed") if args.performed else None,
                      [_date(d, "--interruption") for d in args.interruption],
-                     _date(args.as_of, "--as-of") if args.as_of else _today())
+                     _date(args.as_of, "--as-of") if args.as_of else _today(),
+                     issue_date=_date(args.issued, "--issued") if args.issued else None)
     data = {"start": r.start.isoformat(), "years": r.years, "deadline": r.deadline.isoformat(),
             "days_left": r.days_left, "expired": r.expired, "alert": r.alert,
             "restarted_on": r.restarted_on.isoformat() if r.restarted_on else None,

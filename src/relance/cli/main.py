@@ -114,6 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     presc.add_argument("--due", required=True)
     presc.add_argument("--debtor", choices=["business", "consumer"], default="business")
     presc.add_argument("--performed", help="date de la livraison ou de la prestation")
+    presc.add_argument("--issued", help="date de la facture (point de départ sans date de livraison)")
     presc.add_argument("--interruption", action="append", default=[],
                        help="reconnaissance de dette ou action en justice (AAAA-MM-JJ, répétable)")
     presc.add_argument("--as-of", dest="as_of", help="date du calcul (défaut : aujourd’hui)")

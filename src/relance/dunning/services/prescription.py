@@ -60,7 +60,8 @@ def watch(organisation: Organisation, as_of: date) -> list[Watched]:
     for invoice in invoices:
         try:
             result = prescription(invoice.due_date, "business" if invoice.customer.is_business else "consumer",
-                                  invoice.delivery_date, acts.get(invoice.id, []), as_of)
+                                  invoice.delivery_date, acts.get(invoice.id, []), as_of,
+                                  issue_date=invoice.issue_date)
         except LawInputError:
             continue
         if result.expired or result.alert:
