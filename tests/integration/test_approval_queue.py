@@ -210,3 +210,12 @@ def test_a_change_of_wording_alone_changes_the_key(tmp_path: Any) -> None:
     assert "Voici votre relevé" in doc.body_html
     assert approvals.preview_cache_key(reminder, doc) != before
     assert approvals.letter_preview(org, reminder, today).startswith(b"%PDF-1.")
+
+
+def test_a_letter_of_an_incomplete_organisation_says_why_it_would_be_refused(tmp_path: Any) -> None:
+    org, reminder, today = letter(tmp_path)
+    assert not approvals.preview(org, reminder, today).problem
+    Organisation.objects.filter(pk=org.pk).update(signature_name="")
+    org.refresh_from_db()
+    problem = approvals.preview(org, reminder, today).problem
+    assert "courrier refusé" in problem and "signataire" in problem

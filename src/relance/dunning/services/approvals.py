@@ -45,10 +45,11 @@ from relance import clock
 from relance.channels.email import email_text
 from relance.channels.errors import PermanentFailure
 from relance.channels.letters import letter_document as letter_document_of
+from relance.channels.letters import require_letterhead
 from relance.core.policy import Channel
 from relance.documents.letters import LetterDoc, render_letter_pdf
 from relance.documents.payment_block import PaymentBlock
-from relance.errors import Conflict, InvalidInput, NotFound, RelanceError
+from relance.errors import Conflict, InvalidInput, NotFound, OrganisationIncomplete, RelanceError
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.queries import ZERO, visible
@@ -209,6 +210,10 @@ def _composed(reminder: Reminder, organisation: Organisation, today: date, *, ba
                                                  customer.city) if x)
         if full:
             result.html = _letter_html(composed, customer.language)
+        try:  # the letter would be refused at sending: the approver sees why now
+            require_letterhead(organisation)
+        except OrganisationIncomplete as exc:
+            result.problem = exc.message
     return composed, result
 
 
