@@ -146,7 +146,10 @@ def _xlsx_sheets(book: Any, filename: str) -> list[Sheet]:
     for ws in book.worksheets:
         # one column more than allowed: a value there refuses the sheet; the declared width of a padded
         # sheet (up to 16 384 columns) is never walked, and nothing beyond the 201st column is read
-        rows: Iterator[tuple[object, ...]] = ws.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1)
+        declared = ws.max_column  # the sheet's <dimension>, when it has one
+        wide = isinstance(declared, int) and declared > MAX_COLUMNS + 1
+        rows: Iterator[tuple[object, ...]] = (ws.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1) if wide
+                                              else ws.iter_rows(values_only=True))
         sheet: Sheet | None = None
         for line, values in enumerate(rows, start=1):
             if line > MAX_ROWS + 1:  # empty rows count too: a sheet of millions of empty rows is refused, not walked
