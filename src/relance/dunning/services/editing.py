@@ -100,6 +100,15 @@ def _check(organisation: Organisation, steps: list[StepInput]) -> list[str]:
     return problems
 
 
+def _reschedule(organisation: Organisation, scenario: Scenario) -> None:
+    """The open invoices governed by ``scenario`` get their next action computed again by the planner."""
+    governed = Q(customer__scenario=scenario)
+    if scenario.is_default:
+        governed |= Q(customer__scenario__isnull=True)
+    Invoice.objects.filter(governed, organisation=organisation, status=Invoice.Status.OPEN).update(
+        next_action_date=None)
+
+
 def save_steps(organisation: Organisation, scenario: Scenario, steps: list[StepInput], *, actor: str) -> Scenario:
     """Replace the steps of ``scenario`` by ``steps`` (in order); all or nothing."""
     problems = _check(organisation, steps)
@@ -128,11 +137,7 @@ def save_steps(organisation: Organisation, scenario: Scenario, steps: list[StepI
                 current.save()
         after = [step_values(s) for s in Step.objects.filter(scenario=scenario).order_by("position")]
         if before != after:
-            governed = Q(customer__scenario=scenario)
-            if scenario.is_default:
-                governed |= Q(customer__scenario__isnull=True)
-            Invoice.objects.filter(governed, organisation=organisation, status=Invoice.Status.OPEN).update(
-                next_action_date=None)
+            _reschedule(organisation, scenario)
             record_many(organisation, [NewEvent("scenario.updated", actor=actor,
                                                 data={"scenario": scenario.name, "before": before, "after": after})])
     return scenario_of(organisation, scenario.pk)
@@ -154,11 +159,7 @@ def set_late_entry(organisation: Organisation, scenario: Scenario, position: int
         scenario.late_entry_position = position
         scenario.save(update_fields=["late_entry_position"])
         if before != position:
-            governed = Q(customer__scenario=scenario)
-            if scenario.is_default:
-                governed |= Q(customer__scenario__isnull=True)
-            Invoice.objects.filter(governed, organisation=organisation, status=Invoice.Status.OPEN).update(
-                next_action_date=None)
+            _reschedule(organisation, scenario)
             record_many(organisation, [NewEvent("scenario.late_entry_changed", actor=actor, data={
                 "scenario": scenario.name, "before": before, "after": position})])
     return scenario
