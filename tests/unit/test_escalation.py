@@ -15,7 +15,6 @@ from relance.core.escalation import (
     Rules,
     Stage,
     group_due,
-    next_groups,
     next_step,
     passed_over,
     rank,
@@ -140,7 +139,6 @@ def test_one_group_per_step() -> None:
                "C": NextAction(STANDARD[2], day), "D": NextAction(STANDARD[1], day + timedelta(days=2)), "E": None}
     groups = group_due(actions, day)
     assert [(g.step.position, sorted(g.keys)) for g in groups] == [(2, ["A", "C"]), (5, ["B"])]
-    assert [(g.step.position, g.keys) for g in next_groups({"D": actions["D"]}, day)] == [(1, ["D"])]
 
 
 def test_scenario_problems() -> None:

@@ -212,16 +212,6 @@ def group_due(actions: Mapping[K, NextAction | None], day: date) -> list[Group[K
     return [groups[p] for p in sorted(groups)]
 
 
-def next_groups(actions: Mapping[K, NextAction | None], today: date) -> list[Group[K]]:
-    """What a customer receives next: the groups of the first day on which a step falls (a date
-    in the past means today). What the customer page announces; the planner, run on that day,
-    plans exactly these."""
-    days = [max(a.on, today) for a in actions.values() if a is not None]
-    if not days:
-        return []
-    return group_due(actions, min(days))
-
-
 # --------------------------------------------------------------------------- scenarios
 
 def scenario_problems(steps: Iterable[StepSpec], entry_position: int | None = None) -> list[str]:

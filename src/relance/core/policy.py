@@ -1,27 +1,16 @@
-"""Dunning policy: which scenario step comes next for an invoice, and when.
+"""Dunning policy: channels, scenario steps, the default French scenario, idempotency keys.
 
-A scenario is an ordered list of steps, each with an offset in days from the due
-date (negative = before it). The rules, all pure:
-
-* steps are taken in order, never skipped, except the steps *before* the due date
-  (negative offset), which lose their point once the due date is reached and are
-  dropped from then on;
-* a step falls on ``due_date + offset``, moved to the next business day, and never
-  earlier than ``last_contact + min_gap`` (the minimum gap between two messages to
-  the same customer);
-* a date in the past means "due now": the planner selects ``next_action_date <= today``,
-  so a day the planner did not run is caught up, never lost.
+A scenario is an ordered list of steps, each with an offset in days from the due date
+(negative = before it), a channel and a tone. Which step comes next for an invoice, and on
+which business day, is decided by ``core.escalation.next_step``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
-
-from .calendar import BusinessCalendar
 
 
 class Channel(StrEnum):
@@ -60,12 +49,6 @@ class StepSpec:
 
 
 @dataclass(frozen=True)
-class InvoiceFacts:
-    due_date: date
-    last_position: int = -1  # position of the last step done, -1 if none
-
-
-@dataclass(frozen=True)
 class NextAction:
     step: StepSpec
     on: date
@@ -92,38 +75,6 @@ DEFAULT_FRENCH_SCENARIO: tuple[DefaultStep, ...] = (
     DefaultStep(StepSpec(5, 60, Channel.REGISTERED_LETTER, 5), "mise_en_demeure", "Mise en demeure (LRAR)"),
     DefaultStep(StepSpec(6, 75, Channel.LITIGATION, 5), "contentieux", "Transmission au contentieux"),
 )
-
-
-def scheduled_date(
-    step: StepSpec,
-    due_date: date,
-    calendar: BusinessCalendar,
-    not_before: date | None = None,
-) -> date:
-    day = due_date + timedelta(days=step.offset_days)
-    if not_before is not None and day < not_before:
-        day = not_before
-    return calendar.on_or_after(day)
-
-
-def next_action(
-    steps: Sequence[StepSpec],
-    facts: InvoiceFacts,
-    today: date,
-    calendar: BusinessCalendar,
-    last_contact: date | None = None,
-    min_gap_days: int = 0,
-) -> NextAction | None:
-    """The next step for an invoice and the business day it falls on, or ``None``."""
-    not_before = last_contact + timedelta(days=min_gap_days) if last_contact else None
-    for step in sorted(steps, key=lambda s: s.position):
-        if step.position <= facts.last_position:
-            continue
-        on = scheduled_date(step, facts.due_date, calendar, not_before)
-        if step.before_due and (today >= facts.due_date or on >= facts.due_date):
-            continue  # a "before the due date" message makes no sense any more
-        return NextAction(step, on)
-    return None
 
 
 def reminder_key(organisation_id: int, customer_id: int, position: int, planned_for: date) -> str:
