@@ -89,6 +89,36 @@ class RulesBroken(RelanceError):
     http_status = 409
 
 
+class DoctorProblems(RelanceError):
+    """``relance doctor`` (and the checks ``relance run`` makes first) found problems: each is
+    one French line saying what to do."""
+
+    exit_code = 9
+    http_status = 503
+
+    def __init__(self, problems: Sequence[str]):
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} problème(s) à corriger :\n" + "\n".join(f"  {p}" for p in self.problems))
+
+    def as_dict(self) -> dict[str, object]:
+        return {**super().as_dict(), "problems": self.problems}
+
+
+class NotInitialised(RelanceError):
+    """The data folder's database was never migrated: nothing is created, nothing runs."""
+
+    exit_code = 10
+    http_status = 503
+
+
+class NotDelivered(RelanceError):
+    """``relance run`` finished, but some messages did not leave (failed, waiting for a retry,
+    to check, or held back by the checks)."""
+
+    exit_code = 11
+    http_status = 503
+
+
 EXIT_CODES = {
     0: "succès",
     1: "erreur inattendue",
@@ -99,4 +129,7 @@ EXIT_CODES = {
     6: "conflit avec l’état existant",
     7: "taux manquant dans les tables : l’ajouter avec « relance rates add »",
     8: "règles de relance enfreintes dans l’historique (« relance audit »)",
+    9: "vérification : des problèmes empêchent l’envoi (« relance doctor » dit quoi faire)",
+    10: "base de données non initialisée : lancez « relance migrate »",
+    11: "des relances ne sont pas parties (échec, nouvel essai prévu, à vérifier, ou retenues)",
 }
