@@ -25,14 +25,14 @@ from django.urls import reverse
 
 from relance import clock
 from relance.cli.main import main
-from relance.dunning.models import Reminder, ReminderLine
+from relance.dunning.models import Reminder, ReminderLine, Scenario, Step
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.litigation import queries
 from relance.litigation.models import CaseInvoice, LitigationCase
-from relance.litigation.services import close_case, file_case, open_cases
+from relance.litigation.services import close_case, file_case, formal_notices, open_cases
 from tests.builders import make_org
 
 pytestmark = pytest.mark.django_db
@@ -215,6 +215,23 @@ def test_without_a_formal_notice_the_case_says_so(org: Organisation, martin: Cus
     data = events(org)[0].data
     assert data["without_formal_notice"] == ["FA-2026-0101", "FA-2026-0107"]
     assert data["invoices"][0]["formal_notice"] is None
+
+
+def test_a_formal_notice_is_found_whatever_its_channel_and_a_plain_letter_is_not(
+        org: Organisation, martin: Customer, invoices: list[Invoice]) -> None:
+    """One predicate for « formal notice » (``formal_notice_q``), the escalation rules' own: a step
+    written with the formal notice's template counts even when sent by simple letter; a plain letter
+    does not."""
+    plain = make_letter(org, martin, invoices[:1], date(2026, 10, 5), channel="letter")
+    scenario = Scenario.objects.create(organisation=org, name="Lettre simple")
+    step = Step.objects.create(scenario=scenario, position=0, offset_days=60, channel="letter", tone=5,
+                               template="mise_en_demeure")
+    by_letter = make_letter(org, martin, invoices[1:], date(2026, 10, 12), channel="letter")
+    by_letter.step = step
+    by_letter.save(update_fields=["step"])
+    found = formal_notices(org, [i.pk for i in invoices])
+    assert found == {invoices[1].pk: by_letter}
+    assert plain.pk not in {r.pk for r in found.values()}
 
 
 def test_settled_invoices_are_left_out_and_strays_refused(org: Organisation, martin: Customer,

@@ -28,9 +28,9 @@ from django.db import transaction
 from django.db.models import F
 
 from relance.core import litigation as machine
-from relance.core.policy import Channel
 from relance.dunning.models import Reminder, ReminderLine
 from relance.dunning.services.context import local_today
+from relance.dunning.services.escalation import formal_notice_q
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Invoice, Organisation
@@ -64,10 +64,11 @@ def _move(source: str, target: str) -> str:
 
 
 def formal_notices(organisation: Organisation, invoice_ids: Iterable[int]) -> dict[int, Reminder]:
-    """For each invoice, the latest registered letter *sent* whose lines list it (one query)."""
-    lines = (ReminderLine.objects.filter(invoice_id__in=list(invoice_ids), reminder__organisation=organisation,
-                                         reminder__status=Reminder.Status.SENT,
-                                         reminder__channel=Channel.REGISTERED_LETTER)
+    """For each invoice, the latest formal notice *sent* whose lines list it (one query): the same
+    predicate as the escalation rules (``formal_notice_q``)."""
+    lines = (ReminderLine.objects.filter(formal_notice_q("reminder__"), invoice_id__in=list(invoice_ids),
+                                         reminder__organisation=organisation,
+                                         reminder__status=Reminder.Status.SENT)
              .select_related("reminder")
              .order_by("invoice_id", F("reminder__sent_at").desc(nulls_last=True), "-reminder__planned_for",
                        "-reminder_id"))

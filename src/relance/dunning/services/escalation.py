@@ -13,9 +13,10 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 
 from relance.core.escalation import Progress, Rules, Stage, next_step, passed_over, received, stage
-from relance.core.policy import Channel, NextAction, StepSpec, reminder_key
+from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel, NextAction, StepSpec, reminder_key
 from relance.core.profiles import carried_position
 from relance.dunning.models import Reminder, ReminderLine, Step
 from relance.errors import Conflict, InvalidInput
@@ -26,6 +27,18 @@ from .context import ScenarioBook, calendar_for, local_today
 
 #: the kinds of reminder that are steps of the escalation (their invoices' facts move when sent)
 ESCALATING = (Reminder.Kind.REMINDER, Reminder.Kind.FORMAL_NOTICE_AGAIN)
+
+
+
+def formal_notice_q(prefix: str = "") -> Q:
+    """The reminders that are a formal notice (*mise en demeure*, C. civ. 1344): the query twin of
+    ``StepSpec.formal_notice`` — a registered letter, a step written with the formal notice's
+    template, or a formal notice sent again at a person's request. ``prefix`` reaches the reminder
+    through a relation (``"reminder__"``)."""
+    return (Q(**{f"{prefix}channel": Channel.REGISTERED_LETTER})
+            | Q(**{f"{prefix}step__template": FORMAL_NOTICE_TEMPLATE})
+            | Q(**{f"{prefix}kind": Reminder.Kind.FORMAL_NOTICE_AGAIN}))
+
 
 #: the Invoice columns :func:`progress_of` reads (``values_list`` of the planner)
 PROGRESS_FIELDS = ("due_date", "last_step_position", "escalation_rank", "last_step_on", "reminders_received",
