@@ -124,6 +124,11 @@ class Reminder(models.Model):
     attempts = models.PositiveSmallIntegerField("tentatives", default=0)
     next_attempt_at = models.DateTimeField("prochaine tentative", null=True, blank=True)
     claimed_at = models.DateTimeField("pris en charge à", null=True, blank=True)
+    # the moment the channel began the irreversible part (SMTP: the DATA content being transmitted),
+    # written and committed before it; null: nothing can have left (dunning.services.dispatcher)
+    handed_over_at = models.DateTimeField("remise au serveur à", null=True, blank=True)
+    # the random part of the Message-ID, drawn once and kept for every attempt of this reminder
+    message_nonce = models.CharField(max_length=32, blank=True)
     last_error = models.TextField("dernière erreur", blank=True)
     sent_at = models.DateTimeField("envoyée à", null=True, blank=True)
     recipient = models.CharField("destinataire", max_length=300, blank=True)

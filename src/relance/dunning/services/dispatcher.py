@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -48,6 +49,7 @@ from relance.dunning.models import CallTask, PaymentPlan, Promise, Reminder, Rem
 from relance.errors import InvalidInput, OrganisationIncomplete
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
+from relance.ledger.services.locks import lock_invoices
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
@@ -110,9 +112,24 @@ def _claim(reminder_id: int, now: datetime) -> Reminder | None:
             return None
         reminder.status = Reminder.Status.SENDING
         reminder.attempts += 1
-        reminder.claimed_at = now
-        reminder.save(update_fields=["status", "attempts", "claimed_at"])
+        reminder.claimed_at = clock.now()  # the real instant: the lease (recovery) runs from it
+        reminder.handed_over_at = None
+        reminder.message_nonce = reminder.message_nonce or secrets.token_hex(8)  # kept for every attempt
+        reminder.save(update_fields=["status", "attempts", "claimed_at", "handed_over_at", "message_nonce"])
     return reminder
+
+
+def _mark_handed_over(reminder: Reminder, at: datetime, **content: Any) -> bool:
+    """Commit, before the channel begins the irreversible part, that it is about to (with what
+    goes: ``content``): from then on a crash leaves the reminder « à vérifier », never resent.
+    Conditional on the claim: False when recovery took the reminder back (the worker was only
+    slow), and then nothing must be transmitted."""
+    with transaction.atomic():
+        done = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING, attempts=reminder.attempts,
+                                       handed_over_at__isnull=True).update(handed_over_at=at, **content)
+    if done:
+        reminder.handed_over_at = at
+    return bool(done)
 
 
 def _billing_contact(customer: Customer, want_email: bool) -> Contact | None:
@@ -198,7 +215,8 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
     org = reminder.organisation
     today = local_today(org, now)
     invoice_ids = list(reminder.lines.values_list("invoice_id", flat=True))
-    invoices = list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("due_date", "number"))
+    # the project's lock order (ledger/services/locks.py): the invoices by id, before the organisation row
+    invoices = sorted(lock_invoices(invoice_ids), key=lambda i: (i.due_date, i.number))
     keep = _still_chaseable(org, reminder, invoices, today)
     dropped = [i.number for i in invoices if i not in keep]
     if not keep:
@@ -568,18 +586,12 @@ def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent:
 
 
 def mark_stale(now: datetime | None = None) -> list[int]:
-    """Reminders stuck in SENDING (a worker died mid-way) become UNCERTAIN: a person checks."""
-    now = now or clock.now()
-    stale = list(Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__lt=now - STALE_AFTER)
-                 .select_related("organisation"))
-    for reminder in stale:
-        with transaction.atomic():
-            updated = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING).update(
-                status=Reminder.Status.UNCERTAIN, last_error="envoi interrompu : vérifier s’il est parti")
-            if updated:
-                record_many(reminder.organisation, [NewEvent("reminder.uncertain", customer_id=reminder.customer_id,
-                                                             reminder_id=reminder.id)], at=now)
-    return [r.id for r in stale]
+    """Reminders stuck in SENDING (a worker died mid-way): those never handed over go back to
+    PLANNED, the others become UNCERTAIN (:func:`relance.dunning.services.recovery.recover_orphans`);
+    returns the uncertain ones."""
+    from .recovery import recover_orphans
+
+    return recover_orphans(now, enqueue=False).uncertain
 
 
 def due_reminders(organisation: Organisation | None, now: datetime) -> list[int]:
@@ -597,7 +609,7 @@ def dispatch_now(organisation: Organisation | None = None, now: datetime | None 
     """Send every due reminder in this process, in order (tests, the demo, ``--no-queue``)."""
     now = now or clock.now()
     report = DispatchReport()
-    for rid in mark_stale(now):
+    for rid in mark_stale(clock.now()):  # real time: the lease runs from the claim's real instant
         report.add("uncertain", rid)
     for rid in due_reminders(organisation, now):
         outcome = send_reminder(rid, now)
@@ -610,8 +622,10 @@ def enqueue_due(organisation: Organisation | None = None, now: datetime | None =
     """Put every due reminder on the durable task queue; workers send them."""
     from relance.dunning.tasks import send_reminder_task
 
+    from .recovery import recover_orphans
+
     now = now or clock.now()
-    mark_stale(now)
+    recover_orphans(clock.now(), enqueue=False)  # the replanned ones are due: enqueued below
     ids = due_reminders(organisation, now)
     for rid in ids:
         send_reminder_task.enqueue(rid, now.isoformat())
