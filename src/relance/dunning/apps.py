@@ -13,3 +13,9 @@ class DunningConfig(AppConfig):
 
         invoices_settled.connect(on_invoices_settled, dispatch_uid="dunning.on_invoices_settled")
         invoices_moved.connect(on_invoices_moved, dispatch_uid="dunning.on_invoices_moved")
+
+        from relance.ledger.signals import collective_holds
+
+        from .services.collective_holds import on_collective_holds
+
+        collective_holds.connect(on_collective_holds, dispatch_uid="dunning.on_collective_holds")

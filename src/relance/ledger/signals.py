@@ -8,3 +8,8 @@ invoices_settled = Signal()
 #: sent with ``organisation``, ``invoice_ids`` and ``from_customer_id`` when invoices are
 #: moved to another customer (a FEC label mapped to the right customer)
 invoices_moved = Signal()
+
+#: sent with ``organisation``, ``holds`` (the ``fec_import.CollectiveHold`` pauses that must be active
+#: now on the customers of collective FEC accounts, see ``fec_import.sync_collective_holds``) and
+#: ``actor``: dunning creates the missing pauses and lifts the others
+collective_holds = Signal()

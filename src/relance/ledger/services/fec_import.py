@@ -63,6 +63,7 @@ from django.utils import timezone
 
 from relance import clock
 from relance.core.formats.fec import (
+    NO_LABEL,
     CustomerAccount,
     FecError,
     FecStats,
@@ -93,9 +94,10 @@ from relance.ledger.models import (
     Payment,
     Source,
 )
-from relance.ledger.signals import invoices_moved, invoices_settled
+from relance.ledger.signals import collective_holds, invoices_moved, invoices_settled
 
 from .balances import refresh_balances
+from .locks import lock_ledger, lock_organisation
 from .references import assign_references
 
 CREDIT_PREFIX = "FEC "  # + the key of an unapplied credit line
@@ -122,6 +124,54 @@ _T = TypeVar("_T")
 
 
 @dataclass
+class Unattributed:
+    """The credits (payments, credit notes) of one collective account that settle no invoice of the
+    customer their entry label names (:func:`unattributed_credits`)."""
+
+    account: str  # "" when the account cannot be read back (a credit whose key was too long)
+    amount: Decimal = ZERO  # what is left unapplied of them
+    count: int = 0
+    labels: dict[str, Decimal] = field(default_factory=dict)  # label name -> amount left unapplied
+    lines: list[int] = field(default_factory=list)  # their FEC line numbers (known during an import)
+    customers: int = 0  # customers of the account paused until the credits are assigned
+    idents: list[str] = field(default_factory=list, repr=False)  # their references (payments) or reasons
+
+    @property
+    def where(self) -> str:
+        return f"le compte collectif {self.account}" if self.account else "un compte collectif"
+
+    @property
+    def example(self) -> str:
+        """The label holding the largest amount, to show how to assign it."""
+        return self.ranked[0][0] if self.labels else NO_LABEL
+
+    @property
+    def ranked(self) -> list[tuple[str, Decimal]]:
+        return sorted(self.labels.items(), key=lambda item: (-item[1], item[0]))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"account": self.account, "amount": f"{to_cents(self.amount):.2f}", "count": self.count,
+                "lines": list(self.lines), "customers_paused": self.customers,
+                "labels": [{"label": name, "amount": f"{to_cents(amount):.2f}"}
+                           for name, amount in self.ranked]}
+
+    def as_text(self) -> str:
+        labels = ", ".join(f"« {name} » {money(amount)}" for name, amount in self.ranked[:MAX_LISTED])
+        more = f" et {len(self.labels) - MAX_LISTED} autre(s)" if len(self.labels) > MAX_LISTED else ""
+        lines = ""
+        if self.lines:
+            shown = ", ".join(str(n) for n in self.lines[:MAX_LISTED])
+            lines = f" (ligne{'s' if len(self.lines) > 1 else ''} {shown}{'…' if len(self.lines) > MAX_LISTED else ''})"
+        example = self.example
+        return (f"Règlements non attribués sur {self.where} : {money(self.amount)} en {_n(self.count)} écriture(s)"
+                f"{lines} ne soldent aucune facture du client que nomme leur libellé ({labels}{more}) ; ils ont pu "
+                f"payer des factures d’autres clients de ce compte. Ses {_n(self.customers)} client(s) avec des "
+                "factures ouvertes sont en pause, sans relance automatique, jusqu’à l’affectation de ces règlements : "
+                f"rattachez chaque libellé au bon client (relance alias fec-label \"{example}\" CODE_CLIENT) ou "
+                "corrigez la comptabilité puis réimportez le FEC ; la pause est alors levée d’elle-même.")
+
+
+@dataclass
 class FecImportReport:
     file: str
     customer_prefix: str = "411"
@@ -139,6 +189,7 @@ class FecImportReport:
     counts: Counter[str] = field(default_factory=Counter)
     default_kind: str | None = None  # « entreprise » or « particulier », given for this import
     defaulted: int = 0  # new customers that took it
+    unattributed: list[Unattributed] = field(default_factory=list)  # by collective account
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -157,6 +208,7 @@ class FecImportReport:
             "open_amount": f"{to_cents(self.open_amount):.2f}",
             "applied_amount": f"{to_cents(self.applied_amount):.2f}",
             **{name: self.counts.get(name, 0) for name in COUNT_NAMES},
+            "unattributed": [u.as_dict() for u in self.unattributed],
             "warnings": list(self.warnings),
         }
 
@@ -181,6 +233,7 @@ class FecImportReport:
             f"{_n(c['payments_removed'] + c['credit_notes_removed'])} retiré(s) (lettrés depuis), "
             f"{money(self.applied_amount)} imputés sur les factures.",
         ]
+        out += [u.as_text() for u in self.unattributed]
         if self.warnings:
             out.append("Avertissements :")
             out += [f"  – {w}" for w in self.warnings]
@@ -523,11 +576,14 @@ def import_fec(organisation: Organisation, path: Path, *, customer_prefix: str =
     report.open_amount = rec.open_amount
     with transaction.atomic():
         # one import at a time per organisation; the same file may have been imported meanwhile
-        Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk").get()
+        # the lock order (locks.py): a whole-ledger import locks the organisation's invoices first
+        lock_ledger(organisation)
+        lock_organisation(organisation)
         if ImportBatch.objects.filter(organisation=organisation, sha256=digest).exists():
             return FecImportReport(path.name, prefix, already_imported=True)
         importer = _Importer(organisation, path.name, prefix, actor, rec, stats, report)
         importer.run()
+        report.unattributed = _with_lines(sync_collective_holds(organisation, actor), rec)
         ImportBatch.objects.create(organisation=organisation, filename=path.name, sha256=digest, kind="fec",
                                    counts={k: v for k, v in report.counts.items() if v})
         record_many(organisation, [NewEvent("import.completed", actor=actor, data=report.as_dict())])
@@ -942,7 +998,10 @@ class _Importer:
             role = _role(ident)
             invoice_id = record.invoice_id
             if role == "C":
-                mine = record.customer_id in scope
+                # a credit of an account of this prefix that the file no longer has open (lettered, or
+                # under another customer: a label corrected in the accounts) goes, like the invoices
+                credit_account = _credit_account(ident)
+                mine = credit_account.startswith(self.prefix) if credit_account else record.customer_id in scope
             elif role == "P":
                 mine = invoice_id is None or _key_account(self.key_of.get(invoice_id, "")).startswith(self.prefix)
             else:
@@ -1351,4 +1410,139 @@ def map_fec_label(organisation: Organisation, label: str, customer_code: str, ac
         ids = sorted(applied.touched | {i.pk for i in invoices})
         for chunk in _chunks(ids):
             refresh_balances(organisation, chunk, actor=actor)
+        sync_collective_holds(organisation, actor)
     return len(invoices)
+
+
+# --------------------------------------------------------------------------- unattributed credits
+#
+# On a collective account the customer of a line is only a name read in its label. A payment whose
+# label names no one (« Remise CB ») lands on the pseudo-customer « (SANS LIBELLÉ) », and one whose
+# label spells the name another way (« Vrt Grenier MF » for the invoices of « MF Guillaume ») on a
+# customer of its own without invoices: either way it settles nothing, and the invoices it paid look
+# unpaid. relance never chases a paid invoice, so while such credits are left on a collective
+# account, every customer of that account with open invoices is paused (a dunning ``Hold``, kind
+# pause, no end date, reason « paiements non attribués sur le compte collectif … »), and the
+# pseudo-customer, who is no one, is never chased at all. The holds are brought to the ledger's state
+# after each FEC import and each label mapping (:func:`sync_collective_holds`): assigning the labels
+# to the right customers, or re-importing a corrected FEC, lifts them, with their events.
+
+UNATTRIBUTED_REASON = "paiements non attribués sur le compte collectif"
+NOT_A_CUSTOMER_REASON = "« (SANS LIBELLÉ) » n’est pas un client"
+#: the code of the pseudo-customer of the lines whose label names no one (``_label_code(NO_LABEL)``)
+NO_LABEL_CODE = LABEL_CODE_PREFIX + "SANS-LIBELLE"
+
+
+@dataclass(frozen=True)
+class CollectiveHold:
+    """A pause that must be active on a whole customer (see ``dunning.services.collective_holds``)."""
+
+    customer_id: int
+    reason: str
+    note: str
+    data: dict[str, Any]
+
+
+def _credit_account(ident: str) -> str:
+    key = ident[len(CREDIT_PREFIX):]
+    return "" if key.startswith("#") else _key_account(key)
+
+
+def _credit_label(ident: str) -> str:
+    at = ident.rfind("|L=")
+    return ident[at + 3:] if at >= 0 else ""
+
+
+def unattributed_credits(organisation: Organisation) -> dict[str, Unattributed]:
+    """Per collective account, the credits of the FEC grouped under a customer derived from an
+    entry label (code « FEC-… », not a customer a person chose) that are left unapplied: they
+    settle no invoice of that customer. Amounts summed in Python (SQLite sums decimals in floating
+    point)."""
+    credits: dict[tuple[str, int], tuple[str, Decimal]] = {}
+    derived = Q(customer__code__startswith=LABEL_CODE_PREFIX)
+    for pk, ident, amount in Payment.objects.filter(
+            derived, organisation=organisation, reference__startswith=CREDIT_PREFIX,
+            reference__contains="|L=").values_list("id", "reference", "amount"):
+        credits[(PAYMENT, pk)] = (ident, amount)
+    for pk, ident, amount in CreditNote.objects.filter(
+            derived, organisation=organisation, reason__startswith=CREDIT_PREFIX,
+            reason__contains="|L=").values_list("id", "reason", "amount_incl_tax"):
+        credits[(CREDIT_NOTE, pk)] = (ident, amount)
+    if not credits:
+        return {}
+    applied: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
+    for kind, column in ((PAYMENT, "payment_id"), (CREDIT_NOTE, "credit_note_id")):
+        ids = [pk for k, pk in credits if k == kind]
+        for chunk in _chunks(ids):
+            for record_id, amount in Allocation.objects.filter(**{f"{column}__in": list(chunk)}).values_list(
+                    column, "amount"):
+                applied[(kind, record_id)] += amount
+    found: dict[str, Unattributed] = {}
+    for record, (ident, amount) in sorted(credits.items(), key=lambda c: c[1][0]):
+        left = amount - applied.get(record, ZERO)
+        if left <= 0:
+            continue
+        account = _credit_account(ident)
+        entry = found.get(account)
+        if entry is None:
+            entry = found[account] = Unattributed(account)
+        entry.amount += left
+        entry.count += 1
+        name = _credit_label(ident)
+        entry.labels[name] = entry.labels.get(name, ZERO) + left
+        entry.idents.append(ident)
+    return found
+
+
+def collective_hold_plan(organisation: Organisation) -> tuple[list[CollectiveHold], dict[str, Unattributed]]:
+    """The pauses that must be active now (see the notes above), and the unattributed credits."""
+    found = unattributed_credits(organisation)
+    pseudo = set(Customer.objects.filter(organisation=organisation).filter(
+        Q(code=NO_LABEL_CODE) | Q(code__startswith=NO_LABEL_CODE + "/")).values_list("id", flat=True))
+    holds: list[CollectiveHold] = []
+    if found:
+        by_account: dict[str, set[int]] = defaultdict(set)
+        for customer_id, key in Invoice.objects.filter(
+                organisation=organisation, status=Invoice.Status.OPEN, source_key__contains="|L=").values_list(
+                "customer_id", "source_key"):
+            by_account[_key_account(key)].add(customer_id)
+        for account, entry in sorted(found.items()):
+            ids = by_account.get(account, set()) if account else set().union(*by_account.values())
+            ids -= pseudo
+            entry.customers = len(ids)
+            reason = f"{UNATTRIBUTED_REASON} {account or '(compte illisible)'} : {money(entry.amount)} à affecter"
+            example = entry.example
+            where = f"du compte collectif {account}" if account else "d’un compte collectif"
+            note = (f"{_n(entry.count)} règlement(s) ou avoir(s) {where} ({money(entry.amount)}) ne soldent "
+                    "aucune facture du client que nomme leur libellé : ils ont pu payer des factures de ce client. "
+                    "Pas de relance automatique tant qu’ils ne sont pas affectés : rattachez chaque libellé au bon "
+                    f"client (relance alias fec-label \"{example}\" CODE_CLIENT) ou corrigez la comptabilité puis "
+                    "réimportez le FEC ; la pause est alors levée d’elle-même.")
+            data = {"source": "fec", "account": account, "amount": entry.amount, "credits": entry.count}
+            holds += [CollectiveHold(customer_id, reason, note, data) for customer_id in sorted(ids)]
+    for customer_id in sorted(pseudo):
+        holds.append(CollectiveHold(customer_id, f"{NOT_A_CUSTOMER_REASON} : jamais relancé", (
+            "Les écritures des comptes collectifs dont le libellé ne nomme personne sont regroupées ici. Rattachez "
+            f"leur libellé au bon client (relance alias fec-label \"{NO_LABEL}\" CODE_CLIENT) ou corrigez la "
+            "comptabilité."), {"source": "fec", "account": "", "pseudo_customer": True}))
+    return holds, found
+
+
+def _with_lines(found: dict[str, Unattributed], rec: Receivables) -> list[Unattributed]:
+    """The unattributed credits, by account, with their line numbers in the imported file."""
+    line_of = {credit_ident(item.key): item.line.line_no for c in rec.customers if c.source == "label"
+               for item in c.open_items if item.open < 0}
+    for entry in found.values():
+        entry.lines = sorted(line_of[i] for i in entry.idents if i in line_of)
+    return [found[a] for a in sorted(found)]
+
+
+def sync_collective_holds(organisation: Organisation, actor: str = "system") -> dict[str, Unattributed]:
+    """Bring the pauses of the collective accounts to the ledger's state: dunning creates the
+    missing ones and lifts the others, with their events (``ledger.signals.collective_holds``).
+    Nothing is done for an organisation that never had customers derived from entry labels."""
+    if not CustomerAlias.objects.filter(organisation=organisation, kind=CustomerAlias.Kind.FEC_LABEL).exists():
+        return {}
+    holds, found = collective_hold_plan(organisation)
+    collective_holds.send(sender=Customer, organisation=organisation, holds=holds, actor=actor)
+    return found
