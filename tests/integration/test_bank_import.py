@@ -490,14 +490,23 @@ def test_parse_problems_refuse_the_file(tmp_path, org) -> None:
     assert not BankTransaction.objects.exists() and not StatementFile.objects.exists()
 
 
-def test_invoice_paid_meanwhile_is_a_conflict(tmp_path, book, monkeypatch) -> None:
+def test_invoice_paid_meanwhile_is_matched_again_not_paid_twice(tmp_path, book, monkeypatch) -> None:
+    """The matcher saw F-2025-0040 open, a payment settled it before the batch's locks: the batch
+    is matched again (issue 12: the file is not refused), and the invoice is not paid twice."""
     org = book["martin"].organisation  # type: ignore[attr-defined]
     stale = matching_service.load_matcher(org)  # the matcher sees F-2025-0040 still open
     record_payment(org, book["martin"], "CHQ-1", date(2025, 3, 9), Decimal("300.00"), ["F-2025-0040"])  # type: ignore[arg-type]
-    monkeypatch.setattr(matching_service, "load_matcher", lambda organisation: stale)
-    with pytest.raises(Conflict, match="F-2025-0040"):
-        import_statement(org, write_statement(tmp_path, [Entry("300.00", text="F-2025-0040")]))
-    assert not BankTransaction.objects.exists() and Payment.objects.count() == 1
+    calls = []
+
+    def once_stale(organisation):  # the first reading is stale, the next ones see the payment
+        calls.append(1)
+        return stale if len(calls) == 1 else real(organisation)
+
+    real = matching_service.load_matcher
+    monkeypatch.setattr(matching_service, "load_matcher", once_stale)
+    report = import_statement(org, write_statement(tmp_path, [Entry("300.00", text="F-2025-0040")]))
+    assert len(calls) == 2 and report.matched == 0
+    assert Payment.objects.count() == 1 and BankTransaction.objects.get().status != BankTransaction.Status.MATCHED
 
 
 # --------------------------------------------------------------------------- dunning

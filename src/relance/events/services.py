@@ -1,5 +1,9 @@
 """Append to and verify the event log. Appends of one organisation are serialised by
-locking the organisation row, so the chain stays linear under concurrent writers."""
+locking the organisation row (``ledger.services.locks.lock_organisation``), so the chain stays
+linear under concurrent writers. That row comes second in the project's lock order, after the
+invoices the transaction writes (``ledger/services/locks.py``): a service locks its invoices
+before its first event, and the row is held from the first event to the commit — keep what
+follows short."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from django.db import transaction
 from relance import clock
 from relance.core.hashchain import GENESIS, ChainProblem, link, verify
 from relance.ledger.models import Organisation
+from relance.ledger.services.locks import lock_organisation
 
 from .models import Event
 
@@ -39,7 +44,7 @@ def record_many(organisation: Organisation, items: Iterable[NewEvent], at: datet
         return []
     at = (at or clock.now()).astimezone(UTC)  # hashed exactly as stored: UTC
     with transaction.atomic():
-        Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk").get()
+        lock_organisation(organisation)
         last = Event.objects.filter(organisation=organisation).order_by("-seq").values("seq", "hash").first()
         seq, prev = (last["seq"], last["hash"]) if last else (0, GENESIS)
         events = []

@@ -45,6 +45,7 @@ from relance.errors import Conflict
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Allocation, Customer, CustomerAlias, Invoice, Organisation, Payment
 from relance.ledger.services.balances import refresh_balances
+from relance.ledger.services.locks import lock_invoices
 
 from ..models import BankTransaction
 
@@ -180,8 +181,11 @@ def store_lines(organisation: Organisation, statement_file_id: int, lines: Seque
          line.structured_reference, line.end_to_end_id, line.bank_reference, line.status, line.method, line.reason,
          line.decided_by, line.decided_at, now)
         for line in lines))
-    ids = dict(BankTransaction.objects.filter(organisation=organisation, statement_file_id=statement_file_id)
-               .values_list("fingerprint", "id"))
+    ids: dict[str, int] = {}
+    prints = [line.fingerprint for line in lines]
+    for chunk in _chunks(prints):
+        ids.update(BankTransaction.objects.filter(organisation=organisation, statement_file_id=statement_file_id,
+                                                  fingerprint__in=chunk).values_list("fingerprint", "id"))
     for line in lines:
         line.pk = ids[line.fingerprint]
 
@@ -495,9 +499,11 @@ def _check_still_due(organisation: Organisation, matched: Sequence[tuple[Line, D
         for part in d.allocations:
             wanted[part.invoice_id] += part.amount
     for chunk in _chunks(sorted(wanted)):
-        for invoice_id, number, amount_due, status in (
-                Invoice.objects.select_for_update().filter(organisation=organisation, id__in=chunk)
-                .values_list("id", "number", "amount_due", "status")):
+        # held already when the caller followed the lock order (ledger/services/locks.py)
+        for invoice in lock_invoices(chunk):
+            invoice_id, number, amount_due, status = invoice.pk, invoice.number, invoice.amount_due, invoice.status
+            if invoice.organisation_id != organisation.pk:
+                continue
             if status != Invoice.Status.OPEN or wanted[invoice_id] > amount_due:
                 raise Conflict(f"la facture {number} a été réglée entre-temps par un autre paiement : "
                                "relancez l’import du relevé")

@@ -24,6 +24,7 @@ from relance.core.matching import Decision, OpenItem, Outcome, allocate
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation, Payment
+from relance.ledger.services.locks import lock_customer_invoices, lock_organisation
 
 from ..models import BankTransaction
 from .matching import METHOD_LABELS, apply_decisions, line_data, load_matcher_for, receipt_of
@@ -142,10 +143,9 @@ def apply_match(organisation: Organisation, line_id: int, invoice_numbers: Seque
     code = (customer_code or "").strip()
     if not numbers and not code:
         raise InvalidInput("indiquer au moins une facture, ou le client dont le compte est crédité")
+    if not BankTransaction.objects.filter(organisation=organisation, pk=line_id).exists():
+        raise NotFound(f"ligne bancaire n° {line_id} introuvable")
     with transaction.atomic():
-        line = _line_for_update(organisation, line_id)
-        if line.status == BankTransaction.Status.MATCHED:
-            raise Conflict(f"la ligne bancaire n° {line_id} est déjà rapprochée (paiement {line.payment_reference})")
         invoices = {i.number: i for i in Invoice.objects.filter(organisation=organisation, number__in=numbers)}
         unknown = [n for n in numbers if n not in invoices]
         if unknown:
@@ -163,6 +163,13 @@ def apply_match(organisation: Organisation, line_id: int, invoice_numbers: Seque
                 raise InvalidInput(f"les factures désignées ne sont pas celles du client {code}")
         else:
             customer = Customer.objects.get(organisation=organisation, pk=owners.pop())
+        # the lock order (ledger/services/locks.py): the customer's invoices, the organisation, the line
+        locked = {i.pk: i for i in lock_customer_invoices(organisation, [customer.pk])}
+        invoices = {n: locked.get(i.pk, i) for n, i in invoices.items()}
+        lock_organisation(organisation)
+        line = _line_for_update(organisation, line_id)
+        if line.status == BankTransaction.Status.MATCHED:
+            raise Conflict(f"la ligne bancaire n° {line_id} est déjà rapprochée (paiement {line.payment_reference})")
         closed = [n for n in numbers if invoices[n].status != Invoice.Status.OPEN]
         if closed:
             raise InvalidInput(f"facture(s) déjà soldée(s) : {', '.join(closed)}")
@@ -171,7 +178,7 @@ def apply_match(organisation: Organisation, line_id: int, invoice_numbers: Seque
             raise InvalidInput(f"facture(s) dans une autre devise que le virement ({line.currency}) : "
                                f"{', '.join(other_currency)}")
         items = [
-            OpenItem(*row) for row in Invoice.objects.select_for_update()
+            OpenItem(*row) for row in Invoice.objects
             .filter(organisation=organisation, customer=customer, status=Invoice.Status.OPEN, amount_due__gt=0,
                     currency=line.currency)
             .values_list("id", "number", "customer_id", "due_date", "issue_date", "amount_due", "currency",
@@ -197,6 +204,7 @@ def dismiss_line(organisation: Organisation, line_id: int, reason: str, *, actor
     """Take a line out of the review list (not a customer's payment: a refund, a transfer
     between own accounts…); it stays stored, with the reason."""
     with transaction.atomic():
+        lock_organisation(organisation)  # the lock order: the organisation, then the line
         line = _line_for_update(organisation, line_id)
         if line.status == BankTransaction.Status.MATCHED:
             raise Conflict(f"la ligne bancaire n° {line_id} est rapprochée (paiement {line.payment_reference}) : "

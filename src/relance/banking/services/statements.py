@@ -6,16 +6,22 @@ the file and the line or XML element). Idempotent: a file already imported is re
 its SHA-256 and changes nothing; a line already imported from an overlapping statement
 (same account, date, amount and reference) is recognised by its fingerprint and skipped.
 
-Only credits are receipts; debits are counted and ignored. Each new credit is stored, then
-all of them are matched in one pass (``services.matching``): confident matches become
-payments at once, the others wait in the review list.
+Only credits are receipts; debits are counted and ignored. The new credits are stored and
+matched by batches of ``locks.BATCH`` lines, each its own transaction (``services.matching``):
+confident matches become payments at once, the others wait in the review list. A batch locks
+in the project's order (``ledger/services/locks.py``): the invoices it pays and their
+customers' first, then the organisation row — never a whole file's invoices at once, never
+in a circle with a reminder being sent. The file is recorded as imported (its counts, the
+``bank_statement.imported`` event) after its last batch; a write interrupted half-way is
+resumed by importing the same file again (its lines already stored are counted, not
+duplicated).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,9 +32,10 @@ from relance.core.formats.bank import BankLine, Statement, parse_statement
 from relance.core.formats.problems import Problem
 from relance.core.formatting import money
 from relance.core.matching import compact, compact_iban
-from relance.errors import ImportRejected, InvalidInput
+from relance.errors import Conflict, ImportRejected, InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
+from relance.ledger.services.locks import BATCH, customer_invoice_ids, lock_invoices, lock_organisation
 
 from ..models import BankAccount, BankTransaction, StatementFile
 from .matching import NewLine, decide_new_lines, match_lines, store_lines
@@ -212,9 +219,11 @@ def import_statement(organisation: Organisation, path: Path, *, actor: str = "im
                  if line.amount != line.amount.quantize(CENT)]
 
     with transaction.atomic():  # a refusal below undoes everything, the organisation's own account included
-        # one import at a time per organisation: the second one sees the first one's lines
-        Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk").get()
-        if StatementFile.objects.filter(organisation=organisation, sha256=digest).exists():
+        # one import at a time per organisation: the second one sees the first one's lines (no
+        # invoice is written in this transaction: the organisation row may come first)
+        lock_organisation(organisation)
+        statement_file = StatementFile.objects.filter(organisation=organisation, sha256=digest).first()
+        if statement_file is not None and statement_file.counts:
             report.already_imported = True
             return report
         accounts = list(BankAccount.objects.filter(organisation=organisation))
@@ -232,65 +241,120 @@ def import_statement(organisation: Organisation, path: Path, *, actor: str = "im
                 resolved.append(account)
         if unknown or problems:
             raise ImportRejected(unknown + problems)
-        statement_file = StatementFile.objects.create(
-            organisation=organisation, filename=name[:300], sha256=digest, format=result.format, actor=actor[:150])
-        candidates: list[NewLine] = []
-        for statement, account in zip(result.statements, resolved, strict=True):
-            report.statements += 1
-            label = account.iban or account.account_id
-            if label not in report.accounts:
-                report.accounts.append(label)
-            seen: Counter[str] = Counter()
-            for line in statement.lines:
-                report.lines += 1
-                if line.direction != "credit":
-                    report.debits_ignored += 1
-                    continue
-                if line.amount <= 0:
-                    report.warnings.append(str(Problem(name, *_where(line), "crédit de montant nul ignoré")))
-                    continue
-                report.credits += 1
-                base = fingerprint(account, line, 0)
-                seen[base] += 1
-                day = _date_of(line)
-                assert day is not None
-                candidates.append(NewLine(
-                    account_id=account.pk, fingerprint=fingerprint(account, line, seen[base]),
-                    location=str(line.line_no_or_element)[:200], booking_date=day, value_date=line.value_date,
-                    amount=line.amount, currency=(line.currency or "EUR")[:3].upper(),
-                    counterparty_name=_cut(line.counterparty_name, 200),
-                    counterparty_iban=compact_iban(line.counterparty_iban)[:34],
-                    remittance=(line.remittance or "").strip(),
-                    structured_reference=_cut(line.structured_reference, 140),
-                    end_to_end_id=_cut(line.end_to_end_id, 140), bank_reference=_cut(line.bank_reference, 140),
-                ))
-        known: set[str] = set()
-        prints = [c.fingerprint for c in candidates]
-        for start in range(0, len(prints), CHUNK):
-            known.update(BankTransaction.objects.filter(organisation=organisation,
-                                                        fingerprint__in=prints[start:start + CHUNK])
-                         .values_list("fingerprint", flat=True))
-        fresh: list[NewLine] = []
-        for candidate in candidates:  # two statements of one file may overlap too
-            if candidate.fingerprint not in known:
-                known.add(candidate.fingerprint)
-                fresh.append(candidate)
-        report.duplicates = len(candidates) - len(fresh)
-        decisions = decide_new_lines(organisation, fresh, actor)
-        store_lines(organisation, statement_file.pk, fresh)
-        outcome = match_lines(organisation, fresh, decisions, actor=actor)
-        report.matched, report.to_review, report.unmatched = outcome.matched, outcome.to_review, outcome.unmatched
-        report.amount_matched = outcome.amount_matched
-        report.payments = outcome.payments
-        if report.duplicates:
-            report.warnings.append(f"{report.duplicates} opération(s) déjà importée(s) par un relevé précédent, "
-                                   "ignorée(s)")
+        if statement_file is None:  # else: a write interrupted earlier, resumed below
+            statement_file = StatementFile.objects.create(
+                organisation=organisation, filename=name[:300], sha256=digest, format=result.format,
+                actor=actor[:150])
+    candidates: list[NewLine] = []
+    for statement, account in zip(result.statements, resolved, strict=True):
+        report.statements += 1
+        label = account.iban or account.account_id
+        if label not in report.accounts:
+            report.accounts.append(label)
+        seen: Counter[str] = Counter()
+        for line in statement.lines:
+            report.lines += 1
+            if line.direction != "credit":
+                report.debits_ignored += 1
+                continue
+            if line.amount <= 0:
+                report.warnings.append(str(Problem(name, *_where(line), "crédit de montant nul ignoré")))
+                continue
+            report.credits += 1
+            base = fingerprint(account, line, 0)
+            seen[base] += 1
+            day = _date_of(line)
+            assert day is not None
+            candidates.append(NewLine(
+                account_id=account.pk, fingerprint=fingerprint(account, line, seen[base]),
+                location=str(line.line_no_or_element)[:200], booking_date=day, value_date=line.value_date,
+                amount=line.amount, currency=(line.currency or "EUR")[:3].upper(),
+                counterparty_name=_cut(line.counterparty_name, 200),
+                counterparty_iban=compact_iban(line.counterparty_iban)[:34],
+                remittance=(line.remittance or "").strip(),
+                structured_reference=_cut(line.structured_reference, 140),
+                end_to_end_id=_cut(line.end_to_end_id, 140), bank_reference=_cut(line.bank_reference, 140),
+            ))
+    unique: list[NewLine] = []
+    prints: set[str] = set()
+    for candidate in candidates:  # two statements of one file may overlap too
+        if candidate.fingerprint not in prints:
+            prints.add(candidate.fingerprint)
+            unique.append(candidate)
+    duplicates = len(candidates) - len(unique)
+    for start in range(0, len(unique), BATCH):
+        duplicates += _write_batch(organisation, statement_file.pk, unique[start:start + BATCH], report, actor)
+    report.duplicates = duplicates
+    if report.duplicates:
+        report.warnings.append(f"{report.duplicates} opération(s) déjà importée(s) par un relevé précédent, "
+                               "ignorée(s)")
+    with transaction.atomic():
+        lock_organisation(organisation)
         statement_file.counts = {k: v for k, v in report.as_dict().items()
                                  if k in ("statements", "lines", "credits", "matched", "to_review", "unmatched",
                                           "duplicates", "debits_ignored")}
         statement_file.save(update_fields=["counts"])
         record_many(organisation, [NewEvent("bank_statement.imported", actor=actor, data=report.as_dict())])
     return report
+
+
+#: attempts at a batch whose invoices were paid by someone else between its matching and its locks
+ATTEMPTS = 5
+
+
+def _write_batch(organisation: Organisation, file_id: int, lines: list[NewLine], report: StatementImportReport,
+                 actor: str) -> int:
+    """Store and match one batch of credit lines in its own transaction, in the lock order of
+    ``ledger/services/locks.py``: the lines are matched first (reading), then the invoices the
+    matches pay and their customers' are locked (by id), then the organisation row; if one of
+    them was paid meanwhile, the batch is matched again. Lines already stored — by another
+    statement (a duplicate, returned in the count) or by this file before an interruption
+    (counted as stored then) — are skipped."""
+    for attempt in range(1, ATTEMPTS + 1):
+        stored = dict(BankTransaction.objects.filter(organisation=organisation,
+                                                     fingerprint__in=[c.fingerprint for c in lines])
+                      .values_list("fingerprint", "statement_file_id"))
+        fresh = [replace(c) for c in lines if c.fingerprint not in stored]
+        decisions = decide_new_lines(organisation, fresh, actor)
+        customers = {d.customer_id for d in decisions if d.customer_id is not None}
+        paid = {part.invoice_id for d in decisions for part in d.allocations}
+        try:
+            with transaction.atomic():
+                lock_invoices(paid | set(customer_invoice_ids(organisation, customers)))
+                lock_organisation(organisation)
+                again = set(BankTransaction.objects.filter(organisation=organisation,
+                                                           fingerprint__in=[c.fingerprint for c in fresh])
+                            .values_list("fingerprint", flat=True))
+                if again:  # another import stored some of them between the reading and the locks
+                    raise _Stale
+                store_lines(organisation, file_id, fresh)
+                outcome = match_lines(organisation, fresh, decisions, actor=actor)
+        except (_Stale, Conflict):
+            if attempt == ATTEMPTS:
+                raise
+            continue
+        report.matched += outcome.matched
+        report.to_review += outcome.to_review
+        report.unmatched += outcome.unmatched
+        report.amount_matched += outcome.amount_matched
+        report.payments += outcome.payments
+        ours = [f for f, file in stored.items() if file == file_id]
+        if ours:  # stored by this file before an interruption: counted as they stand
+            for status, amount in BankTransaction.objects.filter(
+                    organisation=organisation, fingerprint__in=ours).values_list("status", "amount"):
+                if status == BankTransaction.Status.MATCHED:
+                    report.matched += 1
+                    report.amount_matched += amount
+                elif status == BankTransaction.Status.TO_REVIEW:
+                    report.to_review += 1
+                else:
+                    report.unmatched += 1
+        return len(stored) - len(ours)
+    raise AssertionError("unreachable")
+
+
+class _Stale(Exception):
+    """A batch's reading went out of date before its locks: it is read again."""
 
 
 def _where(line: BankLine) -> tuple[int | None, str | None]:

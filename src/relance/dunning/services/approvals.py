@@ -53,6 +53,7 @@ from relance.errors import Conflict, InvalidInput, NotFound, OrganisationIncompl
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.queries import ZERO, visible
+from relance.ledger.services.locks import lock_invoices, lock_organisation
 from relance.rates.services import rate_tables
 
 from ..models import Reminder, ReminderLine
@@ -71,7 +72,7 @@ from .dispatcher import (
     template_key,
 )
 from .escalation import record_received
-from .holds import Blocked, blocked, serialise
+from .holds import Blocked, blocked
 from .messages import template_sources
 
 logger = logging.getLogger(__name__)
@@ -387,7 +388,7 @@ def _lock(organisation: Organisation, ids: Iterable[int], collector_id: int | No
     organisation row is locked first, as holds and settlements do before they cancel
     reminders (invoices, organisation, reminders): an approval racing a new hold on
     PostgreSQL waits instead of deadlocking."""
-    serialise(organisation)
+    lock_organisation(organisation)
     wanted = list(visible(Reminder.objects.filter(organisation=organisation, pk__in=list(ids)), collector_id,
                           "customer__").values_list("pk", flat=True))
     return list(Reminder.objects.select_for_update(of=("self",)).filter(pk__in=wanted)
@@ -512,6 +513,10 @@ def skip(organisation: Organisation, pk: int, reason: str, *, actor: str,
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"motif trop long (au plus {MAX_REASON} caractères)")
     with transaction.atomic():
+        # the project's lock order (ledger/services/locks.py): its invoices first (record_received
+        # writes them), then the organisation row, then the reminder
+        lock_invoices(ReminderLine.objects.filter(reminder__organisation=organisation, reminder_id=pk)
+                      .values_list("invoice_id", flat=True))
         reminder = _lock_one(organisation, pk, collector_id)
         reminder.status = Reminder.Status.CANCELLED
         reminder.last_error = f"écartée à la validation : {reason}"[:2000]

@@ -19,10 +19,10 @@ records one event per transition. What stops the reminders is always a :class:`H
 * **Pause** (:func:`pause`) until a date, on an invoice or a whole customer; **stop**
   (:func:`stop`) of a whole customer (insolvency proceedings, litigation) until lifted.
 
-Locks are taken in the ledger's order — the invoices concerned (by id), then the organisation
-row (:func:`serialise`, as the event log does), then the hold, promise or plan — so that these
-services, payments being recorded and reminders being sent never wait for each other in a
-circle. No ``SELECT … FOR UPDATE`` here has a ``DISTINCT`` (PostgreSQL refuses it).
+Locks are taken in the project's order (``ledger/services/locks.py``) — the invoices concerned
+(by id), then the organisation row (as the event log does), then the hold, promise or plan — so
+that these services, payments being recorded and reminders being sent never wait for each other
+in a circle. No ``SELECT … FOR UPDATE`` here has a ``DISTINCT`` (PostgreSQL refuses it).
 """
 
 from __future__ import annotations
@@ -66,6 +66,7 @@ from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.i18n import french
 from relance.ledger.models import Contact, CreditNote, Customer, Invoice, Organisation
+from relance.ledger.services.locks import lock_invoices, lock_organisation
 from relance.ledger.services.payments import record_credit_note
 
 from .context import active_holds, calendar_for, chaseable, local_today
@@ -76,14 +77,8 @@ _SAFE_NAME = re.compile(r"[^\w.\-]+")
 InvoiceRef = Invoice | str
 
 
-def serialise(organisation: Organisation) -> None:
-    """Lock the organisation row (after the invoices, before holds, promises and plans)."""
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk").get()
-
-
-def lock_invoices(ids: Iterable[int]) -> list[Invoice]:
-    """Lock invoices in id order (the order of the ledger's allocation)."""
-    return list(Invoice.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk"))
+# the project's lock order lives in ledger/services/locks.py; these names stay for the callers
+serialise = lock_organisation
 
 
 def move(machine: str, source: str, target: str) -> str:

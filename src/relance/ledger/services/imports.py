@@ -5,6 +5,20 @@ the whole file (:class:`ImportRejected`, naming file, line and field). Idempoten
 a file whose content was already imported is recognised by its SHA-256 and changes
 nothing; rows are matched on their natural keys (customer code, invoice number…),
 so importing a newer export updates what changed and creates what is new.
+
+Writing, once the whole file is valid (issue 12: imports never hold their locks across a
+whole file of payments, and follow the lock order of ``locks.py``):
+
+* customers, contacts and invoices: one transaction — the invoices the file changes are
+  locked first (by id), then the organisation row, so a sheet of invoices lands whole;
+* credit notes and payments: one short transaction each (``record_credit_note``,
+  ``record_payment``: the customer's invoices, then the organisation row), so a payment file
+  never waits in a circle with reminders being sent;
+* the file is recorded as imported (``ImportBatch``, ``import.completed``) last.
+
+A write interrupted half-way (a crash, a killed process) leaves what was committed; the same
+file imported again resumes: what is there is « inchangé » (payments and credit notes by their
+reference or number), the rest is written, and the file is then recorded.
 """
 
 from __future__ import annotations
@@ -40,9 +54,9 @@ from relance.core.formats.receivables import (
     detect_kind,
     parse_table,
 )
-from relance.core.formats.tabular import MAX_BYTES, TabularError, read_csv, read_xlsx
+from relance.core.formats.tabular import MAX_BYTES, TabularError, read_csv, read_xlsx, zip_bomb_problem
 from relance.core.law import check_terms
-from relance.errors import ImportRejected
+from relance.errors import Conflict, ImportRejected
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import (
     Allocation,
@@ -56,6 +70,7 @@ from relance.ledger.models import (
 )
 
 from .balances import refresh_balances
+from .locks import customer_invoice_ids, lock_invoices, lock_organisation
 from .payments import record_credit_note, record_payment
 from .references import assign_references
 
@@ -233,8 +248,9 @@ def _open_source(organisation: Organisation, path: Path, raw: bytes, own_folder:
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise ImportRejected([Problem(path.name, None, None, "archive ZIP illisible (fichier abîmé ou pas un ZIP)")]) \
             from exc
-    if len(infos) > MAX_ARCHIVE_MEMBERS or sum(i.file_size for i in infos) > MAX_ARCHIVE_BYTES:
-        raise ImportRejected([Problem(path.name, None, None, "archive ZIP trop grosse une fois décompressée")])
+    bomb = zip_bomb_problem(infos, max_members=MAX_ARCHIVE_MEMBERS, max_bytes=MAX_ARCHIVE_BYTES)
+    if bomb is not None:  # from the declared sizes, before anything is decompressed
+        raise ImportRejected([Problem(path.name, None, None, f"archive ZIP refusée avant lecture : {bomb}")])
     members = {}
     for info in infos:
         clean = _safe_relative(info.filename)
@@ -339,17 +355,49 @@ def import_file(
     if problems:
         raise ImportRejected(problems)
 
+    report.kinds = [table.kind for table in tables]
+    master = [table for table in tables if table.kind not in _ONE_BY_ONE]
+    if master:
+        with transaction.atomic():
+            _lock_master(organisation, master)
+            for table in master:
+                _IMPORTERS[table.kind](organisation, table.rows, report, pdfs, actor)
+            assign_references(organisation)
+    for table in tables:
+        if table.kind in _ONE_BY_ONE:
+            _IMPORTERS[table.kind](organisation, table.rows, report, pdfs, actor)  # a transaction each
     with transaction.atomic():
-        for table in tables:
-            report.kinds.append(table.kind)
-            _IMPORTERS[table.kind](organisation, table.rows, report, pdfs, actor)
-        assign_references(organisation)
-        ImportBatch.objects.create(
-            organisation=organisation, filename=path.name[:300], sha256=digest, kind=",".join(report.kinds),
-            counts=dict(report.counts),
-        )
+        lock_organisation(organisation)
+        if not ImportBatch.objects.filter(organisation=organisation, sha256=digest).exists():
+            ImportBatch.objects.create(
+                organisation=organisation, filename=path.name[:300], sha256=digest, kind=",".join(report.kinds),
+                counts=dict(report.counts),
+            )
         record_many(organisation, [NewEvent("import.completed", actor=actor, data=report.as_dict())])
     return report
+
+
+#: what is written one row per transaction (each its customer's invoices, then the organisation)
+_ONE_BY_ONE = ("credit_notes", "payments")
+
+
+def _lock_master(organisation: Organisation, tables: list[ParsedTable]) -> None:
+    """The lock order (``locks.py``) for customers, contacts and invoices: the existing invoices
+    the file names, and those their balances may reach (their customers', old and new), by id;
+    then the organisation row, before any customer or invoice is written."""
+    numbers = sorted({r.number for t in tables if t.kind == "invoices" for r in t.rows})
+    codes = {r.customer for t in tables if t.kind == "invoices" for r in t.rows}
+    ids: set[int] = set()
+    customer_ids: set[int] = {c.pk for c in _customers_by_code(organisation, codes).values()} if codes else set()
+    for batch in _chunks(numbers):
+        for pk, customer_id in Invoice.objects.filter(organisation=organisation, number__in=batch).values_list(
+                "pk", "customer_id"):
+            ids.add(pk)
+            customer_ids.add(customer_id)
+    if ids:
+        ids.update(customer_invoice_ids(organisation, customer_ids))
+        lock_invoices(ids)
+    lock_organisation(organisation)
 
 
 def _resolve_kinds(
@@ -598,8 +646,12 @@ def _import_credit_notes(org: Organisation, rows: list[CreditNoteRow], report: I
         if r.number in existing:
             report.counts["credit_notes_unchanged"] += 1
             continue
-        record_credit_note(org, customers[r.customer], r.number, r.issue_date, r.amount_incl_tax, r.invoice,
-                           r.reason, actor)
+        try:
+            record_credit_note(org, customers[r.customer], r.number, r.issue_date, r.amount_incl_tax, r.invoice,
+                               r.reason, actor)
+        except Conflict:  # recorded meanwhile (the same file imported twice at once)
+            report.counts["credit_notes_unchanged"] += 1
+            continue
         report.counts["credit_notes_created"] += 1
 
 
@@ -611,8 +663,12 @@ def _import_payments(org: Organisation, rows: list[PaymentRow], report: ImportRe
         if r.reference in existing:
             report.counts["payments_unchanged"] += 1
             continue
-        record_payment(org, customers[r.customer], r.reference, r.date, r.amount,
-                       [r.invoice] if r.invoice else [], r.method, actor)
+        try:
+            record_payment(org, customers[r.customer], r.reference, r.date, r.amount,
+                           [r.invoice] if r.invoice else [], r.method, actor)
+        except Conflict:  # recorded meanwhile (the same file imported twice at once)
+            report.counts["payments_unchanged"] += 1
+            continue
         report.counts["payments_created"] += 1
 
 

@@ -3,6 +3,10 @@
 Allocation order (C. civ. art. 1342-10): the invoices the debtor designated, in the
 order given; then, failing a designation, the debts already due, oldest due date
 first; what remains stays on the customer's account, unallocated.
+
+Locks (``locks.py``): the customer's invoices a payment may write, by id, then the organisation
+row (the event) — the project's order; each call is one short transaction, or a part of the
+caller's when that caller locked them already (an import's batch).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Organisation, Payment
 
 from .balances import refresh_balances
+from .locks import lock_customer_invoices
 
 
 def allocation_order(open_invoices: Sequence[Invoice], designated: Sequence[str], on: date) -> list[Invoice]:
@@ -39,10 +44,9 @@ def _allocate(
     payment: Payment | None = None,
     credit_note: CreditNote | None = None,
 ) -> list[Allocation]:
+    # the caller locked the customer's invoices (lock_customer_invoices) before anything else
     open_invoices = list(
-        Invoice.objects.select_for_update()
-        .filter(organisation=organisation, customer=customer, status=Invoice.Status.OPEN)
-        .order_by("id")
+        Invoice.objects.filter(organisation=organisation, customer=customer, status=Invoice.Status.OPEN).order_by("id")
     )
     unknown = [n for n in designated if n not in {i.number for i in open_invoices}]
     if unknown and not Invoice.objects.filter(organisation=organisation, customer=customer, number__in=unknown).exists():
@@ -76,6 +80,7 @@ def record_payment(
     if amount <= 0:
         raise InvalidInput("le montant d’un paiement doit être positif")
     with transaction.atomic():
+        lock_customer_invoices(organisation, [customer.pk])  # before anything: the project's lock order
         if Payment.objects.filter(organisation=organisation, reference=reference).exists():
             raise Conflict(f"le paiement « {reference} » est déjà enregistré")
         payment = Payment.objects.create(
@@ -104,6 +109,7 @@ def record_credit_note(
     if amount <= 0:
         raise InvalidInput("le montant d’un avoir doit être positif")
     with transaction.atomic():
+        lock_customer_invoices(organisation, [customer.pk])  # before anything: the project's lock order
         if CreditNote.objects.filter(organisation=organisation, number=number).exists():
             raise Conflict(f"l’avoir « {number} » est déjà enregistré")
         invoice = None
