@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,6 +25,15 @@ MAX_ROWS = 1_000_000
 #: a header of hundreds of thousands of cells made every column lookup slow)
 MAX_COLUMNS = 200
 MAX_ROW_PROBLEMS = 100  # a shifted file would otherwise list every one of its lines
+# A ZIP (an XLSX is one) says in its central directory how big each member is once decompressed, and
+# Python's zipfile never inflates a member beyond that declared size: checking the declared sizes
+# before anything is decompressed bounds what a « ZIP bomb » can cost. A member that inflates more
+# than MAX_ZIP_RATIO times is refused too (ordinary spreadsheets and PDFs stay under 20; deflate cannot
+# exceed about 1 030), when it is bigger than ZIP_RATIO_FROM once decompressed.
+MAX_ZIP_MEMBERS = 10_000
+MAX_ZIP_UNCOMPRESSED = 1024 * 1024 * 1024
+MAX_ZIP_RATIO = 200
+ZIP_RATIO_FROM = 1024 * 1024
 
 
 @dataclass
@@ -106,6 +116,43 @@ def read_csv(raw: bytes, filename: str) -> Sheet:
     return sheet
 
 
+def _mo(size: int) -> str:
+    return f"{size / 1_048_576:,.0f}".replace(",", "\u202f") + " Mo"
+
+
+def zip_bomb_problem(infos: Sequence[zipfile.ZipInfo], *, max_members: int | None = None,
+                     max_bytes: int | None = None) -> str | None:
+    """Why an archive must be refused before anything in it is decompressed (from the sizes its
+    central directory declares), or ``None``. The reason is the user's, in French, to follow
+    « … refusé avant lecture : »."""
+    max_members = MAX_ZIP_MEMBERS if max_members is None else max_members
+    max_bytes = MAX_ZIP_UNCOMPRESSED if max_bytes is None else max_bytes
+    if len(infos) > max_members:
+        return f"{len(infos)} fichiers dedans (au plus {max_members})"
+    total = sum(i.file_size for i in infos)
+    if total > max_bytes:
+        return (f"{_mo(total)} une fois décompressé (au plus {_mo(max_bytes)}) — fichier piégé "
+                "(« bombe de décompression ») ou bien trop gros")
+    for info in infos:
+        if info.file_size > ZIP_RATIO_FROM and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            return (f"« {info.filename[:100]} » y occupe {ratio} fois moins de place qu’une fois "
+                    f"décompressé (au plus {MAX_ZIP_RATIO}) — fichier piégé (« bombe de décompression »)")
+    return None
+
+
+def _check_xlsx_zip(raw: bytes, filename: str) -> None:
+    """Refuse a hostile XLSX (too many members, too big once decompressed) before openpyxl opens it."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return  # not a ZIP at all: openpyxl's own refusal says so
+    problem = zip_bomb_problem(infos)
+    if problem is not None:
+        raise TabularError(Problem(filename, None, None, f"classeur XLSX refusé avant lecture : {problem}"))
+
+
 def _cell_text(value: object) -> str:
     if value is None:
         return ""
@@ -124,6 +171,7 @@ def read_xlsx(raw: bytes, filename: str) -> list[Sheet]:
 
     if len(raw) > MAX_BYTES:
         raise TabularError(Problem(filename, None, None, f"fichier trop gros (plus de {MAX_BYTES // 1_048_576} Mo)"))
+    _check_xlsx_zip(raw, filename)
     try:
         book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on a broken file, with English messages
