@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import dj_database_url
+
+from relance.cli.demo_setup import DEMO_DAY_FILE
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("RELANCE_DATA_DIR", Path.cwd() / "relance-data")).resolve()
@@ -39,6 +41,7 @@ INSTALLED_APPS = [
     "relance.documents",
     "relance.web",
     "relance.api",
+    "relance.operations",
 ]
 
 MIDDLEWARE = [
@@ -68,6 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "relance.operations.context.demo_day",
             ],
         },
     },
@@ -88,6 +92,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def _demo_day() -> date | None:
+    """The demo folder's day (written by ``relance demo``), or RELANCE_DEMO_DAY: that process's clock
+    then shows that date (relance.clock.pin_day), so that the demo opens on its own day."""
+    text = os.environ.get("RELANCE_DEMO_DAY") or ""
+    marker = DATA_DIR / DEMO_DAY_FILE
+    if not text and marker.is_file():
+        text = marker.read_text(encoding="utf-8").strip()
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+RELANCE_DEMO_DAY = _demo_day()
+RELANCE_DEMO_ZONE = "Europe/Paris"
 
 # Login throttling (django-axes, docs/security.md): after AXES_FAILURE_LIMIT wrong passwords for one
 # username from one address, that pair is refused — even with the right password — for the cool-off time.

@@ -115,7 +115,7 @@ class OrganisationAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Règles", {"fields": ["timezone", "holiday_subdivision", "default_terms_days", "min_gap_days"]}),
+        ("Règles", {"fields": ["timezone", "run_at", "holiday_subdivision", "default_terms_days", "min_gap_days"]}),
         (
             "Conditions de règlement (retards de paiement)",
             {

@@ -3,6 +3,7 @@ payments and their allocations. The amount still due is derived from allocations
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.conf import settings
@@ -67,6 +68,11 @@ class Organisation(models.Model):
     logo = models.FileField(upload_to="logos/", blank=True)
     timezone = models.CharField("fuseau horaire", max_length=64, default="Europe/Paris")
     holiday_subdivision = models.CharField("jours fériés locaux", max_length=8, blank=True)
+    run_at = models.TimeField(
+        "heure de la journée de relances", default=datetime.time(7, 0),
+        help_text="heure locale (fuseau de l’organisation) à laquelle « relance worker » lance la journée : "
+                  "planification puis envoi, les jours ouvrés",
+    )
     default_terms_days = models.PositiveSmallIntegerField("délai de paiement par défaut (jours)", default=30)
     min_gap_days = models.PositiveSmallIntegerField("écart minimal entre deux messages (jours)", default=5)
     # Conditions de règlement printed on the invoices (C. com. L441-9, L441-10)

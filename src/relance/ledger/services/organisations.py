@@ -55,3 +55,27 @@ def create_organisation(slug: str | None, name: str | None, admins: Sequence[str
         install_default_profiles(org)
         Membership.objects.bulk_create([Membership(user=u, organisation=org, role=Membership.Role.ADMIN) for u in users])
     return org
+
+
+def set_schedule(slug: str | None, *, run_at: str | None = None, timezone: str | None = None) -> Organisation:
+    """Change the hour (``HH:MM``, local) and/or the time zone of an organisation's daily run."""
+    from datetime import time
+    from zoneinfo import available_timezones
+
+    if not run_at and not timezone:
+        raise InvalidInput("indiquez --heure HH:MM et/ou --fuseau Europe/Paris")
+    org = resolve_organisation(slug)
+    fields = []
+    if run_at:
+        try:
+            org.run_at = time.fromisoformat(run_at.strip().replace("h", ":").rstrip(":"))
+        except ValueError as exc:
+            raise InvalidInput(f"heure invalide « {run_at} » : attendu HH:MM, par exemple 07:00") from exc
+        fields.append("run_at")
+    if timezone:
+        if timezone not in available_timezones():
+            raise InvalidInput(f"fuseau horaire inconnu « {timezone} » : par exemple Europe/Paris, America/Cayenne")
+        org.timezone = timezone
+        fields.append("timezone")
+    org.save(update_fields=fields)
+    return org
