@@ -10,14 +10,34 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 _frozen: ContextVar[datetime | None] = ContextVar("relance_clock", default=None)
+#: a process pinned on one day (the demo folder's): the wall clock's time of day, on that date
+_pinned: tuple[date, ZoneInfo] | None = None
 
 
 def now() -> datetime:
     value = _frozen.get()
-    return value if value is not None else datetime.now(UTC)
+    if value is not None:
+        return value
+    real = datetime.now(UTC)
+    if _pinned is None:
+        return real
+    day, zone = _pinned
+    return datetime.combine(day, real.astimezone(zone).time(), tzinfo=zone).astimezone(UTC)
+
+
+def pin_day(day: date | None, zone: str = "Europe/Paris") -> None:
+    """Pin this process on ``day`` (None unpins): :func:`now` keeps the time of day but shows that date
+    in ``zone``. The demo's folder is served this way, on its demo day (``RELANCE_DEMO_DAY``)."""
+    global _pinned
+    _pinned = (day, ZoneInfo(zone)) if day is not None else None
+
+
+def pinned_day() -> date | None:
+    return _pinned[0] if _pinned is not None else None
 
 
 @contextmanager

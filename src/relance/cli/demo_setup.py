@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 DEMO_MARKER = ".relance-demo"  # relance.security: this folder may be served with the public secret key
+DEMO_DAY_FILE = ".relance-demo-day"  # the demo's day (ISO date): the folder's web app and commands live on it
 
 
 def prepare_demo_dir(directory: Path) -> None:
@@ -16,6 +17,7 @@ def prepare_demo_dir(directory: Path) -> None:
     if not os.environ.get("DATABASE_URL"):
         for name in ("relance.sqlite3", "relance.sqlite3-wal", "relance.sqlite3-shm"):
             (directory / name).unlink(missing_ok=True)
+    (directory / DEMO_DAY_FILE).unlink(missing_ok=True)
     for sub in ("emails", "fichiers", "import"):
         shutil.rmtree(directory / sub, ignore_errors=True)
     (directory / DEMO_MARKER).write_text("Dossier de démonstration de relance (données fictives).\n", encoding="utf-8")

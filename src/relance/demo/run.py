@@ -25,6 +25,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from relance import clock
+from relance.cli.demo_setup import DEMO_DAY_FILE
 from relance.core import formatting as fmt
 from relance.documents.letters import InvoiceDoc, Party, render_many_invoice_pdfs
 from relance.dunning.models import CallTask, Reminder
@@ -189,6 +190,8 @@ def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
             current += timedelta(days=1)
     finally:
         settings.EMAIL_BACKEND = real_backend
+    # the folder's web app and commands open on the demo's day, not on the real date (settings.RELANCE_DEMO_DAY)
+    (directory / DEMO_DAY_FILE).write_text(day.isoformat() + "\n", encoding="utf-8")
     return _summary(org, directory, day)
 
 

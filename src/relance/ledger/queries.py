@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db.models import Count, DecimalField, F, FilteredRelation, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from relance import clock
 from relance.core.money import to_cents
 
 from .models import Customer, Invoice, Organisation
@@ -55,8 +55,9 @@ def organisation_zone(organisation: Organisation) -> ZoneInfo:
 
 
 def organisation_today(organisation: Organisation) -> date:
-    """Today in the organisation's time zone (the business date of its work)."""
-    return timezone.localdate(timezone=organisation_zone(organisation))
+    """Today in the organisation's time zone (the business date of its work), read from
+    :mod:`relance.clock` like every service (a replay's frozen instant, the demo folder's day)."""
+    return clock.now().astimezone(organisation_zone(organisation)).date()
 
 
 def day_bounds(organisation: Organisation, day: date) -> tuple[datetime, datetime]:
