@@ -9,10 +9,11 @@ are checked before reading; XML is parsed without DTD nor entities (``xml.parse_
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
-from ..problems import Problem
+from ..problems import Problem, os_error_text
 from . import cii, ubl
 from .model import (
     CREDIT_NOTE_TYPES,
@@ -45,6 +46,7 @@ __all__ = [
 
 MAX_BYTES = 20 * 1024 * 1024
 INTERNAL_ERROR = "facture illisible (erreur interne"
+log = logging.getLogger("relance.imports")
 
 
 def _read(source: str | os.PathLike[str] | bytes, filename: str) -> bytes:
@@ -59,7 +61,7 @@ def _read(source: str | os.PathLike[str] | bytes, filename: str) -> bytes:
             with path.open("rb") as handle:
                 raw = handle.read(MAX_BYTES + 1)
         except OSError as exc:
-            raise EinvoiceFormatError(Problem(filename, None, None, f"lecture impossible : {exc.strerror or exc}")) \
+            raise EinvoiceFormatError(Problem(filename, None, None, f"lecture impossible : {os_error_text(exc)}")) \
                 from exc
     if len(raw) > MAX_BYTES:
         raise EinvoiceFormatError(Problem(filename, None, None, too_big))
@@ -128,8 +130,9 @@ def read_einvoice(source: str | os.PathLike[str] | bytes, filename: str | None =
         result.problems.append(exc.problem)
     except RecursionError:
         result.problems.append(Problem(name, None, None, "structure trop profonde"))
-    except Exception as exc:  # last resort: a reader bug must not crash an import
-        result.problems.append(Problem(name, None, None, f"{INTERNAL_ERROR} {type(exc).__name__} : {str(exc)[:200]})"))
+    except Exception:  # last resort: a reader bug must not crash an import (the detail goes to the log)
+        log.exception("%s : erreur interne en lisant la facture électronique", name)
+        result.problems.append(Problem(name, None, None, f"{INTERNAL_ERROR} : le détail est dans le journal du serveur)"))
     if result.problems:
         result.document = None
     return result

@@ -18,6 +18,7 @@ from ..problems import Problem
 from .model import EinvoiceFormatError
 
 STANDARD_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
+log = logging.getLogger("relance.imports")
 ORDER_X = "order-x.xml"
 
 
@@ -58,8 +59,8 @@ def embedded_xml(raw: bytes, filename: str, max_bytes: int) -> tuple[str, bytes]
     except RecursionError:
         raise EinvoiceFormatError(Problem(filename, None, None, "PDF illisible : structure trop profonde")) from None
     except Exception as exc:  # pypdf raises many kinds of errors on damaged or hostile files
-        raise EinvoiceFormatError(Problem(filename, None, None, (
-            f"PDF illisible ou endommagé ({type(exc).__name__} : {str(exc)[:160]})"))) from None
+        log.info("%s : PDF illisible (pypdf) : %s : %s", filename, type(exc).__name__, str(exc)[:500])
+        raise EinvoiceFormatError(Problem(filename, None, None, pdf_error_text(exc))) from None
     finally:
         pypdf_logger.setLevel(level)
     if not content:
@@ -68,3 +69,19 @@ def embedded_xml(raw: bytes, filename: str, max_bytes: int) -> tuple[str, bytes]
         raise EinvoiceFormatError(Problem(filename, None, name, (
             f"pièce jointe XML trop grosse (plus de {max_bytes // 1_048_576} Mo)")))
     return name, bytes(content)
+
+
+def pdf_error_text(exc: Exception) -> str:
+    """A French reason for a PDF pypdf cannot read (its own messages are English; they go to the log)."""
+    detail = str(exc).lower()
+    if "eof" in detail or "ended unexpectedly" in detail or "truncated" in detail:
+        why = "le fichier est tronqué (fin du PDF absente) : téléchargez-le ou exportez-le de nouveau"
+    elif "xref" in detail or "trailer" in detail or "startxref" in detail:
+        why = "sa table des objets est abîmée : exportez-le de nouveau depuis le logiciel de facturation"
+    elif "decrypt" in detail or "encrypt" in detail or "password" in detail:
+        why = "il est chiffré : demandez un PDF sans mot de passe"
+    elif "limit" in detail or "too large" in detail or "exceed" in detail:
+        why = "un de ses contenus dépasse la taille permise une fois décompressé (fichier piégé ?)"
+    else:
+        why = "sa structure ne peut pas être lue (fichier abîmé, ou d’un autre format renommé en .pdf)"
+    return f"PDF illisible ou endommagé : {why}"

@@ -8,6 +8,7 @@ entity (XXE) nor an entity-expansion bomb is ever looked at.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ ZUGFERD1_NS = "urn:ferd:CrossIndustryDocument:invoice:1p0"
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _ENCODED_DOCTYPE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 CENT = Decimal("0.01")
+log = logging.getLogger("relance.imports")
 MAX_AMOUNT = Decimal("999999999999.99")  # what the ledger stores (14 digits, 2 decimals)
 
 
@@ -47,7 +49,8 @@ def _parser() -> etree.XMLParser:
 
 
 def parse_xml(raw: bytes, filename: str) -> etree._Element:
-    """The root element, or EinvoiceFormatError naming the file (and the line when known)."""
+    """The root element, or EinvoiceFormatError naming the file (and the line when known), in
+    French; libxml2's own (English) message goes to the log only."""
     if _DOCTYPE.search(raw[:1_000_000]):
         raise EinvoiceFormatError(Problem(filename, None, None, (
             "XML refusé : déclaration DOCTYPE ou ENTITY interdite (protection contre les entités externes et "
@@ -57,12 +60,14 @@ def parse_xml(raw: bytes, filename: str) -> etree._Element:
     except etree.XMLSyntaxError as exc:
         message = str(exc.msg if hasattr(exc, "msg") and exc.msg else exc)
         line = exc.lineno if isinstance(exc.lineno, int) and exc.lineno > 0 else None
-        if "entity" in message.lower() or "amplification" in message.lower():
-            raise EinvoiceFormatError(Problem(filename, line, None, f"XML refusé : entités interdites ({message[:200]})")) \
-                from None
-        raise EinvoiceFormatError(Problem(filename, line, None, f"XML mal formé ou tronqué : {message[:200]}")) from None
+        log.info("%s : XML illisible (lxml, code %s) : %s", filename, getattr(exc, "code", None), message)
+        if "amplification" in message.lower() or exc.code == _ENTITY_LOOP:
+            raise EinvoiceFormatError(Problem(filename, line, None, "XML refusé : entités interdites")) from None
+        raise EinvoiceFormatError(Problem(filename, line, None, xml_error_text(exc))) from None
     except (ValueError, LookupError, UnicodeError) as exc:
-        raise EinvoiceFormatError(Problem(filename, None, None, f"XML illisible : {str(exc)[:200]}")) from None
+        log.info("%s : XML illisible : %r", filename, exc)
+        raise EinvoiceFormatError(Problem(filename, None, None, (
+            "XML illisible : encodage ou contenu invalide (le fichier doit être un XML en UTF-8)"))) from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         # e.g. a UTF-16 document, whose DOCTYPE the byte scan above cannot see
@@ -70,6 +75,47 @@ def parse_xml(raw: bytes, filename: str) -> etree._Element:
             "XML refusé : déclaration DOCTYPE ou ENTITY interdite (protection contre les entités externes et "
             "les bombes d’expansion d’entités)")))
     return root
+
+
+# libxml2's error codes (xmlParserErrors, stable across versions) -> what a person can do about it
+_UNDECLARED_ENTITY = 26
+_ENTITY_LOOP = 89
+_XML_ERRORS: dict[int, str] = {
+    4: "le fichier ne commence pas par une balise XML (« < » attendu) : ce n’est pas un document XML, ou il est vide",
+    5: "contenu après la fin du document (l’élément racine est déjà fermé) : fichier abîmé ou deux documents collés",
+    9: "caractère interdit dans un document XML (octet nul ou caractère de contrôle) : fichier abîmé",
+    _UNDECLARED_ENTITY: "entité {name} non définie (un « & » non échappé : il s’écrit « &amp; »)",
+    32: "encodage déclaré inconnu",
+    39: "valeur d’attribut sans guillemets",
+    42: "attribut répété dans la même balise",
+    62: "séquence « ]]> » interdite dans le texte",
+    68: "nom de balise invalide (un « < » non échappé : il s’écrit « &lt; »)",
+    73: "balise {name} non terminée (« > » manquant)",
+    76: "balise {name} fermée par {other} : fichier abîmé ou mal construit",
+    77: "fichier tronqué : la balise {name} n’est jamais fermée",
+    81: "octets invalides pour l’encodage déclaré (le fichier n’est pas en UTF-8 comme il le dit ?)",
+    201: "préfixe d’espace de noms {name} non déclaré",
+}
+_XML_ERROR_NAME = re.compile(
+    r"(?:mismatch: |in tag |Entity '|prefix |Start Tag )([\w.:-]+)(?:'| line (\d+))?(?: and ([\w.:-]+))?")
+
+
+def xml_error_text(exc: etree.XMLSyntaxError) -> str:
+    """A French description of a syntax error of libxml2 (its own message is English)."""
+    message = str(exc.msg if getattr(exc, "msg", None) else exc)
+    found = _XML_ERROR_NAME.search(message)
+    name = f"« {found.group(1)[:60]} »" if found else ""
+    if found and found.group(2) and exc.code in (73, 76, 77):
+        name += f" (ouverte ligne {found.group(2)})"
+    other = f"« </{found.group(3)[:60]}> »" if found and found.group(3) else "une autre balise"
+    text = _XML_ERRORS.get(exc.code, "syntaxe XML invalide")
+    if exc.code == 68 and "EntityRef" in message:
+        text = "« & » seul dans le texte (il s’écrit « &amp; »)"
+    text = text.replace("{name}", name).replace("{other}", other)
+    text = text.replace("  ", " ")
+    position = getattr(exc, "position", None)
+    column = f", colonne {position[1]}" if isinstance(position, tuple) and len(position) == 2 and position[1] else ""
+    return f"XML mal formé ou tronqué{column} : {text}"
 
 
 def local_name(el: etree._Element) -> str:
