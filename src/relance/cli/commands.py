@@ -25,14 +25,25 @@ def _parse_date(value: str) -> date:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Plan and send the day, after the pre-flight checks (relance.operations.doctor): a channel
+    that would go out broken is held back (no SMTP server: the emails stay planned; no letterhead:
+    the letters are not made). Exit 11 when something did not leave (held back, failed, waiting
+    for a retry, to check), with the counts and reasons."""
+    import sys
+
+    from relance.core.formatting import long_date, money
     from relance.dunning.services.context import local_today
     from relance.dunning.services.daily import run_day
+    from relance.errors import NotDelivered
     from relance.ledger.services.organisations import resolve_organisation
+    from relance.operations.delivery import held_back, not_left
+    from relance.operations.doctor import preflight
 
     org = resolve_organisation(args.org)
     day = _parse_date(args.date) if args.date else local_today(org)
-    report = run_day(org, day, dry_run=args.dry_run, queue=not args.no_queue)
-    from relance.core.formatting import long_date, money
+    checks = preflight(org)
+    held = {} if args.dry_run else checks.held_channels(org.slug)
+    report = run_day(org, day, dry_run=args.dry_run, queue=not args.no_queue, skip_channels=tuple(held))
 
     labels = {"email": "email", "letter": "courrier", "registered_letter": "recommandé AR",
               "litigation": "contentieux", "phone": "appel"}
@@ -42,11 +53,32 @@ def cmd_run(args: argparse.Namespace) -> int:
                      f"{len(r.invoices)} fact. {money(r.total_due):>14}")
     if not report.plan.reminders:
         lines.append("  rien à planifier")
+    data = report.as_dict()
+    data["checks"] = checks.as_dict()
+    if checks.problems:
+        lines.append("Vérifications avant l’envoi :")
+        lines += [f"  {line}" for line in checks.problem_lines()]
+    waiting = held_back(org, day, tuple(held))
+    data["held"] = {channel: {"count": n, "reason": held[channel]} for channel, n in waiting.items()}
+    for channel, n in waiting.items():
+        lines.append(f"Retenus ({labels.get(channel, channel)}) : {n}, laissés en attente, ils partiront au prochain "
+                     f"« relance run » une fois corrigé : {held[channel]}")
+    missing = 0
     if report.dispatch:
         d = report.dispatch.as_dict()
         lines.append(f"Envois : {d['sent']} partis, {d['cancelled']} annulés, {d['retrying']} à réessayer, "
                      f"{d['failed']} en échec, {d['uncertain']} à vérifier")
-    _print(args, report.as_dict(), "\n".join(lines))
+        ids = report.dispatch.failed + report.dispatch.retrying + report.dispatch.uncertain
+        problems = not_left(org.reminders.filter(pk__in=ids))
+        data["not_delivered"] = problems.as_dict()
+        lines += [f"  {line}" for line in problems.lines()]
+        missing = problems.total
+    _print(args, data, "\n".join(lines))
+    if missing or waiting:
+        error = NotDelivered(f"{missing + sum(waiting.values())} relance(s) ne sont pas parties "
+                             "(« Le travail du jour » les liste ; « relance doctor » vérifie la configuration)")
+        print(f"relance : {error.message}", file=sys.stderr)
+        return error.exit_code
     return 0
 
 
@@ -85,25 +117,43 @@ def cmd_events(args: argparse.Namespace) -> int:
 
 
 def cmd_verify_events(args: argparse.Namespace) -> int:
+    """Recompute the chain; with ``--head HASH`` (a head printed earlier, e.g. by the daily
+    digest) also check that this event is still in the chain: removing the last events leaves a
+    valid shorter chain, which only a head kept elsewhere reveals."""
     from relance.events.models import Event
     from relance.events.services import verify_chain
     from relance.ledger.services.organisations import resolve_organisation
 
     org = resolve_organisation(args.org)
+    anchor = (args.head or "").strip().lower() if getattr(args, "head", None) else ""
+    if anchor and (len(anchor) != 64 or any(c not in "0123456789abcdef" for c in anchor)):
+        raise InvalidInput(f"empreinte « {args.head} » illisible : attendu 64 caractères hexadécimaux")
     problems = verify_chain(org)
     count = Event.objects.filter(organisation=org).count()
-    data = {"organisation": org.slug, "events": count, "valid": not problems,
-            "problems": [{"seq": p.seq, "message": p.message} for p in problems]}
+    data: dict[str, Any] = {"organisation": org.slug, "events": count, "valid": not problems,
+                            "problems": [{"seq": p.seq, "message": p.message} for p in problems]}
+    head = Event.objects.filter(organisation=org).order_by("-seq").values_list("seq", "hash").first()
+    data["head"] = {"seq": head[0], "hash": head[1]} if head else None
     if problems:
         if not args.json:
             print("\n".join(f"événement #{p.seq} : {p.message}" for p in problems))
         raise ChainBroken(f"journal altéré : {len(problems)} problème(s) sur {count} événements", data)
-    head = Event.objects.filter(organisation=org).order_by("-seq").values_list("seq", "hash").first()
-    data["head"] = {"seq": head[0], "hash": head[1]} if head else None
     text = f"Journal intègre : {count} événements vérifiés."
     if head:
-        text += (f"\nDernier événement : n° {head[0]}, empreinte {head[1]}\n"
-                 "(conservez cette empreinte ailleurs : elle permettra de prouver qu’aucun événement n’a été retiré)")
+        text += f"\nDernier événement : n° {head[0]}, empreinte {head[1]}"
+    if anchor:
+        found = Event.objects.filter(organisation=org, hash=anchor).values_list("seq", flat=True).first()
+        if found is None:
+            current = f"n° {head[0]}, empreinte {head[1]}" if head else "aucun événement"
+            data["anchor"] = {"hash": anchor, "found": False}
+            raise ChainBroken(f"l’empreinte {anchor} n’est plus dans le journal : des événements ont été retirés "
+                              f"ou le journal a été remplacé (dernier événement aujourd’hui : {current})", data)
+        after = count - found if head else 0
+        data["anchor"] = {"hash": anchor, "found": True, "seq": found, "events_after": after}
+        text += (f"\nL’empreinte donnée est celle de l’événement n° {found}, toujours dans le journal ; "
+                 f"{after} événement(s) l’ont suivi.")
+    elif head:
+        text += "\n(conservez cette empreinte ailleurs : elle permettra de prouver qu’aucun événement n’a été retiré)"
     _print(args, data, text)
     return 0
 

@@ -13,8 +13,30 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-OWN_COMMANDS = ("demo", "import", "bank", "alias", "run", "serve", "events", "verify-events", "worker", "orgs",
-                "letter", "law", "rates", "prescription", "retry", "profiles", "audit", "formal-notice", "litigation")
+OWN_COMMANDS: tuple[str, ...] = (
+    "demo", "import", "bank", "alias", "run", "serve", "events", "verify-events", "worker", "orgs",
+    "letter", "law", "rates", "prescription", "retry", "profiles", "audit", "formal-notice", "litigation")
+OWN_COMMANDS += ("doctor", "digest")  # operations_commands
+#: commands that run on a data folder never migrated (they create the database, or need none):
+#: every other one refuses it in one line (``_require_database``)
+WITHOUT_DATABASE = {"demo", "law", "doctor", "migrate", "makemigrations", "showmigrations", "sqlmigrate", "help",
+                    "version", "check", "shell", "dbshell", "diffsettings", "sendtestemail", "compilemessages",
+                    "makemessages", "collectstatic", "squashmigrations", "optimizemigration", "test", "restore"}
+
+
+def _require_database(command: str | None, data_dir: str | None) -> None:
+    """A data folder never migrated: one French line and exit 10, rather than a traceback, an
+    empty database created silently, or a web app serving nothing (a file-exists test and one
+    query on the table list)."""
+    if command is None or command in WITHOUT_DATABASE or command.startswith("-"):
+        return
+    from relance.operations.doctor import database_initialised, not_initialised_message
+
+    if not database_initialised():
+        from relance.errors import NotInitialised
+
+        print(f"relance : {not_initialised_message(data_dir)}", file=sys.stderr)
+        sys.exit(NotInitialised.exit_code)
 
 
 def _configure(data_dir: str | None) -> None:
@@ -32,7 +54,13 @@ def _configure(data_dir: str | None) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import escalation_commands, import_commands, litigation_commands, profile_commands
+    from . import (
+        escalation_commands,
+        import_commands,
+        litigation_commands,
+        operations_commands,
+        profile_commands,
+    )
 
     p = argparse.ArgumentParser(prog="relance", description="Recouvrement amiable des factures impayées.")
     p.add_argument("--dir", help="dossier de données (base SQLite, fichiers, emails) ; défaut ./relance-data")
@@ -46,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     profile_commands.add_parsers(sub)
     escalation_commands.add_parsers(sub)
     litigation_commands.add_parsers(sub)
+    operations_commands.add_parsers(sub)
 
     run = sub.add_parser("run", help="planifie puis envoie les relances du jour")
     run.add_argument("--date", help="date de la journée (AAAA-MM-JJ), défaut aujourd’hui")
@@ -66,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
 
     ver = sub.add_parser("verify-events", help="vérifie l’intégrité du journal chaîné")
     ver.add_argument("--org")
+    ver.add_argument("--head", help="empreinte gardée ailleurs (bilan du jour) : vérifie qu’elle est encore au journal")
     ver.add_argument("--json", action="store_true")
 
     worker = sub.add_parser("worker", help="exécute les envois en file d’attente (plusieurs workers possibles)")
@@ -169,6 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = rest[0] if rest else None
     if command is not None and command not in OWN_COMMANDS and not command.startswith("-"):
         _configure(data_dir)  # a Django management command: migrate, createsuperuser, shell…
+        _require_database(command, data_dir)
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(["relance", *rest])
@@ -183,15 +214,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure(args.demo_dir)
     else:
         _configure(args.dir)
+        _require_database(args.command, args.dir)
     from relance.errors import RelanceError
 
-    from . import commands, escalation_commands, import_commands, law_commands, litigation_commands, profile_commands
+    from . import (
+        commands,
+        escalation_commands,
+        import_commands,
+        law_commands,
+        litigation_commands,
+        operations_commands,
+        profile_commands,
+    )
 
     try:
         name = "cmd_" + args.command.replace("-", "_")
         handler: Callable[[argparse.Namespace], int] = next(
             getattr(module, name) for module in (commands, import_commands, profile_commands, law_commands,
-                                                 litigation_commands, escalation_commands)
+                                                 litigation_commands, escalation_commands, operations_commands)
             if hasattr(module, name))
         return handler(args)
     except BrokenPipeError:  # « relance events | head »: the reader left, that is fine

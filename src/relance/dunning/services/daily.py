@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,10 @@ def moment_of(organisation: Organisation, day: date) -> datetime:
     return datetime.combine(day, time(12, 0), tzinfo=ZoneInfo(organisation.timezone))
 
 
-def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, queue: bool = True) -> DayReport:
+def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, queue: bool = True,
+            skip_channels: Sequence[str] = ()) -> DayReport:
+    """``skip_channels``: channels the pre-flight checks hold back (no SMTP server, no letterhead):
+    their reminders are planned but not sent (``relance.operations.doctor.preflight``)."""
     from relance.profiles.services import assign_profiles  # late: the profiles app builds on dunning
 
     now = moment_of(organisation, day)
@@ -53,8 +57,8 @@ def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, que
         profiles = assign_profiles(organisation, day)
         plan = plan_day(organisation, day)
         if not queue:
-            return DayReport(plan, dispatch_now(organisation, now), profiles)
-        ids = enqueue_due(organisation, now)
+            return DayReport(plan, dispatch_now(organisation, now, skip_channels), profiles)
+        ids = enqueue_due(organisation, now, skip_channels)
     from django.core.management import call_command
 
     call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)

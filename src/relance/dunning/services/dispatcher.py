@@ -594,31 +594,37 @@ def mark_stale(now: datetime | None = None) -> list[int]:
     return recover_orphans(now, enqueue=False).uncertain
 
 
-def due_reminders(organisation: Organisation | None, now: datetime) -> list[int]:
+def due_reminders(organisation: Organisation | None, now: datetime, skip_channels: Sequence[str] = ()) -> list[int]:
+    """``skip_channels``: channels held back by the pre-flight checks (relance.operations.doctor):
+    their reminders stay planned, unclaimed."""
     organisations = [organisation] if organisation is not None else list(Organisation.objects.all())
     ids = []
     for org in organisations:
         qs = Reminder.objects.filter(status=Reminder.Status.PLANNED, organisation=org,
                                      planned_for__lte=local_today(org, now))
+        if skip_channels:
+            qs = qs.exclude(channel__in=list(skip_channels))
         ids += [rid for rid, next_at in qs.order_by("id").values_list("id", "next_attempt_at")
                 if next_at is None or next_at <= now]
     return ids
 
 
-def dispatch_now(organisation: Organisation | None = None, now: datetime | None = None) -> DispatchReport:
+def dispatch_now(organisation: Organisation | None = None, now: datetime | None = None,
+                 skip_channels: Sequence[str] = ()) -> DispatchReport:
     """Send every due reminder in this process, in order (tests, the demo, ``--no-queue``)."""
     now = now or clock.now()
     report = DispatchReport()
     for rid in mark_stale(clock.now()):  # real time: the lease runs from the claim's real instant
         report.add("uncertain", rid)
-    for rid in due_reminders(organisation, now):
+    for rid in due_reminders(organisation, now, skip_channels):
         outcome = send_reminder(rid, now)
         if outcome not in ("skipped", "returned"):
             report.add(outcome, rid)
     return report
 
 
-def enqueue_due(organisation: Organisation | None = None, now: datetime | None = None) -> list[int]:
+def enqueue_due(organisation: Organisation | None = None, now: datetime | None = None,
+                skip_channels: Sequence[str] = ()) -> list[int]:
     """Put every due reminder on the durable task queue; workers send them."""
     from relance.dunning.tasks import send_reminder_task
 
@@ -626,7 +632,7 @@ def enqueue_due(organisation: Organisation | None = None, now: datetime | None =
 
     now = now or clock.now()
     recover_orphans(clock.now(), enqueue=False)  # the replanned ones are due: enqueued below
-    ids = due_reminders(organisation, now)
+    ids = due_reminders(organisation, now, skip_channels)
     for rid in ids:
         send_reminder_task.enqueue(rid, now.isoformat())
     return ids
