@@ -177,6 +177,14 @@ class CustomerAdmin(ScopedAdmin):
         ("Suivi", {"fields": ["created_at"]}),
     ]
 
+    def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
+        """Saved as typed; a business without SIREN nor SIRET is flagged, as the imports do."""
+        super().save_model(request, obj, form, change)
+        if obj.is_business and not obj.siren and not obj.siret:
+            messages.warning(request, (
+                f"Client {obj.code} « {obj.legal_name} » : entreprise sans SIREN ni SIRET, à compléter (ils "
+                "identifient le débiteur dans une mise en demeure ou une injonction de payer)."))
+
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         # Inline contacts belong to the customer's organisation.
         for obj in formset.save(commit=False):
