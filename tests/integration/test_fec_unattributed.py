@@ -231,3 +231,12 @@ def test_agrigest_unattributed_credits_by_account(realdata, org):
     assert {u.account: u.amount for u in fec_service.unattributed_credits(org).values()}["41115300"] == \
         D("19454.13")
     assert not verify_chain(org)
+
+
+def test_new_business_customers_of_a_fec_have_no_siren_and_the_report_says_so(org, tmp_path):
+    report = import_fec(org, fec(tmp_path, "fec.txt", *book()))
+    assert any(w.startswith("4 nouveau(x) client(s) créé(s) comme entreprises sans SIREN ni SIRET")
+               for w in report.warnings)
+    consumers = fec_service.import_fec(make_org(slug="autre", siren=""), fec(tmp_path, "fec2.txt", *book()),
+                                       default_kind="particulier")
+    assert not any("SIREN" in w for w in consumers.warnings)

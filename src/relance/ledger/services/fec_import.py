@@ -1117,6 +1117,10 @@ class _Importer:
 
     def _warnings(self) -> None:
         rec, warnings, org = self.rec, self.report.warnings, self.org
+        if self.report.defaulted and self.report.default_kind == "entreprise":
+            warnings.append(
+                f"{_n(self.report.defaulted)} nouveau(x) client(s) créé(s) comme entreprises sans SIREN ni SIRET (un "
+                "FEC n’en donne pas) : à compléter, ils identifient le débiteur dans une mise en demeure")
         if self.report.open_invoices:
             warnings.append(
                 "le FEC ne contient pas d’échéances : chaque facture échoit à sa date de pièce plus le délai de "
