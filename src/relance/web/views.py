@@ -26,6 +26,7 @@ from relance.events.services import invoice_timeline, timeline
 from relance.ledger import queries as ledger
 from relance.ledger.services.members import members as members_of
 from relance.litigation.queries import live_cases
+from relance.operations.delivery import not_left
 from relance.profiles.models import PayerProfile
 from relance.profiles.queries import customer_profile
 
@@ -84,6 +85,8 @@ def today(request: HttpRequest) -> HttpResponse:
         "labels": dunning.reminder_labels(),
         "reminder_count": sum(g.count for g in groups),
         "failed_count": sum(g.count for g in groups if g.status == dunning.S.FAILED),
+        # failed, waiting for a retry, to check — with their reasons (relance.operations.delivery)
+        "not_left": not_left(dunning.day_reminders(org, day, sc.collector_id)),
         "letters": dunning.letters_to_print(org, day, sc.collector_id, _page_number(request, "page_letters")),
         "calls": dunning.open_call_tasks(org, day, sc.collector_id, _page_number(request, "page_calls")),
     }

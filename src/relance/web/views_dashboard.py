@@ -10,7 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from relance.dunning import queries as dunning
+from relance.dunning.models import Reminder
 from relance.ledger import queries as ledger
+from relance.operations.delivery import not_left
 
 from .scoping import scope
 from .views import _render
@@ -45,5 +47,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                   "bar_height": BAR_HEIGHT},
         "dso": figures.dso,
         "counts": dunning.day_counts(org, day, sc.collector_id),
+        # failed, waiting for a retry, to check — with their reasons, whatever their day
+        "not_left": not_left(ledger.visible(Reminder.objects.filter(organisation=org), sc.collector_id, "customer__")),
     }
     return _render(request, "relance/dashboard.html", sc, context)
