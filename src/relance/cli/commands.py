@@ -83,15 +83,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from django.core.management import call_command
+    from .ops_commands import serve
 
-    from relance.security import check_secret_key
-
-    check_secret_key()
-    call_command("migrate", verbosity=0)
-    print(f"relance : application web sur http://{args.host}:{args.port}/ (Ctrl+C pour arrêter)")
-    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
-    return 0
+    return serve(args)  # gunicorn; --dev: Django's development server
 
 
 def cmd_events(args: argparse.Namespace) -> int:
@@ -159,10 +153,9 @@ def cmd_verify_events(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from django.core.management import call_command
+    from .ops_commands import worker
 
-    call_command("db_worker", batch=args.batch, reload=False)
-    return 0
+    return worker(args)  # the task queue, and beside it the scheduler, heartbeat and recovery
 
 
 def cmd_orgs(args: argparse.Namespace) -> int:
@@ -177,6 +170,14 @@ def cmd_orgs(args: argparse.Namespace) -> int:
             postal_code=args.postal_code or "",
         )
         _print(args, {"slug": org.slug, "name": org.legal_name}, f"Organisation « {org.legal_name} » créée ({org.slug}).")
+        return 0
+
+    if args.action == "set":
+        from relance.ledger.services.organisations import set_schedule
+
+        org = set_schedule(args.slug, run_at=args.run_at, timezone=args.timezone)
+        _print(args, {"slug": org.slug, "run_at": org.run_at.strftime("%H:%M"), "timezone": org.timezone},
+               f"Organisation « {org.legal_name} » : journée de relances à {org.run_at:%H:%M} ({org.timezone}).")
         return 0
 
     orgs = [{"slug": o.slug, "name": o.legal_name, "siren": o.siren} for o in Organisation.objects.all()]

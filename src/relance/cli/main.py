@@ -17,6 +17,7 @@ OWN_COMMANDS: tuple[str, ...] = (
     "demo", "import", "bank", "alias", "run", "serve", "events", "verify-events", "worker", "orgs",
     "letter", "law", "rates", "prescription", "retry", "profiles", "audit", "formal-notice", "litigation")
 OWN_COMMANDS += ("doctor", "digest")  # operations_commands
+OWN_COMMANDS += ("backup", "restore", "schedule")  # ops_commands
 #: commands that run on a data folder never migrated (they create the database, or need none):
 #: every other one refuses it in one line (``_require_database``)
 WITHOUT_DATABASE = {"demo", "law", "doctor", "migrate", "makemigrations", "showmigrations", "sqlmigrate", "help",
@@ -59,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
         import_commands,
         litigation_commands,
         operations_commands,
+        ops_commands,
         profile_commands,
     )
 
@@ -75,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     escalation_commands.add_parsers(sub)
     litigation_commands.add_parsers(sub)
     operations_commands.add_parsers(sub)
+    ops_commands.add_parsers(sub)
 
     run = sub.add_parser("run", help="planifie puis envoie les relances du jour")
     run.add_argument("--date", help="date de la journée (AAAA-MM-JJ), défaut aujourd’hui")
@@ -83,9 +86,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--org")
     run.add_argument("--json", action="store_true")
 
-    serve = sub.add_parser("serve", help="lance l’application web")
+    serve = sub.add_parser("serve", help="lance l’application web (gunicorn ; --dev : serveur de développement)")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--dev", action="store_true", help="serveur de développement de Django (démonstration)")
+    serve.add_argument("--workers", type=int, help="processus web (défaut : 2 × cœurs + 1, au plus 8)")
+    serve.add_argument("--timeout", type=int, help="secondes avant d’abandonner une requête (défaut 300)")
 
     ev = sub.add_parser("events", help="affiche le journal des événements")
     ev.add_argument("--customer", help="code client")
@@ -100,10 +106,16 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="exécute les envois en file d’attente (plusieurs workers possibles)")
     worker.add_argument("--batch", action="store_true", help="traite ce qui est en attente puis s’arrête")
+    worker.add_argument("--once", action="store_true",
+                        help="un seul passage : journées dues, reprise des envois interrompus, file d’envoi, puis arrêt")
+    worker.add_argument("--no-scheduler", action="store_true",
+                        help="file d’envoi seulement, sans lancer les journées (workers supplémentaires)")
 
     orgs = sub.add_parser("orgs", help="liste ou crée les organisations")
-    orgs.add_argument("action", nargs="?", choices=["list", "add"], default="list")
-    orgs.add_argument("slug", nargs="?", help="identifiant court (add)")
+    orgs.add_argument("action", nargs="?", choices=["list", "add", "set"], default="list")
+    orgs.add_argument("slug", nargs="?", help="identifiant court (add, set)")
+    orgs.add_argument("--heure", "--run-at", dest="run_at", help="heure de la journée de relances, HH:MM (set)")
+    orgs.add_argument("--fuseau", "--timezone", dest="timezone", help="fuseau horaire, ex. Europe/Paris (set)")
     orgs.add_argument("--name", help="raison sociale (add)")
     orgs.add_argument("--siren")
     orgs.add_argument("--iban")
@@ -224,6 +236,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         law_commands,
         litigation_commands,
         operations_commands,
+        ops_commands,
         profile_commands,
     )
 
@@ -231,7 +244,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = "cmd_" + args.command.replace("-", "_")
         handler: Callable[[argparse.Namespace], int] = next(
             getattr(module, name) for module in (commands, import_commands, profile_commands, law_commands,
-                                                 litigation_commands, escalation_commands, operations_commands)
+                                                 litigation_commands, escalation_commands, operations_commands,
+                                                 ops_commands)
             if hasattr(module, name))
         return handler(args)
     except BrokenPipeError:  # « relance events | head »: the reader left, that is fine
