@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Count, Q
 
 from relance import clock
-from relance.core.formatting import long_date
+from relance.core.formatting import de, long_date
 from relance.dunning.models import CallTask, Reminder
 from relance.errors import NotDelivered
 from relance.events.models import Event
@@ -156,7 +156,8 @@ def compose(org: Organisation, day: date, figures: DayFigures, head: dict[str, A
     subject = f"Relances du {long_date(day)} — {org.legal_name} : {_plural(sent_total, 'envoi', 'envois')}"
     if missing:
         subject += f", {missing} non parti{'s' if missing > 1 else ''}"
-    lines = ["Bonjour,", "", f"Voici le bilan des relances de {org.legal_name} pour la journée du {long_date(day)}.", ""]
+    lines = ["Bonjour,", "", f"Voici le bilan des relances {de(org.legal_name)} pour la journée du {long_date(day)}.",
+             ""]
 
     lines.append("Ce qui est parti")
     emails = figures.sent.get("email", 0)
