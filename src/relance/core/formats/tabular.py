@@ -135,7 +135,7 @@ def zip_bomb_problem(infos: Sequence[zipfile.ZipInfo], *, max_members: int | Non
                 "(« bombe de décompression ») ou bien trop gros")
     for info in infos:
         if info.file_size > ZIP_RATIO_FROM and info.file_size > MAX_ZIP_RATIO * max(info.compress_size, 1):
-            ratio = info.file_size // max(info.compress_size, 1)
+            ratio = f"{info.file_size // max(info.compress_size, 1):,}".replace(",", "\u202f")
             return (f"« {info.filename[:100]} » y occupe {ratio} fois moins de place qu’une fois "
                     f"décompressé (au plus {MAX_ZIP_RATIO}) — fichier piégé (« bombe de décompression »)")
     return None
