@@ -18,6 +18,7 @@ OWN_COMMANDS: tuple[str, ...] = (
     "letter", "law", "rates", "prescription", "retry", "profiles", "audit", "formal-notice", "litigation")
 OWN_COMMANDS += ("doctor", "digest")  # operations_commands
 OWN_COMMANDS += ("backup", "restore", "schedule")  # ops_commands
+OWN_COMMANDS += ("uncertain",)  # uncertain_commands
 #: commands that run on a data folder never migrated (they create the database, or need none):
 #: every other one refuses it in one line (``_require_database``)
 WITHOUT_DATABASE = {"demo", "law", "doctor", "migrate", "makemigrations", "showmigrations", "sqlmigrate", "help",
@@ -31,12 +32,17 @@ def _require_database(command: str | None, data_dir: str | None) -> None:
     query on the table list)."""
     if command is None or command in WITHOUT_DATABASE or command.startswith("-"):
         return
-    from relance.operations.doctor import database_initialised, not_initialised_message
+    from django.db import OperationalError
 
-    if not database_initialised():
-        from relance.errors import NotInitialised
+    from relance.errors import NotInitialised
+    from relance.operations.doctor import database_initialised, not_initialised_message, unreachable_message
 
-        print(f"relance : {not_initialised_message(data_dir)}", file=sys.stderr)
+    try:
+        message = None if database_initialised() else not_initialised_message(data_dir)
+    except OperationalError as exc:  # PostgreSQL down, or its database not created
+        message = unreachable_message(exc)
+    if message:
+        print(f"relance : {message}", file=sys.stderr)
         sys.exit(NotInitialised.exit_code)
 
 
@@ -62,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         operations_commands,
         ops_commands,
         profile_commands,
+        uncertain_commands,
     )
 
     p = argparse.ArgumentParser(prog="relance", description="Recouvrement amiable des factures impayées.")
@@ -78,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
     litigation_commands.add_parsers(sub)
     operations_commands.add_parsers(sub)
     ops_commands.add_parsers(sub)
+    uncertain_commands.add_parsers(sub)
 
     run = sub.add_parser("run", help="planifie puis envoie les relances du jour")
     run.add_argument("--date", help="date de la journée (AAAA-MM-JJ), défaut aujourd’hui")
@@ -110,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="un seul passage : journées dues, reprise des envois interrompus, file d’envoi, puis arrêt")
     worker.add_argument("--no-scheduler", action="store_true",
                         help="file d’envoi seulement, sans lancer les journées (workers supplémentaires)")
+    worker.add_argument("--json", action="store_true", help="avec --once : le compte rendu du passage en JSON")
 
     orgs = sub.add_parser("orgs", help="liste ou crée les organisations")
     orgs.add_argument("action", nargs="?", choices=["list", "add", "set"], default="list")
@@ -238,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         operations_commands,
         ops_commands,
         profile_commands,
+        uncertain_commands,
     )
 
     try:
@@ -245,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = next(
             getattr(module, name) for module in (commands, import_commands, profile_commands, law_commands,
                                                  litigation_commands, escalation_commands, operations_commands,
-                                                 ops_commands)
+                                                 ops_commands, uncertain_commands)
             if hasattr(module, name))
         return handler(args)
     except BrokenPipeError:  # « relance events | head »: the reader left, that is fine
