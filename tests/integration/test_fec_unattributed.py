@@ -240,3 +240,20 @@ def test_new_business_customers_of_a_fec_have_no_siren_and_the_report_says_so(or
     consumers = fec_service.import_fec(make_org(slug="autre", siren=""), fec(tmp_path, "fec2.txt", *book()),
                                        default_kind="particulier")
     assert not any("SIREN" in w for w in consumers.warnings)
+
+
+def test_the_import_page_reports_the_unattributed_credits(org, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    user = User.objects.create_user("paul", password="motdepasse-solide-123")
+    Membership.objects.create(user=user, organisation=org, role=Membership.Role.ADMIN)
+    client = Client()
+    client.force_login(user)
+    raw = fec(tmp_path, "fec.txt", *book()).read_bytes()
+    page = client.post(reverse("web:imports"), {"format": "fec", "customer_prefix": "411", "default_kind": "entreprise",
+                                               "uploads": [SimpleUploadedFile("fec.txt", raw)]})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "Règlements non attribués sur le compte collectif 41100000 : 150,00\xa0€ en 2 écriture(s) (lignes 7, 9)" \
+        in text
+    assert "Ses 2 client(s) avec des factures ouvertes sont en pause" in text
