@@ -105,6 +105,8 @@ def worker_main(log_path: str) -> None:
 
     rng = random.Random(os.getpid())
     with open(log_path, "a", encoding="utf-8") as out:
+        out.write("ready\n")  # the parent kills ready workers only (a kill during Django's start proves nothing)
+        out.flush()
         while True:
             ids = due_reminders(None, clock.now())
             if not ids:
@@ -184,6 +186,13 @@ def _setup(reminders: int) -> int:
     return Reminder.objects.filter(organisation=org, status=Reminder.Status.PLANNED).count()
 
 
+def _ready(path: Path) -> bool:
+    try:
+        return path.read_text(encoding="utf-8").startswith("ready")
+    except OSError:
+        return False
+
+
 def _drain(sink: FaultySink) -> None:
     """After the chaos: take back what the dead left, make the retries due, send until done."""
     from relance import clock
@@ -230,6 +239,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     importer = spawn("importer", 0)
     workers = [spawn("worker", n) for n in range(args.workers)]
+    names = list(range(args.workers))
     time.sleep(2)  # the processes start (Django) before the first kill
     from relance.dunning.models import Reminder
 
@@ -241,13 +251,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             sink.fault = rng.choice(FAULTS)
             faults[sink.fault] += 1
             next_fault = time.monotonic() + rng.uniform(0.5, 1.5)
-        n = rng.randrange(len(workers))
+        ready = [n for n, _ in enumerate(workers) if _ready(logs / f"worker-{names[n]}.log")]
+        if not ready:
+            continue
+        n = rng.choice(ready)
         os.kill(workers[n].pid, signal.SIGKILL)
         workers[n].wait()
         kills += 1
         if Reminder.objects.filter(status__in=(Reminder.Status.PLANNED, Reminder.Status.SENDING)).exists():
             busy_kills += 1  # a kill while there was still something to send
-        workers[n] = spawn("worker", spawned)
+        workers[n], names[n] = spawn("worker", spawned), spawned
         spawned += 1
     sink.fault = "none"
     importer.send_signal(signal.SIGTERM)
@@ -279,6 +292,7 @@ def _count(sink: FaultySink, planned: int, kills: int, faults: Counter[str], log
             if (key not in delivered and status not in visible) or (status == Reminder.Status.SENT
                                                                     and key not in delivered)]
     errors = "".join(p.read_text(encoding="utf-8") for p in logs.glob("*.log"))
+    ready_workers = errors.count("ready\n")
     uncertain = [{"relance": pk, "destinataire": recipient, "motif": last_error}
                  for pk, _, status, _, recipient, last_error in rows if status == Reminder.Status.UNCERTAIN]
     statuses = Counter(status for _, _, status, *_ in rows)
@@ -291,7 +305,7 @@ def _count(sink: FaultySink, planned: int, kills: int, faults: Counter[str], log
         "stuck": statuses.get(Reminder.Status.SENDING, 0), "uncertain": len(uncertain),
         "failed": statuses.get(Reminder.Status.FAILED, 0), "kills": kills, "faults": dict(faults),
         "statuses": dict(statuses), "seconds": round(seconds, 1), "uncertain_list": uncertain,
-        "duplicate_keys": duplicates[:20], "lost_ids": lost[:20],
+        "duplicate_keys": duplicates[:20], "lost_ids": lost[:20], "workers_started": ready_workers,
     }
 
 
