@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from relance import clock
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import BACKOFF, dispatch_now
 from relance.dunning.services.planner import plan_day
@@ -121,13 +122,14 @@ def test_a_crash_after_handing_over_is_never_resent(planned, settings, monkeypat
 
     monkeypatch.setattr("relance.dunning.services.dispatcher.record_many", crash)
     try:
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError), clock.frozen(NOON):
             dispatch_now(org, NOON)
         monkeypatch.undo()
         reminder.refresh_from_db()
-        assert reminder.status == Reminder.Status.SENDING
+        assert reminder.status == Reminder.Status.SENDING and reminder.handed_over_at == NOON
         assert len(server.received) == 1  # it did go out
-        report = dispatch_now(org, NOON + timedelta(hours=1))
+        with clock.frozen(NOON + timedelta(hours=1)):  # the lease runs from the claim's real time
+            report = dispatch_now(org, NOON + timedelta(hours=1))
         assert report.uncertain == [reminder.id]
         assert len(server.received) == 1
     finally:

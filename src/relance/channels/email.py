@@ -1,8 +1,10 @@
 """E-mail through Django's mail backends (SMTP in production, .eml files in the demo).
 
-Each message carries a Message-ID derived from the reminder's idempotency key, so a
-receiving server (or a person) can recognise a duplicate, and a Reply-To to the
-organisation's collections address.
+Each message carries a Message-ID derived from the reminder's idempotency key and a random
+part kept with the reminder, so a receiving server (or a person) can recognise a duplicate,
+and a Reply-To to the organisation's collections address. :func:`deliver` knows the SMTP
+phase: what fails before the content is transmitted left nothing; what fails after may have
+left (:class:`~relance.channels.errors.UncertainDelivery`).
 
 A reminder carries its payment block (:mod:`relance.documents.payment_block`): the details in
 both parts, and the EPC QR code as an inline image of the HTML part. The MIME structure is then::
@@ -18,8 +20,9 @@ both parts, and the EPC QR code as an inline image of the HTML part. The MIME st
 
 from __future__ import annotations
 
+import re
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
@@ -28,13 +31,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.core.mail.message import SafeMIMEMultipart
+from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.core.mail.message import SafeMIMEMultipart, sanitize_address
 from django.utils.html import escape
 
 from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
 from relance.ledger.models import Contact, Organisation
 
-from .errors import PermanentFailure, TemporaryFailure
+from .errors import DeliveryError, HandOverDeclined, PermanentFailure, TemporaryFailure, UncertainDelivery
 
 HTML_WRAPPER = """<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
@@ -119,8 +123,14 @@ def sender_domain(organisation: Organisation) -> str:
     return address.rsplit("@", 1)[1] if "@" in address else "relance.invalid"
 
 
-def message_id(key: str, organisation: Organisation) -> str:
-    return f"<relance.{key}@{sender_domain(organisation)}>"
+def message_id(key: str, organisation: Organisation, nonce: str = "") -> str:
+    """Unique across installations: the reminder's key (from database ids) and a random part
+    drawn once per reminder (``Reminder.message_nonce``), the same for every attempt of it, so a
+    receiving server (or a person) recognises a second copy of the same reminder."""
+    if not nonce:
+        return f"<relance.{key}@{sender_domain(organisation)}>"
+    # 64 bits of the key and 64 random ones: short enough that the header is never folded
+    return f"<relance.{key[:16]}.{nonce[:16]}@{sender_domain(organisation)}>"
 
 
 def signature_lines(organisation: Organisation) -> list[str]:
@@ -145,6 +155,7 @@ def build_email(
     language: str,
     attachments: Sequence[tuple[str, bytes, str]] = (),
     payment: PaymentBlock | None = None,
+    nonce: str = "",
 ) -> EmailMultiAlternatives:
     """The message for one reminder. ``payment`` (none for a thank-you) adds the payment block
     if the template did not place it, and the QR code as an inline image."""
@@ -165,7 +176,7 @@ def build_email(
         to=[formataddr((contact.full_name, contact.email))],
         reply_to=[organisation.reply_to_email] if organisation.reply_to_email else None,
         headers={
-            "Message-ID": message_id(key, organisation),
+            "Message-ID": message_id(key, organisation, nonce),
             "X-Relance-Key": key,
             "Auto-Submitted": "auto-generated",
             "Content-Language": language,
@@ -182,24 +193,114 @@ def build_email(
     return msg
 
 
-def deliver(message: EmailMultiAlternatives) -> None:
-    """Send one message; translate SMTP outcomes into temporary or permanent failures."""
+def deliver(message: EmailMultiAlternatives, on_handover: Callable[[], bool] | None = None) -> None:
+    """Send one message; translate the outcome into a failure whose kind says what may have left.
+
+    Over SMTP the conversation is led here step by step, so that the moment the message starts
+    to leave is known: ``on_handover`` is called after the server answered 354 to DATA and
+    before the first byte of content — the caller commits there that the message is being
+    handed over (returning False, or raising, declines: the connection is closed before any
+    content, and the server discards the transaction).
+
+    * before that point (connection, EHLO, STARTTLS, AUTH, MAIL FROM, RCPT TO, DATA refused or
+      failed): nothing left — :class:`TemporaryFailure` (down, timeout, 4xx) or
+      :class:`PermanentFailure` (5xx);
+    * content sent, then the connection dropped or no final reply within the timeout:
+      :class:`UncertainDelivery` — it may have been delivered;
+    * a final 4xx/5xx reply to the content: the server refused it — temporary or permanent.
+
+    Other backends (.eml files, memory) write locally: handed over just before writing."""
+    backend = get_connection(fail_silently=False)
+    if not isinstance(backend, SMTPBackend):
+        if on_handover is not None and not on_handover():
+            raise HandOverDeclined("envoi abandonné avant la remise")
+        try:
+            sent = backend.send_messages([message])
+        except OSError as exc:
+            raise TemporaryFailure(f"écriture du message impossible : {exc}") from exc
+        if sent != 1:
+            raise TemporaryFailure("le message n’a pas été écrit")
+        return
     try:
-        connection = get_connection(fail_silently=False)
-        sent = connection.send_messages([message])
+        _smtp_deliver(backend, message, on_handover)
+    finally:
+        _drop(backend)
+
+
+def _drop(backend: SMTPBackend) -> None:
+    """Close the sockets without a QUIT: after DATA a QUIT would be read as content, and its
+    answer awaited until the timeout (the success path already said QUIT)."""
+    for attribute in ("connection", "_partial_connection"):
+        smtp = getattr(backend, attribute, None)
+        if smtp is not None:
+            try:
+                smtp.close()
+            except OSError:
+                pass
+            setattr(backend, attribute, None)
+
+
+def _smtp_deliver(backend: SMTPBackend, message: EmailMultiAlternatives,
+                  on_handover: Callable[[], bool] | None) -> None:
+    encoding = message.encoding or settings.DEFAULT_CHARSET
+    try:
+        backend.open()
+        smtp = backend.connection
+        assert smtp is not None
+        sender = sanitize_address(message.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in message.recipients()]
+        content = message.message().as_bytes(linesep="\r\n")  # type: ignore[call-arg]
+        smtp.ehlo_or_helo_if_needed()
+        options = [f"size={len(content)}"] if smtp.does_esmtp and smtp.has_extn("size") else []
+        code, reply = smtp.mail(sender, options)
+        if code != 250:
+            raise smtplib.SMTPSenderRefused(code, reply, sender)
+        refused = {}
+        for recipient in recipients:
+            code, reply = smtp.rcpt(recipient)
+            if code not in (250, 251):
+                refused[recipient] = (code, reply)
+        if len(refused) == len(recipients):
+            raise smtplib.SMTPRecipientsRefused(refused)  # type: ignore[arg-type]
+        code, reply = smtp.docmd("data")
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
-        detail = "; ".join(f"{addr}: {code} {resp.decode(errors='replace')}"
-                           for addr, (code, resp) in exc.recipients.items())
+        detail = "; ".join(f"{addr}: {code} {_text(resp)}" for addr, (code, resp) in exc.recipients.items())
         if codes and all(code >= 500 for code in codes):
             raise PermanentFailure(f"destinataire refusé : {detail}") from exc
         raise TemporaryFailure(f"destinataire refusé temporairement : {detail}") from exc
     except smtplib.SMTPResponseException as exc:
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
-        if exc.smtp_code >= 500:
-            raise PermanentFailure(f"refus du serveur SMTP : {exc.smtp_code} {text}") from exc
-        raise TemporaryFailure(f"erreur temporaire du serveur SMTP : {exc.smtp_code} {text}") from exc
+        raise _refusal(exc.smtp_code, exc.smtp_error) from exc
     except (smtplib.SMTPException, OSError) as exc:
         raise TemporaryFailure(f"serveur SMTP injoignable : {exc}") from exc
-    if sent != 1:
-        raise TemporaryFailure("le serveur n’a pas accepté le message")
+    # the irreversible part begins: the caller records it first
+    if on_handover is not None and not on_handover():
+        raise HandOverDeclined("envoi abandonné avant la transmission du message")
+    try:
+        payload = re.sub(rb"(?m)^\.", b"..", content)
+        if not payload.endswith(b"\r\n"):
+            payload += b"\r\n"
+        smtp.send(payload + b".\r\n")
+        code, reply = smtp.getreply()
+    except (smtplib.SMTPException, OSError) as exc:
+        what = "pas de réponse finale du serveur" if isinstance(exc, TimeoutError) else "connexion coupée"
+        raise UncertainDelivery(f"{what} après la transmission du message (DATA) : il est peut-être parti "
+                                f"({type(exc).__name__}: {exc})") from exc
+    if code != 250:
+        raise _refusal(code, reply)
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        pass  # accepted: the end of the conversation does not matter
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
+
+
+def _refusal(code: int, reply: bytes | str) -> DeliveryError:
+    if code >= 500:
+        return PermanentFailure(f"refus du serveur SMTP : {code} {_text(reply)}")
+    return TemporaryFailure(f"erreur temporaire du serveur SMTP : {code} {_text(reply)}")

@@ -1,4 +1,5 @@
-"""Actions on one reminder: « Renvoyer » a failed one, and the follow-up of a registered
+"""Actions on one reminder: « Renvoyer » a failed one, « Parti » / « Renvoyer » for one « à
+vérifier » (``dunning.services.uncertain``), and the follow-up of a registered
 letter (tracking number, date of the avis de réception, its scan) from « Le travail du
 jour » or the reminder's page. Thin views over ``dunning.services.retries`` and
 ``dunning.services.letters``: scoped to the organisation and the collector's customers,
@@ -11,14 +12,14 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from relance.dunning.services import letters, retries
-from relance.errors import InvalidInput, NotFound, RelanceError
+from relance.dunning.services import letters, retries, uncertain
+from relance.errors import Conflict, InvalidInput, NotFound, RelanceError
 
 from .uploads import read_upload
 from .views_collector import _acting_scope, _actor, _fail
@@ -45,6 +46,42 @@ def retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
                                     "nouvelle vérification des factures."))
     except NotFound as exc:
         raise Http404(exc.message) from exc
+    except RelanceError as exc:
+        _fail(request, exc)
+    return _back(request, pk)
+
+
+@login_required
+@require_POST
+def confirm_sent(request: HttpRequest, pk: int) -> HttpResponse:
+    """« Parti »: an uncertain reminder did reach the customer."""
+    sc = _acting_scope(request)
+    try:
+        uncertain.confirm_sent(sc.organisation, pk, actor=_actor(request), collector_id=sc.collector_id)
+        messages.success(request, _("Relance enregistrée comme envoyée, à l’heure de sa transmission ; la suite "
+                                    "des relances reprend."))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except Conflict as exc:
+        return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
+    except RelanceError as exc:
+        _fail(request, exc)
+    return _back(request, pk)
+
+
+@login_required
+@require_POST
+def resend(request: HttpRequest, pk: int) -> HttpResponse:
+    """« Renvoyer »: an uncertain reminder did not arrive; the same one goes again."""
+    sc = _acting_scope(request)
+    try:
+        uncertain.request_resend(sc.organisation, pk, actor=_actor(request), collector_id=sc.collector_id)
+        messages.success(request, _("Relance remise en file d’envoi, avec le même Message-ID : elle part dès que "
+                                    "possible, après une nouvelle vérification des factures."))
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
+    except Conflict as exc:
+        return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
     except RelanceError as exc:
         _fail(request, exc)
     return _back(request, pk)

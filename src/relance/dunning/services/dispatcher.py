@@ -12,9 +12,9 @@ Exactly-once, step by step:
    a ``reminder.sent`` event, all in that transaction.
 3. A temporary failure (SMTP down, 4xx) puts the reminder back to ``PLANNED`` with a
    back-off; a permanent one (5xx) marks it ``FAILED``; both leave an event.
-4. A crash after the claim leaves ``SENDING``: it is never resent automatically; after
-   :data:`STALE_AFTER` it becomes ``UNCERTAIN`` for a person to check (at most once,
-   never silently lost).
+4. A crash after the claim leaves ``SENDING``: recovery (``recovery.recover_orphans``, after
+   its lease) puts it back to ``PLANNED`` when it was never handed over, else makes it
+   ``UNCERTAIN`` for a person to check (at most once, never silently lost).
 
 Approval mode (``approvals``): a reminder « à valider » is never claimed (only ``PLANNED``
 ones are); once approved it goes through the same steps and re-checks. A wording edited
@@ -30,6 +30,7 @@ import hashlib
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -40,7 +41,7 @@ from django.db import connection, transaction
 
 from relance import clock
 from relance.channels.email import build_email, deliver
-from relance.channels.errors import PermanentFailure, TemporaryFailure
+from relance.channels.errors import HandOverDeclined, PermanentFailure, TemporaryFailure, UncertainDelivery
 from relance.channels.letters import letter_pdf, require_letterhead
 from relance.core.escalation import rank, spacing, stage
 from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel
@@ -71,7 +72,8 @@ logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BACKOFF = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6)]
-STALE_AFTER = timedelta(minutes=30)
+#: a business moment further than this from the clock is a simulated one (dispatch_now)
+SIMULATED = timedelta(minutes=5)
 THANKS_TEMPLATE = "remerciement"
 #: the template of the messages that are not a scenario step
 KIND_TEMPLATES: dict[str, str] = {
@@ -188,35 +190,145 @@ def _agreement_invoices(org: Organisation, reminder: Reminder, invoices: Sequenc
     return [i for i in invoices if i.status == Invoice.Status.OPEN and i.amount_due > 0]
 
 
-def send_reminder(reminder_id: int, now: datetime | None = None) -> str:
-    """Send one reminder; returns the outcome (sent, cancelled, retrying, failed, skipped, or
-    returned: an edited text whose figures changed went back to the approval queue)."""
+@dataclass
+class Progress:
+    """How far a send went: whether the hand-over was committed, the files written (removed if
+    their transaction rolls back: no orphan PDF), whether SMTP accepted the message."""
+
+    handed_over: bool = False
+    accepted: bool = False
+    files: list[tuple[Any, str]] = field(default_factory=list)
+
+    def keep(self, fieldfile: Any) -> None:
+        self.files.append((fieldfile.storage, fieldfile.name))
+
+    def remove_files(self) -> None:
+        for storage, name in self.files:
+            try:
+                storage.delete(name)
+            except OSError:
+                logger.warning("fichier %s non supprimé après l’annulation de sa transaction", name)
+        self.files.clear()
+
+
+class _ChangedBeforeHandOver(Exception):
+    """The invoices changed between the composing and the hand-over: nothing left; compose again."""
+
+
+@dataclass
+class Outgoing:
+    """An email composed and re-checked, not yet handed over, and what recording it will need."""
+
+    email: EmailMultiAlternatives
+    customer: Customer
+    keep: list[Invoice]
+    dropped: list[str]
+    events: list[NewEvent]
+    extra: dict[str, Any]
+    escalation: dict[str, Any]
+    today: date
+
+
+def send_reminder(reminder_id: int, now: datetime | None = None, *, _again: bool = True) -> str:
+    """Send one reminder; returns the outcome (sent, cancelled, retrying, failed, uncertain,
+    skipped, or returned: an edited text whose figures changed went back to the approval queue).
+
+    ``now`` is the business moment (the day's date, the back-off); the times stamped on what
+    left (``handed_over_at``, ``sent_at``, the sent event) are real ones (``clock.now()``)."""
     now = now or clock.now()
     reminder = _claim(reminder_id, now)
     if reminder is None:
         return "skipped"
-    progress = {"handed_over": False}
+    progress = Progress()
     try:
-        with transaction.atomic():
-            return _send_claimed(reminder, now, progress)
+        try:
+            with transaction.atomic():
+                result = _send_claimed(reminder, now, progress)
+        except BaseException:
+            progress.remove_files()  # rolled back: the PDFs it wrote go too
+            raise
+        if isinstance(result, Outgoing):
+            return _hand_over(reminder, now, result, progress)
+        return result
+    except _ChangedBeforeHandOver:
+        _release(reminder)
+        return send_reminder(reminder_id, now, _again=False) if _again else "retrying"
+    except HandOverDeclined:
+        return "skipped"  # recovery took the reminder back: it is no longer this worker's
+    except UncertainDelivery as exc:
+        return _record_uncertain(reminder, str(exc), "smtp_no_final_reply")
     except TemporaryFailure as exc:
         return _record_failure(reminder, now, str(exc), permanent=reminder.attempts >= MAX_ATTEMPTS)
     except (PermanentFailure, InvalidInput) as exc:
         return _record_failure(reminder, now, str(exc), permanent=True)
     except Exception as exc:
-        if progress["handed_over"]:
-            raise  # the channel may have sent it: stays SENDING, becomes UNCERTAIN, never resent blindly
+        if progress.handed_over:
+            # it may have left (or did: accepted but not recorded): « à vérifier », never resent blindly
+            logger.exception("relance %s : erreur après la remise au serveur", reminder.pk)
+            what = "acceptée par le serveur, mais" if progress.accepted else "remise au serveur, puis"
+            try:
+                return _record_uncertain(reminder, f"{what} erreur à l’enregistrement : {type(exc).__name__}: "
+                                                   f"{exc}", "error_after_handover")
+            except Exception:
+                raise exc from None  # stays SENDING, handed over: recovery makes it UNCERTAIN
         logger.exception("relance %s : erreur avant l’envoi", reminder.pk)
         return _record_failure(reminder, now, f"erreur interne avant l’envoi : {type(exc).__name__}: {exc}",
                                permanent=True)
 
 
-def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) -> str:
+def _lock_invoices(ids: Sequence[int]) -> list[Invoice]:
+    """The reminder's invoices, locked in the project's lock order (ledger/services/locks.py: the
+    invoices by id, before the organisation row), in the message's order."""
+    return sorted(lock_invoices(ids), key=lambda i: (i.due_date, i.number))
+
+
+def _hand_over(reminder: Reminder, now: datetime, out: Outgoing, progress: Progress) -> str:
+    """Hand the email to the channel, the hand-over committed first (with what goes, after a last
+    re-check of the invoices under lock), then record it sent when the server accepted it.
+    The invoices are not held across the SMTP exchange: a payment recorded meanwhile is seen by
+    that last re-check, or comes after the message left."""
+    org = reminder.organisation
+    ids = [i.pk for i in out.keep]
+    quoted = {i.pk: i.amount_due for i in out.keep}
+
+    def handing_over() -> bool:
+        with transaction.atomic():
+            invoices = _lock_invoices(ids)
+            fresh = Reminder.objects.get(pk=reminder.pk)  # its promise, instalment, plan as they are now
+            still = _still_chaseable(org, fresh, invoices, out.today)
+            if {i.pk: i.amount_due for i in still} != quoted:
+                raise _ChangedBeforeHandOver
+            done = _mark_handed_over(
+                reminder, clock.now(), channel=reminder.channel, recipient=reminder.recipient,
+                subject=reminder.subject, body_text=reminder.body_text, body_html=reminder.body_html,
+                message_id=reminder.message_id, document=reminder.document.name or "",
+                document_sha256=reminder.document_sha256)
+        progress.handed_over = done
+        return done
+
+    deliver(out.email, on_handover=handing_over)
+    progress.accepted = True
+    sent_at = clock.now()  # the server accepted it: the moment it left
+    with transaction.atomic():
+        locked = _lock_invoices(ids)
+        return _record_sent(reminder, org, out.customer, out.keep, out.dropped, out.events, out.extra,
+                            out.escalation, out.today, sent_at, locked)
+
+
+def _release(reminder: Reminder) -> None:
+    """Nothing left (the invoices changed just before the hand-over): back to PLANNED, due now."""
+    Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING, attempts=reminder.attempts).update(
+        status=Reminder.Status.PLANNED, next_attempt_at=None, claimed_at=None, handed_over_at=None)
+
+
+def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str | Outgoing:
+    """Re-check under lock and compose; a letter or a call is recorded here, in this
+    transaction; an email is returned to be handed over (:func:`_hand_over`)."""
     org = reminder.organisation
     today = local_today(org, now)
     invoice_ids = list(reminder.lines.values_list("invoice_id", flat=True))
     # the project's lock order (ledger/services/locks.py): the invoices by id, before the organisation row
-    invoices = sorted(lock_invoices(invoice_ids), key=lambda i: (i.due_date, i.number))
+    invoices = _lock_invoices(invoice_ids)
     keep = _still_chaseable(org, reminder, invoices, today)
     dropped = [i.number for i in invoices if i not in keep]
     if not keep:
@@ -247,7 +359,18 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
                                        defaults={"due_on": today})
         reminder.subject = "Appel à passer"
     else:
-        extra = _deliver_message(reminder, org, customer, keep, today, events, progress)
+        email, extra = _deliver_message(reminder, org, customer, keep, today, events, progress)
+        if email is not None:
+            return Outgoing(email, customer, keep, dropped, events, extra, escalation, today)
+    return _record_sent(reminder, org, customer, keep, dropped, events, extra, escalation, today, clock.now(),
+                        keep)
+
+
+def _record_sent(reminder: Reminder, org: Organisation, customer: Customer, keep: list[Invoice],
+                 dropped: list[str], events: list[NewEvent], extra: dict[str, Any], escalation: dict[str, Any],
+                 today: date, sent_at: datetime, locked: list[Invoice]) -> str:
+    """Store what left, ``SENT`` at ``sent_at`` (real time), the facts of the step received by
+    the invoices (``locked``: held by this transaction) and the events, at ``sent_at``."""
     if reminder.approved_by:
         extra["approved_by"] = reminder.approved_by
     step = reminder.step
@@ -258,12 +381,16 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
             events.append(NewEvent("call_task.created", customer_id=customer.id, reminder_id=reminder.id,
                                    data={"due_on": today}))
     reminder.status = Reminder.Status.SENT
-    reminder.sent_at = now
+    reminder.sent_at = sent_at
+    reminder.handed_over_at = reminder.handed_over_at or sent_at
     reminder.last_error = ""
     reminder.save()
+    if reminder.kind == Reminder.Kind.PLAN_AGREEMENT and reminder.plan_id and reminder.document:
+        PaymentPlan.objects.filter(pk=reminder.plan_id).update(agreement=reminder.document.name,
+                                                               agreement_sha256=reminder.document_sha256)
     if escalation:
         extra["escalation"] = escalation
-        record_received(org, reminder, keep, today)
+        record_received(org, reminder, locked, today)
     kind = SENT_EVENTS.get(reminder.kind, "reminder.sent")
     events.insert(0, NewEvent(kind, customer_id=customer.id, reminder_id=reminder.id, data={
         "key": reminder.idempotency_key, "channel": reminder.channel, "recipient": reminder.recipient,
@@ -271,9 +398,9 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: dict[str, bool]) 
         "body_sha256": hashlib.sha256(reminder.body_text.encode()).hexdigest(),
         "document_sha256": reminder.document_sha256,
         "invoices": [{"number": i.number, "amount_due": i.amount_due} for i in keep],
-        "dropped": dropped, "attempt": reminder.attempts, **extra,
+        "dropped": dropped, "attempt": reminder.attempts, "handed_over_at": reminder.handed_over_at, **extra,
     }))
-    record_many(org, events, at=now)
+    record_many(org, events, at=sent_at)
     return "sent"
 
 
@@ -401,7 +528,8 @@ def outgoing_email(org: Organisation, reminder: Reminder, customer: Customer,
     contact = composed.contact
     assert contact is not None
     email = build_email(org, contact, email_subject(org, composed.subject), composed.text, composed.html,
-                        reminder.idempotency_key, customer.language, composed.attachments, payment=composed.payment)
+                        reminder.idempotency_key, customer.language, composed.attachments, payment=composed.payment,
+                        nonce=reminder.message_nonce)
     recipient, test = email_recipient(org, contact)
     if test:
         email.to = [org.test_mode_email]
@@ -426,8 +554,10 @@ def email_recipient(org: Organisation, contact: Contact) -> tuple[str, dict[str,
 
 
 def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice],
-                     today: date, events: list[NewEvent], progress: dict[str, bool]) -> dict[str, Any]:
-    """Compose, hand over to the channel, store what went; returns what the sent event adds."""
+                     today: date, events: list[NewEvent],
+                     progress: Progress) -> tuple[EmailMultiAlternatives | None, dict[str, Any]]:
+    """Compose; an email is returned to be handed over, a letter is made and stored here (its
+    PDF removed if the transaction rolls back); returns it and what the sent event adds."""
     composed = compose(reminder, org, customer, invoices, today, events)
     channel = reminder.channel = composed.channel
     contact, payment = composed.contact, composed.payment
@@ -442,16 +572,14 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
             events.append(NewEvent("reminder.attachment_missing", customer_id=customer.id, reminder_id=reminder.id,
                                    data={"invoices": composed.missing}))
         if reminder.kind == Reminder.Kind.PLAN_AGREEMENT:
-            extra.update(_keep_agreement(reminder, org, composed, today))
-        progress["handed_over"] = True
-        deliver(email)
+            extra.update(_keep_agreement(reminder, org, composed, today, progress))
+        return email, extra
     else:
         registered = channel == Channel.REGISTERED_LETTER
         try:
             require_letterhead(org)  # before anything is made, and before the hand-over
         except OrganisationIncomplete as exc:
             raise PermanentFailure(exc.message) from exc
-        progress["handed_over"] = True
         pdf = letter_pdf(org, customer, contact, composed.subject, composed.html, today,
                          reminder.idempotency_key[:12].upper(), registered, reminder.tracking_number,
                          payment=payment)
@@ -459,9 +587,10 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
             f"{org.slug}/{today.isoformat()}/{customer.code}-{reminder.idempotency_key[:12]}.pdf",
             ContentFile(pdf), save=False,
         )
+        progress.keep(reminder.document)
         reminder.document_sha256 = hashlib.sha256(pdf).hexdigest()
         reminder.recipient = ", ".join(x for x in (customer.legal_name, customer.postal_code, customer.city) if x)
-    return extra
+    return None, extra
 
 
 def _agreement_attachment(reminder: Reminder, org: Organisation, customer: Customer, channel: str,
@@ -478,17 +607,16 @@ def _agreement_attachment(reminder: Reminder, org: Organisation, customer: Custo
     return name, agreement_pdf(org, plan, today), "application/pdf"
 
 
-def _keep_agreement(reminder: Reminder, org: Organisation, composed: Composed, today: date) -> dict[str, Any]:
+def _keep_agreement(reminder: Reminder, org: Organisation, composed: Composed, today: date,
+                    progress: Progress) -> dict[str, Any]:
     """Store the agreement letter attached, before it is handed over: on the reminder (the proof
-    of what went) and on its plan (« accord.pdf » is then the letter sent)."""
+    of what went, committed with the hand-over); the plan's « accord.pdf » becomes this letter
+    once it is sent (:func:`_record_sent`, or « parti » for an uncertain one)."""
     _, pdf, _ = composed.attachments[0]
     reminder.document.save(f"{org.slug}/{today.isoformat()}/accord-echeancier-{reminder.plan_id}-"
                            f"{reminder.idempotency_key[:12]}.pdf", ContentFile(pdf), save=False)
+    progress.keep(reminder.document)
     reminder.document_sha256 = hashlib.sha256(pdf).hexdigest()
-    plan = reminder.plan
-    assert plan is not None  # checked when composing
-    PaymentPlan.objects.filter(pk=plan.pk).update(agreement=reminder.document.name,
-                                                  agreement_sha256=reminder.document_sha256)
     return {"plan": reminder.plan_id, "attachment": composed.attachments[0][0]}
 
 
@@ -565,6 +693,8 @@ def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], tod
 def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent: bool) -> str:
     with transaction.atomic():
         fresh = Reminder.objects.select_for_update().get(pk=reminder.pk)
+        if fresh.status != Reminder.Status.SENDING or fresh.attempts != reminder.attempts:
+            return "skipped"  # recovery took it back meanwhile: no longer this worker's
         fresh.last_error = error[:2000]
         if permanent:
             fresh.status = Reminder.Status.FAILED
@@ -574,7 +704,8 @@ def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent:
             fresh.status = Reminder.Status.PLANNED
             fresh.next_attempt_at = now + BACKOFF[min(fresh.attempts - 1, len(BACKOFF) - 1)]
             kind, outcome = "reminder.retry", "retrying"
-        fresh.save(update_fields=["status", "last_error", "next_attempt_at"])
+        fresh.handed_over_at = None  # a definite failure: nothing left
+        fresh.save(update_fields=["status", "last_error", "next_attempt_at", "handed_over_at"])
         record_many(fresh.organisation, [NewEvent(kind, customer_id=fresh.customer_id, reminder_id=fresh.id, data={
             "error": fresh.last_error, "attempt": fresh.attempts, "next_attempt_at": fresh.next_attempt_at,
         })], at=now)
@@ -583,6 +714,25 @@ def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent:
 
         send_reminder_task.using(run_after=fresh.next_attempt_at).enqueue(fresh.pk)
     return outcome
+
+
+def _record_uncertain(reminder: Reminder, error: str, reason: str) -> str:
+    """The message may have left (dropped or unanswered after its content): « À vérifier », for
+    a person (``dunning.services.uncertain``); never resent automatically."""
+    with transaction.atomic():
+        fresh = Reminder.objects.select_for_update().get(pk=reminder.pk)
+        if fresh.status != Reminder.Status.SENDING:
+            return "skipped"
+        fresh.status = Reminder.Status.UNCERTAIN
+        fresh.last_error = error[:2000]
+        fresh.next_attempt_at = None
+        fresh.save(update_fields=["status", "last_error", "next_attempt_at"])
+        record_many(fresh.organisation, [NewEvent("reminder.uncertain", customer_id=fresh.customer_id,
+                                                  reminder_id=fresh.id, data={
+            "reason": reason, "error": fresh.last_error, "attempt": fresh.attempts,
+            "handed_over_at": fresh.handed_over_at, "recipient": fresh.recipient, "message_id": fresh.message_id,
+        })], at=clock.now())
+    return "uncertain"
 
 
 def mark_stale(now: datetime | None = None) -> list[int]:
@@ -611,15 +761,21 @@ def due_reminders(organisation: Organisation | None, now: datetime, skip_channel
 
 def dispatch_now(organisation: Organisation | None = None, now: datetime | None = None,
                  skip_channels: Sequence[str] = ()) -> DispatchReport:
-    """Send every due reminder in this process, in order (tests, the demo, ``--no-queue``)."""
+    """Send every due reminder in this process, in order (tests, the demo, ``--no-queue``).
+
+    ``now`` far from the clock (:data:`SIMULATED`: a simulated day of a test or a replay) is
+    shown by the clock during the sends, so that what they stamp as real (``sent_at``, the
+    claim) is that day; otherwise the clock runs and each send is stamped when it left."""
+    simulated = now is not None and abs(now - clock.now()) > SIMULATED
     now = now or clock.now()
     report = DispatchReport()
-    for rid in mark_stale(clock.now()):  # real time: the lease runs from the claim's real instant
-        report.add("uncertain", rid)
-    for rid in due_reminders(organisation, now, skip_channels):
-        outcome = send_reminder(rid, now)
-        if outcome not in ("skipped", "returned"):
-            report.add(outcome, rid)
+    with clock.frozen(now) if simulated else nullcontext():
+        for rid in mark_stale(clock.now()):  # real time: the lease runs from the claim's real instant
+            report.add("uncertain", rid)
+        for rid in due_reminders(organisation, now, skip_channels):
+            outcome = send_reminder(rid, now)
+            if outcome not in ("skipped", "returned"):
+                report.add(outcome, rid)
     return report
 
 

@@ -6,7 +6,8 @@ back to ``PLANNED``, due now, and on the task queue; the dispatcher then claims 
 other reminder, so the invariants hold unchanged:
 
 * sent at most once: only a ``FAILED`` reminder can be retried (a ``SENT``, ``SENDING`` or
-  ``UNCERTAIN`` one never — the last one may have left), and the claim takes it once;
+  ``UNCERTAIN`` one never — the last one may have left: it is resolved by a person with
+  ``dunning.services.uncertain``, and the refusal says how), and the claim takes it once;
 * never about a paid, disputed or held invoice: the dispatcher re-checks the invoices when it
   sends, and cancels the reminder when nothing is left to chase;
 * never behind the sequence: a reminder is not retried once a later reminder on one of its
@@ -51,6 +52,12 @@ def retry(organisation: Organisation, reminder_id: int, *, actor: str, collector
         reminder = Reminder.objects.select_for_update().filter(pk__in=wanted.values("pk")).first()
         if reminder is None:
             raise NotFound(f"relance n° {reminder_id} introuvable")
+        if reminder.status == Reminder.Status.UNCERTAIN:
+            raise NotRetryable(f"la relance n° {reminder.pk} est « à vérifier » : elle est peut-être partie "
+                               f"(connexion coupée ou sans réponse après la transmission du message). Vérifiez "
+                               f"auprès du client ou dans la boîte d’envoi (Message-ID {reminder.message_id or '—'}), "
+                               f"puis « relance uncertain sent {reminder.pk} » si elle est partie, ou "
+                               f"« relance uncertain resend {reminder.pk} » pour la renvoyer")
         if reminder.status != Reminder.Status.FAILED:
             raise NotRetryable(f"seule une relance en échec peut être renvoyée ; la relance n° {reminder.pk} est "
                                f"« {reminder.get_status_display().lower()} »")
