@@ -140,8 +140,20 @@ def not_initialised_message(data_dir: str | None = None) -> str:
             "(ou « relance demo » pour essayer sur des données de démonstration)")
 
 
+def unreachable_message(exc: Exception) -> str:
+    reason = " ".join(str(exc).split())[:300]
+    return (f"la base {database_label()} ne répond pas ({reason}) : vérifiez DATABASE_URL, que le serveur tourne et "
+            "que la base existe (createdb), puis lancez « relance migrate » si elle est neuve")
+
+
 def check_database(data_dir: str | None = None) -> Check:
-    if not database_initialised():
+    from django.db import OperationalError
+
+    try:
+        initialised = database_initialised()
+    except OperationalError as exc:
+        return Check("database", False, unreachable_message(exc))
+    if not initialised:
         return Check("database", False, not_initialised_message(data_dir))
     from django.db.migrations.executor import MigrationExecutor
 
