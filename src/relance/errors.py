@@ -105,7 +105,8 @@ class DoctorProblems(RelanceError):
 
 
 class NotInitialised(RelanceError):
-    """The data folder's database was never migrated: nothing is created, nothing runs."""
+    """The data folder's database was never migrated (or PostgreSQL does not answer): nothing is
+    created, nothing runs."""
 
     exit_code = 10
     http_status = 503
@@ -130,6 +131,6 @@ EXIT_CODES = {
     7: "taux manquant dans les tables : l’ajouter avec « relance rates add »",
     8: "règles de relance enfreintes dans l’historique (« relance audit »)",
     9: "vérification : des problèmes empêchent l’envoi (« relance doctor » dit quoi faire)",
-    10: "base de données non initialisée : lancez « relance migrate »",
+    10: "base de données non initialisée (lancez « relance migrate ») ou injoignable (DATABASE_URL)",
     11: "des relances ne sont pas parties (échec, nouvel essai prévu, à vérifier, ou retenues)",
 }
