@@ -75,10 +75,18 @@ def worker(args: argparse.Namespace) -> int:
         call_command("db_worker", batch=True, reload=False, startup_delay=False, worker_id=worker_id[:64])
         return 0
     if args.once:  # one pass of everything (cron / systemd timer): minute jobs, scheduler, then the queue
+        import socket
+
+        worker_id = f"{socket.gethostname()}-once"  # one beat file per machine, its time the last pass
         scheduler._minute_jobs(worker_id)
-        report = scheduler.tick(worker_id)
-        call_command("db_worker", batch=True, reload=False, startup_delay=False, worker_id=worker_id[:64], verbosity=0)
-        stop(worker_id)
+        # while the pass lasts, the minute thread renews the leases of its days (a long day is not taken over)
+        background = scheduler.start_background(worker_id, scheduler=False, first_wait=scheduler.TICK_SECONDS)
+        try:
+            report = scheduler.tick(worker_id)
+            call_command("db_worker", batch=True, reload=False, startup_delay=False, worker_id=worker_id[:64],
+                         verbosity=0)
+        finally:
+            background.set()
         _print_tick(args, report)
         return 0
     background = scheduler.start_background(worker_id, scheduler=not args.no_scheduler)

@@ -268,7 +268,9 @@ def _minute_jobs(worker: str) -> None:
     recover_orphans(now)
 
 
-def _loop(name: str, job: Callable[[], Any], stop: threading.Event, every: float) -> None:
+def _loop(name: str, job: Callable[[], Any], stop: threading.Event, every: float, first_wait: float = 0) -> None:
+    if first_wait and stop.wait(first_wait):
+        return
     while not stop.is_set():
         close_old_connections()
         try:
@@ -280,12 +282,13 @@ def _loop(name: str, job: Callable[[], Any], stop: threading.Event, every: float
     connections.close_all()
 
 
-def start_background(worker: str, *, scheduler: bool = True, every: float = TICK_SECONDS) -> threading.Event:
+def start_background(worker: str, *, scheduler: bool = True, every: float = TICK_SECONDS,
+                     first_wait: float = 0) -> threading.Event:
     """Start the worker's two daemon threads beside the task queue: the minute jobs (heartbeat, leases,
     recovery) and the scheduler's tick (which runs the days and may take long). Set the returned event to
     stop them. Nothing lives only in memory: a kill -9 at any point is recovered by the next tick."""
     stop = threading.Event()
-    threads = [threading.Thread(target=_loop, args=("battement", lambda: _minute_jobs(worker), stop, every),
+    threads = [threading.Thread(target=_loop, args=("battement", lambda: _minute_jobs(worker), stop, every, first_wait),
                                 name="relance-minute", daemon=True)]
     if scheduler:
         threads.append(threading.Thread(target=_loop, args=("planificateur", lambda: tick(worker), stop, every),
