@@ -257,3 +257,18 @@ def test_the_import_page_reports_the_unattributed_credits(org, tmp_path):
     assert "Règlements non attribués sur le compte collectif 41100000 : 150,00\xa0€ en 2 écriture(s) (lignes 7, 9)" \
         in text
     assert "Ses 2 client(s) avec des factures ouvertes sont en pause" in text
+
+
+def test_relance_alias_says_what_is_left_to_assign(org, tmp_path, capsys):
+    import json
+
+    from relance.cli.main import main
+
+    import_fec(org, fec(tmp_path, "fec.txt", *book()))
+    assert main(["alias", "fec-label", "DUPOND", "FEC-DUPONT", "--org", org.slug]) == 0
+    out = capsys.readouterr().out
+    assert "Reste à affecter sur le compte collectif 41100000 : 100,00\xa0€ en 1 écriture(s)" in out
+    assert main(["alias", "fec-label", NO_LABEL, "FEC-MARTIN", "--org", org.slug, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["unattributed"] == [] and data["customer"] == "FEC-MARTIN"
+    assert active(org, UNATTRIBUTED_REASON) == {}

@@ -95,13 +95,19 @@ def cmd_bank(args: argparse.Namespace) -> int:
 
 
 def cmd_alias(args: argparse.Namespace) -> int:
-    from relance.ledger.services.fec_import import map_fec_label
+    from relance.core.formatting import money
+    from relance.ledger.services.fec_import import map_fec_label, unattributed_credits
     from relance.ledger.services.organisations import resolve_organisation
 
     org = resolve_organisation(args.org)
     moved = map_fec_label(org, args.label, args.customer, actor="cli")
-    _print(args, {"label": args.label, "customer": args.customer, "invoices_moved": moved},
-           f"Libellé « {args.label} » rattaché au client {args.customer} ({moved} facture(s) déplacée(s)).")
+    left = [left for _account, left in sorted(unattributed_credits(org).items())]
+    text = f"Libellé « {args.label} » rattaché au client {args.customer} ({moved} facture(s) déplacée(s))."
+    text += "".join(f"\nReste à affecter sur {u.where} : {money(u.amount)} en {u.count} écriture(s) "
+                    "(ses clients restent en pause)." for u in left) or (
+        "\nPlus aucun règlement non attribué sur les comptes collectifs.")
+    _print(args, {"label": args.label, "customer": args.customer, "invoices_moved": moved,
+                  "unattributed": [u.as_dict() for u in left]}, text)
     return 0
 
 
