@@ -145,6 +145,12 @@ def test_rates_of_the_current_semester(folders, pinned_clock):
     assert not check.ok
     assert "2026-S2" in check.message and "relance rates add --semestre 2026-S2" in check.message
     assert "--bce" in check.message  # both tables are named
+    assert "les mises en demeure et les intérêts en ont besoin" in check.message
+    from tests.integration.test_web import make_customer, make_reminder
+
+    make_reminder(make_customer(org, "C9", "Client 9"), [], status=Reminder.Status.FAILED,
+                  last_error="taux manquant : Taux manquant pour le semestre 2026-S2")
+    assert "(1 relance(s) en échec l’attendent et repartiront dès qu’il sera ajouté)" in doctor.check_rates(org).message
     add_semester_rates()
     check = doctor.check_rates(org)
     assert check.ok and "2026-S2" in check.message

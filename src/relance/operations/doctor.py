@@ -297,8 +297,14 @@ def check_rates(org: Any, today: date | None = None) -> Check:
     except MissingRate as exc:
         missing.append(exc.message)
     if missing:
-        return Check("rates", False, " ".join(missing) + " (les mises en demeure et les intérêts attendent ces taux)",
-                     org.slug)
+        from relance.dunning.models import Reminder
+        from relance.rates.services import RATE_MISSING_PREFIX
+
+        blocked = Reminder.objects.filter(organisation=org, status=Reminder.Status.FAILED,
+                                          last_error__startswith=RATE_MISSING_PREFIX).count()
+        waiting = (f"{blocked} relance(s) en échec l’attendent et repartiront dès qu’il sera ajouté" if blocked
+                   else "les mises en demeure et les intérêts en ont besoin")
+        return Check("rates", False, f"{' '.join(missing)} ({waiting})", org.slug)
     return Check("rates", True, f"taux légal et taux BCE du semestre {semester}", org.slug)
 
 
