@@ -272,3 +272,17 @@ def test_relance_alias_says_what_is_left_to_assign(org, tmp_path, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["unattributed"] == [] and data["customer"] == "FEC-MARTIN"
     assert active(org, UNATTRIBUTED_REASON) == {}
+
+
+def test_a_credit_whose_key_is_too_long_to_read_its_account_pauses_every_derived_customer(org, tmp_path):
+    account = "4110000000000000000000"  # 22 characters: the credit's reference keeps only a hash of its key
+    rows = [
+        named(sale("VE1", "20260910", "", "", "F101", "100,00", account=account), "Facture F101 ", "Facture F101 Dupont"),
+        named(receipt("BQ" + "1" * 28, "20260920", "", "", "R" * 30, "40,00", account=account), "Virement ", "Remise CB"),
+    ]
+    report = import_fec(org, fec(tmp_path, "fec.txt", *rows))
+    (found,) = report.unattributed
+    assert (found.account, found.amount, found.count, found.lines) == ("", D("40.00"), 1, [5])
+    assert "Règlements non attribués sur un compte collectif : 40,00\xa0€" in report.as_text()
+    assert active(org, UNATTRIBUTED_REASON) == {
+        "FEC-DUPONT": f"{UNATTRIBUTED_REASON} (compte illisible) : 40,00\xa0€ à affecter"}
