@@ -23,9 +23,10 @@ from relance.dunning.models import Hold
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.ledger.services.fec_import import NOT_A_CUSTOMER_REASON, UNATTRIBUTED_REASON, CollectiveHold
+from relance.ledger.services.locks import lock_organisation
 
 from .context import local_today
-from .holds import move, serialise, withdraw_held_awaiting
+from .holds import move, withdraw_held_awaiting
 
 #: who ended a pause that the ledger's state no longer needs
 AUTO_ENDED_BY = "relance (paiements affectés)"
@@ -40,7 +41,7 @@ def _family(organisation: Organisation) -> Any:
 def on_collective_holds(sender: Any, organisation: Organisation, holds: Sequence[CollectiveHold],
                         actor: str = "system", **kwargs: Any) -> None:
     today = local_today(organisation)
-    serialise(organisation)
+    lock_organisation(organisation)  # then the holds (ledger.services.locks: the project's lock order)
     wanted = {(h.customer_id, h.reason[:300]): h for h in holds}
     active = list(_family(organisation).select_for_update().filter(state=Hold.State.ACTIVE).order_by("pk"))
     events: list[NewEvent] = []
