@@ -236,3 +236,30 @@ def test_a_worker_dying_before_the_hand_over_leaves_a_reminder_sent_again(planne
     assert dispatch_now(org, NOON + timedelta(minutes=20)).sent == [reminder.id]
     later_days(org)
     assert len(server.handler.contents) == 1
+
+
+def test_a_letter_whose_transaction_rolls_back_leaves_no_pdf(planned, settings, monkeypatch, tmp_path):
+    """The letter's PDF is written inside the send's transaction: when it rolls back, the file
+    goes too (before: an orphan PDF per failed attempt)."""
+    from relance.core.policy import Channel
+    from relance.dunning.services.retries import retry
+
+    org, reminder = planned
+    Reminder.objects.filter(pk=reminder.pk).update(channel=Channel.LETTER)
+    media = tmp_path / "media"
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("base de données indisponible")
+
+    monkeypatch.setattr("relance.dunning.services.dispatcher.record_received", crash)
+    assert dispatch_now(org, NOON).failed == [reminder.pk]
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.FAILED and not reminder.document
+    assert list(media.rglob("*.pdf")) == []
+
+    monkeypatch.undo()
+    retry(org, reminder.pk, actor="test", enqueue=False)
+    assert dispatch_now(org, NOON + timedelta(hours=1)).sent == [reminder.pk]
+    reminder.refresh_from_db()
+    (pdf,) = media.rglob("*.pdf")
+    assert reminder.document and pdf.name == reminder.document.name.rsplit("/", 1)[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
@@ -46,7 +47,9 @@ def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, que
     from relance.profiles.services import assign_profiles  # late: the profiles app builds on dunning
 
     now = moment_of(organisation, day)
-    with clock.frozen(now):
+    # another day is simulated: the clock shows it; today the clock runs, so that each message is
+    # stamped with the moment it left (dispatcher: sent_at)
+    with clock.frozen(now) if day != local_today(organisation) else nullcontext():
         if dry_run:
             # the profiles of the day are applied, the plan shown, and everything rolled back
             with transaction.atomic():

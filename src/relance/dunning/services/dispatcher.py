@@ -1,20 +1,30 @@
-"""The dispatcher: claim a planned reminder, re-check it, render, send, record proof.
+"""The dispatcher: claim a planned reminder, re-check it, render, hand over, record proof.
 
-Exactly-once, step by step:
+Exactly-once, step by step (docs/architecture.md « États d’une relance »):
 
 1. *Claim* (own transaction): ``PLANNED -> SENDING`` on a row locked with
    ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite serialises writers), so any
    number of workers share the work and no two take the same reminder.
-2. *Send* (second transaction): the invoices are locked ``FOR UPDATE`` (a payment being
-   recorded waits, or is seen), re-checked — still open, still chased, not on hold —
-   the message is rendered from the current figures, handed to the channel, and the
-   exact rendered text, PDF hash and Message-ID are stored with the ``SENT`` status and
-   a ``reminder.sent`` event, all in that transaction.
-3. A temporary failure (SMTP down, 4xx) puts the reminder back to ``PLANNED`` with a
-   back-off; a permanent one (5xx) marks it ``FAILED``; both leave an event.
-4. A crash after the claim leaves ``SENDING``: recovery (``recovery.recover_orphans``, after
-   its lease) puts it back to ``PLANNED`` when it was never handed over, else makes it
-   ``UNCERTAIN`` for a person to check (at most once, never silently lost).
+2. *Compose* (second transaction): the invoices are locked (``ledger/services/locks.py``),
+   re-checked — still open, still chased, not on hold — and the message is rendered from the
+   current figures. A letter or a call is recorded in this same transaction (nothing leaves the
+   machine before the commit; a letter's PDF is deleted if it rolls back).
+3. *Hand over* (an email, third transaction, :func:`_hand_over`): the SMTP conversation is led
+   step by step (``channels.email.deliver``); once the server said 354 to DATA, the invoices are
+   locked and re-checked again, and ``handed_over_at`` with what goes (recipient, subject, text,
+   Message-ID, PDF) is *committed*, conditional on the claim — only then is the content sent.
+4. *Record* (fourth transaction): ``SENT``, ``sent_at`` = the server's 250 (real clock), the
+   step's facts on the invoices, the sent event at that time.
+
+Outcomes: a failure before the hand-over (down, timeout, 4xx, drop before DATA) goes back to
+``PLANNED`` with a back-off; a 5xx marks it ``FAILED``; a 4xx/5xx answered to the content is
+a refusal (nothing delivered) and is treated the same. A dropped connection or no final reply
+after the content is an unknown outcome: ``UNCERTAIN`` (« À vérifier »), never resent
+automatically (``uncertain`` resolves it). A worker that dies leaves ``SENDING``: recovery
+(``recovery.recover_orphans``, after its lease) replans it when it was never handed over and
+makes it ``UNCERTAIN`` otherwise. Every outcome leaves an event. ``now`` is the business moment
+(the day, the back-off); what is stamped as having happened (claim, hand-over, sent) reads the
+clock (frozen on a simulated day by :func:`dispatch_now`).
 
 Approval mode (``approvals``): a reminder « à valider » is never claimed (only ``PLANNED``
 ones are); once approved it goes through the same steps and re-checks. A wording edited
@@ -241,18 +251,24 @@ def send_reminder(reminder_id: int, now: datetime | None = None, *, _again: bool
         return "skipped"
     progress = Progress()
     try:
-        try:
-            with transaction.atomic():
-                result = _send_claimed(reminder, now, progress)
-        except BaseException:
-            progress.remove_files()  # rolled back: the PDFs it wrote go too
-            raise
+        return _attempt(reminder, now, progress, _again)
+    finally:
+        if not progress.handed_over:
+            progress.remove_files()  # rolled back, or an email that never left: no orphan PDF
+
+
+def _attempt(reminder: Reminder, now: datetime, progress: Progress, again: bool) -> str:
+    reminder_id = reminder.pk
+    try:
+        with transaction.atomic():
+            result = _send_claimed(reminder, now, progress)
         if isinstance(result, Outgoing):
             return _hand_over(reminder, now, result, progress)
+        progress.files.clear()  # committed with their reminder
         return result
     except _ChangedBeforeHandOver:
         _release(reminder)
-        return send_reminder(reminder_id, now, _again=False) if _again else "retrying"
+        return send_reminder(reminder_id, now, _again=False) if again else "retrying"
     except HandOverDeclined:
         return "skipped"  # recovery took the reminder back: it is no longer this worker's
     except UncertainDelivery as exc:
