@@ -164,6 +164,32 @@ def _lines(entry: Element, where: str, default_currency: str) -> list[BankLine]:
     return lines
 
 
+# Expat's error codes (``xml.parsers.expat.errors``) -> what a person can do about it; its own
+# messages are English.
+_EXPAT_ERRORS: dict[int, str] = {
+    2: "syntaxe XML invalide",
+    3: "fichier vide ou tronqué : aucun élément XML complet",
+    4: "caractère ou balise invalide (un « & » ou un « < » non échappé, ou un fichier qui n’est pas du XML)",
+    5: "balise non terminée : fichier tronqué",
+    6: "caractère coupé en fin de fichier : fichier tronqué",
+    7: "balise fermée par une autre : fichier abîmé ou mal construit",
+    8: "attribut répété dans la même balise",
+    9: "contenu après la fin du document : fichier abîmé ou deux relevés collés",
+    11: "entité non définie (un « & » non échappé : il s’écrit « &amp; »)",
+    18: "encodage déclaré inconnu",
+    19: "octets invalides pour l’encodage déclaré (le fichier n’est pas en UTF-8 comme il le dit ?)",
+    27: "préfixe d’espace de noms non déclaré",
+}
+
+
+def expat_error_text(exc: ParseError) -> str:
+    """A French description of an expat syntax error, with its column when known."""
+    position = getattr(exc, "position", None)
+    column = f", colonne {position[1] + 1}" if isinstance(position, tuple) and len(position) == 2 else ""
+    text = _EXPAT_ERRORS.get(getattr(exc, "code", 0) or 0, "syntaxe XML invalide")
+    return f"XML mal formé ou tronqué{column} : {text}"
+
+
 def parse(raw: bytes, filename: str) -> StatementResult:
     result = StatementResult(format="camt")
     try:
@@ -176,9 +202,10 @@ def parse(raw: bytes, filename: str) -> StatementResult:
         raise BankFormatError(Problem(filename, None, None, f"XML refusé : {exc}")) from None
     except ParseError as exc:
         line = exc.position[0] if getattr(exc, "position", None) else None
-        raise BankFormatError(Problem(filename, line, None, f"XML mal formé ou tronqué : {exc}")) from None
-    except (ValueError, UnicodeError, LookupError) as exc:
-        raise BankFormatError(Problem(filename, None, None, f"XML illisible : {exc}")) from None
+        raise BankFormatError(Problem(filename, line, None, expat_error_text(exc))) from None
+    except (ValueError, UnicodeError, LookupError):
+        raise BankFormatError(Problem(filename, None, None, (
+            "XML illisible : encodage ou contenu invalide (le relevé doit être un XML en UTF-8)"))) from None
     namespace = _strip_namespaces(root)
     match = _NAMESPACE.fullmatch(namespace)
     if root.tag != "Document" or not match:
