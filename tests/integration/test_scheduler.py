@@ -119,11 +119,17 @@ def test_a_day_whose_worker_died_is_resumed_after_its_lease(org):
 
 def test_a_live_worker_keeps_its_day(org):
     start = paris(MONDAY, 7, 0)
-    DayRun.objects.create(organisation=org, day=MONDAY, worker="alive", started_at=start,
-                          lease_until=start + scheduler.LEASE)
+    run = DayRun.objects.create(organisation=org, day=MONDAY, worker="alive", started_at=start,
+                                lease_until=start + scheduler.LEASE)
     with time_machine.travel(start + timedelta(minutes=4), tick=False):
-        assert scheduler.renew_leases("alive") == 1
+        assert scheduler.renew_leases("alive") == 0  # not running in this process: not renewed
+        assert scheduler.renew_leases("other", ids=[run.pk]) == 0  # not its day
+        assert scheduler.renew_leases("alive", ids=[run.pk]) == 1
     assert tick_at(start + scheduler.LEASE + timedelta(minutes=1), worker="w2").ran == []
+    # stopping cleanly, it gives its day back: the next tick resumes it at once
+    with time_machine.travel(start + timedelta(minutes=7), tick=False):
+        assert scheduler.release("alive") == 1
+    assert [r["outcome"] for r in tick_at(start + timedelta(minutes=7, seconds=1), worker="w2").ran] == ["done"]
 
 
 def test_a_failed_day_is_tried_again_later(org):

@@ -97,6 +97,7 @@ def worker(args: argparse.Namespace) -> int:
         call_command("db_worker", reload=False, worker_id=worker_id[:64])
     finally:
         background.set()
+        scheduler.release(worker_id)  # a day cut short is resumed by the next worker at once
         stop(worker_id)
     return 0
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -131,10 +131,29 @@ def claim(organisation: Organisation, day: date, now: datetime, worker: str) -> 
         return run
 
 
-def renew_leases(worker: str, now: datetime | None = None) -> int:
-    """Called every minute by the worker holding days: they stay its own while it lives."""
+#: the days this process is running now (their leases are renewed; a day whose run died is not)
+_active: set[int] = set()
+_active_lock = threading.Lock()
+
+
+def renew_leases(worker: str, now: datetime | None = None, ids: Iterable[int] | None = None) -> int:
+    """Called every minute by the worker: the days it is running (``ids``, default those of this process)
+    stay its own while it lives. A day whose run ended without being recorded is not renewed: another
+    tick takes it over once its lease has run out."""
     now = now or clock.now()
-    return DayRun.objects.filter(status=DayRun.Status.RUNNING, worker=worker).update(lease_until=now + LEASE)
+    if ids is None:
+        with _active_lock:
+            ids = set(_active)
+    ids = list(ids)
+    if not ids:
+        return 0
+    return DayRun.objects.filter(pk__in=ids, status=DayRun.Status.RUNNING, worker=worker).update(lease_until=now + LEASE)
+
+
+def release(worker: str, now: datetime | None = None) -> int:
+    """A worker stopping cleanly gives back the days it was running: the next tick resumes them at once."""
+    now = now or clock.now()
+    return DayRun.objects.filter(status=DayRun.Status.RUNNING, worker=worker).update(lease_until=now)
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
@@ -152,6 +171,16 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
 
 def run_claimed(run: DayRun) -> str:
     """Run a claimed day (plan, then send in this process); ``done`` or ``failed``."""
+    with _active_lock:
+        _active.add(run.pk)
+    try:
+        return _run_claimed(run)
+    finally:
+        with _active_lock:
+            _active.discard(run.pk)
+
+
+def _run_claimed(run: DayRun) -> str:
     from relance.dunning.services.daily import run_day
     from relance.events.services import record
 
