@@ -7,6 +7,10 @@ message may have left: « À vérifier », never resent automatically."""
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -263,3 +267,48 @@ def test_a_letter_whose_transaction_rolls_back_leaves_no_pdf(planned, settings, 
     reminder.refresh_from_db()
     (pdf,) = media.rglob("*.pdf")
     assert reminder.document and pdf.name == reminder.document.name.rsplit("/", 1)[-1]
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "sqlite").startswith("postgres"),
+                    reason="a worker process needs a database it can reach: the PostgreSQL pass")
+@pytest.mark.parametrize(("fault", "expected"), [("hang_at_rcpt", "replanned"), ("hang_after_data", "uncertain")])
+def test_a_worker_process_killed_mid_send(planned, server, fault, expected, tmp_path):
+    """A real worker process, ``kill -9`` in RCPT TO (nothing handed over) or in DATA (handed
+    over): recovery replans the first, which then leaves once, and makes the second « à vérifier »."""
+    from django.db import connection
+
+    org, reminder = planned
+    server.fault = fault
+    server.handler.hang_seconds = 120
+    db = connection.settings_dict
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "relance.settings",
+           "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+           "RELANCE_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+           "RELANCE_EMAIL_HOST": "127.0.0.1", "RELANCE_EMAIL_PORT": str(server.port), "RELANCE_EMAIL_TIMEOUT": "120",
+           "RELANCE_DATA_DIR": str(tmp_path / "worker")}
+    code = ("import django; django.setup(); from datetime import datetime; "
+            "from relance.dunning.services.dispatcher import send_reminder; "
+            f"send_reminder({reminder.pk}, datetime.fromisoformat('{NOON.isoformat()}'))")
+    worker = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        reached = server.handler.at_rcpt if fault == "hang_at_rcpt" else server.handler.after_data
+        assert reached.wait(60), "the worker never reached the server"
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        server.handler.released.set()
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.SENDING and reminder.claimed_at is not None
+    assert (reminder.handed_over_at is not None) == (expected == "uncertain")
+    report = recover_orphans(reminder.claimed_at + LEASE + timedelta(seconds=1), enqueue=False)
+    assert getattr(report, expected) == [reminder.pk]
+    reminder.refresh_from_db()
+    server.fault = None
+    later_days(org)
+    reminder.refresh_from_db()
+    if expected == "replanned":
+        assert reminder.status == Reminder.Status.SENT
+        assert len(server.handler.contents) == 1 and len(server.handler.accepted) == 1
+    else:
+        assert reminder.status == Reminder.Status.UNCERTAIN and reminder.body_text and reminder.recipient
+        assert len(server.handler.contents) == 1  # never a second copy
