@@ -106,3 +106,16 @@ def test_not_an_archive(tmp_path):
     bogus = write(tmp_path, "x.tar.gz", "pas une archive")
     with pytest.raises(InvalidInput, match="pas une sauvegarde"):
         ops_backup.restore(bogus)
+
+
+def test_without_the_postgresql_tools_a_clear_error(org, tmp_path, monkeypatch):
+    from django.db import connection
+
+    from relance.errors import NotFound
+
+    if connection.vendor != "postgresql":
+        pytest.skip("pg_dump: PostgreSQL only (SQLite uses its online backup API)")
+    monkeypatch.setenv("PATH", str(tmp_path / "nothing-here"))
+    with pytest.raises(NotFound, match="pg_dump introuvable : installez les outils clients de PostgreSQL"):
+        ops_backup.backup(tmp_path / "sauvegardes")
+    assert not list((tmp_path / "sauvegardes").glob("*"))  # no partial archive left

@@ -270,6 +270,9 @@ def tick(worker: str | None = None) -> TickReport:
         day = due_day(org, now)
         if day is None:
             continue
+        known = DayRun.objects.filter(organisation=org, day=day).values_list("status", "lease_until").first()
+        if known is not None and (known[0] == DayRun.Status.DONE or known[1] > now):
+            continue  # a plain read first: no failed insert every minute once the day is taken
         run = claim(org, day, now, worker)
         if run is None:
             continue
