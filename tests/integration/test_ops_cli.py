@@ -10,6 +10,7 @@ import subprocess
 import tarfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,12 +48,20 @@ def test_orgs_set_changes_the_hour_and_zone(loaded):
 
 
 def test_worker_once_and_backup_restore_round_trip(loaded, tmp_path):
-    # one pass of the worker: the day runs only if its hour has passed on this real clock; either way, twice
-    # never runs it twice
-    first = ok(own(loaded, "worker", "--once", "--json"))
-    second = as_json(ok(own(loaded, "worker", "--once", "--json")))
-    assert second["ran"] == [] or "en échec" in first.stdout
-    assert count(loaded, "operations_dayrun") <= 1
+    # one pass of the worker, on a clock pinned on Monday 23 November 2026 (the day at 00:00): the day runs;
+    # a second pass does not run it again
+    ok(own(loaded, "orgs", "set", "atelier", "--heure", "00:00"))
+    env = cli_env() | {"RELANCE_DEMO_DAY": "2026-11-23"}
+
+    def once() -> Any:
+        done = subprocess.run([str(RELANCE), "--dir", str(loaded), "worker", "--once", "--json"], env=env,
+                              cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False)
+        return as_json(ok(done))
+
+    first, second = once(), once()
+    assert [(r["organisation"], r["day"], r["outcome"]) for r in first["ran"]] == [("atelier", "2026-11-23", "done")]
+    assert second["ran"] == []
+    assert rows(loaded, "SELECT day, status FROM operations_dayrun") == [("2026-11-23", "done")]
 
     saved = as_json(ok(own(loaded, "backup", "--dir", tmp_path / "sauvegardes", "--json")))
     archive = Path(saved["path"])
