@@ -161,4 +161,9 @@ def test_web_detail_and_actions(uncertain, server):
     reminder.refresh_from_db()
     assert reminder.status == Reminder.Status.SENT
     assert Event.objects.get(kind="reminder.confirmed_sent").actor == "web:alice"
-    assert client.post(reverse("web:reminder_resend", args=[reminder.pk])).status_code == 409
+    # a second decision is refused with its reason, nothing changes
+    again = client.post(reverse("web:reminder_resend", args=[reminder.pk]), follow=True)
+    assert "n’est pas « à vérifier »" in again.content.decode()
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.SENT
+    assert not Event.objects.filter(kind="reminder.resend_requested").exists()

@@ -12,14 +12,14 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from relance.dunning.services import letters, retries, uncertain
-from relance.errors import Conflict, InvalidInput, NotFound, RelanceError
+from relance.errors import InvalidInput, NotFound, RelanceError
 
 from .uploads import read_upload
 from .views_collector import _acting_scope, _actor, _fail
@@ -53,7 +53,7 @@ def retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 
 @login_required
 @require_POST
-def confirm_sent(request: HttpRequest, pk: int) -> HttpResponse:
+def confirm_sent(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     """« Parti »: an uncertain reminder did reach the customer."""
     sc = _acting_scope(request)
     try:
@@ -62,8 +62,6 @@ def confirm_sent(request: HttpRequest, pk: int) -> HttpResponse:
                                     "des relances reprend."))
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    except Conflict as exc:
-        return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
     except RelanceError as exc:
         _fail(request, exc)
     return _back(request, pk)
@@ -71,7 +69,7 @@ def confirm_sent(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def resend(request: HttpRequest, pk: int) -> HttpResponse:
+def resend(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     """« Renvoyer »: an uncertain reminder did not arrive; the same one goes again."""
     sc = _acting_scope(request)
     try:
@@ -80,8 +78,6 @@ def resend(request: HttpRequest, pk: int) -> HttpResponse:
                                     "possible, après une nouvelle vérification des factures."))
     except NotFound as exc:
         raise Http404(exc.message) from exc
-    except Conflict as exc:
-        return HttpResponse(exc.message, status=409, content_type="text/plain; charset=utf-8")
     except RelanceError as exc:
         _fail(request, exc)
     return _back(request, pk)
