@@ -312,3 +312,40 @@ def test_a_worker_process_killed_mid_send(planned, server, fault, expected, tmp_
     else:
         assert reminder.status == Reminder.Status.UNCERTAIN and reminder.body_text and reminder.recipient
         assert len(server.handler.contents) == 1  # never a second copy
+
+
+def test_a_payment_recorded_during_the_smtp_exchange_stops_the_message_before_data(planned, server):
+    """The invoices are not held across the SMTP exchange; a payment recorded while the worker
+    waits for RCPT TO is seen by the last re-check just before DATA: nothing is transmitted, the
+    reminder is composed again and cancelled."""
+    from decimal import Decimal
+
+    from relance.ledger.services.payments import record_payment
+
+    org, reminder = planned
+    server.fault = "hang_at_rcpt"
+    server.handler.hang_seconds = 30
+    outcome: list[str] = []
+
+    def worker() -> None:
+        from django.db import connection
+
+        try:
+            with clock.frozen(NOON):
+                outcome.append(send_reminder(reminder.id, NOON))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert server.handler.at_rcpt.wait(10)
+        record_payment(org, reminder.customer, "VIR-9", DAY, Decimal("900"), designated=["F-1"])
+    finally:
+        server.fault = None
+        server.handler.released.set()
+        thread.join(20)
+    assert outcome == ["cancelled"]
+    assert server.handler.contents == []
+    reminder.refresh_from_db()
+    assert reminder.status == Reminder.Status.CANCELLED and reminder.handed_over_at is None
