@@ -73,6 +73,7 @@ from relance.ledger.models import (
 )
 
 from .balances import refresh_balances
+from .locks import lock_ledger, lock_organisation
 from .payments import record_credit_note, record_payment
 from .references import assign_references
 
@@ -211,8 +212,10 @@ def import_einvoices(
     run = _Run(organisation, actor, report)
     try:
         with transaction.atomic():
-            # one import at a time per organisation: a concurrent one may have taken the same files
-            Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk").get()
+            # one import at a time per organisation: a concurrent one may have taken the same files; the
+            # lock order (locks.py): the invoices it may write (prepayments, credit notes, updates) first
+            lock_ledger(organisation)
+            lock_organisation(organisation)
             done = set(ImportBatch.objects.filter(organisation=organisation, sha256__in=[f.digest for f in files])
                        .values_list("sha256", flat=True))
             report.already_imported += [f.name for f in files if f.digest in done]
