@@ -161,8 +161,11 @@ SECURE_REFERRER_POLICY = "same-origin"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 
-# E-mail: SMTP by default; the demo writes .eml files (relance.channels.eml_backend).
-EMAIL_BACKEND = os.environ.get("RELANCE_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+# E-mail: SMTP by default; a demo folder (written by ``relance demo``) keeps writing .eml files
+# (relance.channels.eml_backend), so that « relance --dir demo-output run » never mails anyone.
+EMAIL_BACKEND = os.environ.get("RELANCE_EMAIL_BACKEND", (
+    "relance.channels.eml_backend.EmlBackend" if (DATA_DIR / DEMO_DAY_FILE).is_file()
+    else "django.core.mail.backends.smtp.EmailBackend"))
 EMAIL_HOST = os.environ.get("RELANCE_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("RELANCE_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("RELANCE_EMAIL_USER", "")

@@ -96,7 +96,9 @@ def test_a_demo_folder_pins_the_processes_that_run_on_it(tmp_path: Path):
     folder.mkdir()
     (folder / DEMO_DAY_FILE).write_text("2026-11-23\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELANCE_") and k != "DATABASE_URL"}
-    code = "from relance import clock; print(clock.pinned_day(), clock.now().date())"
+    code = ("from django.conf import settings; from relance import clock; "
+            "print(clock.pinned_day(), clock.now().date(), settings.EMAIL_BACKEND)")
     out = subprocess.run([str(Path(sys.executable).parent / "relance"), "--dir", str(folder), "shell", "-c", code],
-                         env=env, capture_output=True, text=True, timeout=120, check=True).stdout.split()[-2:]
-    assert out == ["2026-11-23", "2026-11-23"]
+                         env=env, capture_output=True, text=True, timeout=120, check=True).stdout.split()[-3:]
+    # and its emails keep going to .eml files: « relance --dir demo-output run » mails no one
+    assert out == ["2026-11-23", "2026-11-23", "relance.channels.eml_backend.EmlBackend"]

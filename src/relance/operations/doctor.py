@@ -22,6 +22,7 @@ The checks:
 
 from __future__ import annotations
 
+import os
 import shutil
 import smtplib
 import ssl
@@ -194,8 +195,10 @@ def check_email(timeout: float = SMTP_CHECK_TIMEOUT) -> Check:
     AUTH when an identifier and a password are set, QUIT."""
     backend = settings.EMAIL_BACKEND
     if backend == EML_BACKEND:
+        why = ("choisi par RELANCE_EMAIL_BACKEND" if os.environ.get("RELANCE_EMAIL_BACKEND")
+               else "dossier de démonstration")
         return Check("email", True, f"emails écrits en fichiers .eml dans {settings.RELANCE_EML_DIR}, aucun ne part "
-                                    "(choisi par RELANCE_EMAIL_BACKEND)")
+                                    f"({why})")
     if backend != SMTP_BACKEND:
         return Check("email", True, f"emails confiés à {backend} : aucun ne part par SMTP (choisi par "
                                     "RELANCE_EMAIL_BACKEND)")
