@@ -6,8 +6,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from relance.core.formatting import long_date
 
 from .commands import _print
 
@@ -142,9 +145,13 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     labels = {"done": "terminée", "running": "en cours", "failed": "en échec"}
     lines = []
     for r in rows:
-        line = f"{r['organisation']:<20} {r['run_at']} ({r['timezone']}), prochaine : {r['next_run'][:16].replace('T', ' ')}"
+        upcoming = datetime.fromisoformat(r["next_run"])
+        when = ("dès maintenant (l’heure est passée : le prochain passage d’un worker la lance)"
+                if upcoming <= now else f"{long_date(upcoming.date())} à {upcoming:%H:%M}")
+        line = f"{r['organisation']:<20} chaque jour ouvré à {r['run_at']} ({r['timezone']}) ; prochaine : {when}"
         if r["last"]:
-            line += f" ; dernière : {r['last']['day']} {labels.get(r['last']['status'], r['last']['status'])}"
+            last_day = long_date(date.fromisoformat(r["last"]["day"]))
+            line += f" ; dernière : {last_day}, {labels.get(r['last']['status'], r['last']['status'])}"
             if r["last"]["missed_days"]:
                 line += f", {len(r['last']['missed_days'])} journée(s) manquée(s) avant elle"
         lines.append(line)
