@@ -718,7 +718,8 @@ def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent:
             kind, outcome = "reminder.failed", "failed"
         else:
             fresh.status = Reminder.Status.PLANNED
-            fresh.next_attempt_at = now + BACKOFF[min(fresh.attempts - 1, len(BACKOFF) - 1)]
+            # from the failure, on the clock (not from the moment a late task was enqueued with)
+            fresh.next_attempt_at = clock.now() + BACKOFF[min(fresh.attempts - 1, len(BACKOFF) - 1)]
             kind, outcome = "reminder.retry", "retrying"
         fresh.handed_over_at = None  # a definite failure: nothing left
         fresh.save(update_fields=["status", "last_error", "next_attempt_at", "handed_over_at"])

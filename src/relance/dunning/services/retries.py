@@ -53,10 +53,11 @@ def retry(organisation: Organisation, reminder_id: int, *, actor: str, collector
         if reminder is None:
             raise NotFound(f"relance n° {reminder_id} introuvable")
         if reminder.status == Reminder.Status.UNCERTAIN:
-            raise NotRetryable(f"la relance n° {reminder.pk} est « à vérifier » : elle est peut-être partie "
-                               f"(connexion coupée ou sans réponse après la transmission du message). Vérifiez "
-                               f"auprès du client ou dans la boîte d’envoi (Message-ID {reminder.message_id or '—'}), "
-                               f"puis « relance uncertain sent {reminder.pk} » si elle est partie, ou "
+            where = f" (Message-ID {reminder.message_id})" if reminder.message_id else ""
+            raise NotRetryable(f"seule une relance en échec peut être renvoyée ainsi ; la relance n° {reminder.pk} est "
+                               f"« à vérifier » : elle est peut-être partie (connexion coupée ou sans réponse après "
+                               f"la transmission du message). Vérifiez auprès du client ou dans la boîte d’envoi"
+                               f"{where}, puis « relance uncertain sent {reminder.pk} » si elle est partie, ou "
                                f"« relance uncertain resend {reminder.pk} » pour la renvoyer")
         if reminder.status != Reminder.Status.FAILED:
             raise NotRetryable(f"seule une relance en échec peut être renvoyée ; la relance n° {reminder.pk} est "
