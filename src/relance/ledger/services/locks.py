@@ -23,13 +23,15 @@ Rules:
   short transaction) makes it the worker's; nobody else locks a ``SENDING`` reminder, so the
   dispatcher may write it before the organisation row.
 
-Why invoices before the organisation, and not the other way round: the dispatcher holds the
-invoices of a reminder across the hand-over to the SMTP server (a payment recorded meanwhile
-waits, or is seen by the send-time re-check), and that hand-over can take seconds. Had the
-organisation row come first, every send of an organisation and every payment imported for it
-would queue behind the slowest SMTP exchange; invoices first, a payment waits only for a send
-about the same invoices, and sends of different customers go in parallel. The organisation
-row is then held only between the first event and the commit — the short end of a transaction.
+Why invoices before the organisation, and not the other way round: writers lock the rows they
+change first and append their events last, and a transaction may be slow while it holds the
+invoices (a statement batch matching lines, an import). With the organisation row first, every
+writer of an organisation would queue behind the slowest one; invoices first, a payment waits
+only for a writer of the same invoices, and writers of different customers go in parallel. The
+organisation row is held only between the first event and the commit — the short end of a
+transaction. (The dispatcher no longer holds invoices across SMTP: it re-checks them in short
+transactions around the exchange, the last one just before DATA — docs/architecture.md,
+« États d’une relance ».)
 
 Before this module (issue 12), a payment file was one transaction (invoices of customer A,
 the organisation row, then invoices of customer B…) while a worker held B's invoices across
