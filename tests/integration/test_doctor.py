@@ -6,7 +6,7 @@ loopback (aiosmtpd, with authentication), the real task queue table, the real da
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from relance.events.models import Event
 from relance.ledger.models import Organisation
 from relance.ledger.services.imports import import_file
 from relance.operations import doctor, heartbeat
+from relance.operations.models import DayRun
 from relance.rates.services import add_rate
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
 from tests.smtp_server import RecordingHandler, SMTPServer, free_port
@@ -137,6 +138,24 @@ def test_organisation_without_letterhead_iban_or_sender(folders):
 
     complete = make_org("complete")
     assert all(c.ok for c in doctor.check_organisation(complete))
+
+
+def test_the_schedulers_last_day_failed_interrupted_or_missed(folders):
+    org = make_org()
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    assert doctor.check_schedule(org, now).ok
+    run_ = DayRun.objects.create(organisation=org, day=date(2026, 12, 7), status=DayRun.Status.FAILED,
+                                 started_at=now, lease_until=now, error="base verrouillée")
+    failed = doctor.check_schedule(org, now)
+    assert not failed.ok and "la journée du 7 décembre 2026 a échoué (base verrouillée)" in failed.message
+    run_.status, run_.lease_until, run_.worker = DayRun.Status.RUNNING, now - timedelta(minutes=1), "w1"
+    run_.save()
+    assert "interrompue (worker w1 arrêté)" in doctor.check_schedule(org, now).message
+    run_.status, run_.missed_days = DayRun.Status.DONE, ["2026-12-03", "2026-12-04"]
+    run_.save()
+    done = doctor.check_schedule(org, now)
+    assert done.ok and "7 décembre 2026, terminée ; 2 journée(s) manquée(s)" in done.message
+    assert "3 décembre 2026, 4 décembre 2026" in done.message
 
 
 def test_rates_of_the_current_semester(folders, pinned_clock):

@@ -399,6 +399,35 @@ def _size(n: int) -> str:
     return f"{n // 1024**2} Mo"
 
 
+def check_schedule(org: Any, now: datetime | None = None) -> Check:
+    """The scheduler's last day for the organisation (``operations.scheduler``): a day that failed
+    or whose worker died is a problem; days missed while no worker ran are said."""
+    from relance.core.formatting import long_date
+    from relance.operations.models import DayRun
+
+    now = now or clock.now()
+    last = DayRun.objects.filter(organisation=org).order_by("-day").first()
+    if last is None:
+        return Check("schedule", True, f"aucune journée lancée par le planificateur pour l’instant "
+                                       f"(chaque jour ouvré à {org.run_at:%H:%M} quand « relance worker » tourne)",
+                     org.slug)
+    day = long_date(last.day)
+    if last.status == DayRun.Status.FAILED:
+        return Check("schedule", False, f"la journée du {day} a échoué ({last.error[:200] or 'sans message'}) : "
+                                        "le worker la relance toutes les 15 minutes ; « relance run » la lance tout de "
+                                        "suite", org.slug)
+    if last.status == DayRun.Status.RUNNING and last.lease_until < now:
+        return Check("schedule", False, f"la journée du {day} a été interrompue (worker {last.worker or '?'} arrêté) : "
+                                        "un worker en vie la reprend ; lancez « relance worker »", org.slug)
+    missed = ""
+    if last.missed_days:
+        missed = (f" ; {len(last.missed_days)} journée(s) manquée(s) avant elle, faute de worker "
+                  f"({', '.join(long_date(date.fromisoformat(d)) for d in last.missed_days[:3])}"
+                  f"{'…' if len(last.missed_days) > 3 else ''})")
+    state = "en cours" if last.status == DayRun.Status.RUNNING else "terminée"
+    return Check("schedule", True, f"dernière journée planifiée : {day}, {state}{missed}", org.slug)
+
+
 # --- all together ------------------------------------------------------------------------------
 
 
@@ -422,6 +451,7 @@ def run_checks(organisations: Sequence[Any] | None = None, *, data_dir: str | No
             report.checks.extend(check_organisation(org))
             report.checks.append(check_rates(org))
         if workers:
+            report.checks.extend(check_schedule(org, now) for org in orgs)
             report.checks.append(check_workers(now))
     report.checks.extend(check_disk())
     return report
