@@ -3,6 +3,10 @@
 Services ask :func:`now` instead of reading the system clock, so that a replay (the
 demo's history, a test) can run them at a chosen instant with :func:`frozen`.
 Timestamps are aware and UTC.
+
+One exception: :func:`wall` is the real instant, for leases only (a reminder's claim and the
+recovery of dead workers' sends compare instants taken by different processes, some of which
+replay a simulated day: those must agree whatever each one shows as « now »).
 """
 
 from __future__ import annotations
@@ -27,6 +31,14 @@ def now() -> datetime:
         return real
     day, zone = _pinned
     return datetime.combine(day, real.astimezone(zone).time(), tzinfo=zone).astimezone(UTC)
+
+
+def wall() -> datetime:
+    """The real instant (UTC), never frozen nor pinned: only for leases — ``Reminder.claimed_at``
+    and :func:`relance.dunning.services.recovery.recover_orphans` — never for a business time or
+    a time shown as when something happened (those read :func:`now`). A test moves it with
+    time-machine, as any read of the system clock."""
+    return datetime.now(UTC)
 
 
 def pin_day(day: date | None, zone: str = "Europe/Paris") -> None:

@@ -194,7 +194,7 @@ def test_a_worker_dying_after_the_hand_over_leaves_an_uncertain_reminder(planned
         seen = Reminder.objects.get(pk=reminder.pk)
         assert seen.status == Reminder.Status.SENDING and seen.handed_over_at == NOON
         assert seen.recipient and seen.body_text and seen.message_id  # what is going is committed with it
-        report = recover_orphans(NOON + LEASE + timedelta(seconds=1), enqueue=False)
+        report = recover_orphans(clock.wall() + LEASE + timedelta(seconds=1), enqueue=False)
         assert report.uncertain == [reminder.id] and report.replanned == []
     finally:
         server.handler.released.set()
@@ -229,7 +229,7 @@ def test_a_worker_dying_before_the_hand_over_leaves_a_reminder_sent_again(planne
         assert server.handler.at_rcpt.wait(10)  # the worker is in RCPT TO, its transactions committed
         seen = Reminder.objects.get(pk=reminder.pk)
         assert seen.status == Reminder.Status.SENDING and seen.handed_over_at is None
-        report = recover_orphans(NOON + LEASE + timedelta(seconds=1), enqueue=False)
+        report = recover_orphans(clock.wall() + LEASE + timedelta(seconds=1), enqueue=False)
         assert report.replanned == [reminder.id]
     finally:
         server.handler.released.set()

@@ -14,7 +14,10 @@ Exactly-once, step by step (docs/architecture.md « États d’une relance »):
    locked and re-checked again, and ``handed_over_at`` with what goes (recipient, subject, text,
    Message-ID, PDF) is *committed*, conditional on the claim — only then is the content sent.
 4. *Record* (fourth transaction): ``SENT``, ``sent_at`` = the server's 250 (real clock), the
-   step's facts on the invoices, the sent event at that time.
+   step's facts on the invoices, the sent event at that time — conditional, like every write
+   after the claim, on the claim being still this attempt's (same ``attempts``; ``SENDING``, or
+   ``UNCERTAIN`` when recovery was faster than the 250 and nobody decided yet): a worker that
+   outlived its lease never records a second send, and a person's « parti » / « renvoyer » wins.
 
 Outcomes: a failure before the hand-over (down, timeout, 4xx, drop before DATA) goes back to
 ``PLANNED`` with a back-off; a 5xx marks it ``FAILED``; a 4xx/5xx answered to the content is
@@ -24,7 +27,8 @@ automatically (``uncertain`` resolves it). A worker that dies leaves ``SENDING``
 (``recovery.recover_orphans``, after its lease) replans it when it was never handed over and
 makes it ``UNCERTAIN`` otherwise. Every outcome leaves an event. ``now`` is the business moment
 (the day, the back-off); what is stamped as having happened (claim, hand-over, sent) reads the
-clock (frozen on a simulated day by :func:`dispatch_now`).
+clock (frozen on a simulated day by :func:`dispatch_now`), except the claim's
+``claimed_at``: the lease runs on the real clock (``clock.wall``), compared by every worker.
 
 Approval mode (``approvals``): a reminder « à valider » is never claimed (only ``PLANNED``
 ones are); once approved it goes through the same steps and re-checks. A wording edited
@@ -60,7 +64,7 @@ from relance.dunning.models import CallTask, PaymentPlan, Promise, Reminder, Rem
 from relance.errors import InvalidInput, OrganisationIncomplete
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
-from relance.ledger.services.locks import lock_invoices
+from relance.ledger.services.locks import lock_invoices, lock_organisation, lock_rows
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
@@ -124,7 +128,9 @@ def _claim(reminder_id: int, now: datetime) -> Reminder | None:
             return None
         reminder.status = Reminder.Status.SENDING
         reminder.attempts += 1
-        reminder.claimed_at = clock.now()  # the real instant: the lease (recovery) runs from it
+        # the real instant, even on a simulated day (``dispatch_now`` freezes the clock): the lease
+        # (recovery, in any process) runs from it
+        reminder.claimed_at = clock.wall()
         reminder.handed_over_at = None
         reminder.message_nonce = reminder.message_nonce or secrets.token_hex(8)  # kept for every attempt
         reminder.save(update_fields=["status", "attempts", "claimed_at", "handed_over_at", "message_nonce"])
@@ -264,11 +270,14 @@ def _attempt(reminder: Reminder, now: datetime, progress: Progress, again: bool)
             result = _send_claimed(reminder, now, progress)
         if isinstance(result, Outgoing):
             return _hand_over(reminder, now, result, progress)
-        progress.files.clear()  # committed with their reminder
+        if result != "skipped":
+            progress.files.clear()  # committed with their reminder
         return result
     except _ChangedBeforeHandOver:
-        _release(reminder)
-        return send_reminder(reminder_id, now, _again=False) if again else "retrying"
+        if again:
+            _release(reminder)
+            return send_reminder(reminder_id, now, _again=False)
+        return "retrying" if _release(reminder, retry=True) else "skipped"
     except HandOverDeclined:
         return "skipped"  # recovery took the reminder back: it is no longer this worker's
     except UncertainDelivery as exc:
@@ -331,10 +340,35 @@ def _hand_over(reminder: Reminder, now: datetime, out: Outgoing, progress: Progr
                             out.escalation, out.today, sent_at, locked)
 
 
-def _release(reminder: Reminder) -> None:
-    """Nothing left (the invoices changed just before the hand-over): back to PLANNED, due now."""
-    Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING, attempts=reminder.attempts).update(
-        status=Reminder.Status.PLANNED, next_attempt_at=None, claimed_at=None, handed_over_at=None)
+def _release(reminder: Reminder, *, retry: bool = False) -> bool:
+    """Nothing left (the invoices changed just before the hand-over): back to PLANNED, due now
+    (the caller composes it again at once). ``retry``: it changed twice in a row — due after the
+    first back-off, with its task queued (:func:`_enqueue_retry`), so that it is counted among the
+    reminders waiting for a retry and sent then. False when the claim was no longer this worker's."""
+    retry_at = clock.now() + BACKOFF[0] if retry else None
+    with transaction.atomic():
+        done = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING,
+                                       attempts=reminder.attempts).update(
+            status=Reminder.Status.PLANNED, next_attempt_at=retry_at, claimed_at=None, handed_over_at=None)
+        if done and retry_at is not None:
+            _enqueue_retry(reminder.pk, retry_at)
+    return bool(done)
+
+
+def _enqueue_retry(reminder_id: int, run_after: datetime) -> None:
+    """Queue the send task of a reminder put back to PLANNED by the current transaction. The
+    database queue (django_tasks_db) lives in the same database: its row is written in this
+    transaction, so a crash right after the commit cannot lose it. Another backend is only
+    called once the commit is done (it could run the task before the reminder is PLANNED)."""
+    from django_tasks_db import DatabaseBackend
+
+    from relance.dunning.tasks import send_reminder_task
+
+    task = send_reminder_task.using(run_after=run_after)
+    if isinstance(task.get_backend(), DatabaseBackend):
+        task.enqueue(reminder_id)
+    else:
+        transaction.on_commit(lambda: task.enqueue(reminder_id), robust=True)
 
 
 def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str | Outgoing:
@@ -345,6 +379,12 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str 
     invoice_ids = list(reminder.lines.values_list("invoice_id", flat=True))
     # the project's lock order (ledger/services/locks.py): the invoices by id, before the organisation row
     invoices = _lock_invoices(invoice_ids)
+    # still this worker's claim? Waiting for the invoices may have outlasted the lease: recovery
+    # then replanned it and another worker may have sent it. Locked until this transaction ends
+    # (a SENDING reminder is its worker's: before the organisation row), so recovery waits.
+    qs = Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING, attempts=reminder.attempts)
+    if not qs.select_for_update(of=("self",)).exists():
+        return "skipped"
     keep = _still_chaseable(org, reminder, invoices, today)
     dropped = [i.number for i in invoices if i not in keep]
     if not keep:
@@ -396,6 +436,14 @@ def _record_sent(reminder: Reminder, org: Organisation, customer: Customer, keep
         if created:
             events.append(NewEvent("call_task.created", customer_id=customer.id, reminder_id=reminder.id,
                                    data={"due_on": today}))
+    # the lock order: invoices (held), the organisation, then the reminder — only while it is
+    # still this attempt's: SENDING, or UNCERTAIN (recovery was faster than the server's 250)
+    # and nobody decided yet. A person's « parti » (SENT) or « renvoyer » (PLANNED, maybe claimed
+    # again: another attempt) wins: nothing is recorded a second time.
+    lock_organisation(org)
+    if not lock_rows(Reminder, [reminder.pk], attempts=reminder.attempts,
+                     status__in=[Reminder.Status.SENDING, Reminder.Status.UNCERTAIN]):
+        return "skipped"
     reminder.status = Reminder.Status.SENT
     reminder.sent_at = sent_at
     reminder.handed_over_at = reminder.handed_over_at or sent_at
@@ -708,9 +756,12 @@ def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], tod
 
 def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent: bool) -> str:
     with transaction.atomic():
-        fresh = Reminder.objects.select_for_update().get(pk=reminder.pk)
-        if fresh.status != Reminder.Status.SENDING or fresh.attempts != reminder.attempts:
-            return "skipped"  # recovery took it back meanwhile: no longer this worker's
+        # only while still this worker's claim (a SENDING reminder is its worker's: locked before
+        # the organisation row, which nobody else does); otherwise recovery took it back meanwhile
+        fresh = (Reminder.objects.select_for_update(of=("self",))
+                 .filter(pk=reminder.pk, status=Reminder.Status.SENDING, attempts=reminder.attempts).first())
+        if fresh is None:
+            return "skipped"
         fresh.last_error = error[:2000]
         if permanent:
             fresh.status = Reminder.Status.FAILED
@@ -726,10 +777,8 @@ def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent:
         record_many(fresh.organisation, [NewEvent(kind, customer_id=fresh.customer_id, reminder_id=fresh.id, data={
             "error": fresh.last_error, "attempt": fresh.attempts, "next_attempt_at": fresh.next_attempt_at,
         })], at=now)
-    if not permanent:
-        from relance.dunning.tasks import send_reminder_task
-
-        send_reminder_task.using(run_after=fresh.next_attempt_at).enqueue(fresh.pk)
+        if fresh.next_attempt_at is not None:
+            _enqueue_retry(fresh.pk, fresh.next_attempt_at)  # in this transaction (database queue)
     return outcome
 
 
@@ -737,9 +786,10 @@ def _record_uncertain(reminder: Reminder, error: str, reason: str) -> str:
     """The message may have left (dropped or unanswered after its content): « À vérifier », for
     a person (``dunning.services.uncertain``); never resent automatically."""
     with transaction.atomic():
-        fresh = Reminder.objects.select_for_update().get(pk=reminder.pk)
-        if fresh.status != Reminder.Status.SENDING:
-            return "skipped"
+        fresh = (Reminder.objects.select_for_update(of=("self",))
+                 .filter(pk=reminder.pk, status=Reminder.Status.SENDING, attempts=reminder.attempts).first())
+        if fresh is None:
+            return "skipped"  # no longer this worker's (recovery, then maybe a person, decided)
         fresh.status = Reminder.Status.UNCERTAIN
         fresh.last_error = error[:2000]
         fresh.next_attempt_at = None
@@ -787,7 +837,7 @@ def dispatch_now(organisation: Organisation | None = None, now: datetime | None 
     now = now or clock.now()
     report = DispatchReport()
     with clock.frozen(now) if simulated else nullcontext():
-        for rid in mark_stale(clock.now()):  # real time: the lease runs from the claim's real instant
+        for rid in mark_stale(clock.wall()):  # real time: the lease runs from the claim's real instant
             report.add("uncertain", rid)
         for rid in due_reminders(organisation, now, skip_channels):
             outcome = send_reminder(rid, now)
@@ -804,7 +854,7 @@ def enqueue_due(organisation: Organisation | None = None, now: datetime | None =
     from .recovery import recover_orphans
 
     now = now or clock.now()
-    recover_orphans(clock.now(), enqueue=False)  # the replanned ones are due: enqueued below
+    recover_orphans(clock.wall(), enqueue=False)  # the replanned ones are due: enqueued below
     ids = due_reminders(organisation, now, skip_channels)
     for rid in ids:
         send_reminder_task.enqueue(rid, now.isoformat())

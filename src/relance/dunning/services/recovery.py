@@ -63,10 +63,10 @@ class RecoveryReport:
 
 def recover_orphans(now: datetime | None = None, *, enqueue: bool = True, lease: timedelta = LEASE,
                     task_lease: timedelta = TASK_LEASE) -> RecoveryReport:
-    """Recover what dead workers left. ``now`` is a real instant (``clock.now()``), compared with
-    the claim's time; ``enqueue=False`` leaves the sending of the replanned reminders to the
-    caller (``dispatch_now`` sends them right after)."""
-    now = now or clock.now()
+    """Recover what dead workers left. ``now`` is a real instant (``clock.wall()``: never a
+    simulated day's), compared with the claim's time; ``enqueue=False`` leaves the sending of the
+    replanned reminders to the caller (``dispatch_now`` sends them right after)."""
+    now = now or clock.wall()
     report = RecoveryReport()
     stale = (Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__lt=now - lease)
              | Reminder.objects.filter(status=Reminder.Status.SENDING, claimed_at__isnull=True))

@@ -33,7 +33,7 @@ from relance.errors import Conflict, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Organisation
 from relance.ledger.queries import visible
-from relance.ledger.services.locks import lock_invoices, lock_organisation
+from relance.ledger.services.locks import lock_invoices, lock_organisation, lock_rows
 
 from ..models import CallTask, PaymentPlan, Reminder
 from .context import local_today
@@ -80,15 +80,19 @@ def uncertain_reminder(organisation: Organisation, reminder_id: int, collector_i
 
 
 def _locked(organisation: Organisation, reminder_id: int, collector_id: int | None) -> tuple[Reminder, list]:
-    """The reminder's invoices locked, then the organisation row, then the reminder (lock order)."""
+    """The reminder's invoices locked, then the organisation row, then the reminder (lock order,
+    ``ledger/services/locks.py``) — only while it is « à vérifier »: a ``SENDING`` one belongs to
+    its worker, which locks it before the organisation row; waiting for it here, organisation
+    held, would close a circle with that worker."""
     reminder = uncertain_reminder(organisation, reminder_id, collector_id)
     invoices = lock_invoices(reminder.lines.values_list("invoice_id", flat=True))
     lock_organisation(organisation)
-    fresh = Reminder.objects.select_for_update().get(pk=reminder.pk)
-    if fresh.status != Reminder.Status.UNCERTAIN:
+    locked = lock_rows(Reminder, [reminder.pk], status=Reminder.Status.UNCERTAIN)
+    if not locked:
+        fresh = Reminder.objects.get(pk=reminder.pk)
         raise NotUncertain(f"la relance n° {fresh.pk} n’est pas « à vérifier » : elle est "
                            f"« {fresh.get_status_display().lower()} »")
-    return fresh, sorted(invoices, key=lambda i: (i.due_date, i.number))
+    return locked[0], sorted(invoices, key=lambda i: (i.due_date, i.number))
 
 
 def confirm_sent(organisation: Organisation, reminder_id: int, *, actor: str,
