@@ -168,7 +168,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     result = backup(args.backup_dir)
     _print(args, result.as_dict(),
            f"Sauvegarde écrite : {result.path}\n  base {result.database}, {result.documents} document(s), "
-           f"{result.counts.get('events', 0)} événement(s), {number(Decimal(result.size) / 1_048_576, digits=1)} Mo")
+           f"{result.counts.get('events', 0)} événement(s), {number(Decimal(result.size) / 1_048_576, digits=1)} Mo"
+           + (f"\n  {result.skipped} document(s) supprimé(s) pendant la sauvegarde, absent(s) de l’archive"
+              if result.skipped else ""))
     return 0
 
 
@@ -182,6 +184,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
              + (", ".join(f"{slug} {n} événements" for slug, n in result.chains.items()) or "vide") + "."]
     if result.previous_files:
         lines.append(f"Les documents présents avant sont gardés dans {result.previous_files}.")
+    if result.previous_schema:
+        lines.append(f"Les données présentes avant sont gardées dans le schéma PostgreSQL « {result.previous_schema} » "
+                     f"(hors des sauvegardes) ; une fois sûr, supprimez-le : DROP SCHEMA {result.previous_schema} CASCADE;")
     if result.pending_migrations:
         lines.append(f"{result.pending_migrations} migration(s) plus récente(s) que la sauvegarde : "
                      "lancez « relance migrate ».")

@@ -10,15 +10,27 @@ An archive (``relance-sauvegarde-AAAAMMJJ-HHMMSS.tar.gz``) holds:
 * ``manifest.json`` — date, database kind, the applied migrations, a count of the main tables, and the
   SHA-256 and size of every other member.
 
-Restoring checks every member against the manifest before touching anything, refuses a database
-that holds data (organisations, users or events) unless ``force``, replaces the database (SQLite: the
-backup API into the live connection; PostgreSQL: schema emptied, then ``pg_restore`` in one
-transaction), puts the documents back (the previous folder is kept aside, renamed), then verifies
-every organisation's event chain.
+Each document is read once: its hash and the bytes archived are the same read (a PDF written during
+the backup cannot make the manifest disagree with the archive); a document deleted meanwhile is skipped
+and counted (``BackupResult.skipped``). The archive is created ``0600`` (it holds every customer's data),
+in a folder created ``0700`` when the command creates it.
+
+Restoring extracts next to ``DATA_DIR`` (not ``/tmp``: a big archive would fill it), checks every member
+against the manifest before touching anything, refuses a database that holds data (organisations, users
+or events) unless ``force``, and puts the new documents in place beside ``MEDIA_ROOT`` and moves the
+current folder aside *before* touching the database (a rename that fails — mount point, busy — stops
+everything with nothing changed). Then the database is replaced. SQLite: the backup API into the live
+connection. PostgreSQL: the archive is first read by ``pg_restore --list``; the live schema ``public`` is
+renamed ``public_avant_restauration_<date>`` (kept, never dropped by relance: a wrong archive restored
+with ``--force`` can still be undone), a fresh ``public`` is created and ``pg_restore`` runs in one
+transaction; if it fails, the fresh schema is dropped and the old one renamed back — the database is as it
+was — and the documents are put back too. ``relance backup`` leaves those kept schemas out of its dumps.
+Finally every organisation's event chain is verified.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -32,9 +44,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zlib import error as zlib_error
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from relance import clock
 from relance.errors import ChainBroken, Conflict, InvalidInput, NotFound
@@ -42,6 +55,10 @@ from relance.errors import ChainBroken, Conflict, InvalidInput, NotFound
 MANIFEST = "manifest.json"
 FILES = "fichiers"
 FORMAT = 1
+#: the schema a PostgreSQL restore keeps the replaced data in (with the date); ``pg_dump`` leaves them out
+KEPT_SCHEMA = "public_avant_restauration_"
+#: a document up to this size is archived from memory, a bigger one from a temporary copy
+SPOOL_MAX = 32 * 1024 * 1024
 DB_MEMBER = {"sqlite": "base.sqlite3", "postgresql": "base.pgdump"}
 
 
@@ -54,10 +71,13 @@ class BackupResult:
     documents: int
     size: int
     counts: dict[str, int] = field(default_factory=dict)
+    #: documents deleted between the listing of MEDIA_ROOT and their reading (not in the archive)
+    skipped: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "database": self.database, "created_at": self.created_at.isoformat(),
-                "members": self.members, "documents": self.documents, "size": self.size, "counts": self.counts}
+                "members": self.members, "documents": self.documents, "size": self.size, "counts": self.counts,
+                "skipped": self.skipped}
 
 
 @dataclass
@@ -69,12 +89,15 @@ class RestoreResult:
     chains: dict[str, int]
     pending_migrations: int
     previous_files: Path | None = None
+    #: PostgreSQL: the schema holding the data the restore replaced (``DROP SCHEMA … CASCADE`` once sure)
+    previous_schema: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "database": self.database, "backup_created_at": self.created_at,
                 "documents": self.documents, "events_verified": self.chains,
                 "pending_migrations": self.pending_migrations,
-                "previous_files": str(self.previous_files) if self.previous_files else None}
+                "previous_files": str(self.previous_files) if self.previous_files else None,
+                "previous_schema": self.previous_schema}
 
 
 def vendor() -> str:
@@ -137,8 +160,8 @@ def _dump_database(kind: str, target: Path) -> None:
             destination.close()
         return
     args, env = _pg_params()
-    _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--file", str(target), *args],
-         env, "pg_dump")
+    _run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
+          f"--exclude-schema={KEPT_SCHEMA}*", "--file", str(target), *args], env, "pg_dump")
 
 
 def applied_migrations() -> dict[str, list[str]]:
@@ -163,13 +186,42 @@ def _counts() -> dict[str, int]:
             "invoices": Invoice.objects.count(), "events": Event.objects.count()}
 
 
+def _private_directory(directory: Path) -> Path:
+    """The backup folder, created ``0700`` (and its missing parents) when it does not exist yet; an existing
+    folder keeps its modes (the administrator chose them)."""
+    directory = directory.resolve()
+    if not directory.is_dir():
+        directory.mkdir(parents=True, exist_ok=True)
+        directory.chmod(0o700)
+    return directory
+
+
+def _add_document(archive: tarfile.TarFile, path: Path, name: str, mtime: float) -> dict[str, Any] | None:
+    """Archive ``path`` as ``name`` from one read: the bytes hashed are the bytes archived. None when the
+    file vanished (deleted since the listing)."""
+    digest = hashlib.sha256()
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX) as copy:
+        try:
+            with path.open("rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+                    copy.write(chunk)
+        except FileNotFoundError:
+            return None
+        size = copy.tell()
+        copy.seek(0)
+        info = tarfile.TarInfo(name)
+        info.size, info.mtime, info.mode = size, int(mtime), 0o644
+        archive.addfile(info, copy)
+    return {"sha256": digest.hexdigest(), "size": size}
+
+
 def backup(directory: Path | None = None) -> BackupResult:
     """Write an archive of the database and the stored documents into ``directory``
     (default ``DATA_DIR/sauvegardes``) and return what it holds."""
     kind = vendor()
     created = clock.now().astimezone(UTC)
-    directory = (directory or Path(settings.DATA_DIR) / "sauvegardes").resolve()
-    directory.mkdir(parents=True, exist_ok=True)
+    directory = _private_directory(directory or Path(settings.DATA_DIR) / "sauvegardes")
     stamp = created.strftime("%Y%m%d-%H%M%S")
     final = directory / f"relance-sauvegarde-{stamp}.tar.gz"
     n = 1
@@ -177,6 +229,7 @@ def backup(directory: Path | None = None) -> BackupResult:
         n += 1
         final = directory / f"relance-sauvegarde-{stamp}-{n}.tar.gz"
     partial = final.with_name(final.name + ".partiel")
+    skipped = 0
     with tempfile.TemporaryDirectory(prefix="relance-sauvegarde-") as tmp:
         db_file = Path(tmp) / DB_MEMBER[kind]
         _dump_database(kind, db_file)
@@ -186,12 +239,17 @@ def backup(directory: Path | None = None) -> BackupResult:
         root = media_root()
         documents = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else []
         try:
-            with tarfile.open(partial, "w:gz") as archive:
+            # created 0600 from the start (not chmod-ed after): every customer's data is in there
+            descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
                 archive.add(db_file, arcname=DB_MEMBER[kind])
                 for path in documents:
                     name = f"{FILES}/{path.relative_to(root).as_posix()}"
-                    members[name] = {"sha256": _sha256(path), "size": path.stat().st_size}
-                    archive.add(path, arcname=name, recursive=False)
+                    added = _add_document(archive, path, name, created.timestamp())
+                    if added is None:
+                        skipped += 1
+                        continue
+                    members[name] = added
                 manifest = {
                     "format": FORMAT, "application": "relance", "created_at": created.isoformat(),
                     "database": kind, "migrations": migrations, "counts": counts, "members": members,
@@ -200,10 +258,12 @@ def backup(directory: Path | None = None) -> BackupResult:
                 info = tarfile.TarInfo(MANIFEST)
                 info.size, info.mtime = len(data), int(created.timestamp())
                 archive.addfile(info, io.BytesIO(data))
+            os.chmod(partial, 0o600)
             os.replace(partial, final)
         finally:
             partial.unlink(missing_ok=True)
-    return BackupResult(final, kind, created, len(members) + 1, len(documents), final.stat().st_size, counts)
+    return BackupResult(final, kind, created, len(members) + 1, len(members) - 1, final.stat().st_size, counts,
+                        skipped)
 
 
 def database_has_data() -> bool:
@@ -225,8 +285,21 @@ def _extract_verified(path: Path, into: Path) -> dict[str, Any]:
     try:
         with tarfile.open(path, "r:gz") as archive:
             archive.extractall(into, filter="data")  # no absolute paths, no « .. », no links outside
-    except (tarfile.TarError, OSError, EOFError) as exc:
-        raise InvalidInput(f"« {path.name} » n’est pas une sauvegarde lisible de relance : {exc}") from exc
+    except tarfile.FilterError as exc:
+        member = getattr(getattr(exc, "tarinfo", None), "name", "?")
+        raise InvalidInput(f"« {path.name} » contient un chemin interdit ({member}) : "
+                           "ce n’est pas une sauvegarde de relance, rien n’est restauré") from exc
+    except (tarfile.TarError, EOFError, zlib_error) as exc:
+        raise InvalidInput(f"« {path.name} » n’est pas une sauvegarde lisible de relance (archive tar.gz "
+                           "illisible ou tronquée)") from exc
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise Conflict(f"plus de place sur le disque pour extraire « {path.name} » dans {into.parent} : "
+                           "libérez de la place (il en faut environ deux fois la taille de l’archive), "
+                           "rien n’est restauré") from exc
+        code = errno.errorcode.get(exc.errno or 0, "erreur système")
+        raise Conflict(f"extraction de « {path.name} » impossible dans {into.parent} ({code}) : "
+                       "rien n’est restauré") from exc
     try:
         manifest = json.loads((into / MANIFEST).read_text(encoding="utf-8"))
         members: dict[str, dict[str, Any]] = manifest["members"]
@@ -248,7 +321,21 @@ def _extract_verified(path: Path, into: Path) -> dict[str, Any]:
     return manifest
 
 
-def _restore_database(kind: str, source: Path) -> None:
+def _pg_check_archive(source: Path) -> None:
+    """``pg_restore --list``: the dump is readable by these client tools (not from a newer pg_dump, not
+    truncated) before anything is touched."""
+    _args, env = _pg_params()
+    done = subprocess.run([_pg_tool("pg_restore"), "--list", str(source)], env=env, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        raise InvalidInput(f"la base de la sauvegarde est illisible par pg_restore (code {done.returncode}), rien "
+                           f"n’est restauré : {done.stderr.strip()[:800]} — une sauvegarde faite par une version "
+                           "plus récente de PostgreSQL se restaure avec les outils clients de cette version")
+
+
+def _restore_database(kind: str, source: Path, stamp: str) -> str | None:
+    """Replace the database with ``source``; PostgreSQL: return the schema that keeps the replaced data.
+    A failed ``pg_restore`` puts the old schema back and raises :class:`Conflict`."""
     if kind == "sqlite":
         connection.ensure_connection()
         target = connection.connection
@@ -257,32 +344,88 @@ def _restore_database(kind: str, source: Path) -> None:
             origin.backup(target)  # replaces every page of the live database, WAL included
         finally:
             origin.close()
-        return
-    pg_restore = _pg_tool("pg_restore")
-    with connection.cursor() as cursor:  # everything the dump does not hold goes too: the state of the backup
-        cursor.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        return None
+    pg_restore = _pg_tool("pg_restore")  # the archive was read by _pg_check_archive before the documents moved
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [f"{KEPT_SCHEMA}%"])
+        taken = {name for (name,) in cursor.fetchall()}
+    kept = base = f"{KEPT_SCHEMA}{stamp}".replace("-", "_")
+    n = 1
+    while kept in taken:  # two restores in the same second
+        n += 1
+        kept = f"{base}_{n}"
+    quoted = connection.ops.quote_name(kept)
+    with transaction.atomic(), connection.cursor() as cursor:  # both or neither
+        cursor.execute(f"ALTER SCHEMA public RENAME TO {quoted}")
         cursor.execute("CREATE SCHEMA public")
     connections.close_all()
     args, env = _pg_params()
-    _run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error", *args, str(source)],
-         env, "pg_restore")
+    done = subprocess.run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+                           *args, str(source)], env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA public CASCADE")
+            cursor.execute(f"ALTER SCHEMA {quoted} RENAME TO public")
+        raise Conflict(f"pg_restore a échoué (code {done.returncode}) : la base est remise telle qu’elle était avant "
+                       f"la restauration, rien n’est perdu. Erreur de pg_restore : {done.stderr.strip()[:800]}")
+    return kept
 
 
-def _restore_files(extracted: Path) -> tuple[int, Path | None]:
+@dataclass
+class _Documents:
+    """The documents of the archive put in place beside ``MEDIA_ROOT`` before the database is touched."""
+
+    root: Path
+    staged: Path
+    previous: Path | None
+    count: int
+
+    def commit(self) -> None:
+        self.staged.rename(self.root)
+
+    def undo(self) -> None:
+        shutil.rmtree(self.staged, ignore_errors=True)
+        if not self.root.exists():
+            if self.previous is not None:
+                self.previous.rename(self.root)
+            else:
+                self.root.mkdir()
+
+
+def _prepare_files(extracted: Path, stamp: str) -> _Documents:
+    """Copy the archive's documents beside ``MEDIA_ROOT`` (same file system: the final rename is atomic), then
+    move the current folder aside. Any failure here (a mount point, a busy folder, no room) leaves everything
+    as it was — and the database is not touched yet."""
     root = media_root()
-    previous = None
-    if root.is_dir() and any(root.iterdir()):
-        previous = root.with_name(f"{root.name}.avant-restauration-{clock.now():%Y%m%d-%H%M%S}")
-        root.rename(previous)
+    if os.path.ismount(root):
+        raise Conflict(f"les documents ({root}) sont un point de montage : la restauration ne peut pas le remplacer. "
+                       "Pointez RELANCE_MEDIA_ROOT vers un sous-dossier du montage, puis relancez ; rien n’est restauré")
+    root.parent.mkdir(parents=True, exist_ok=True)
+    staged = root.with_name(f".{root.name}.restauration-{stamp}")
     source = extracted / FILES
-    count = 0
-    if source.is_dir():
-        root.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(source, root, dirs_exist_ok=True)
-        count = sum(1 for p in root.rglob("*") if p.is_file())
-    else:
-        root.mkdir(parents=True, exist_ok=True)
-    return count, previous
+    try:
+        if source.is_dir():
+            shutil.copytree(source, staged)
+        else:
+            staged.mkdir()
+    except OSError as exc:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise Conflict(f"les documents ne peuvent pas être préparés dans {root.parent} ({exc.strerror or exc}) : "
+                       "rien n’est restauré") from exc
+    count = sum(1 for p in staged.rglob("*") if p.is_file())
+    previous = None
+    if root.is_dir() and not any(root.iterdir()):
+        root.rmdir()  # an empty folder is not worth keeping aside
+    if root.exists():
+        previous = root.with_name(f"{root.name}.avant-restauration-{stamp}")
+        try:
+            root.rename(previous)
+        except OSError as exc:
+            shutil.rmtree(staged, ignore_errors=True)
+            code = errno.errorcode.get(exc.errno or 0, "erreur système")
+            raise Conflict(f"le dossier des documents {root} ne peut pas être mis de côté ({code}) : il est peut-être "
+                           "un point de montage ou utilisé par un autre programme ; rien n’est restauré") from exc
+    return _Documents(root, staged, previous, count)
 
 
 def pending_migrations() -> int:
@@ -299,7 +442,10 @@ def restore(path: Path, *, force: bool = False) -> RestoreResult:
     from relance.ledger.models import Organisation
 
     kind = vendor()
-    with tempfile.TemporaryDirectory(prefix="relance-restauration-") as tmp:
+    stamp = f"{clock.now().astimezone(UTC):%Y%m%d-%H%M%S}"
+    work = Path(settings.DATA_DIR)  # beside the data, not /tmp: the archive's size is needed twice
+    work.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".relance-restauration-", dir=work) as tmp:
         extracted = Path(tmp)
         manifest = _extract_verified(path.resolve(), extracted)
         if manifest["database"] != kind:
@@ -308,8 +454,16 @@ def restore(path: Path, *, force: bool = False) -> RestoreResult:
         if database_has_data() and not force:
             raise Conflict("la base contient déjà des données (organisations, utilisateurs ou événements) : "
                            "relancez avec --force pour les remplacer par la sauvegarde")
-        _restore_database(kind, extracted / DB_MEMBER[kind])
-        documents, previous = _restore_files(extracted)
+        if kind == "postgresql":
+            _pg_check_archive(extracted / DB_MEMBER[kind])
+        files = _prepare_files(extracted, stamp)
+        try:
+            previous_schema = _restore_database(kind, extracted / DB_MEMBER[kind], stamp)
+        except BaseException:
+            files.undo()
+            raise
+        files.commit()
+        documents, previous = files.count, files.previous
     chains: dict[str, int] = {}
     broken: list[str] = []
     for org in Organisation.objects.order_by("slug"):
@@ -320,4 +474,4 @@ def restore(path: Path, *, force: bool = False) -> RestoreResult:
     if broken:
         raise ChainBroken("base restaurée, mais le journal des événements ne se vérifie pas : " + " ; ".join(broken))
     return RestoreResult(path.resolve(), kind, str(manifest.get("created_at", "")), documents, chains,
-                         pending_migrations(), previous)
+                         pending_migrations(), previous, previous_schema)
