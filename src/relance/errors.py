@@ -46,6 +46,19 @@ class ImportRejected(RelanceError):
         return {**super().as_dict(), "problems": [p.as_dict() for p in self.problems]}
 
 
+class ImportStopped(ImportRejected):
+    """A row of a file written one row per transaction (payments, credit notes) met a real
+    conflict: the import stops there, naming the line; the rows before it are recorded (importing
+    the corrected file again does not record them twice: they are « déjà connus »)."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        super().__init__(problems)
+        first = "\n".join(f"  {p}" for p in self.problems[:50])
+        self.message = ("Import arrêté : les lignes précédentes sont enregistrées, celle-ci et les suivantes ne le "
+                        f"sont pas (réimportez le fichier corrigé : rien ne sera compté deux fois) :\n{first}")
+        self.args = (self.message,)
+
+
 class ChainBroken(RelanceError):
     exit_code = 5
     http_status = 500
@@ -61,6 +74,11 @@ class ChainBroken(RelanceError):
 class Conflict(RelanceError):
     exit_code = 6
     http_status = 409
+
+
+class AlreadyRecorded(Conflict):
+    """The payment, credit note… is already recorded (its reference or number): nothing to do —
+    unlike other conflicts, which an import reports as the file's error."""
 
 
 class OrganisationIncomplete(Conflict):

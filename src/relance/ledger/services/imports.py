@@ -56,7 +56,7 @@ from relance.core.formats.receivables import (
 )
 from relance.core.formats.tabular import MAX_BYTES, TabularError, read_csv, read_xlsx, zip_bomb_problem
 from relance.core.law import check_terms
-from relance.errors import Conflict, ImportRejected
+from relance.errors import AlreadyRecorded, Conflict, ImportRejected, ImportStopped
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import (
     Allocation,
@@ -649,9 +649,11 @@ def _import_credit_notes(org: Organisation, rows: list[CreditNoteRow], report: I
         try:
             record_credit_note(org, customers[r.customer], r.number, r.issue_date, r.amount_incl_tax, r.invoice,
                                r.reason, actor)
-        except Conflict:  # recorded meanwhile (the same file imported twice at once)
+        except AlreadyRecorded:  # recorded meanwhile (the same file imported twice at once)
             report.counts["credit_notes_unchanged"] += 1
             continue
+        except Conflict as exc:  # a real conflict (e.g. more than the invoice's amount): the file's error
+            raise _stopped(report, r.line, f"avoir « {r.number} » non enregistré : {exc.message}") from exc
         report.counts["credit_notes_created"] += 1
 
 
@@ -666,10 +668,18 @@ def _import_payments(org: Organisation, rows: list[PaymentRow], report: ImportRe
         try:
             record_payment(org, customers[r.customer], r.reference, r.date, r.amount,
                            [r.invoice] if r.invoice else [], r.method, actor)
-        except Conflict:  # recorded meanwhile (the same file imported twice at once)
+        except AlreadyRecorded:  # recorded meanwhile (the same file imported twice at once)
             report.counts["payments_unchanged"] += 1
             continue
+        except Conflict as exc:  # a real conflict (e.g. more than the invoice's amount): the file's error
+            raise _stopped(report, r.line, f"paiement « {r.reference} » non enregistré : {exc.message}") from exc
         report.counts["payments_created"] += 1
+
+
+def _stopped(report: ImportReport, line: int, message: str) -> ImportStopped:
+    """A row met a real conflict (not « déjà enregistré »): the import stops at that line, the
+    rows before it recorded (each was its own transaction)."""
+    return ImportStopped([Problem(report.file, line, None, message)])
 
 
 _IMPORTERS: dict[str, Any] = {

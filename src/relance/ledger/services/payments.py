@@ -19,7 +19,7 @@ from django.db import transaction
 
 from relance.core.law import Debt
 from relance.core.law import allocation_order as law_allocation_order
-from relance.errors import Conflict, InvalidInput
+from relance.errors import AlreadyRecorded, InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Organisation, Payment
 
@@ -82,7 +82,7 @@ def record_payment(
     with transaction.atomic():
         lock_customer_invoices(organisation, [customer.pk])  # before anything: the project's lock order
         if Payment.objects.filter(organisation=organisation, reference=reference).exists():
-            raise Conflict(f"le paiement « {reference} » est déjà enregistré")
+            raise AlreadyRecorded(f"le paiement « {reference} » est déjà enregistré")
         payment = Payment.objects.create(
             organisation=organisation, customer=customer, reference=reference, date=on, amount=amount, method=method,
         )
@@ -111,7 +111,7 @@ def record_credit_note(
     with transaction.atomic():
         lock_customer_invoices(organisation, [customer.pk])  # before anything: the project's lock order
         if CreditNote.objects.filter(organisation=organisation, number=number).exists():
-            raise Conflict(f"l’avoir « {number} » est déjà enregistré")
+            raise AlreadyRecorded(f"l’avoir « {number} » est déjà enregistré")
         invoice = None
         if invoice_number:
             invoice = Invoice.objects.filter(organisation=organisation, customer=customer, number=invoice_number).first()
