@@ -147,6 +147,42 @@ def test_a_failed_day_is_tried_again_later(org):
     assert [(r["outcome"], r["attempt"]) for r in report.ran] == [("done", 2)]
 
 
+def test_emails_held_by_a_down_smtp_server_leave_the_same_day(org, settings):
+    """A blip at the day's hour: the SMTP server does not answer at 07:00, the day is not done; at 07:15 it
+    answers again and the next tick sends the day's emails (not the next business day)."""
+    from tests.smtp_server import SMTPServer, free_port
+
+    port = free_port()  # nothing listens there yet
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 3
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    report = tick_at(paris(MONDAY, 7, 0))
+    assert [r["outcome"] for r in report.ran] == ["held"]
+    run = DayRun.objects.get()
+    assert run.status == DayRun.Status.FAILED and "email" in run.report["held"] and "envois retenus" in run.error
+    assert run.lease_until == paris(MONDAY, 7, 0) + scheduler.RETRY_AFTER
+    emails = Reminder.objects.filter(channel="email")
+    assert emails.exists() and not emails.exclude(status=Reminder.Status.PLANNED).exists()  # planned, waiting
+    from relance.operations.doctor import check_schedule
+
+    said = check_schedule(org, paris(MONDAY, 7, 5))
+    assert not said.ok and "a des envois retenus" in said.message and "toutes les 15 minutes" in said.message
+    assert tick_at(paris(MONDAY, 7, 10)).ran == []  # not before RETRY_AFTER
+    server = SMTPServer(port).start()
+    try:
+        report = tick_at(paris(MONDAY, 7, 15))
+        assert [(r["outcome"], r["attempt"]) for r in report.ran] == [("done", 2)]
+        assert len(server.received) == emails.count() > 0
+    finally:
+        server.stop()
+    assert not emails.exclude(status=Reminder.Status.SENT).exists()
+    assert DayRun.objects.get().status == DayRun.Status.DONE
+    assert Event.objects.filter(organisation=org, kind="schedule.day_held").count() == 1
+    assert Event.objects.filter(organisation=org, kind="schedule.day_ran").count() == 1
+    assert tick_at(paris(MONDAY, 7, 31)).ran == []  # done: not again
+
+
 def test_the_digest_is_sent_once_after_the_day(org, settings):
     from django.contrib.auth import get_user_model
     from django.core import mail

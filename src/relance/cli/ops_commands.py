@@ -108,7 +108,9 @@ def worker(args: argparse.Namespace) -> int:
 def _print_tick(args: argparse.Namespace, report: Any) -> None:
     lines = []
     for item in report.ran:
-        text = {"done": "lancée", "failed": "en échec (nouvel essai dans 15 minutes)"}.get(item["outcome"], item["outcome"])
+        text = {"done": "lancée", "failed": "en échec (nouvel essai dans 15 minutes)",
+                "held": "lancée, envois retenus par les vérifications (nouvel essai dans 15 minutes)",
+                }.get(item["outcome"], item["outcome"])
         lines.append(f"{item['organisation']} : journée du {item['day']} {text}")
         if item["missed_days"]:
             lines.append(f"  {len(item['missed_days'])} journée(s) ouvrée(s) manquée(s) (du {item['missed_days'][0]} au "

@@ -412,6 +412,10 @@ def check_schedule(org: Any, now: datetime | None = None) -> Check:
                                        f"(chaque jour ouvré à {org.run_at:%H:%M} quand « relance worker » tourne)",
                      org.slug)
     day = long_date(last.day)
+    if last.status == DayRun.Status.FAILED and (last.report or {}).get("held"):
+        return Check("schedule", False, f"la journée du {day} a des envois retenus ({last.error[:200]}) : le worker "
+                                        "la relance toutes les 15 minutes jusqu’à ce que les vérifications passent ; "
+                                        "« relance run » la lance tout de suite", org.slug)
     if last.status == DayRun.Status.FAILED:
         return Check("schedule", False, f"la journée du {day} a échoué ({last.error[:200] or 'sans message'}) : "
                                         "le worker la relance toutes les 15 minutes ; « relance run » la lance tout de "

@@ -17,8 +17,14 @@ Rules, each tested (tests/integration/test_scheduler.py):
   it; once the lease has run out, the next tick of any worker resumes the day. Resuming is safe:
   the planner's reminders have idempotency keys (one per customer, step and day) and the dispatcher
   claims each reminder before sending it; reminders caught mid-send are recovered by
-  ``dunning.services.recovery.recover_orphans``. A day that failed (an exception, a refused
-  pre-flight check) is tried again every :data:`RETRY_AFTER` until the day ends.
+  ``dunning.services.recovery.recover_orphans``. A day that failed (an exception) is tried again
+  every :data:`RETRY_AFTER` until the day ends.
+* **A held channel is not a day done.** When the pre-flight checks hold a channel back (the SMTP server
+  does not answer at 07:00), the day plans everything and sends the other channels, but it is left
+  FAILED (``report["held"]``, the reason in ``error``) with ``lease_until = now + RETRY_AFTER``: the
+  next ticks run it again — planning and sending are idempotent — until the checks pass, and the held
+  reminders leave the same day (not on the next scheduled day). The event ``schedule.day_held`` is
+  recorded when the held channels change, not at every retry.
 * **The digest once.** After the day ran, the collectors' digest is sent once
   (``operations.digest.send_digest``), claimed the same way (a conditional update with a lease).
 """
@@ -170,7 +176,7 @@ def _summary(report: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_claimed(run: DayRun) -> str:
-    """Run a claimed day (plan, then send in this process); ``done`` or ``failed``."""
+    """Run a claimed day (plan, then send in this process); ``done``, ``held`` or ``failed``."""
     with _active_lock:
         _active.add(run.pk)
     try:
@@ -198,9 +204,6 @@ def _run_claimed(run: DayRun) -> str:
         # is held back, its reminders planned and left waiting
         held = preflight(org).held_channels(org.slug)
         report = _plain(run_day(org, run.day, queue=False, skip_channels=tuple(held)).as_dict())
-        if held:
-            report["held"] = held
-            logger.warning("%s : envois retenus le %s : %s", org.slug, run.day, held)
     except Exception as exc:
         logger.exception("%s : la journée du %s a échoué", org.slug, run.day)
         now = clock.now()
@@ -209,14 +212,36 @@ def _run_claimed(run: DayRun) -> str:
         record(org, "schedule.day_failed", data={"day": run.day, "attempt": run.attempts, "error": str(exc)[:500],
                                                  "retry_at": now + RETRY_AFTER})
         return "failed"
-    summary = _summary(report)
     if missed_count:
         report["missed_count"] = missed_count
+    if held:
+        return _held(run, report, held)
+    summary = _summary(report)
     DayRun.objects.filter(pk=run.pk).update(status=DayRun.Status.DONE, finished_at=clock.now(), report=report, error="")
     record(org, "schedule.day_ran", data={"day": run.day, "attempt": run.attempts, "worker": run.worker,
                                           "missed_days": missed, "missed_count": missed_count, **summary})
     logger.info("%s : journée du %s lancée par le planificateur (%s)", org.slug, run.day, summary)
     return "done"
+
+
+def _held(run: DayRun, report: dict[str, Any], held: dict[str, str]) -> str:
+    """Channels held back by the pre-flight checks: the day is not done, it runs again after RETRY_AFTER."""
+    from relance.events.services import record
+
+    org = run.organisation
+    now = clock.now()
+    retry_at = now + RETRY_AFTER
+    report["held"] = held
+    error = "envois retenus : " + " ; ".join(f"{channel} — {reason}" for channel, reason in held.items())
+    previously = (run.report or {}).get("held")
+    DayRun.objects.filter(pk=run.pk).update(status=DayRun.Status.FAILED, error=error[:4000], lease_until=retry_at,
+                                            report=report)
+    if previously != held:
+        record(org, "schedule.day_held", data={"day": run.day, "attempt": run.attempts, "worker": run.worker,
+                                               "held": held, "retry_at": retry_at, **_summary(report)})
+    logger.warning("%s : envois retenus le %s (%s) ; nouvel essai à %s", org.slug, run.day, held,
+                   retry_at.isoformat(timespec="minutes"))
+    return "held"
 
 
 def _digest_sender() -> Callable[[Organisation, date], Any] | None:
