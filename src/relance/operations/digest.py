@@ -10,26 +10,33 @@ while the log is read and the claim recorded):
 
 * ``digest.sending`` — claimed, before the SMTP conversation (with the head, the recipients);
 * ``digest.sent`` — the server accepted it; a later call for that day does nothing;
-* ``digest.failed`` — nothing left (server down, refusal): a later call tries again;
-* a ``digest.sending`` without an outcome (the process died mid-way) is not sent again: the
-  message may have left; the command says so and a person checks the mailbox.
+* ``digest.failed`` — nothing left: a failure before the content was transmitted (server down,
+  refusal, or any other error while preparing it, e.g. an encoding), or the server refused the
+  content (4xx/5xx): a later call tries again;
+* ``digest.uncertain`` — the content was transmitted (the SMTP phases of
+  ``channels.email.deliver``), then the connection dropped, no final reply came, or an error
+  followed: it may have left. Never sent again automatically; the next digests say so
+  (« bilans peut-être partis ») until a person checks the mailbox;
+* a ``digest.sending`` without an outcome (the process died mid-way) is not sent again either:
+  the message may have left; the command says so and a person checks the mailbox.
 """
 
 from __future__ import annotations
 
 import hashlib
-import smtplib
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
 from email.utils import formataddr
-from typing import Any
+from typing import Any, NoReturn
 
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Count, Q
 
 from relance import clock
+from relance.channels.email import deliver
+from relance.channels.errors import HandOverDeclined, PermanentFailure, TemporaryFailure, UncertainDelivery
 from relance.core.formatting import de, long_date
 from relance.dunning.models import CallTask, Reminder
 from relance.errors import NotDelivered
@@ -41,7 +48,9 @@ from relance.ledger.queries import day_bounds, organisation_today
 from .delivery import NotLeft, not_left
 
 S = Reminder.Status
-KINDS = ("digest.sending", "digest.sent", "digest.failed")
+KINDS = ("digest.sending", "digest.sent", "digest.failed", "digest.uncertain")
+#: the last event of a day that may have left: never sent again automatically
+MAYBE_LEFT = ("digest.sending", "digest.uncertain")
 POSTAL = ("letter", "registered_letter")
 
 
@@ -53,11 +62,13 @@ class DayFigures:
     calls: int = 0
     letters_to_post: int = 0
     registered_to_post: int = 0
+    digests_maybe_left: list[date] = field(default_factory=list)  # earlier digests cut after their content
 
     def as_dict(self) -> dict[str, Any]:
         return {"sent": self.sent, "not_left": self.not_left.as_dict(), "awaiting_approval": self.awaiting_approval,
                 "calls": self.calls, "letters_to_post": self.letters_to_post,
-                "registered_to_post": self.registered_to_post, "uncertain": self.not_left.uncertain.count}
+                "registered_to_post": self.registered_to_post, "uncertain": self.not_left.uncertain.count,
+                "digests_maybe_left": [d.isoformat() for d in self.digests_maybe_left]}
 
 
 @dataclass
@@ -132,6 +143,7 @@ def day_figures(org: Organisation, day: date) -> DayFigures:
     figures.awaiting_approval, figures.letters_to_post = counts["awaiting"], counts["letters"]
     figures.registered_to_post = counts["registered"]
     figures.calls = CallTask.objects.filter(organisation=org, status=CallTask.Status.OPEN, due_on__lte=day).count()
+    figures.digests_maybe_left = maybe_left(org, day)
     return figures
 
 
@@ -207,6 +219,11 @@ def compose(org: Organisation, day: date, figures: DayFigures, head: dict[str, A
     if figures.not_left.failed.count:
         waiting.append(_plural(figures.not_left.failed.count, "relance en échec à corriger puis renvoyer",
                                "relances en échec à corriger puis renvoyer"))
+    if figures.digests_maybe_left:
+        days = ", ".join(long_date(d) for d in figures.digests_maybe_left[-5:])
+        waiting.append(f"bilan peut-être parti, jamais renvoyé : {days} — vérifiez s’il a été reçu"
+                       if len(figures.digests_maybe_left) == 1 else
+                       f"bilans peut-être partis, jamais renvoyés : {days} — vérifiez s’ils ont été reçus")
     lines += [f"  • {w}" for w in waiting] or ["  • rien"]
     lines += ["", "Le détail est sur la page « Le travail du jour » de l’application.", ""]
 
@@ -234,7 +251,7 @@ def _claim(org: Organisation, day: date, to: list[str]) -> tuple[str, dict[str, 
                 .order_by("-seq").values_list("kind", flat=True).first())
         if last == "digest.sent":
             return "already_sent", None, ""
-        if last == "digest.sending":
+        if last in MAYBE_LEFT:
             return "uncertain", None, ""
         head = head_of_day(org, day)
         key = hashlib.sha256(f"digest:{org.pk}:{day.isoformat()}".encode()).hexdigest()[:24]
@@ -269,19 +286,46 @@ def send_digest(org: Organisation, day: date | None = None) -> DigestResult:
     result.figures, result.head, result.message_id = figures, head, message_id
     sender = formataddr((org.sender_name or org.legal_name, org.sender_email or org.reply_to_email
                          or f"relances@{message_id.rsplit('@', 1)[1].rstrip('>')}"))
-    message = EmailMessage(subject, body, sender, to, headers={
+    message = EmailMultiAlternatives(subject, body, sender, to, headers={
         "Message-ID": message_id, "Auto-Submitted": "auto-generated", "Content-Language": "fr",
         "X-Relance-Digest": f"{org.slug} {day.isoformat()}"})
     data = {"day": day.isoformat(), "recipients": to, "head": head, "message_id": message_id,
             "figures": figures.as_dict()}
+    handed_over = False
+
+    def handing_over() -> bool:
+        nonlocal handed_over
+        handed_over = True  # the content starts to leave: from here, it may have left
+        return True
+
     try:
-        if not get_connection(fail_silently=False).send_messages([message]):
-            raise smtplib.SMTPException("le serveur n’a pas accepté le message")
-    except (OSError, smtplib.SMTPException) as exc:
-        result.outcome, result.error = "failed", (f"serveur SMTP injoignable ou refus : {exc}" if str(exc)
-                                                  else type(exc).__name__)[:500]
-        record_many(org, [NewEvent("digest.failed", data={**data, "error": result.error})], at=clock.now())
-        raise DigestNotSent(result) from exc
+        deliver(message, on_handover=handing_over)
+    except (TemporaryFailure, PermanentFailure, HandOverDeclined) as exc:
+        # before the content, or the content refused by the server: nothing left
+        return _failed(org, result, data, f"serveur SMTP injoignable ou refus : {exc}", exc)
+    except Exception as exc:
+        if isinstance(exc, UncertainDelivery) or handed_over:
+            result.outcome, result.error = "uncertain", (str(exc) or type(exc).__name__)[:500]
+            record_many(org, [NewEvent("digest.uncertain", data={**data, "error": result.error})], at=clock.now())
+            return result
+        # any other error before the content (an encoding, a file…): recorded, tried again later
+        return _failed(org, result, data, f"erreur avant l’envoi : {type(exc).__name__}: {exc}", exc)
     record_many(org, [NewEvent("digest.sent", data=data)], at=clock.now())
     result.outcome = "sent"
     return result
+
+
+def _failed(org: Organisation, result: DigestResult, data: dict[str, Any], error: str, exc: Exception) -> NoReturn:
+    result.outcome, result.error = "failed", error[:500]
+    record_many(org, [NewEvent("digest.failed", data={**data, "error": result.error})], at=clock.now())
+    raise DigestNotSent(result) from exc
+
+
+def maybe_left(org: Organisation, before: date) -> list[date]:
+    """The days before ``before`` whose digest may have left without anyone knowing (transmitted,
+    then cut; or its process died mid-way): never resent, said by the next digests."""
+    last: dict[str, str] = {}
+    for day, kind in (Event.objects.filter(organisation=org, kind__in=KINDS).order_by("seq")
+                      .values_list("data__day", "kind")):
+        last[str(day)] = kind
+    return sorted(date.fromisoformat(d) for d, kind in last.items() if kind in MAYBE_LEFT and d < before.isoformat())
