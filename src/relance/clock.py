@@ -18,8 +18,16 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 _frozen: ContextVar[datetime | None] = ContextVar("relance_clock", default=None)
-#: a process pinned on one day (the demo folder's): the wall clock's time of day, on that date
-_pinned: tuple[date, ZoneInfo] | None = None
+#: a process pinned on one day (the demo folder's): (the demo's day, its zone, the real date in that zone
+#: when the process was pinned)
+_pinned: tuple[date, ZoneInfo, date] | None = None
+
+
+def _shown(real: datetime) -> datetime:
+    assert _pinned is not None
+    day, zone, since = _pinned
+    local = real.astimezone(zone)
+    return datetime.combine(day + (local.date() - since), local.time(), tzinfo=zone)
 
 
 def now() -> datetime:
@@ -29,8 +37,7 @@ def now() -> datetime:
     real = datetime.now(UTC)
     if _pinned is None:
         return real
-    day, zone = _pinned
-    return datetime.combine(day, real.astimezone(zone).time(), tzinfo=zone).astimezone(UTC)
+    return _shown(real).astimezone(UTC)
 
 
 def wall() -> datetime:
@@ -42,14 +49,25 @@ def wall() -> datetime:
 
 
 def pin_day(day: date | None, zone: str = "Europe/Paris") -> None:
-    """Pin this process on ``day`` (None unpins): :func:`now` keeps the time of day but shows that date
-    in ``zone``. The demo's folder is served this way, on its demo day (``RELANCE_DEMO_DAY``)."""
+    """Pin this process on ``day`` (None unpins): :func:`now` keeps the wall clock's time of day in
+    ``zone`` and shows ``day`` as the date — the whole day (in ``zone``, not in UTC) the process is pinned
+    on. The demo's folder is served this way, on its demo day (``RELANCE_DEMO_DAY``).
+
+    A process still running after midnight (in ``zone``) moves on to the day after the demo's day, as a
+    real one would: the pinned clock never goes back, so the scheduler's leases and retry times, the
+    digest's claims and the workers' heartbeats keep their meaning across midnight (a clock wrapping back
+    to 00:00 of the same day would make a lease taken at 23:58 look valid for 24 hours)."""
     global _pinned
-    _pinned = (day, ZoneInfo(zone)) if day is not None else None
+    if day is None:
+        _pinned = None
+        return
+    place = ZoneInfo(zone)
+    _pinned = (day, place, datetime.now(UTC).astimezone(place).date())
 
 
 def pinned_day() -> date | None:
-    return _pinned[0] if _pinned is not None else None
+    """The date the pinned clock shows now (the demo's day; the day after, once past midnight), or None."""
+    return _shown(datetime.now(UTC)).date() if _pinned is not None else None
 
 
 @contextmanager

@@ -83,12 +83,49 @@ def test_without_a_demo_day_the_real_date_rules(client_of):
     assert reminders_of_the_day(html) == 0  # 5 March 2027: none that day (the demo's « Relances du jour 0 »)
 
 
-def test_the_pinned_clock_keeps_the_time_of_day(demo_day):
-    with time_machine.travel(datetime(2027, 3, 5, 22, 30, tzinfo=UTC), tick=False):  # 23:30 in Paris
-        moment = clock.now()
-    assert moment.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M") == "2026-11-23 23:30"
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def paris_time(moment: datetime) -> str:
+    return moment.astimezone(PARIS).strftime("%Y-%m-%d %H:%M")
+
+
+@pytest.mark.parametrize("real", [datetime(2027, 3, 5, 9, 0, tzinfo=UTC),  # 10:00 in Paris
+                                  datetime(2027, 3, 4, 23, 30, tzinfo=UTC),  # 00:30 in Paris, still the 4th in UTC
+                                  datetime(2027, 3, 5, 22, 30, tzinfo=UTC)])  # 23:30 in Paris
+def test_the_pinned_clock_keeps_the_time_of_day(real):
+    with time_machine.travel(real, tick=False):
+        clock.pin_day(DEMO)
+        try:
+            moment = clock.now()
+            assert clock.pinned_day() == DEMO
+        finally:
+            clock.pin_day(None)
+    assert paris_time(moment) == f"2026-11-23 {real.astimezone(PARIS):%H:%M}"
     with clock.frozen(datetime(2026, 1, 2, 12, tzinfo=UTC)):  # a replay's frozen instant still wins
         assert clock.now().date() == date(2026, 1, 2)
+
+
+def test_past_midnight_the_pinned_clock_goes_on_and_leases_keep_working():
+    """A demo worker running across midnight: its clock goes on to the next day instead of wrapping back to
+    00:00 of the demo's day, so a lease taken at 23:58 runs out at 00:03, not 24 hours later."""
+    from datetime import timedelta
+
+    from relance.operations.scheduler import LEASE
+
+    with time_machine.travel(datetime(2027, 3, 5, 22, 58, tzinfo=UTC), tick=False) as traveller:  # 23:58 in Paris
+        clock.pin_day(DEMO)
+        try:
+            taken = clock.now()
+            lease_until = taken + LEASE
+            traveller.move_to(datetime(2027, 3, 5, 23, 4, tzinfo=UTC))  # 00:04 in Paris
+            later = clock.now()
+            shown = clock.pinned_day()
+        finally:
+            clock.pin_day(None)
+    assert paris_time(taken) == "2026-11-23 23:58" and paris_time(later) == "2026-11-24 00:04"
+    assert later - taken == timedelta(minutes=6) and later > lease_until  # the dead worker's lease ran out
+    assert shown == date(2026, 11, 24)
 
 
 def test_a_demo_folder_pins_the_processes_that_run_on_it(tmp_path: Path):
@@ -97,7 +134,8 @@ def test_a_demo_folder_pins_the_processes_that_run_on_it(tmp_path: Path):
     (folder / DEMO_DAY_FILE).write_text("2026-11-23\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("RELANCE_") and k != "DATABASE_URL"}
     code = ("from django.conf import settings; from relance import clock; "
-            "print(clock.pinned_day(), clock.now().date(), settings.EMAIL_BACKEND)")
+            "from zoneinfo import ZoneInfo; "
+            "print(clock.pinned_day(), clock.now().astimezone(ZoneInfo('Europe/Paris')).date(), settings.EMAIL_BACKEND)")
     out = subprocess.run([str(Path(sys.executable).parent / "relance"), "--dir", str(folder), "shell", "-c", code],
                          env=env, capture_output=True, text=True, timeout=120, check=True).stdout.split()[-3:]
     # and its emails keep going to .eml files: « relance --dir demo-output run » mails no one

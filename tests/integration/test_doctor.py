@@ -111,6 +111,34 @@ def test_smtp_check_connects_authenticates_and_sends_nothing(settings, folders):
         assert server.handler.received == []
 
 
+def test_starttls_without_auth_blames_the_missing_auth_not_starttls(settings, folders, tmp_path, monkeypatch):
+    """EMAIL_USE_TLS on, the server offers STARTTLS (a real TLS handshake, a self-signed certificate trusted
+    through SSL_CERT_FILE) but no AUTH: the message says AUTH is missing, not STARTTLS."""
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    port = free_port()
+    controller = Controller(RecordingHandler(), hostname="127.0.0.1", port=port, tls_context=context,
+                            auth_exclude_mechanism=["LOGIN", "PLAIN"])  # no AUTH offered
+    controller.start()
+    try:
+        use_smtp(settings, port, "relance", "secret")
+        settings.EMAIL_USE_TLS = True
+        check = doctor.check_email()
+    finally:
+        controller.stop()
+    assert not check.ok and check.holds == ("email",)
+    assert "ne propose pas d’authentification (AUTH) après STARTTLS" in check.message
+    assert "ne propose pas STARTTLS" not in check.message
+
+
 def test_smtp_down_is_a_problem_that_holds_the_emails(settings, folders):
     use_smtp(settings, free_port())  # nothing listens there
     check = doctor.check_email(timeout=2)
@@ -123,7 +151,7 @@ def test_the_eml_backend_chosen_on_purpose_is_said(settings, folders):
     settings.EMAIL_BACKEND = "relance.channels.eml_backend.EmlBackend"
     check = doctor.check_email()
     assert check.ok
-    assert check.message.startswith(f"emails écrits en fichiers .eml dans {folders / 'emails'}, aucun ne part")
+    assert check.message.startswith(f"e-mails écrits en fichiers .eml dans {folders / 'emails'}, aucun ne part")
 
 
 def test_organisation_without_letterhead_iban_or_sender(folders):
@@ -135,6 +163,7 @@ def test_organisation_without_letterhead_iban_or_sender(folders):
     assert f"/admin/ledger/organisation/{org.pk}/change/" in letterhead.message
     assert not checks["organisation.iban"].ok and "pas d’IBAN" in checks["organisation.iban"].message
     assert not checks["organisation.sender"].ok and checks["organisation.sender"].holds == ("email",)
+    assert checks["organisation.sender"].message.startswith("pas d’adresse e-mail d’expédition (les e-mails ne partent")
 
     complete = make_org("complete")
     assert all(c.ok for c in doctor.check_organisation(complete))

@@ -55,6 +55,12 @@ def test_reasons_are_counted_without_their_details(org):
     assert (counts.failed.count, counts.retrying.count, counts.uncertain.count, counts.total) == (3, 12, 1, 16)
     assert counts.failed.reasons == [("destinataire refusé", 2), ("serveur SMTP injoignable", 1)]
     assert counts.retrying.reasons == [("serveur SMTP injoignable", 12)]
+    assert counts.lines() == ["3 en échec — destinataire refusé (2) ; serveur SMTP injoignable (1)",
+                              "12 nouveaux essais prévus — serveur SMTP injoignable (12)",
+                              "1 à vérifier — envoi interrompu (1)"]
+    first = Reminder.objects.filter(organisation=org, status=S.PLANNED, attempts=1).values_list("pk", flat=True)[0]
+    one = not_left(Reminder.objects.filter(pk=first))
+    assert one.lines() == ["1 nouvel essai prévu — serveur SMTP injoignable (1)"]
 
 
 def test_the_days_page_counts_retries_and_uncertain_with_their_reasons(web, org):

@@ -134,3 +134,20 @@ def test_the_worker_runs_the_day_once_even_killed(tmp_path):
     assert rows(data_dir, "SELECT COUNT(*) FROM events_event WHERE kind='schedule.day_ran'") == [(1,)]
     assert count(data_dir, "dunning_reminder") == sent > 0
     assert len(list((data_dir / "workers").glob("*.json"))) == 1  # the second one removed its beat on leaving
+
+
+def test_the_ticks_text_says_dates_in_french(capsys):
+    import argparse
+
+    from relance.cli.ops_commands import _print_tick
+    from relance.operations.scheduler import TickReport
+
+    report = TickReport(ran=[{"organisation": "atelier", "day": "2026-11-23", "outcome": "held", "attempt": 1,
+                              "missed_days": ["2026-11-19", "2026-11-20"]}],
+                        digests=[{"organisation": "atelier", "day": "2026-12-01", "sent": True}])
+    _print_tick(argparse.Namespace(json=False), report)
+    out = capsys.readouterr().out
+    assert "atelier : journée du 23 novembre 2026 lancée, envois retenus par les vérifications" in out
+    assert "(du 19 novembre 2026 au 20 novembre 2026)" in out
+    assert "atelier : résumé du 1er décembre 2026 envoyé" in out
+    assert "2026-" not in out

@@ -105,18 +105,25 @@ def worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def _long(iso_day: str) -> str:
+    """« 23 novembre 2026 » for ``2026-11-23`` (the JSON keeps the ISO date)."""
+    return long_date(date.fromisoformat(iso_day))
+
+
 def _print_tick(args: argparse.Namespace, report: Any) -> None:
     lines = []
     for item in report.ran:
         text = {"done": "lancée", "failed": "en échec (nouvel essai dans 15 minutes)",
                 "held": "lancée, envois retenus par les vérifications (nouvel essai dans 15 minutes)",
                 }.get(item["outcome"], item["outcome"])
-        lines.append(f"{item['organisation']} : journée du {item['day']} {text}")
+        lines.append(f"{item['organisation']} : journée du {_long(item['day'])} {text}")
         if item["missed_days"]:
-            lines.append(f"  {len(item['missed_days'])} journée(s) ouvrée(s) manquée(s) (du {item['missed_days'][0]} au "
-                         f"{item['missed_days'][-1]}), non rattrapées : les relances sont datées d’aujourd’hui")
+            lines.append(f"  {len(item['missed_days'])} journée(s) ouvrée(s) manquée(s) (du "
+                         f"{_long(item['missed_days'][0])} au {_long(item['missed_days'][-1])}), non rattrapées : "
+                         "les relances sont datées d’aujourd’hui")
     for item in report.digests:
-        lines.append(f"{item['organisation']} : résumé du {item['day']} {'envoyé' if item['sent'] else 'non envoyé'}")
+        lines.append(f"{item['organisation']} : résumé du {_long(item['day'])} "
+                     f"{'envoyé' if item['sent'] else 'non envoyé'}")
     _print(args, report.as_dict(), "\n".join(lines) or "Aucune journée à lancer maintenant.")
 
 

@@ -19,6 +19,9 @@ S = Reminder.Status
 FAILED, RETRYING, UNCERTAIN = "failed", "retrying", "uncertain"
 KINDS = (FAILED, RETRYING, UNCERTAIN)
 LABELS = {FAILED: "en échec", RETRYING: "nouvel essai prévu", UNCERTAIN: "à vérifier"}
+#: the same after a count: « 1 nouvel essai prévu », « 12 nouveaux essais prévus »
+COUNTED = {FAILED: ("en échec", "en échec"), RETRYING: ("nouvel essai prévu", "nouveaux essais prévus"),
+           UNCERTAIN: ("à vérifier", "à vérifier")}
 
 #: reasons longer than this are cut (the page links to each reminder for the whole message)
 REASON_LENGTH = 90
@@ -55,6 +58,12 @@ class Problem:
     def label(self) -> str:
         return LABELS[self.kind]
 
+    @property
+    def counted(self) -> str:
+        """« 12 nouveaux essais prévus », « 1 nouvel essai prévu »."""
+        one, many = COUNTED[self.kind]
+        return f"{self.count} {one if self.count <= 1 else many}"
+
     def as_dict(self) -> dict[str, Any]:
         return {"count": self.count, "reasons": [{"reason": r, "count": n} for r, n in self.reasons]}
 
@@ -76,12 +85,12 @@ class NotLeft:
         return {p.kind: p.as_dict() for p in self}
 
     def lines(self) -> list[str]:
-        """One French line per kind that has reminders: « 12 nouvel essai prévu — serveur SMTP injoignable (12) »."""
+        """One French line per kind that has reminders: « 12 nouveaux essais prévus — serveur SMTP injoignable (12) »."""
         out = []
         for p in self:
             if p.count:
                 reasons = " ; ".join(f"{r} ({n})" for r, n in p.reasons)
-                out.append(f"{p.count} {p.label} — {reasons}")
+                out.append(f"{p.counted} — {reasons}")
         return out
 
 

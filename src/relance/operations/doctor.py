@@ -197,15 +197,16 @@ def check_email(timeout: float = SMTP_CHECK_TIMEOUT) -> Check:
     if backend == EML_BACKEND:
         why = ("choisi par RELANCE_EMAIL_BACKEND" if os.environ.get("RELANCE_EMAIL_BACKEND")
                else "dossier de démonstration")
-        return Check("email", True, f"emails écrits en fichiers .eml dans {settings.RELANCE_EML_DIR}, aucun ne part "
+        return Check("email", True, f"e-mails écrits en fichiers .eml dans {settings.RELANCE_EML_DIR}, aucun ne part "
                                     f"({why})")
     if backend != SMTP_BACKEND:
-        return Check("email", True, f"emails confiés à {backend} : aucun ne part par SMTP (choisi par "
+        return Check("email", True, f"e-mails confiés à {backend} : aucun ne part par SMTP (choisi par "
                                     "RELANCE_EMAIL_BACKEND)")
     host, port = settings.EMAIL_HOST, settings.EMAIL_PORT
     user, password = settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD
     where = f"{host}:{port}"
     server: smtplib.SMTP | None = None
+    stage = "connect"  # which step a « not supported » answer comes from: STARTTLS or AUTH
     try:
         if settings.EMAIL_USE_SSL:
             server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
@@ -215,19 +216,26 @@ def check_email(timeout: float = SMTP_CHECK_TIMEOUT) -> Check:
         if code != 250:
             raise smtplib.SMTPHeloError(code, b"EHLO refused")
         if settings.EMAIL_USE_TLS and not settings.EMAIL_USE_SSL:
+            stage = "starttls"
             server.starttls(context=ssl.create_default_context())
             server.ehlo()
         if user and password:
+            stage = "auth"
             _authenticate(server, user, password)
         server.quit()
     except smtplib.SMTPAuthenticationError as exc:
         return Check("email", False, f"le serveur SMTP {where} refuse l’identifiant « {user} » ({exc.smtp_code}) : "
                                      "corrigez RELANCE_EMAIL_USER et RELANCE_EMAIL_PASSWORD", holds=EMAIL_CHANNELS)
     except smtplib.SMTPNotSupportedError:
-        return Check("email", False, f"le serveur SMTP {where} ne propose pas "
-                                     f"{'STARTTLS' if settings.EMAIL_USE_TLS else 'd’authentification'} : "
-                                     "vérifiez RELANCE_EMAIL_TLS et le port (587 avec STARTTLS, 465 avec "
-                                     "RELANCE_EMAIL_SSL=1)", holds=EMAIL_CHANNELS)
+        if stage == "starttls":
+            return Check("email", False, f"le serveur SMTP {where} ne propose pas STARTTLS : vérifiez "
+                                         "RELANCE_EMAIL_TLS et le port (587 avec STARTTLS, 465 avec RELANCE_EMAIL_SSL=1)",
+                         holds=EMAIL_CHANNELS)
+        return Check("email", False, f"le serveur SMTP {where} ne propose pas d’authentification (AUTH) "
+                                     f"{'après STARTTLS ' if settings.EMAIL_USE_TLS else ''}alors qu’un identifiant est "
+                                     "donné : vérifiez le serveur et le port (587 avec STARTTLS), ou videz "
+                                     "RELANCE_EMAIL_USER et RELANCE_EMAIL_PASSWORD si le serveur n’en demande pas",
+                     holds=EMAIL_CHANNELS)
     except ssl.SSLError as exc:
         return Check("email", False, f"la connexion chiffrée au serveur SMTP {where} a échoué ({exc.reason}) : "
                                      "vérifiez RELANCE_EMAIL_TLS / RELANCE_EMAIL_SSL et le port", holds=EMAIL_CHANNELS)
@@ -270,10 +278,10 @@ def check_organisation(org: Any) -> list[Check]:
     else:
         checks.append(Check("organisation.iban", True, "IBAN des coordonnées de paiement", slug))
     if not (org.sender_email.strip() or org.reply_to_email.strip()):
-        checks.append(Check("organisation.sender", False, f"pas d’adresse d’expédition des emails (ils ne partent pas) : "
-                                                          f"{page}", slug, holds=EMAIL_CHANNELS))
+        checks.append(Check("organisation.sender", False, "pas d’adresse e-mail d’expédition (les e-mails ne partent "
+                                                          f"pas) : {page}", slug, holds=EMAIL_CHANNELS))
     else:
-        checks.append(Check("organisation.sender", True, f"emails expédiés par {org.sender_email or org.reply_to_email}",
+        checks.append(Check("organisation.sender", True, f"e-mails expédiés par {org.sender_email or org.reply_to_email}",
                             slug))
     return checks
 
