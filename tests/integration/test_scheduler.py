@@ -147,7 +147,7 @@ def test_a_failed_day_is_tried_again_later(org):
     assert [(r["outcome"], r["attempt"]) for r in report.ran] == [("done", 2)]
 
 
-def test_emails_held_by_a_down_smtp_server_leave_the_same_day(org, settings):
+def test_emails_held_by_a_down_smtp_server_leave_the_same_day(org, settings, capsys):
     """A blip at the day's hour: the SMTP server does not answer at 07:00, the day is not done; at 07:15 it
     answers again and the next tick sends the day's emails (not the next business day)."""
     from tests.smtp_server import SMTPServer, free_port
@@ -168,6 +168,11 @@ def test_emails_held_by_a_down_smtp_server_leave_the_same_day(org, settings):
 
     said = check_schedule(org, paris(MONDAY, 7, 5))
     assert not said.ok and "a des envois retenus" in said.message and "toutes les 15 minutes" in said.message
+    from relance.cli.main import main
+
+    with time_machine.travel(paris(MONDAY, 7, 5), tick=False):
+        assert main(["schedule"]) == 0
+    assert "dernière : 23 novembre 2026, envois retenus, nouvel essai toutes les 15 minutes" in capsys.readouterr().out
     assert tick_at(paris(MONDAY, 7, 10)).ran == []  # not before RETRY_AFTER
     server = SMTPServer(port).start()
     try:

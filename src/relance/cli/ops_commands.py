@@ -151,7 +151,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
                 "missed_days": last.missed_days, "error": last.error or None,
                 "digest_sent": last.digest_sent_at is not None},
         })
-    labels = {"done": "terminée", "running": "en cours", "failed": "en échec"}
+    labels = {"done": "terminée", "running": "en cours", "failed": "en échec",
+              "held": "envois retenus, nouvel essai toutes les 15 minutes"}
     lines = []
     for r in rows:
         upcoming = datetime.fromisoformat(r["next_run"])
@@ -160,7 +161,10 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         line = f"{r['organisation']:<20} chaque jour ouvré à {r['run_at']} ({r['timezone']}) ; prochaine : {when}"
         if r["last"]:
             last_day = long_date(date.fromisoformat(r["last"]["day"]))
-            line += f" ; dernière : {last_day}, {labels.get(r['last']['status'], r['last']['status'])}"
+            status = r["last"]["status"]
+            if status == "failed" and (r["last"]["error"] or "").startswith("envois retenus"):
+                status = "held"
+            line += f" ; dernière : {last_day}, {labels.get(status, status)}"
             if r["last"]["missed_days"]:
                 line += f", {len(r['last']['missed_days'])} journée(s) manquée(s) avant elle"
         lines.append(line)
