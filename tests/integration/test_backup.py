@@ -305,8 +305,23 @@ def test_a_postgresql_restore_keeps_the_replaced_data_aside(org, tmp_path):
     assert "public_avant_restauration" not in listing
     twice = ops_backup.restore(again.path, force=True)  # twice the same second: another name
     assert twice.previous_schema != restored.previous_schema and len(kept_schemas()) == 2
+    assert twice.previous_files != restored.previous_files and twice.previous_files.is_dir()  # type: ignore[union-attr]
 
 
 def _member(path: Path, name: str) -> bytes:
     with tarfile.open(path) as archive:
         return archive.extractfile(name).read()  # type: ignore[union-attr]
+
+
+def test_two_restores_in_the_same_second_keep_both_previous_folders(org, tmp_path):
+    import time_machine
+
+    result = ops_backup.backup(tmp_path / "sauvegardes")
+    with time_machine.travel(datetime(2026, 11, 23, 18, 0, tzinfo=UTC), tick=False):
+        first = ops_backup.restore(result.path, force=True)
+        second = ops_backup.restore(result.path, force=True)
+    assert first.previous_files and second.previous_files
+    assert first.previous_files.name == "fichiers.avant-restauration-20261123-180000"
+    assert second.previous_files.name == "fichiers.avant-restauration-20261123-180000-2"
+    assert first.previous_schema == second.previous_schema is None or first.previous_schema != second.previous_schema
+    assert Path(Organisation.objects.get(slug="atelier").logo.path).read_bytes() == LOGO

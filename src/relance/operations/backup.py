@@ -47,7 +47,7 @@ from typing import Any
 from zlib import error as zlib_error
 
 from django.conf import settings
-from django.db import connection, connections, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from relance import clock
 from relance.errors import ChainBroken, Conflict, InvalidInput, NotFound
@@ -360,15 +360,29 @@ def _restore_database(kind: str, source: Path, stamp: str) -> str | None:
         cursor.execute("CREATE SCHEMA public")
     connections.close_all()
     args, env = _pg_params()
-    done = subprocess.run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
-                           *args, str(source)], env=env, capture_output=True, text=True, check=False)
+    try:
+        done = subprocess.run([pg_restore, "--no-owner", "--no-privileges", "--single-transaction", "--exit-on-error",
+                               *args, str(source)], env=env, capture_output=True, text=True, check=False)
+    except BaseException:  # interrupted (Ctrl+C): the old data takes its place back too
+        _put_back(kept)
+        raise
     if done.returncode != 0:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("DROP SCHEMA public CASCADE")
-            cursor.execute(f"ALTER SCHEMA {quoted} RENAME TO public")
+        _put_back(kept)
         raise Conflict(f"pg_restore a échoué (code {done.returncode}) : la base est remise telle qu’elle était avant "
                        f"la restauration, rien n’est perdu. Erreur de pg_restore : {done.stderr.strip()[:800]}")
     return kept
+
+
+def _put_back(kept: str) -> None:
+    """The restore failed: drop the new ``public`` and give the kept schema its name back."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            cursor.execute(f"ALTER SCHEMA {connection.ops.quote_name(kept)} RENAME TO public")
+    except DatabaseError as exc:
+        raise Conflict(f"la restauration a échoué et l’ancienne base n’a pas pu reprendre sa place ({exc}) : ses "
+                       f"données sont intactes dans le schéma « {kept} » ; remettez-la avec psql : "
+                       f"DROP SCHEMA public CASCADE; ALTER SCHEMA {kept} RENAME TO public;") from exc
 
 
 @dataclass
@@ -392,6 +406,15 @@ class _Documents:
                 self.root.mkdir()
 
 
+def _unused(path: Path) -> Path:
+    """``path``, or ``path-2``, ``path-3``… when taken (two restores in the same second)."""
+    found, n = path, 1
+    while found.exists():
+        n += 1
+        found = path.with_name(f"{path.name}-{n}")
+    return found
+
+
 def _prepare_files(extracted: Path, stamp: str) -> _Documents:
     """Copy the archive's documents beside ``MEDIA_ROOT`` (same file system: the final rename is atomic), then
     move the current folder aside. Any failure here (a mount point, a busy folder, no room) leaves everything
@@ -401,7 +424,7 @@ def _prepare_files(extracted: Path, stamp: str) -> _Documents:
         raise Conflict(f"les documents ({root}) sont un point de montage : la restauration ne peut pas le remplacer. "
                        "Pointez RELANCE_MEDIA_ROOT vers un sous-dossier du montage, puis relancez ; rien n’est restauré")
     root.parent.mkdir(parents=True, exist_ok=True)
-    staged = root.with_name(f".{root.name}.restauration-{stamp}")
+    staged = _unused(root.with_name(f".{root.name}.restauration-{stamp}"))
     source = extracted / FILES
     try:
         if source.is_dir():
@@ -417,7 +440,7 @@ def _prepare_files(extracted: Path, stamp: str) -> _Documents:
     if root.is_dir() and not any(root.iterdir()):
         root.rmdir()  # an empty folder is not worth keeping aside
     if root.exists():
-        previous = root.with_name(f"{root.name}.avant-restauration-{stamp}")
+        previous = _unused(root.with_name(f"{root.name}.avant-restauration-{stamp}"))
         try:
             root.rename(previous)
         except OSError as exc:
