@@ -416,7 +416,7 @@ def _unused(path: Path) -> Path:
 
 
 def _prepare_files(extracted: Path, stamp: str) -> _Documents:
-    """Copy the archive's documents beside ``MEDIA_ROOT`` (same file system: the final rename is atomic), then
+    """Move the archive's documents beside ``MEDIA_ROOT`` (same file system: the final rename is atomic), then
     move the current folder aside. Any failure here (a mount point, a busy folder, no room) leaves everything
     as it was — and the database is not touched yet."""
     root = media_root()
@@ -427,8 +427,8 @@ def _prepare_files(extracted: Path, stamp: str) -> _Documents:
     staged = _unused(root.with_name(f".{root.name}.restauration-{stamp}"))
     source = extracted / FILES
     try:
-        if source.is_dir():
-            shutil.copytree(source, staged)
+        if source.is_dir():  # a rename when DATA_DIR and MEDIA_ROOT share a file system, else a copy
+            shutil.move(source, staged)
         else:
             staged.mkdir()
     except OSError as exc:
