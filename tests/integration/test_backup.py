@@ -325,3 +325,14 @@ def test_two_restores_in_the_same_second_keep_both_previous_folders(org, tmp_pat
     assert second.previous_files.name == "fichiers.avant-restauration-20261123-180000-2"
     assert first.previous_schema == second.previous_schema is None or first.previous_schema != second.previous_schema
     assert Path(Organisation.objects.get(slug="atelier").logo.path).read_bytes() == LOGO
+
+
+def test_restore_does_not_need_tmp(org, tmp_path, monkeypatch):
+    """The archive is extracted beside DATA_DIR: an unusable /tmp (full, too small) does not matter."""
+    import tempfile
+
+    result = ops_backup.backup(tmp_path / "sauvegardes")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "pas-de-tmp"))  # any use of /tmp would fail
+    restored = ops_backup.restore(result.path, force=True)
+    assert restored.documents == 1
+    assert Path(Organisation.objects.get(slug="atelier").logo.path).read_bytes() == LOGO
