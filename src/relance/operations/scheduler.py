@@ -318,11 +318,9 @@ def _minute_jobs(worker: str) -> None:
     now = clock.now()
     beat(worker, now)
     renew_leases(worker, now)
-    try:
-        from relance.dunning.services.recovery import recover_orphans
-    except ImportError:  # pragma: no cover - older tree
-        return
-    recover_orphans(now)
+    from relance.dunning.services.recovery import recover_orphans
+
+    recover_orphans()  # real time (clock.wall()): claims are stamped with it, even in a demo folder
 
 
 def _loop(name: str, job: Callable[[], Any], stop: threading.Event, every: float, first_wait: float = 0) -> None:
