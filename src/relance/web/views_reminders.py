@@ -8,6 +8,7 @@ nothing is saved."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from django.contrib import messages
@@ -36,51 +37,41 @@ def _back(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     return HttpResponseRedirect(target)
 
 
-@login_required
-@require_POST
-def retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+def _act(request: HttpRequest, pk: int, action: Callable[..., object], done: str) -> HttpResponseRedirect:
+    """Run one service action on reminder ``pk`` for the acting scope, say ``done`` or why not."""
     sc = _acting_scope(request)
     try:
-        retries.retry(sc.organisation, pk, actor=_actor(request), collector_id=sc.collector_id)
-        messages.success(request, _("Relance remise en file d’envoi : elle part dès que possible, après une "
-                                    "nouvelle vérification des factures."))
+        action(sc.organisation, pk, actor=_actor(request), collector_id=sc.collector_id)
+        messages.success(request, done)
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except RelanceError as exc:
         _fail(request, exc)
     return _back(request, pk)
+
+
+@login_required
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    return _act(request, pk, retries.retry, _("Relance remise en file d’envoi : elle part dès que possible, après "
+                                              "une nouvelle vérification des factures."))
 
 
 @login_required
 @require_POST
 def confirm_sent(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     """« Parti »: an uncertain reminder did reach the customer."""
-    sc = _acting_scope(request)
-    try:
-        uncertain.confirm_sent(sc.organisation, pk, actor=_actor(request), collector_id=sc.collector_id)
-        messages.success(request, _("Relance enregistrée comme envoyée, à l’heure de sa transmission ; la suite "
-                                    "des relances reprend."))
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except RelanceError as exc:
-        _fail(request, exc)
-    return _back(request, pk)
+    return _act(request, pk, uncertain.confirm_sent, _("Relance enregistrée comme envoyée, à l’heure de sa "
+                                                       "transmission ; la suite des relances reprend."))
 
 
 @login_required
 @require_POST
 def resend(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     """« Renvoyer »: an uncertain reminder did not arrive; the same one goes again."""
-    sc = _acting_scope(request)
-    try:
-        uncertain.request_resend(sc.organisation, pk, actor=_actor(request), collector_id=sc.collector_id)
-        messages.success(request, _("Relance remise en file d’envoi, avec le même Message-ID : elle part dès que "
-                                    "possible, après une nouvelle vérification des factures."))
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
-    except RelanceError as exc:
-        _fail(request, exc)
-    return _back(request, pk)
+    return _act(request, pk, uncertain.request_resend, _("Relance remise en file d’envoi, avec le même Message-ID : "
+                                                         "elle part dès que possible, après une nouvelle "
+                                                         "vérification des factures."))
 
 
 def _received_on(request: HttpRequest) -> date | None:
