@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.ledger.models import Organisation
@@ -40,3 +42,18 @@ def invoices_csv(rows: list[tuple[str, str, str, str, str]]) -> str:
     lines = ["Numéro facture;Code client;Date;Échéance;Montant TTC;Libellé"]
     lines += [f"{n};{c};{d};{e};{a};Prestation {n}" for n, c, d, e, a in rows]
     return "\n".join(lines) + "\n"
+
+
+def one_planned_reminder(tmp_path: Path, settings: Any, day: date) -> tuple[Organisation, Any]:
+    """An organisation with customer C001, one invoice F-1 of 900 € due 31 October 2026, and the
+    one reminder planned for it on ``day`` (documents written under ``tmp_path``)."""
+    from relance.dunning.models import Reminder
+    from relance.dunning.services.planner import plan_day
+    from relance.ledger.services.imports import import_file
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    org = make_org()
+    import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
+    import_file(org, write(tmp_path, "factures.csv", invoices_csv([("F-1", "C001", "2026-10-01", "2026-10-31", "900")])))
+    plan_day(org, day)
+    return org, Reminder.objects.get()

@@ -59,3 +59,10 @@ class SMTPServer:
     @property
     def received(self) -> list[Received]:
         return self.handler.received
+
+
+def use_smtp(settings: Any, port: int, timeout: int) -> None:
+    """Send through the plain SMTP backend to a loopback server on ``port``."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, timeout
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False

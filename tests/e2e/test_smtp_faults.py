@@ -10,10 +10,8 @@ import time_machine
 from relance import clock
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import BACKOFF, dispatch_now
-from relance.dunning.services.planner import plan_day
 from relance.events.models import Event
-from relance.ledger.services.imports import import_file
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
+from tests.builders import one_planned_reminder
 from tests.smtp_server import SMTPServer, free_port
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]
@@ -24,12 +22,7 @@ NOON = datetime(2026, 11, 19, 11, 0, tzinfo=UTC)
 
 @pytest.fixture
 def planned(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    org = make_org()
-    import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
-    import_file(org, write(tmp_path, "factures.csv", invoices_csv([("F-1", "C001", "2026-10-01", "2026-10-31", "900")])))
-    plan_day(org, DAY)
-    return org, Reminder.objects.get()
+    return one_planned_reminder(tmp_path, settings, DAY)
 
 
 def use(settings, port: int) -> None:

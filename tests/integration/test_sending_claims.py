@@ -23,14 +23,13 @@ from relance import clock
 from relance.core.policy import Channel
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import BACKOFF, Progress, _attempt, _claim, _record_failure, send_reminder
-from relance.dunning.services.planner import plan_day
 from relance.dunning.services.recovery import LEASE, recover_orphans
 from relance.dunning.services.uncertain import NotUncertain, confirm_sent, request_resend
 from relance.events.models import Event
-from relance.ledger.services.imports import import_file
 from relance.ledger.services.locks import lock_organisation
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
+from tests.builders import one_planned_reminder
 from tests.smtp_faults import FaultySMTPServer
+from tests.smtp_server import use_smtp
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,20 +39,13 @@ NOON = datetime(2026, 11, 19, 11, 0, tzinfo=UTC)
 
 @pytest.fixture
 def planned(tmp_path, settings):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    org = make_org()
-    import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
-    import_file(org, write(tmp_path, "factures.csv", invoices_csv([("F-1", "C001", "2026-10-01", "2026-10-31", "900")])))
-    plan_day(org, DAY)
-    return org, Reminder.objects.get()
+    return one_planned_reminder(tmp_path, settings, DAY)
 
 
 @pytest.fixture
 def server(settings) -> Iterator[FaultySMTPServer]:
     smtp = FaultySMTPServer().start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", smtp.port, 5
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    use_smtp(settings, smtp.port, 5)
     yield smtp
     smtp.stop()
 
