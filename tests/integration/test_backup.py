@@ -128,6 +128,26 @@ def test_an_altered_archive_is_refused_before_anything(org, tmp_path):
     assert Organisation.objects.count() == 2
 
 
+@pytest.mark.parametrize(("name", "kind"), [("../evade.txt", tarfile.REGTYPE), ("/etc/relance.txt", tarfile.REGTYPE),
+                                          ("fichiers/../../evade.txt", tarfile.REGTYPE),
+                                          ("fichiers/lien", tarfile.SYMTYPE)])
+def test_an_archive_reaching_outside_is_refused_before_anything(org, tmp_path, name, kind):
+    result = ops_backup.backup(tmp_path / "sauvegardes")
+    forged = tmp_path / "forged.tar.gz"
+    with tarfile.open(result.path) as source, tarfile.open(forged, "w:gz") as target:
+        for member in source.getmembers():
+            target.addfile(member, source.extractfile(member) if member.isfile() else None)
+        extra = tarfile.TarInfo(name)
+        extra.type = kind
+        extra.linkname = "/etc/passwd" if kind == tarfile.SYMTYPE else ""
+        target.addfile(extra, io.BytesIO(b"") if kind == tarfile.REGTYPE else None)
+    make_org("autre", legal_name="Autre SARL")
+    with pytest.raises(InvalidInput, match="chemin interdit"):
+        ops_backup.restore(forged, force=True)
+    assert Organisation.objects.count() == 2
+    assert not (tmp_path / "evade.txt").exists()
+
+
 def test_not_an_archive(tmp_path):
     bogus = write(tmp_path, "x.tar.gz", "pas une archive")
     with pytest.raises(InvalidInput, match="pas une sauvegarde"):

@@ -42,7 +42,7 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from zlib import error as zlib_error
 
@@ -278,17 +278,29 @@ def database_has_data() -> bool:
     return False
 
 
+def _plain_member(member: tarfile.TarInfo) -> bool:
+    """A member a backup of relance holds: a file or a folder, under the archive's root (no absolute
+    path, no « .. », no link, no device)."""
+    parts = PurePosixPath(member.name).parts
+    return ((member.isfile() or member.isdir()) and not member.name.startswith(("/", "\\"))
+            and ".." not in parts and not any(":" in part for part in parts[:1]))
+
+
 def _extract_verified(path: Path, into: Path) -> dict[str, Any]:
     """Extract the archive into ``into`` and check every member against the manifest."""
     if not path.is_file():
         raise NotFound(f"sauvegarde introuvable : {path}")
     try:
         with tarfile.open(path, "r:gz") as archive:
-            archive.extractall(into, filter="data")  # no absolute paths, no « .. », no links outside
-    except tarfile.FilterError as exc:
-        member = getattr(getattr(exc, "tarinfo", None), "name", "?")
-        raise InvalidInput(f"« {path.name} » contient un chemin interdit ({member}) : "
-                           "ce n’est pas une sauvegarde de relance, rien n’est restauré") from exc
+            entries = archive.getmembers()
+            unsafe = next((m for m in entries if not _plain_member(m)), None)
+            if unsafe is not None:
+                raise InvalidInput(f"« {path.name} » contient un chemin interdit ({unsafe.name}) : "
+                                   "ce n’est pas une sauvegarde de relance, rien n’est restauré")
+            if hasattr(tarfile, "data_filter"):  # Python ≥ 3.11.4: the standard library checks it too
+                archive.extractall(into, entries, filter="data")
+            else:  # pragma: no cover - Debian 12's Python 3.11.2 without the backport
+                archive.extractall(into, entries)
     except (tarfile.TarError, EOFError, zlib_error) as exc:
         raise InvalidInput(f"« {path.name} » n’est pas une sauvegarde lisible de relance (archive tar.gz "
                            "illisible ou tronquée)") from exc
