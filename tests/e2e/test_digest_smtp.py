@@ -70,7 +70,7 @@ def test_the_digest_leaves_once_with_the_days_figures_and_the_head(org, smtp, ca
     assert str(message["Message-ID"]).strip() == result.message_id and "atelier-dubois.test" in result.message_id
     body = body_of(smtp)
     assert "Voici le bilan des relances d’Atelier Dubois SAS pour la journée du 23 novembre 2026." in body
-    assert "  • 3 emails\n" in body
+    assert "  • 3 e-mails\n" in body
     assert "  • 2 courriers, dont 2 en recommandé avec avis de réception\n" in body
     assert "  • 4 relances en attente d’un nouvel essai automatique — serveur SMTP injoignable (4)\n" in body
     assert "  • 1 relance en échec — destinataire refusé (1)\n" in body

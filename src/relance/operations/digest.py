@@ -95,7 +95,7 @@ class DigestResult:
             "uncertain": f"bilan du {day} : un envoi a été interrompu, il est peut-être parti — vérifiez la "
                          "messagerie des destinataires ; il n’est pas renvoyé automatiquement",
             "no_recipient": f"bilan du {day} non envoyé : aucun administrateur ni chargé de recouvrement n’a "
-                            "d’adresse email (page « Utilisateurs »)",
+                            "d’adresse e-mail (page « Utilisateurs »)",
             "failed": f"bilan du {day} non envoyé : {self.error} (il sera retenté au prochain « relance digest »)",
         }
         line = f"{self.organisation} : {texts.get(self.outcome, self.outcome)}"
@@ -176,7 +176,7 @@ def compose(org: Organisation, day: date, figures: DayFigures, head: dict[str, A
     letters = figures.sent.get("letter", 0) + figures.sent.get("registered_letter", 0)
     others = sent_total - emails - letters
     if emails:
-        lines.append(f"  • {_plural(emails, 'email', 'emails')}")
+        lines.append(f"  • {_plural(emails, 'e-mail', 'e-mails')}")
     if letters:
         registered = figures.sent.get("registered_letter", 0)
         extra = f", dont {registered} en recommandé avec avis de réception" if registered else ""
