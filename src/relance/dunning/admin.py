@@ -20,6 +20,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from relance.actors import actor_of
 from relance.errors import RelanceError
 from relance.ledger.admin import ScopedAdmin
 
@@ -155,7 +156,8 @@ class ReminderAdmin(ScopedAdmin):
         try:
             saved = record_delivery(
                 obj.organisation, obj.pk, tracking_number=tracking if "tracking_number" in changed else None,
-                received_on=received, scan=(upload.name, upload.read()) if upload else None, actor=_actor(request),
+                received_on=received, scan=(upload.name, upload.read()) if upload else None,
+                actor=actor_of(request, "admin"),
             )
         except RelanceError as exc:
             messages.error(request, f"Lettre recommandée : {exc.message}")
@@ -167,16 +169,12 @@ class ReminderAdmin(ScopedAdmin):
 DELIVERY_FIELDS = ("tracking_number", "received_on", "receipt_scan")
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"admin:{request.user.get_username()}"
-
-
 def _each(request: HttpRequest, queryset: QuerySet[Any], action: Callable[[Any, str], Any], done: str) -> None:
     """Run a service on each selected object; a refused transition is reported, not raised."""
     ok = 0
     for obj in queryset:
         try:
-            action(obj, _actor(request))
+            action(obj, actor_of(request, "admin"))
             ok += 1
         except RelanceError as exc:
             messages.error(request, f"{obj} : {exc.message}")

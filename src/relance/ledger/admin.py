@@ -21,6 +21,8 @@ from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from relance.actors import actor_of
+
 from .models import (
     Allocation,
     Contact,
@@ -81,10 +83,6 @@ def refresh_invoices_after(
         action()
         for organisation in Organisation.objects.filter(pk__in=touched):
             refresh_balances(organisation, touched[organisation.pk], actor=actor)
-
-
-def _actor(request: HttpRequest) -> str:
-    return f"admin:{request.user.get_username()}"
 
 
 class MembershipInline(admin.TabularInline):
@@ -280,13 +278,13 @@ class CreditNoteAdmin(ScopedAdmin):
 
     def delete_model(self, request: HttpRequest, obj: CreditNote) -> None:
         refresh_invoices_after(obj.allocations.all(), lambda: super(CreditNoteAdmin, self).delete_model(request, obj),
-                               _actor(request))
+                               actor_of(request, "admin"))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CreditNote]) -> None:
         refresh_invoices_after(
             Allocation.objects.filter(credit_note__in=queryset),
             lambda: super(CreditNoteAdmin, self).delete_queryset(request, queryset),
-            _actor(request),
+            actor_of(request, "admin"),
         )
 
 
@@ -308,13 +306,13 @@ class PaymentAdmin(ScopedAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Payment) -> None:
         refresh_invoices_after(obj.allocations.all(), lambda: super(PaymentAdmin, self).delete_model(request, obj),
-                               _actor(request))
+                               actor_of(request, "admin"))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Payment]) -> None:
         refresh_invoices_after(
             Allocation.objects.filter(payment__in=queryset),
             lambda: super(PaymentAdmin, self).delete_queryset(request, queryset),
-            _actor(request),
+            actor_of(request, "admin"),
         )
 
 
@@ -338,11 +336,12 @@ class AllocationAdmin(admin.ModelAdmin):
 
     def delete_model(self, request: HttpRequest, obj: Allocation) -> None:
         refresh_invoices_after(Allocation.objects.filter(pk=obj.pk),
-                               lambda: super(AllocationAdmin, self).delete_model(request, obj), _actor(request))
+                               lambda: super(AllocationAdmin, self).delete_model(request, obj), actor_of(request, "admin"))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Allocation]) -> None:
         refresh_invoices_after(Allocation.objects.filter(pk__in=queryset.values("pk")),
-                               lambda: super(AllocationAdmin, self).delete_queryset(request, queryset), _actor(request))
+                               lambda: super(AllocationAdmin, self).delete_queryset(request, queryset),
+                               actor_of(request, "admin"))
 
 
 @admin.register(ImportBatch)

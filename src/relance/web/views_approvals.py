@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
+from relance.actors import actor_of
 from relance.dunning.models import Reminder
 from relance.dunning.services import approvals
 from relance.errors import Conflict, InvalidInput, NotFound, RelanceError
@@ -38,10 +39,6 @@ def _acting(request: HttpRequest) -> Scope:
     return sc
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"web:{request.user.get_username()}"
-
-
 def _error(request: HttpRequest, exc: RelanceError) -> None:
     messages.error(request, exc.message[:1].upper() + exc.message[1:])
 
@@ -57,7 +54,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         if not ids:
             messages.error(request, _("Cochez au moins une relance à valider."))
         else:
-            approved = approvals.approve(org, ids, actor=_actor(request), collector_id=sc.collector_id,
+            approved = approvals.approve(org, ids, actor=actor_of(request), collector_id=sc.collector_id,
                                          today=ledger.organisation_today(org))
             n = len(approved)
             if n:
@@ -104,7 +101,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     draft: tuple[str, str] | None = None
     if request.method == "POST":
         action = request.POST.get("action", "")
-        actor = _actor(request)
+        actor = actor_of(request)
         try:
             if action == "approve":
                 if not approvals.approve(org, [pk], actor=actor, collector_id=sc.collector_id, today=day):

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from relance.actors import actor_of
 from relance.banking.models import BankAccount, StatementFile
 from relance.banking.services.review import apply_match, dismiss_line, pending_count, review_list
 from relance.banking.services.statements import add_account, import_statement
@@ -73,10 +74,6 @@ def _bank_scope(request: HttpRequest, *, change: bool = False) -> Scope:
     return sc
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"web:{request.user.get_username()}"
-
-
 def _save(folder: Path, upload: UploadedFile) -> Path:
     name = Path(upload.name or "releve").name or "releve"
     target = folder / name
@@ -120,7 +117,7 @@ def statements(request: HttpRequest) -> HttpResponse:
             with tempfile.TemporaryDirectory(prefix="relance-banque-") as tmp:
                 path = _save(Path(tmp), form.cleaned_data["file"])
                 try:
-                    report = import_statement(org, path, actor=_actor(request))
+                    report = import_statement(org, path, actor=actor_of(request))
                 except ImportRejected as exc:
                     context["problems"] = exc.problems
                     status = 422
@@ -175,7 +172,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     org = sc.organisation
     try:
         payment = apply_match(org, pk, _numbers(request), customer_code=request.POST.get("customer", "").strip() or None,
-                              actor=_actor(request))
+                              actor=actor_of(request))
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except RelanceError as exc:
@@ -196,7 +193,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponseRedirect:
 def dismiss(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     sc = _bank_scope(request, change=True)
     try:
-        dismiss_line(sc.organisation, pk, request.POST.get("reason", ""), actor=_actor(request))
+        dismiss_line(sc.organisation, pk, request.POST.get("reason", ""), actor=actor_of(request))
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except RelanceError as exc:

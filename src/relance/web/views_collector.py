@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from relance.actors import actor_of
 from relance.dunning.models import CallTask, Hold, PaymentPlan, Promise
 from relance.dunning.services import calls, escalation, holds, plans
 from relance.errors import InvalidInput, RelanceError
@@ -35,11 +36,6 @@ def _acting_scope(request: HttpRequest) -> Scope:
     if not sc.can_edit:
         raise PermissionDenied(_("Votre accès est en lecture seule."))
     return sc
-
-
-def _actor(request: HttpRequest) -> str:
-    user = request.user
-    return f"web:{user.get_username()}"
 
 
 def _who(request: HttpRequest) -> str:
@@ -101,7 +97,7 @@ def customer_action(request: HttpRequest, pk: int, action: str) -> HttpResponseR
     sc = _acting_scope(request)
     org = sc.organisation
     customer = ledger.customer_for(org, pk, sc.collector_id)
-    actor = _actor(request)
+    actor = actor_of(request)
     note = request.POST.get("note", "")
     try:
         if action == "promesse":
@@ -165,13 +161,13 @@ def hold_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRedir
     note = request.POST.get("note", "")
     try:
         if action == "resoudre" and hold.kind == Hold.Kind.DISPUTE:
-            holds.resolve_dispute(org, hold, actor=_actor(request), note=note)
+            holds.resolve_dispute(org, hold, actor=actor_of(request), note=note)
             messages.success(request, _("Litige résolu : la facture est de nouveau relancée."))
         elif action == "perte" and hold.kind == Hold.Kind.DISPUTE:
-            holds.write_off_dispute(org, hold, actor=_actor(request), note=note)
+            holds.write_off_dispute(org, hold, actor=actor_of(request), note=note)
             messages.success(request, _("Créance passée en perte : elle n’est plus relancée."))
         elif action == "lever" and hold.kind in (Hold.Kind.PAUSE, Hold.Kind.STOP):
-            holds.lift(org, hold, actor=_actor(request), note=note)
+            holds.lift(org, hold, actor=actor_of(request), note=note)
             messages.success(request, _("Suspension levée : les relances reprennent."))
         else:
             raise InvalidInput(_("action impossible sur cette suspension"))
@@ -194,13 +190,13 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     plan = _plan(sc, pk)
     try:
         if action == "accepter":
-            plans.accept_plan(sc.organisation, plan, actor=_actor(request))
+            plans.accept_plan(sc.organisation, plan, actor=actor_of(request))
             messages.success(request, _("Échéancier accepté : les relances portent désormais sur les échéances."))
         elif action == "annuler":
-            plans.cancel_plan(sc.organisation, plan, actor=_actor(request), reason=request.POST.get("note", ""))
+            plans.cancel_plan(sc.organisation, plan, actor=actor_of(request), reason=request.POST.get("note", ""))
             messages.success(request, _("Échéancier annulé."))
         elif action == "lettre":
-            pdf = plans.agreement_letter(sc.organisation, plan, actor=_actor(request))
+            pdf = plans.agreement_letter(sc.organisation, plan, actor=actor_of(request))
             response = HttpResponse(pdf, content_type="application/pdf")
             response["Content-Disposition"] = f'inline; filename="accord-echeancier-{plan.pk}.pdf"'
             return response
@@ -217,9 +213,9 @@ def _send_agreement(request: HttpRequest, sc: Scope, plan: PaymentPlan) -> None:
     """« Envoyer l’accord »: by email through the dispatcher, once; without an address, the
     letter is issued to be printed and posted instead."""
     try:
-        _reminder, created = plans.send_agreement(sc.organisation, plan, actor=_actor(request))
+        _reminder, created = plans.send_agreement(sc.organisation, plan, actor=actor_of(request))
     except plans.NoEmailAddress:
-        plans.agreement_letter(sc.organisation, plan, actor=_actor(request))
+        plans.agreement_letter(sc.organisation, plan, actor=actor_of(request))
         messages.warning(request, _("Ce client n’a pas d’adresse e-mail : l’accord n’est pas envoyé. Imprimez la "
                                     "lettre d’accord (« Imprimer la lettre d’accord ») et envoyez-la par courrier."))
         return
@@ -285,7 +281,7 @@ def call_outcome(request: HttpRequest, pk: int) -> HttpResponseRedirect:
                 if not count.isdigit() or not 2 <= int(count) <= 36:
                     raise InvalidInput(_("nombre d’échéances : de 2 à 36"))
                 kwargs.update(count=int(count), first_due=_date(request, "first_due", _("Première échéance")))
-        calls.record_call_outcome(sc.organisation, task, outcome, actor=_actor(request), **kwargs)
+        calls.record_call_outcome(sc.organisation, task, outcome, actor=actor_of(request), **kwargs)
         messages.success(request, _("Appel à %(name)s enregistré.") % {"name": task.customer.legal_name})
     except RelanceError as exc:
         _fail(request, exc)
@@ -313,7 +309,7 @@ def invoice_formal_notice(request: HttpRequest, pk: int) -> HttpResponseRedirect
     invoice = ledger.invoice_for(sc.organisation, pk, sc.collector_id)
     try:
         reminder = escalation.reissue_formal_notice(sc.organisation, invoice, reason=request.POST.get("reason", ""),
-                                                    actor=_actor(request))
+                                                    actor=actor_of(request))
         messages.success(request, _("Nouvelle mise en demeure prévue (relance n° %(pk)s) : elle part en recommandé "
                                     "avec les envois du jour.") % {"pk": reminder.pk})
     except RelanceError as exc:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from relance.actors import actor_of
 from relance.errors import ImportRejected, RelanceError
 from relance.ledger.models import Membership
 
@@ -123,7 +124,7 @@ def imports(request: HttpRequest) -> HttpResponse:
                                  "n’est pas ouvert aux chargés de recouvrement limités à leurs propres clients.")
             status = 403
         elif form.is_valid():
-            actor = f"web:{request.user.get_username()}"
+            actor = actor_of(request)
             with tempfile.TemporaryDirectory(prefix="relance-import-") as tmp:
                 paths = [_save(Path(tmp), f) for f in form.cleaned_data["uploads"]]
                 try:

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from relance.actors import actor_of
 from relance.errors import InvalidInput, NotFound, RelanceError
 from relance.ledger import queries as ledger
 from relance.litigation import queries
@@ -22,7 +23,7 @@ from relance.litigation.models import LitigationCase
 from .labels import event_label
 from .scoping import scope
 from .views import _render
-from .views_collector import _acting_scope, _actor, _date, _fail
+from .views_collector import _acting_scope, _date, _fail
 
 CASES_PER_PAGE = 50
 
@@ -84,7 +85,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRedir
         if action == "transmettre":
             on = _date(request, "on", _("Date de transmission"))
             assert on is not None
-            litigation.file_case(org, case, actor=_actor(request), on=on,
+            litigation.file_case(org, case, actor=actor_of(request), on=on,
                                  handled_by=request.POST.get("handled_by", ""), note=note)
             messages.success(request, _("Dossier marqué comme transmis à %(who)s.")
                              % {"who": request.POST.get("handled_by", "").strip()})
@@ -94,7 +95,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponseRedir
             outcome = request.POST.get("outcome", "")
             if not outcome:
                 raise InvalidInput(_("choisissez l’issue du dossier"))
-            litigation.close_case(org, case, outcome=outcome, actor=_actor(request), on=on, note=note)
+            litigation.close_case(org, case, outcome=outcome, actor=actor_of(request), on=on, note=note)
             if outcome == LitigationCase.Outcome.ABANDONED:
                 messages.success(request, _("Dossier clôturé : ses factures encore dues ne seront plus relancées."))
             else:

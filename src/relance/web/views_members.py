@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from relance.actors import actor_of
 from relance.errors import InvalidInput, RelanceError
 from relance.ledger import queries as ledger
 from relance.ledger.models import Membership
@@ -41,10 +42,6 @@ def _admin_scope(request: HttpRequest) -> Scope:
     return sc
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"web:{request.user.get_username()}"
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def members(request: HttpRequest) -> HttpResponse:
@@ -60,21 +57,21 @@ def members(request: HttpRequest) -> HttpResponse:
                 if form.is_valid():
                     d = form.cleaned_data
                     service.add_member(org, d["username"], d["role"], email=d["email"], password=d["password"],
-                                       first_name=d["first_name"], last_name=d["last_name"], actor=_actor(request))
+                                       first_name=d["first_name"], last_name=d["last_name"], actor=actor_of(request))
                     messages.success(request, _("« %(username)s » a été ajouté.") % {"username": d["username"]})
                     return HttpResponseRedirect(reverse("web:members"))
                 status = 400
             elif action == "role":
                 service.change_role(org, _int(request.POST.get("membership")), request.POST.get("role", ""),
-                                    actor=_actor(request))
+                                    actor=actor_of(request))
                 messages.success(request, _("Rôle modifié."))
                 return HttpResponseRedirect(reverse("web:members"))
             elif action == "remove":
-                service.remove_member(org, _int(request.POST.get("membership")), actor=_actor(request))
+                service.remove_member(org, _int(request.POST.get("membership")), actor=actor_of(request))
                 messages.success(request, _("Membre retiré de l’organisation."))
                 return HttpResponseRedirect(reverse("web:members"))
             elif action == "restriction":
-                service.set_restriction(org, request.POST.get("assigned_only") == "on", actor=_actor(request))
+                service.set_restriction(org, request.POST.get("assigned_only") == "on", actor=actor_of(request))
                 messages.success(request, _("Réglage enregistré."))
                 return HttpResponseRedirect(reverse("web:members"))
             else:
@@ -101,7 +98,7 @@ def assign(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     customer = ledger.customer_for(sc.organisation, pk)
     raw = request.POST.get("membership", "")
     try:
-        service.assign_customers(sc.organisation, [customer.pk], int(raw) if raw else None, actor=_actor(request))
+        service.assign_customers(sc.organisation, [customer.pk], int(raw) if raw else None, actor=actor_of(request))
         messages.success(request, _("Attribution enregistrée."))
     except (RelanceError, ValueError) as exc:
         messages.error(request, getattr(exc, "message", _("Choix invalide.")))
@@ -126,10 +123,10 @@ def customer_profile(request: HttpRequest, pk: int) -> HttpResponseRedirect:
             profile = PayerProfile.objects.filter(organisation=sc.organisation, pk=int(raw)).first()
             if profile is None:
                 raise InvalidInput("profil inconnu")
-            override_profile(sc.organisation, customer, profile, reason, _actor(request))
+            override_profile(sc.organisation, customer, profile, reason, actor_of(request))
             messages.success(request, _("Profil « %(name)s » imposé.") % {"name": profile.name})
         else:
-            clear_override(sc.organisation, customer, _actor(request), reason)
+            clear_override(sc.organisation, customer, actor_of(request), reason)
             messages.success(request, _("Le profil suit de nouveau les chiffres du client."))
     except (RelanceError, ValueError) as exc:
         messages.error(request, getattr(exc, "message", _("Choix invalide.")))

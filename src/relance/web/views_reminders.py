@@ -19,11 +19,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from relance.actors import actor_of
 from relance.dunning.services import letters, retries, uncertain
 from relance.errors import InvalidInput, NotFound, RelanceError
 
 from .uploads import read_upload
-from .views_collector import _acting_scope, _actor, _fail
+from .views_collector import _acting_scope, _fail
 
 MAX_SCAN = letters.MAX_SCAN_BYTES
 
@@ -41,7 +42,7 @@ def _act(request: HttpRequest, pk: int, action: Callable[..., object], done: str
     """Run one service action on reminder ``pk`` for the acting scope, say ``done`` or why not."""
     sc = _acting_scope(request)
     try:
-        action(sc.organisation, pk, actor=_actor(request), collector_id=sc.collector_id)
+        action(sc.organisation, pk, actor=actor_of(request), collector_id=sc.collector_id)
         messages.success(request, done)
     except NotFound as exc:
         raise Http404(exc.message) from exc
@@ -98,7 +99,7 @@ def letter_delivery(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     try:
         received_on, scan = _received_on(request), _scan(request)
         reminder = letters.record_delivery(sc.organisation, pk, tracking_number=tracking, received_on=received_on,
-                                           scan=scan, actor=_actor(request), collector_id=sc.collector_id)
+                                           scan=scan, actor=actor_of(request), collector_id=sc.collector_id)
         if received_on is not None or scan is not None:
             messages.success(request, _("Avis de réception enregistré."))
         else:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
+from relance.actors import actor_of
 from relance.dunning import queries as dunning
 from relance.dunning.models import Scenario, Step
 from relance.dunning.services import editing
@@ -57,10 +58,6 @@ def _editor(request: HttpRequest) -> Scope:
     return sc
 
 
-def _actor(request: HttpRequest) -> str:
-    return f"web:{request.user.get_username()}"
-
-
 def _error(request: HttpRequest, exc: RelanceError) -> None:
     messages.error(request, exc.message[:1].upper() + exc.message[1:])
 
@@ -75,7 +72,7 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
             copy_pk = request.POST.get("copy_of")
             copy_of = editing.scenario_of(org, int(copy_pk)) if copy_pk else None
             created = editing.create_scenario(org, request.POST.get("name", ""), copy_of=copy_of,
-                                              actor=_actor(request))
+                                              actor=actor_of(request))
             return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": created.pk}))
         except RelanceError as exc:
             _error(request, exc)
@@ -97,7 +94,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     keys = sorted(set(editing.template_keys(org)) | {s.template for s in scenario.steps.all()})
     status = 200
     if request.method == "POST" and request.POST.get("action") == "default":
-        editing.set_default(org, scenario, actor=_actor(request))
+        editing.set_default(org, scenario, actor=actor_of(request))
         messages.success(request, _("« %(name)s » est désormais le scénario par défaut.") % {"name": scenario.name})
         return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": pk}))
     if request.method == "POST" and request.POST.get("action") == "late_entry":
@@ -105,7 +102,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         raw = request.POST.get("position", "")
         try:
-            editing.set_late_entry(org, scenario, int(raw) if raw.isdigit() else None, actor=_actor(request))
+            editing.set_late_entry(org, scenario, int(raw) if raw.isdigit() else None, actor=actor_of(request))
             messages.success(request, _("Étape d’entrée des factures en retard enregistrée : les prochaines actions "
                                         "sont recalculées."))
         except RelanceError as exc:
@@ -117,7 +114,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
             inputs = [editing.StepInput(**{k: v for k, v in f.cleaned_data.items() if k != "DELETE"})
                      for f in formset.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
             try:
-                editing.save_steps(org, scenario, inputs, actor=_actor(request))
+                editing.save_steps(org, scenario, inputs, actor=actor_of(request))
                 messages.success(request, _("Scénario enregistré : les prochaines actions sont recalculées."))
                 return HttpResponseRedirect(reverse("web:scenario", kwargs={"pk": pk}))
             except RelanceError as exc:
@@ -191,10 +188,10 @@ def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse
         subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
         try:
             if request.POST.get("action") == "reset":
-                editing.reset_template(org, key, language, actor=_actor(request))
+                editing.reset_template(org, key, language, actor=actor_of(request))
                 messages.success(request, _("Le modèle d’origine s’applique de nouveau."))
             else:
-                editing.save_template(org, key, language, subject, body, actor=_actor(request))
+                editing.save_template(org, key, language, subject, body, actor=actor_of(request))
                 messages.success(request, _("Modèle enregistré."))
             return HttpResponseRedirect(reverse("web:template", kwargs={"key": key, "language": language}))
         except RelanceError as exc:
