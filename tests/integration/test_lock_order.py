@@ -179,7 +179,7 @@ def test_every_writer_takes_its_locks_in_the_order(tmp_path, settings, pinned_cl
     """The order itself, without a race (SQLite too): in strict mode a lock taken out of order
     raises ``LockOrderViolation`` at once (``locks.py``)."""
     from relance.dunning.services.approvals import skip
-    from relance.ledger.services.locks import LockOrderViolation, lock_invoices, lock_organisation
+    from relance.locks import LockOrderViolation, lock_invoices, lock_organisation
 
     settings.RELANCE_LOCK_ORDER_CHECK = True
     settings.MEDIA_ROOT = tmp_path / "media"

@@ -26,7 +26,7 @@ from relance.dunning.services.dispatcher import BACKOFF, Progress, _attempt, _cl
 from relance.dunning.services.recovery import LEASE, recover_orphans
 from relance.dunning.services.uncertain import NotUncertain, confirm_sent, request_resend
 from relance.events.models import Event
-from relance.ledger.services.locks import lock_organisation
+from relance.locks import lock_organisation
 from tests.builders import one_planned_reminder
 from tests.smtp_faults import FaultySMTPServer
 from tests.smtp_server import use_smtp

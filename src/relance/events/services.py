@@ -1,7 +1,7 @@
 """Append to and verify the event log. Appends of one organisation are serialised by
-locking the organisation row (``ledger.services.locks.lock_organisation``), so the chain stays
+locking the organisation row (``relance.locks.lock_organisation``), so the chain stays
 linear under concurrent writers. That row comes second in the project's lock order, after the
-invoices the transaction writes (``ledger/services/locks.py``): a service locks its invoices
+invoices the transaction writes (``relance/locks.py``): a service locks its invoices
 before its first event, and the row is held from the first event to the commit — keep what
 follows short."""
 
@@ -17,10 +17,12 @@ from django.db import transaction
 
 from relance import clock
 from relance.core.hashchain import GENESIS, ChainProblem, link, verify
-from relance.ledger.models import Organisation
-from relance.ledger.services.locks import lock_organisation
+from relance.locks import lock_organisation
 
 from .models import Event
+
+#: a ``ledger.Organisation`` (the log is a base layer: it names no domain app's model)
+Organisation = Any
 
 
 @dataclass

@@ -45,7 +45,7 @@ from relance.errors import Conflict
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Allocation, Customer, CustomerAlias, Invoice, Organisation, Payment
 from relance.ledger.services.balances import refresh_balances
-from relance.ledger.services.locks import lock_invoices
+from relance.locks import lock_invoices
 
 from ..models import BankTransaction
 

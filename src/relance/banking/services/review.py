@@ -24,7 +24,7 @@ from relance.core.matching import Decision, OpenItem, Outcome, allocate
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation, Payment
-from relance.ledger.services.locks import lock_customer_invoices, lock_organisation
+from relance.locks import lock_customer_invoices, lock_organisation
 
 from ..models import BankTransaction
 from .matching import METHOD_LABELS, apply_decisions, line_data, load_matcher_for, receipt_of

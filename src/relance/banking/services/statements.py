@@ -35,7 +35,7 @@ from relance.core.matching import compact, compact_iban
 from relance.errors import Conflict, ImportRejected, InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
-from relance.ledger.services.locks import BATCH, customer_invoice_ids, lock_invoices, lock_organisation
+from relance.locks import BATCH, customer_invoice_ids, lock_invoices, lock_organisation
 
 from ..models import BankAccount, BankTransaction, StatementFile
 from .matching import NewLine, decide_new_lines, match_lines, store_lines

@@ -53,7 +53,7 @@ from relance.errors import Conflict, InvalidInput, NotFound, OrganisationIncompl
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.queries import ZERO, visible
-from relance.ledger.services.locks import lock_invoices, lock_organisation
+from relance.locks import lock_invoices, lock_organisation
 from relance.rates.services import rate_tables
 
 from ..models import Reminder, ReminderLine

@@ -23,7 +23,7 @@ from relance.dunning.models import Hold
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.ledger.services.fec_import import NOT_A_CUSTOMER_REASON, UNATTRIBUTED_REASON, CollectiveHold
-from relance.ledger.services.locks import lock_organisation
+from relance.locks import lock_organisation
 
 from .context import local_today
 from .holds import move, withdraw_held_awaiting

@@ -64,7 +64,7 @@ from relance.dunning.models import CallTask, PaymentPlan, Promise, Reminder, Rem
 from relance.errors import InvalidInput, OrganisationIncomplete
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
-from relance.ledger.services.locks import lock_invoices, lock_organisation, lock_rows
+from relance.locks import lock_invoices, lock_organisation, lock_rows
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices

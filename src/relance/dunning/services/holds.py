@@ -66,8 +66,8 @@ from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.i18n import french
 from relance.ledger.models import Contact, CreditNote, Customer, Invoice, Organisation
-from relance.ledger.services.locks import lock_invoices, lock_organisation
 from relance.ledger.services.payments import record_credit_note
+from relance.locks import lock_invoices, lock_organisation
 
 from .context import active_holds, calendar_for, chaseable, local_today
 

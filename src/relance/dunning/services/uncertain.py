@@ -33,7 +33,7 @@ from relance.errors import Conflict, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Organisation
 from relance.ledger.queries import visible
-from relance.ledger.services.locks import lock_invoices, lock_organisation, lock_rows
+from relance.locks import lock_invoices, lock_organisation, lock_rows
 
 from ..models import CallTask, PaymentPlan, Reminder
 from .context import local_today

@@ -71,9 +71,9 @@ from relance.ledger.models import (
     Payment,
     Source,
 )
+from relance.locks import lock_ledger, lock_organisation
 
 from .balances import refresh_balances
-from .locks import lock_ledger, lock_organisation
 from .payments import record_credit_note, record_payment
 from .references import assign_references
 

@@ -95,9 +95,9 @@ from relance.ledger.models import (
     Source,
 )
 from relance.ledger.signals import collective_holds, invoices_moved, invoices_settled
+from relance.locks import lock_ledger, lock_organisation
 
 from .balances import refresh_balances
-from .locks import lock_ledger, lock_organisation
 from .references import assign_references
 
 CREDIT_PREFIX = "FEC "  # + the key of an unapplied credit line

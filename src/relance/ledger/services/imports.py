@@ -68,9 +68,9 @@ from relance.ledger.models import (
     Organisation,
     Payment,
 )
+from relance.locks import customer_invoice_ids, lock_invoices, lock_organisation
 
 from .balances import refresh_balances
-from .locks import customer_invoice_ids, lock_invoices, lock_organisation
 from .payments import record_credit_note, record_payment
 from .references import assign_references
 

@@ -22,9 +22,9 @@ from relance.core.law import allocation_order as law_allocation_order
 from relance.errors import AlreadyRecorded, InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Organisation, Payment
+from relance.locks import lock_customer_invoices
 
 from .balances import refresh_balances
-from .locks import lock_customer_invoices
 
 
 def allocation_order(open_invoices: Sequence[Invoice], designated: Sequence[str], on: date) -> list[Invoice]:

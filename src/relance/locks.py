@@ -1,5 +1,9 @@
 """The one lock order of the project, and the helpers every service takes its locks with.
 
+A base layer: it imports no domain app (``tests/integration/test_event_layer.py``). It finds the
+models it locks by label (``ledger.Invoice``, ``ledger.Organisation``) or takes the model class
+from its caller (:func:`lock_rows`), so the event log and every app may use it.
+
 Order, within one transaction::
 
     1. invoices            by id, all those the transaction will write, in one call
@@ -52,11 +56,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.db.models import Max, Model, Q
-
-from relance.ledger.models import Invoice, Organisation
 
 #: rows an import writes per transaction (payments, bank lines): it never holds its locks
 #: across a whole file
@@ -66,6 +69,14 @@ INVOICES, ORGANISATION, BELOW = 1, 2, 3
 _LEVEL_NAMES = {INVOICES: "factures", ORGANISATION: "organisation", BELOW: "lignes sous l’organisation"}
 
 _M = TypeVar("_M", bound=Model)
+
+
+def _invoice_model() -> Any:
+    return apps.get_model("ledger", "Invoice")
+
+
+def _organisation_model() -> Any:
+    return apps.get_model("ledger", "Organisation")
 
 
 class LockOrderViolation(RuntimeError):
@@ -110,7 +121,7 @@ def _enter(state: _Held | None, level: int, what: str) -> None:
     state.level = max(state.level, level)
 
 
-def lock_invoices(ids: Iterable[int]) -> list[Invoice]:
+def lock_invoices(ids: Iterable[int]) -> list[Any]:
     """Lock these invoices, by id, and return them in id order. Before the organisation row,
     or only invoices this transaction already holds."""
     wanted = sorted(set(ids))
@@ -123,51 +134,52 @@ def lock_invoices(ids: Iterable[int]) -> list[Invoice]:
                    "organisation → clients, relances, suspensions…)")
     if not wanted:
         return []
-    invoices = list(Invoice.objects.select_for_update(of=("self",)).filter(pk__in=wanted).order_by("pk"))
+    invoices = list(_invoice_model().objects.select_for_update(of=("self",)).filter(pk__in=wanted).order_by("pk"))
     if state is not None:
         state.invoices.update(i.pk for i in invoices)
         state.level = max(state.level, INVOICES)
     return invoices
 
 
-def customer_invoice_ids(organisation: Organisation, customer_ids: Iterable[int]) -> list[int]:
+def customer_invoice_ids(organisation: Model, customer_ids: Iterable[int]) -> list[int]:
     """The invoices a payment of these customers may write: the open ones, and those a
     promise, a plan or a hold still refers to (a settlement reviews them)."""
     ids = sorted(set(customer_ids))
     if not ids:
         return []
-    refer = (Q(status=Invoice.Status.OPEN) | Q(holds__isnull=False) | Q(plan_lines__isnull=False))
-    return sorted(set(Invoice.objects.filter(refer, organisation=organisation, customer_id__in=ids)
+    invoice = _invoice_model()
+    refer = (Q(status=invoice.Status.OPEN) | Q(holds__isnull=False) | Q(plan_lines__isnull=False))
+    return sorted(set(invoice.objects.filter(refer, organisation=organisation, customer_id__in=ids)
                       .values_list("pk", flat=True)))
 
 
-def lock_customer_invoices(organisation: Organisation, customer_ids: Iterable[int]) -> list[Invoice]:
+def lock_customer_invoices(organisation: Model, customer_ids: Iterable[int]) -> list[Any]:
     """Lock every invoice a payment of these customers may write (:func:`customer_invoice_ids`)."""
     return lock_invoices(customer_invoice_ids(organisation, customer_ids))
 
 
-def lock_ledger(organisation: Organisation) -> int:
+def lock_ledger(organisation: Model) -> int:
     """Lock every invoice of the organisation, by id (a whole-ledger import: FEC); returns how
     many. Cheap compared with the import itself, and the only way such an import can write any
     invoice without breaking the order."""
-    ids = list(Invoice.objects.filter(organisation=organisation).order_by("pk").values_list("pk", flat=True))
+    ids = list(_invoice_model().objects.filter(organisation=organisation).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), 5000):
         lock_invoices(ids[start:start + 5000])
     return len(ids)
 
 
-def lock_organisation(organisation: Organisation | int) -> None:
+def lock_organisation(organisation: Model | int) -> None:
     """Lock the organisation row: after the invoices, before everything below it."""
     pk = organisation if isinstance(organisation, int) else organisation.pk
     state = _held()
     if state is not None and pk in state.organisations:
         return  # already held by this transaction
     _enter(state, ORGANISATION, "l’organisation")
-    Organisation.objects.select_for_update().filter(pk=pk).values_list("pk").get()
+    _organisation_model().objects.select_for_update().filter(pk=pk).values_list("pk").get()
     if state is not None:
         state.organisations.add(pk)
         if state.newest_invoice is None:
-            state.newest_invoice = Invoice.objects.aggregate(newest=Max("pk"))["newest"] or 0
+            state.newest_invoice = _invoice_model().objects.aggregate(newest=Max("pk"))["newest"] or 0
 
 
 def lock_rows(model: type[_M], ids: Iterable[int], **filters: Any) -> list[_M]:
