@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from relance.cli.demo_setup import DEMO_MARKER
+from relance.datadir import DEMO_MARKER
 from relance.errors import InvalidInput
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from relance.cli.demo_setup import DEMO_DAY_FILE
+from relance.datadir import DEMO_DAY_FILE
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(os.environ.get("RELANCE_DATA_DIR", Path.cwd() / "relance-data")).resolve()
@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "relance.events",
     "relance.rates",
     "relance.ledger",
+    "relance.holds",
     "relance.dunning",
     "relance.banking",
     "relance.profiles",

@@ -18,10 +18,10 @@ from django.test import Client
 from django.urls import reverse
 
 from relance import clock
-from relance.cli.demo_setup import DEMO_DAY_FILE
+from relance.clock import today_for
+from relance.datadir import DEMO_DAY_FILE
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.planner import plan_day
-from relance.ledger import queries as ledger
 from relance.ledger.models import Organisation
 from relance.ledger.services.imports import import_file
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
@@ -70,7 +70,7 @@ def reminders_of_the_day(html: str) -> int:
 
 
 def test_the_demo_opens_on_its_day(client_of, demo_day):
-    assert ledger.organisation_today(Organisation.objects.get()) == DEMO
+    assert today_for(Organisation.objects.get()) == DEMO
     html = client_of.get(reverse("web:today")).content.decode()
     assert "Démo : journée du 23 novembre 2026" in html
     assert "23 novembre 2026 (aujourd’hui)" in html

@@ -12,7 +12,7 @@ import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
 
-from relance.cli.demo_setup import DEMO_MARKER
+from relance.datadir import DEMO_MARKER
 from relance.errors import InvalidInput
 from relance.security import check_secret_key
 from relance.web.csp import POLICY

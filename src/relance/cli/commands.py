@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from datetime import date
 from typing import Any
 
+from relance.cli.output import emit, parse_date
 from relance.errors import ChainBroken, InvalidInput
-
-
-def _print(args: argparse.Namespace, data: Any, text: str) -> None:
-    if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-    else:
-        print(text)
-
-
-def _parse_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise InvalidInput(f"date invalide « {value} » : attendu AAAA-MM-JJ") from exc
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -31,8 +17,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for a retry, to check), with the counts and reasons."""
     import sys
 
+    from relance.clock import today_for
     from relance.core.formatting import long_date, money
-    from relance.dunning.services.context import local_today
     from relance.dunning.services.daily import run_day
     from relance.errors import NotDelivered
     from relance.ledger.services.organisations import resolve_organisation
@@ -40,7 +26,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from relance.operations.doctor import preflight
 
     org = resolve_organisation(args.org)
-    day = _parse_date(args.date) if args.date else local_today(org)
+    day = parse_date(args.date) if args.date else today_for(org)
     checks = preflight(org)
     held = {} if args.dry_run else checks.held_channels(org.slug)
     report = run_day(org, day, dry_run=args.dry_run, queue=not args.no_queue, skip_channels=tuple(held))
@@ -73,7 +59,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         data["not_delivered"] = problems.as_dict()
         lines += [f"  {line}" for line in problems.lines()]
         missing = problems.total
-    _print(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
     if missing or waiting:
         error = NotDelivered(f"{missing + sum(waiting.values())} relance(s) ne sont pas parties "
                              "(« Le travail du jour » les liste ; « relance doctor » vérifie la configuration)")
@@ -106,7 +92,7 @@ def cmd_events(args: argparse.Namespace) -> int:
              "hash": e.hash} for e in events]
     text = "\n".join(f"#{e.seq:<6} {e.occurred_at:%Y-%m-%d %H:%M} {e.kind:<20} "
                      f"{json.dumps(e.data, ensure_ascii=False, default=str)[:120]}" for e in events) or "aucun événement"
-    _print(args, {"events": data}, text)
+    emit(args, {"events": data}, text)
     return 0
 
 
@@ -148,7 +134,7 @@ def cmd_verify_events(args: argparse.Namespace) -> int:
                  f"{after} événement(s) l’ont suivi.")
     elif head:
         text += "\n(conservez cette empreinte ailleurs : elle permettra de prouver qu’aucun événement n’a été retiré)"
-    _print(args, data, text)
+    emit(args, data, text)
     return 0
 
 
@@ -169,19 +155,19 @@ def cmd_orgs(args: argparse.Namespace) -> int:
             sender_email=args.email or "", city=args.city or "", address1=args.address or "",
             postal_code=args.postal_code or "",
         )
-        _print(args, {"slug": org.slug, "name": org.legal_name}, f"Organisation « {org.legal_name} » créée ({org.slug}).")
+        emit(args, {"slug": org.slug, "name": org.legal_name}, f"Organisation « {org.legal_name} » créée ({org.slug}).")
         return 0
 
     if args.action == "set":
         from relance.ledger.services.organisations import set_schedule
 
         org = set_schedule(args.slug, run_at=args.run_at, timezone=args.timezone)
-        _print(args, {"slug": org.slug, "run_at": org.run_at.strftime("%H:%M"), "timezone": org.timezone},
+        emit(args, {"slug": org.slug, "run_at": org.run_at.strftime("%H:%M"), "timezone": org.timezone},
                f"Organisation « {org.legal_name} » : journée de relances à {org.run_at:%H:%M} ({org.timezone}).")
         return 0
 
     orgs = [{"slug": o.slug, "name": o.legal_name, "siren": o.siren} for o in Organisation.objects.all()]
-    _print(args, {"organisations": orgs}, "\n".join(f"{o['slug']:<20} {o['name']}" for o in orgs) or "aucune")
+    emit(args, {"organisations": orgs}, "\n".join(f"{o['slug']:<20} {o['name']}" for o in orgs) or "aucune")
     return 0
 
 
@@ -191,7 +177,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from relance.demo.run import run_demo
 
     summary = run_demo(Path(args.demo_dir))
-    _print(args, summary.as_dict(), summary.text())
+    emit(args, summary.as_dict(), summary.text())
     return 0
 
 
@@ -201,11 +187,11 @@ def cmd_letter(args: argparse.Namespace) -> int:
 
     org = resolve_organisation(args.org)
     reminder = record_delivery(org, args.reminder, tracking_number=args.tracking,
-                               received_on=_parse_date(args.received) if args.received else None,
+                               received_on=parse_date(args.received) if args.received else None,
                                scan=args.scan, actor="cli")
     data = {"reminder": reminder.id, "tracking_number": reminder.tracking_number,
             "received_on": reminder.received_on, "receipt_scan": reminder.receipt_scan.name or None}
-    _print(args, data, f"Courrier n° {reminder.id} : recommandé {reminder.tracking_number or '—'}, "
+    emit(args, data, f"Courrier n° {reminder.id} : recommandé {reminder.tracking_number or '—'}, "
                        f"reçu le {reminder.received_on or '—'}.")
     return 0
 
@@ -225,7 +211,7 @@ def cmd_retry(args: argparse.Namespace) -> int:
     text = f"Relance n° {reminder.pk} {texts.get(outcome, outcome)}."
     if outcome == "failed" and reminder.last_error:
         text += f"\n{reminder.last_error}"
-    _print(args, {"reminder": reminder.pk, "outcome": outcome, "status": reminder.status,
+    emit(args, {"reminder": reminder.pk, "outcome": outcome, "status": reminder.status,
                   "attempts": reminder.attempts, "last_error": reminder.last_error}, text)
     return 0
 
@@ -233,18 +219,18 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 
 def cmd_prescription(args: argparse.Namespace) -> int:
+    from relance.clock import today_for
     from relance.core.formatting import long_date
-    from relance.dunning.services.context import local_today
     from relance.dunning.services.prescription import record_interruption, watch
     from relance.ledger.services.organisations import resolve_organisation
 
     org = resolve_organisation(args.org)
-    today = _parse_date(args.as_of) if args.as_of else local_today(org)
+    today = parse_date(args.as_of) if args.as_of else today_for(org)
     if args.action == "interrupt":
         if not args.invoice or not args.date:
             raise InvalidInput("indiquez la facture et la date : relance prescription interrupt F-001 --date AAAA-MM-JJ")
-        event = record_interruption(org, args.invoice, args.kind, _parse_date(args.date), today, args.note, "cli")
-        _print(args, {"event": event.seq, "invoice": args.invoice, "kind": args.kind, "date": args.date},
+        event = record_interruption(org, args.invoice, args.kind, parse_date(args.date), today, args.note, "cli")
+        emit(args, {"event": event.seq, "invoice": args.invoice, "kind": args.kind, "date": args.date},
                f"Acte enregistré (événement n° {event.seq}) : la prescription de {args.invoice} repart du {args.date}.")
         return 0
     rows = watch(org, today)
@@ -255,5 +241,5 @@ def cmd_prescription(args: argparse.Namespace) -> int:
         f"{w.invoice.number:<16} {w.invoice.customer.code:<8} "
         f"{'prescrite depuis le' if w.result.expired else 'à agir avant le'} {long_date(w.result.deadline)}"
         for w in rows) or "Aucune facture ouverte à moins de six mois de la prescription."
-    _print(args, {"as_of": today.isoformat(), "invoices": data}, text)
+    emit(args, {"as_of": today.isoformat(), "invoices": data}, text)
     return 0

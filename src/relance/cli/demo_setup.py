@@ -6,8 +6,7 @@ import os
 import shutil
 from pathlib import Path
 
-DEMO_MARKER = ".relance-demo"  # relance.security: this folder may be served with the public secret key
-DEMO_DAY_FILE = ".relance-demo-day"  # the demo's day (ISO date): the folder's web app and commands live on it
+from relance.datadir import DEMO_DAY_FILE, DEMO_MARKER
 
 
 def prepare_demo_dir(directory: Path) -> None:

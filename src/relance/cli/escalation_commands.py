@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .commands import _print
+from .output import emit
 
 RULES = {1: "toujours plus ferme", 2: "une seule fois", 3: "à son heure", 4: "sans étape sautée",
          5: "phrases vraies"}
@@ -43,7 +43,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
                   f"{v.reference}" for v in report.violations]
     if not reports:
         lines.append("aucune organisation")
-    _print(args, {"organisations": [r.as_dict() for r in reports], "violations": total}, "\n".join(lines))
+    emit(args, {"organisations": [r.as_dict() for r in reports], "violations": total}, "\n".join(lines))
     return RulesBroken.exit_code if total else 0
 
 
@@ -58,7 +58,7 @@ def cmd_formal_notice(args: argparse.Namespace) -> int:
     if invoice is None:
         raise NotFound(f"facture « {args.invoice} » introuvable")
     reminder = reissue_formal_notice(org, invoice, reason=args.reason, actor="cli")
-    _print(args, {"reminder": reminder.pk, "invoice": invoice.number, "planned_for": reminder.planned_for},
+    emit(args, {"reminder": reminder.pk, "invoice": invoice.number, "planned_for": reminder.planned_for},
            f"Nouvelle mise en demeure prévue le {reminder.planned_for.isoformat()} (relance n° {reminder.pk}) "
            f"pour la facture {invoice.number} : elle part avec « relance run ».")
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from relance.errors import InvalidInput
 
-from .commands import _print
+from .output import emit
 
 FORMATS = ("csv", "fec", "einvoice", "bank")
 
@@ -46,7 +46,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         from relance.banking.services.statements import import_statement
 
         report = import_statement(org, paths[0])
-    _print(args, report.as_dict(), report.as_text())
+    emit(args, report.as_dict(), report.as_text())
     return 0
 
 
@@ -54,7 +54,7 @@ def _import_csv(args: argparse.Namespace, org: Any, path: Path) -> int:
     from relance.ledger.services.imports import import_file
 
     report = import_file(org, path, args.kind, actor="cli", default_kind=args.default_kind)
-    _print(args, report.as_dict(), report.as_text())
+    emit(args, report.as_dict(), report.as_text())
     return 0
 
 
@@ -75,7 +75,7 @@ def cmd_bank(args: argparse.Namespace) -> int:
             for c in d["candidates"]:
                 lines.append(f"      → {c['customer']:<10} {', '.join(c['invoices'])}  {money(c['amount'])}"
                              f"  ({c['reason']})")
-        _print(args, [i.as_dict() for i in items], "\n".join(lines))
+        emit(args, [i.as_dict() for i in items], "\n".join(lines))
         return 0
     if args.line is None:
         raise InvalidInput(f"relance bank {args.action} : numéro de ligne bancaire manquant")
@@ -87,10 +87,10 @@ def cmd_bank(args: argparse.Namespace) -> int:
                                 for a in payment.allocations.select_related("invoice")]}
         text = f"Virement n° {args.line} rapproché : paiement {payment.reference} de {money(payment.amount)} " \
                f"({payment.customer.legal_name})."
-        _print(args, data, text)
+        emit(args, data, text)
         return 0
     review.dismiss_line(org, args.line, args.reason or "", actor=actor)
-    _print(args, {"line_id": args.line, "dismissed": True}, f"Virement n° {args.line} écarté du rapprochement.")
+    emit(args, {"line_id": args.line, "dismissed": True}, f"Virement n° {args.line} écarté du rapprochement.")
     return 0
 
 
@@ -106,7 +106,7 @@ def cmd_alias(args: argparse.Namespace) -> int:
     text += "".join(f"\nReste à affecter sur {u.where} : {money(u.amount)} en {u.count} écriture(s) "
                     "(ses clients restent en pause)." for u in left) or (
         "\nPlus aucun règlement non attribué sur les comptes collectifs.")
-    _print(args, {"label": args.label, "customer": args.customer, "invoices_moved": moved,
+    emit(args, {"label": args.label, "customer": args.customer, "invoices_moved": moved,
                   "unattributed": [u.as_dict() for u in left]}, text)
     return 0
 

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from relance.clock import DEFAULT_ZONE, today_for
 from relance.core import formatting as fmt
 from relance.core.law import (
     LawInputError,
@@ -25,7 +26,7 @@ from relance.core.law import (
 )
 from relance.errors import InvalidInput, RateMissing
 
-from .commands import _print
+from .output import emit
 
 
 def _date(value: str, name: str) -> date:
@@ -47,13 +48,6 @@ def _amount(value: str, name: str) -> Decimal:
 
 def _basis(value: Any) -> str:
     return value if isinstance(value, str) else " ; ".join(value)
-
-
-def _today() -> date:
-    from relance.dunning.services.context import local_today
-    from relance.ledger.models import Organisation
-
-    return local_today(Organisation(timezone="Europe/Paris"))
 
 
 def _money(value: Decimal) -> str:
@@ -99,7 +93,7 @@ def _penalties(args: argparse.Namespace) -> int:
         if not sep:
             raise InvalidInput(f"--payment « {item} » : attendu DATE:MONTANT, p. ex. 2024-06-10:3000")
         payments.append((_date(day, "--payment"), _amount(amount, "--payment")))
-    paid = _date(args.paid, "--paid") if args.paid else _today()
+    paid = _date(args.paid, "--paid") if args.paid else today_for(DEFAULT_ZONE)
     rate = _amount(args.rate, "--rate") if args.rate else None
     due = _date(args.due, "--due")
     result = compute_penalties(_amount(args.amount, "--amount"), due, paid, payments, rate,
@@ -117,13 +111,13 @@ def _penalties(args: argparse.Namespace) -> int:
               else f"Intérêts de retard (clause pénale) : {fmt.money(result.total)}"),
              f"Indemnité forfaitaire : {fmt.money(result.indemnity)}",
              f"Base légale : {_basis(result.legal_basis)}", *[f"Attention : {w}" for w in result.warnings]]
-    _print(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
     return 0
 
 
 def _interest(args: argparse.Namespace) -> int:
     start = _date(args.start, "--from")
-    end = _date(args.end, "--to") if args.end else _today()
+    end = _date(args.end, "--to") if args.end else today_for(DEFAULT_ZONE)
     result = compute_legal_interest(_amount(args.amount, "--amount"), start, end,
                                     args.creditor, _date(args.judgment, "--judgment") if args.judgment else None,
                                     _tables())
@@ -135,7 +129,7 @@ def _interest(args: argparse.Namespace) -> int:
              f"au {fmt.long_date(end)} ({result.days} jours)", *_period_lines(result.periods),
              f"Intérêts : {fmt.money(result.total)}", f"Base légale : {_basis(result.legal_basis)}",
              *[f"Attention : {w}" for w in result.warnings]]
-    _print(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
     return 0
 
 
@@ -150,7 +144,7 @@ def _terms(args: argparse.Namespace) -> int:
             f"(60 jours : {fmt.long_date(r.max_60_days)} ; 45 jours fin de mois : {fmt.long_date(r.max_45_eom)}).\n"
             + (f"Dépassement de {r.days_over} jours : {r.warning}" if r.exceeds else "Délai conforme.")
             + "".join(f"\n{n}" for n in r.notes))
-    _print(args, data, text)
+    emit(args, data, text)
     return 0
 
 
@@ -158,7 +152,7 @@ def _prescription(args: argparse.Namespace) -> int:
     r = prescription(_date(args.due, "--due"), args.debtor,
                      _date(args.performed, "--performed") if args.performed else None,
                      [_date(d, "--interruption") for d in args.interruption],
-                     _date(args.as_of, "--as-of") if args.as_of else _today(),
+                     _date(args.as_of, "--as-of") if args.as_of else today_for(DEFAULT_ZONE),
                      issue_date=_date(args.issued, "--issued") if args.issued else None)
     data = {"start": r.start.isoformat(), "years": r.years, "deadline": r.deadline.isoformat(),
             "days_left": r.days_left, "expired": r.expired, "alert": r.alert,
@@ -168,7 +162,7 @@ def _prescription(args: argparse.Namespace) -> int:
             f"{'acquise depuis le' if r.expired else 'agir au plus tard le'} {fmt.long_date(r.deadline)}"
             f"{'' if r.expired else f' ({r.days_left} jours)'}.\nBase légale : {_basis(r.legal_basis)}"
             + "".join(f"\nAttention : {w}" for w in r.warnings))
-    _print(args, data, text)
+    emit(args, data, text)
     return 0
 
 
@@ -181,11 +175,11 @@ def cmd_rates(args: argparse.Namespace) -> int:
         data = {"semester": row.semester, "individual": str(row.individual_rate) if row.individual_rate else None,
                 "other": str(row.other_rate) if row.other_rate else None,
                 "ecb": str(row.ecb_rate) if row.ecb_rate is not None else None, "source": row.source}
-        _print(args, data, f"Semestre {row.semester} enregistré ; les relances en attente de ce taux repartent.")
+        emit(args, data, f"Semestre {row.semester} enregistré ; les relances en attente de ce taux repartent.")
         return 0
     tables = _tables()
     rows = []
-    current = semester_of(_today())
+    current = semester_of(today_for(DEFAULT_ZONE))
     sem = Semester(2015, 1)
     while sem <= current:
         rows.append(_semester_row(tables, sem))
@@ -198,7 +192,7 @@ def cmd_rates(args: argparse.Namespace) -> int:
     for r in rows:
         lines.append(f"{r['semester']:<9} {cell(r, 'individual', 12)} {cell(r, 'other', 10)} {cell(r, 'ecb', 6)} "
                      f"{cell(r, 'default_penalty', 7)} {cell(r, 'floor', 11)}")
-    _print(args, {"semesters": rows}, "\n".join(lines))
+    emit(args, {"semesters": rows}, "\n".join(lines))
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .commands import _parse_date, _print
+from .output import emit, parse_date
 
 ACTIONS = ["list", "show", "file", "close"]
 OUTCOMES = ["paid", "settled", "judgment", "abandoned", "other"]
@@ -90,8 +90,8 @@ def _needs_case(args: argparse.Namespace) -> int:
 
 
 def cmd_litigation(args: argparse.Namespace) -> int:
+    from relance.clock import today_for
     from relance.errors import InvalidInput
-    from relance.ledger.queries import organisation_today
     from relance.ledger.services.organisations import resolve_organisation
     from relance.litigation import queries, services
 
@@ -100,14 +100,14 @@ def cmd_litigation(args: argparse.Namespace) -> int:
         found = queries.rows(org, queries.cases(org, args.state or ""))
         data = {"organisation": org.slug, "state": args.state, "counts": queries.state_counts(org),
                 "cases": [r.as_dict() for r in found]}
-        _print(args, data, "\n".join(_row_text(r) for r in found) if found else "Aucun dossier de contentieux.")
+        emit(args, data, "\n".join(_row_text(r) for r in found) if found else "Aucun dossier de contentieux.")
         return 0
     pk = _needs_case(args)
     if args.action == "show":
         detail = queries.case_detail(org, pk)
-        _print(args, detail.as_dict(), _detail_text(detail))
+        emit(args, detail.as_dict(), _detail_text(detail))
         return 0
-    on = _parse_date(args.date) if args.date else organisation_today(org)
+    on = parse_date(args.date) if args.date else today_for(org)
     if args.action == "file":
         services.file_case(org, pk, actor="cli", on=on, handled_by=args.handled_by, note=args.note)
         head = f"Dossier n° {pk} transmis à {args.handled_by.strip()} le {on:%d/%m/%Y}."
@@ -117,5 +117,5 @@ def cmd_litigation(args: argparse.Namespace) -> int:
         services.close_case(org, pk, outcome=args.outcome, actor="cli", on=on, note=args.note)
         head = f"Dossier n° {pk} clôturé le {on:%d/%m/%Y}."
     detail = queries.case_detail(org, pk)
-    _print(args, detail.as_dict(), f"{head}\n{_detail_text(detail)}")
+    emit(args, detail.as_dict(), f"{head}\n{_detail_text(detail)}")
     return 0

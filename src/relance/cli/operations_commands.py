@@ -7,7 +7,7 @@ from typing import Any
 
 from relance.errors import DoctorProblems
 
-from .commands import _parse_date, _print
+from .output import emit, parse_date
 
 COMMANDS = ("doctor", "digest")
 
@@ -36,7 +36,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         if database_initialised():
             orgs = [resolve_organisation(args.org)]
     report = run_checks(orgs)
-    _print(args, report.as_dict(), report.text())
+    emit(args, report.as_dict(), report.text())
     if not report.ok:
         n = len(report.problems)
         print(f"relance : {n} problème{'s' if n > 1 else ''} à corriger (lignes « PROBLÈME »)", file=sys.stderr)
@@ -50,14 +50,14 @@ def cmd_digest(args: argparse.Namespace) -> int:
     from relance.operations.digest import DigestNotSent, send_digest
 
     orgs = [resolve_organisation(args.org)] if args.org else list(Organisation.objects.order_by("slug"))
-    day = _parse_date(args.date) if args.date else None
+    day = parse_date(args.date) if args.date else None
     results = []
     for org in orgs:
         try:
             results.append(send_digest(org, day))
         except DigestNotSent as exc:
             results.append(exc.result)
-    _print(args, {"digests": [r.as_dict() for r in results]}, "\n".join(r.text() for r in results) or "aucune organisation")
+    emit(args, {"digests": [r.as_dict() for r in results]}, "\n".join(r.text() for r in results) or "aucune organisation")
     failed = [r for r in results if r.outcome == "failed"]
     if failed:
         import sys

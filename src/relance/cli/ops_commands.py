@@ -12,7 +12,7 @@ from typing import Any
 
 from relance.core.formatting import long_date
 
-from .commands import _print
+from .output import emit
 
 COMMANDS = ("backup", "restore", "schedule")
 
@@ -124,7 +124,7 @@ def _print_tick(args: argparse.Namespace, report: Any) -> None:
     for item in report.digests:
         lines.append(f"{item['organisation']} : résumé du {_long(item['day'])} "
                      f"{'envoyé' if item['sent'] else 'non envoyé'}")
-    _print(args, report.as_dict(), "\n".join(lines) or "Aucune journée à lancer maintenant.")
+    emit(args, report.as_dict(), "\n".join(lines) or "Aucune journée à lancer maintenant.")
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
@@ -168,7 +168,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             if r["last"]["missed_days"]:
                 line += f", {len(r['last']['missed_days'])} journée(s) manquée(s) avant elle"
         lines.append(line)
-    _print(args, {"organisations": rows}, "\n".join(lines) or "aucune organisation")
+    emit(args, {"organisations": rows}, "\n".join(lines) or "aucune organisation")
     return 0
 
 
@@ -179,7 +179,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from relance.operations.backup import backup
 
     result = backup(args.backup_dir)
-    _print(args, result.as_dict(),
+    emit(args, result.as_dict(),
            f"Sauvegarde écrite : {result.path}\n  base {result.database}, {result.documents} document(s), "
            f"{result.counts.get('events', 0)} événement(s), {number(Decimal(result.size) / 1_048_576, digits=1)} Mo"
            + (f"\n  {result.skipped} document(s) supprimé(s) pendant la sauvegarde, absent(s) de l’archive"
@@ -203,5 +203,5 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if result.pending_migrations:
         lines.append(f"{result.pending_migrations} migration(s) plus récente(s) que la sauvegarde : "
                      "lancez « relance migrate ».")
-    _print(args, result.as_dict(), "\n".join(lines))
+    emit(args, result.as_dict(), "\n".join(lines))
     return 0

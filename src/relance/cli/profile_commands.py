@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .commands import _parse_date, _print
+from .output import emit, parse_date
 
 
 def add_parsers(sub: Any) -> None:
@@ -42,7 +42,7 @@ def _text(data: dict[str, Any]) -> str:
 
 
 def cmd_profiles(args: argparse.Namespace) -> int:
-    from relance.ledger.queries import organisation_today
+    from relance.clock import today_for
     from relance.ledger.services.organisations import resolve_organisation
     from relance.profiles.services import assign_profiles, install_default_profiles
 
@@ -53,14 +53,14 @@ def cmd_profiles(args: argparse.Namespace) -> int:
         data = _listing(org)
         data["installed"] = not before
         head = "Profils par défaut installés." if not before else "Profils déjà présents : rien n’a changé."
-        _print(args, data, f"{head}\n{_text(data)}")
+        emit(args, data, f"{head}\n{_text(data)}")
     elif args.action == "assign":
-        day = _parse_date(args.date) if args.date else organisation_today(org)
+        day = parse_date(args.date) if args.date else today_for(org)
         report = assign_profiles(org, day, actor="cli")
         counts = ", ".join(f"{name} : {n}" for name, n in sorted(report.by_profile.items())) or "aucun profil"
-        _print(args, report.as_dict(), f"{report.customers} clients classés au {day:%d/%m/%Y} ({counts}) ; "
+        emit(args, report.as_dict(), f"{report.customers} clients classés au {day:%d/%m/%Y} ({counts}) ; "
                                        f"{report.changed} changent de profil, {report.scenarios_changed} de scénario.")
     else:
         data = _listing(org)
-        _print(args, data, _text(data))
+        emit(args, data, _text(data))
     return 0

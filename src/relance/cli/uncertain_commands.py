@@ -8,7 +8,7 @@ import argparse
 from datetime import datetime
 from typing import Any
 
-from .commands import _print
+from .output import emit
 
 ACTIONS = ["list", "show", "sent", "resend"]
 
@@ -58,7 +58,7 @@ def cmd_uncertain(args: argparse.Namespace) -> int:
             lines.append("Détail : relance uncertain show ID ; puis relance uncertain sent ID (partie) "
                          "ou relance uncertain resend ID (à renvoyer).")
             text = "\n".join(lines)
-        _print(args, [row.as_dict() for row in rows], text)
+        emit(args, [row.as_dict() for row in rows], text)
         return 0
     if args.reminder is None:
         raise InvalidInput(f"indiquez le numéro de la relance : relance uncertain {args.action} ID")
@@ -77,11 +77,11 @@ def cmd_uncertain(args: argparse.Namespace) -> int:
             *([f"PDF : {reminder.document.name}"] if reminder.document else []),
             f"Motif : {reminder.last_error or '—'}",
             "", reminder.body_text or "(texte non conservé)"])
-        _print(args, {**row.as_dict(), "status": reminder.status, "body_text": reminder.body_text}, text)
+        emit(args, {**row.as_dict(), "status": reminder.status, "body_text": reminder.body_text}, text)
         return 0
     if args.action == "sent":
         reminder = uncertain.confirm_sent(org, args.reminder, actor="cli")
-        _print(args, {"reminder": reminder.pk, "status": reminder.status, "sent_at": reminder.sent_at},
+        emit(args, {"reminder": reminder.pk, "status": reminder.status, "sent_at": reminder.sent_at},
                f"Relance n° {reminder.pk} enregistrée comme partie le {_when(reminder.sent_at, org.timezone)}.")
         return 0
     from relance.dunning.services.dispatcher import send_reminder
@@ -96,7 +96,7 @@ def cmd_uncertain(args: argparse.Namespace) -> int:
     text = f"Relance n° {reminder.pk} {texts.get(outcome, outcome)} (même Message-ID {reminder.message_id or '—'})."
     if outcome in ("failed", "uncertain") and reminder.last_error:
         text += f"\n{reminder.last_error}"
-    _print(args, {"reminder": reminder.pk, "outcome": outcome, "status": reminder.status,
+    emit(args, {"reminder": reminder.pk, "outcome": outcome, "status": reminder.status,
                   "attempts": reminder.attempts, "last_error": reminder.last_error}, text)
     return 0
 

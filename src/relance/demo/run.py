@@ -25,8 +25,8 @@ from django.core.management import call_command
 from django.db.models import Sum
 
 from relance import clock
-from relance.cli.demo_setup import DEMO_DAY_FILE
 from relance.core import formatting as fmt
+from relance.datadir import DEMO_DAY_FILE
 from relance.documents.letters import InvoiceDoc, Party, render_many_invoice_pdfs
 from relance.dunning.models import CallTask, Reminder
 from relance.dunning.services.context import calendar_for

@@ -13,12 +13,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from relance.clock import today_for
 from relance.dunning import queries as dunning
 from relance.dunning.services import editing
 from relance.errors import RelanceError
@@ -31,16 +31,12 @@ from relance.profiles.models import PayerProfile
 from relance.profiles.queries import customer_profile
 
 from .labels import event_label
-from .scoping import Scope, scope, switch_organisation
+from .rendering import render_page
+from .scoping import scope, switch_organisation
 from .views_law import customer_charges
 
 CUSTOMERS_PER_PAGE = 50
 TIMELINE_LIMIT = 200
-
-
-def _render(request: HttpRequest, template: str, sc: Scope, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    base = {"scope": sc, "organisation": sc.organisation, "zone": ledger.organisation_zone(sc.organisation)}
-    return render(request, template, {**base, **context}, status=status)
 
 
 def _parse_day(text: str | None) -> date | None:
@@ -70,7 +66,7 @@ def today(request: HttpRequest) -> HttpResponse:
     asked = request.GET.get("date")
     day = _parse_day(asked)
     bad_date = bool(asked) and day is None
-    real_today = ledger.organisation_today(org)
+    real_today = today_for(org)
     day = day or real_today
     pages = {s.value: _page_number(request, f"page_{s.value}") for s in dunning.S}
     groups = dunning.day_groups(org, day, sc.collector_id, pages)
@@ -90,7 +86,7 @@ def today(request: HttpRequest) -> HttpResponse:
         "letters": dunning.letters_to_print(org, day, sc.collector_id, _page_number(request, "page_letters")),
         "calls": dunning.open_call_tasks(org, day, sc.collector_id, _page_number(request, "page_calls")),
     }
-    return _render(request, "relance/today.html", sc, context)
+    return render_page(request, "relance/today.html", sc, context)
 
 
 @login_required
@@ -100,7 +96,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
     page's customers get their balances computed when the order and the filters allow it."""
     sc = scope(request)
     org = sc.organisation
-    day = ledger.organisation_today(org)
+    day = today_for(org)
     search = request.GET.get("q", "").strip()
     ordering = request.GET.get("tri", "nom")
     if ordering not in ledger.CUSTOMER_ORDERINGS:
@@ -122,7 +118,7 @@ def customer_list(request: HttpRequest) -> HttpResponse:
         "customers": page.object_list,
         "filter_problems": problems,
     }
-    return _render(request, "relance/customers.html", sc, context, status=400 if problems else 200)
+    return render_page(request, "relance/customers.html", sc, context, status=400 if problems else 200)
 
 
 # Bounds of the customers' filters: beyond them a number is refused (400) rather than sent to the database
@@ -200,7 +196,7 @@ def _upcoming(org: Any, customer: Any, reminders: list[Any], chased: list[Any], 
 def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     sc = scope(request)
     org = sc.organisation
-    day = ledger.organisation_today(org)
+    day = today_for(org)
     customer = ledger.customer_for(org, pk, sc.collector_id)
     invoices = ledger.customer_invoices(org, customer)
     events = list(timeline(org, customer.pk)[:TIMELINE_LIMIT])
@@ -246,7 +242,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **collector_forms(org, customer),
         "profiles": list(PayerProfile.objects.filter(organisation=org).order_by("position")) if sc.can_edit else [],
     }
-    return _render(request, "relance/customer.html", sc, context)
+    return render_page(request, "relance/customer.html", sc, context)
 
 
 @login_required
@@ -255,7 +251,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One invoice: amounts, lettering, penalties to date, holds, reminders, its events."""
     sc = scope(request)
     org = sc.organisation
-    day = ledger.organisation_today(org)
+    day = today_for(org)
     invoice = ledger.invoice_for(org, pk, sc.collector_id)
     charges = customer_charges(org, invoice.customer, [invoice] if invoice.status == invoice.Status.OPEN else [], day)
     events = list(invoice_timeline(org, invoice.pk)[:TIMELINE_LIMIT])
@@ -277,7 +273,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "timeline": [{"event": e, "label": event_label(e.kind), "invoice": invoice.number} for e in events],
         "timeline_truncated": len(events) == TIMELINE_LIMIT,
     }
-    return _render(request, "relance/invoice.html", sc, context)
+    return render_page(request, "relance/invoice.html", sc, context)
 
 
 @login_required
@@ -291,7 +287,7 @@ def reminder_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ledger.ZERO,
     )
     context = {"reminder": reminder, "lines": lines, "total": total}
-    return _render(request, "relance/reminder.html", sc, context)
+    return render_page(request, "relance/reminder.html", sc, context)
 
 
 @login_required

@@ -19,13 +19,13 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 
 from relance.actors import actor_of
+from relance.clock import today_for
 from relance.dunning.models import Reminder
 from relance.dunning.services import approvals
 from relance.errors import Conflict, InvalidInput, NotFound, RelanceError
-from relance.ledger import queries as ledger
 
+from .rendering import render_page
 from .scoping import Scope, scope
-from .views import _render
 
 #: each card shows its message's text (the cards of a page are read together)
 PER_PAGE = 10
@@ -55,7 +55,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("Cochez au moins une relance à valider."))
         else:
             approved = approvals.approve(org, ids, actor=actor_of(request), collector_id=sc.collector_id,
-                                         today=ledger.organisation_today(org))
+                                         today=today_for(org))
             n = len(approved)
             if n:
                 messages.success(request, ngettext("%(n)s relance validée : elle part à la date prévue.",
@@ -67,12 +67,12 @@ def queue(request: HttpRequest) -> HttpResponse:
                     "%(n)s relance n’était plus à valider (déjà traitée par quelqu’un d’autre).",
                     "%(n)s relances n’étaient plus à valider (déjà traitées par quelqu’un d’autre).", left) % {"n": left})
         return HttpResponseRedirect(reverse("web:approvals"))
-    day = ledger.organisation_today(org)
+    day = today_for(org)
     page = Paginator(approvals.queue(org, sc.collector_id), PER_PAGE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     cards = [{"reminder": r, "preview": p} for r, p in zip(rows, approvals.queue_previews(org, rows, day), strict=True)]
     context = {"day": day, "page": page, "cards": cards, "test_mode_email": org.test_mode_email}
-    return _render(request, "relance/approvals.html", sc, context)
+    return render_page(request, "relance/approvals.html", sc, context)
 
 
 def _reminder(sc: Scope, pk: int) -> Reminder:
@@ -96,7 +96,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     sc = _acting(request)
     org = sc.organisation
     reminder = _reminder(sc, pk)
-    day = ledger.organisation_today(org)
+    day = today_for(org)
     status = 200
     draft: tuple[str, str] | None = None
     if request.method == "POST":
@@ -153,7 +153,7 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "remaining": approvals.queue(org, sc.collector_id).count(),
         "test_mode_email": org.test_mode_email,
     }
-    return _render(request, "relance/approval.html", sc, context, status=status)
+    return render_page(request, "relance/approval.html", sc, context, status=status)
 
 
 def _to_next(request: HttpRequest, reminder: Reminder, sc: Scope) -> HttpResponseRedirect:
@@ -175,7 +175,7 @@ def letter_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     if reminder.status != Reminder.Status.AWAITING_APPROVAL:
         raise Http404("Cette relance n’est plus à valider.")
     try:
-        pdf = approvals.letter_preview(sc.organisation, reminder, ledger.organisation_today(sc.organisation))
+        pdf = approvals.letter_preview(sc.organisation, reminder, today_for(sc.organisation))
     except RelanceError as exc:
         raise Http404(exc.message) from exc
     code = re.sub(r"[^A-Za-z0-9_-]", "", reminder.customer.code) or "client"

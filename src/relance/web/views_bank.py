@@ -34,8 +34,8 @@ from relance.core.formatting import money
 from relance.errors import ImportRejected, NotFound, RelanceError
 
 from .language import current_language
+from .rendering import render_page
 from .scoping import Scope, scope
-from .views import _render
 
 REVIEW_LIMIT = 200
 RECENT_FILES = 20
@@ -136,7 +136,7 @@ def statements(request: HttpRequest) -> HttpResponse:
         "files": list(StatementFile.objects.filter(organisation=org).order_by("-imported_at", "-id")[:RECENT_FILES]),
         "pending": pending_count(org),
     })
-    return _render(request, "web/bank/statements.html", sc, context, status=status)
+    return render_page(request, "web/bank/statements.html", sc, context, status=status)
 
 
 @login_required
@@ -152,7 +152,7 @@ def review(request: HttpRequest) -> HttpResponse:
         "limit": REVIEW_LIMIT,
         "can_edit": sc.can_edit,
     }
-    return _render(request, "web/bank/review.html", sc, context)
+    return render_page(request, "web/bank/review.html", sc, context)
 
 
 def _numbers(request: HttpRequest) -> list[str]:

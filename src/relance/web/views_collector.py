@@ -18,15 +18,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from relance.actors import actor_of
-from relance.dunning.models import CallTask, Hold, PaymentPlan, Promise
+from relance.clock import today_for
+from relance.dunning.models import CallTask
 from relance.dunning.services import calls, escalation, holds, plans
 from relance.errors import InvalidInput, RelanceError
+from relance.holds.models import Hold, PaymentPlan, Promise
 from relance.ledger import queries as ledger
 from relance.ledger.models import Customer, Invoice
 
+from .rendering import render_page
 from .scoping import Scope, scope
 from .uploads import read_upload
-from .views import _render
 
 MAX_ATTACHMENT = 10 * 1024 * 1024
 
@@ -246,7 +248,7 @@ def customer_workflow(organisation: Any, customer: Customer) -> dict[str, Any]:
 @require_GET
 def call_list(request: HttpRequest) -> HttpResponse:
     sc = scope(request)
-    day = ledger.organisation_today(sc.organisation)
+    day = today_for(sc.organisation)
     items = calls.call_list(sc.organisation, day)
     if sc.collector_id is not None:
         visible = set(ledger.visible(Customer.objects.filter(organisation=sc.organisation), sc.collector_id)
@@ -254,7 +256,7 @@ def call_list(request: HttpRequest) -> HttpResponse:
         items = [i for i in items if i.customer_id in visible]
     context = {"day": day, "items": items, "outcomes": CallTask.Result.choices,
                "dispute_reasons": holds.dispute_reasons(sc.organisation)}
-    return _render(request, "relance/calls.html", sc, context)
+    return render_page(request, "relance/calls.html", sc, context)
 
 
 @login_required

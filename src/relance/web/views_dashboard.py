@@ -9,13 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
+from relance.clock import today_for
 from relance.dunning import queries as dunning
 from relance.dunning.models import Reminder
 from relance.ledger import queries as ledger
 from relance.operations.delivery import not_left
 
+from .rendering import render_page
 from .scoping import scope
-from .views import _render
 
 CHART_WIDTH = 560
 BAR_HEIGHT = 28
@@ -28,7 +29,7 @@ LABEL_WIDTH = 140
 def dashboard(request: HttpRequest) -> HttpResponse:
     sc = scope(request)
     org = sc.organisation
-    day = ledger.organisation_today(org)
+    day = today_for(org)
     figures = ledger.receivables(org, day, sc.collector_id)
     buckets = figures.aging
     biggest = max((b.amount for b in buckets), default=Decimal(0)) or Decimal(1)
@@ -50,4 +51,4 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         # failed, waiting for a retry, to check — with their reasons, whatever their day
         "not_left": not_left(ledger.visible(Reminder.objects.filter(organisation=org), sc.collector_id, "customer__")),
     }
-    return _render(request, "relance/dashboard.html", sc, context)
+    return render_page(request, "relance/dashboard.html", sc, context)

@@ -21,8 +21,8 @@ from relance.actors import actor_of
 from relance.errors import ImportRejected, RelanceError
 from relance.ledger.models import Membership
 
+from .rendering import render_page
 from .scoping import scope
-from .views import _render
 
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 FORMATS = [
@@ -143,4 +143,4 @@ def imports(request: HttpRequest) -> HttpResponse:
     else:
         form = ImportForm()
     context["form"] = form
-    return _render(request, "relance/imports.html", sc, context, status=status)
+    return render_page(request, "relance/imports.html", sc, context, status=status)

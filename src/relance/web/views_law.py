@@ -21,11 +21,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from relance.clock import today_for
 from relance.core import formatting as fmt
 from relance.core.law import (
     LegalInterestResult,
@@ -85,13 +85,7 @@ def _scope_or_none(request: HttpRequest) -> Scope | None:
         return None
 
 
-def _today(sc: Scope | None) -> date:
-    if sc is not None:
-        return ledger.organisation_today(sc.organisation)
-    return timezone.localdate(timezone=ZoneInfo(ledger.DEFAULT_TIMEZONE))
-
-
-def _render(request: HttpRequest, template: str, sc: Scope | None, context: dict[str, Any],
+def render_page(request: HttpRequest, template: str, sc: Scope | None, context: dict[str, Any],
             status: int = 200) -> HttpResponse:
     base: dict[str, Any] = {"scope": sc, "organisation": sc.organisation if sc else None,
                             "zone": ledger.organisation_zone(sc.organisation) if sc else ZoneInfo(ledger.DEFAULT_TIMEZONE)}
@@ -147,7 +141,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
     """Four calculators on one page; ``?calcul=<kind>&…`` runs one of them (a GET: nothing is
     stored, and a result can be bookmarked)."""
     sc = _scope_or_none(request)
-    today = _today(sc)
+    today = today_for(sc.organisation if sc else None)
     active = request.GET.get("calcul", "")
     sections = []
     for form_class in CALCULATOR_FORMS:
@@ -172,7 +166,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
                     section["basis"] = " ; ".join(outcome.legal_basis)
         sections.append(section)
     context = {"today": today, "sections": sections, "active": active if any(s["active"] for s in sections) else ""}
-    return _render(request, "relance/calculator.html", sc, context)
+    return render_page(request, "relance/calculator.html", sc, context)
 
 
 # --------------------------------------------------------------------------- rates
@@ -267,7 +261,7 @@ def semester_rows(tables: RateTables, today: date) -> list[SemesterRow]:
 def rates(request: HttpRequest) -> HttpResponse:
     """The rate tables in force, the semesters users added, and (staff only) a form to add one."""
     sc = _scope_or_none(request)
-    today = _today(sc)
+    today = today_for(sc.organisation if sc else None)
     can_add = bool(request.user.is_staff)
     form = None
     if request.method == "POST":
@@ -302,7 +296,7 @@ def rates(request: HttpRequest) -> HttpResponse:
         "can_add": can_add,
         "form": form,
     }
-    return _render(request, "relance/rates.html", sc, context)
+    return render_page(request, "relance/rates.html", sc, context)
 
 
 # --------------------------------------------------------------------------- customer page

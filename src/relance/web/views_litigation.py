@@ -14,15 +14,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from relance.actors import actor_of
+from relance.clock import today_for
 from relance.errors import InvalidInput, NotFound, RelanceError
-from relance.ledger import queries as ledger
 from relance.litigation import queries
 from relance.litigation import services as litigation
 from relance.litigation.models import LitigationCase
 
 from .labels import event_label
+from .rendering import render_page
 from .scoping import scope
-from .views import _render
 from .views_collector import _acting_scope, _date, _fail
 
 CASES_PER_PAGE = 50
@@ -46,7 +46,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "rows": queries.rows(org, page.object_list),
         "querystring": f"etat={state}" if state else "",
     }
-    return _render(request, "relance/litigation.html", sc, context)
+    return render_page(request, "relance/litigation.html", sc, context)
 
 
 @login_required
@@ -60,7 +60,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(exc.message) from exc
     numbers = {line.invoice.pk: line.invoice.number for line in detail.row.lines}
     context = {
-        "day": ledger.organisation_today(org),
+        "day": today_for(org),
         "case": detail.row.case,
         "row": detail.row,
         "outcomes": LitigationCase.Outcome.choices,
@@ -68,7 +68,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
                      for e in detail.events],
         "timeline_truncated": len(detail.events) == queries.TIMELINE_LIMIT,
     }
-    return _render(request, "relance/litigation_case.html", sc, context)
+    return render_page(request, "relance/litigation_case.html", sc, context)
 
 
 @login_required

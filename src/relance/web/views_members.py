@@ -21,8 +21,8 @@ from relance.ledger import queries as ledger
 from relance.ledger.models import Membership
 from relance.ledger.services import members as service
 
+from .rendering import render_page
 from .scoping import Scope, scope
-from .views import _render
 
 
 class AddMemberForm(forms.Form):
@@ -80,7 +80,7 @@ def members(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message[:1].upper() + exc.message[1:] + ".")
             status = exc.http_status
     context: dict[str, Any] = {"members": service.members(org), "form": form, "roles": Membership.Role.choices}
-    return _render(request, "relance/members.html", sc, context, status=status)
+    return render_page(request, "relance/members.html", sc, context, status=status)
 
 
 def _int(value: str | None) -> int:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from relance.actors import actor_of
+from relance.clock import today_for
 from relance.dunning import queries as dunning
 from relance.dunning.models import Scenario, Step
 from relance.dunning.services import editing
@@ -23,8 +24,8 @@ from relance.errors import RelanceError
 from relance.ledger import queries as ledger
 from relance.ledger.models import Customer
 
+from .rendering import render_page
 from .scoping import Scope, scope
-from .views import _render
 
 
 class StepForm(forms.Form):
@@ -79,7 +80,7 @@ def scenario_list(request: HttpRequest) -> HttpResponse:
         except ValueError:
             messages.error(request, _("Scénario à copier invalide."))
     scenarios = list(Scenario.objects.filter(organisation=org).prefetch_related("steps").order_by("-is_default", "name"))
-    return _render(request, "relance/scenarios.html", sc, {"scenarios": scenarios})
+    return render_page(request, "relance/scenarios.html", sc, {"scenarios": scenarios})
 
 
 @login_required
@@ -133,7 +134,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if chosen is not None:
         language = customer.language if customer else "fr"
         try:
-            preview = editing.preview(org, chosen.template, language, ledger.organisation_today(org),
+            preview = editing.preview(org, chosen.template, language, today_for(org),
                                       customer=customer)
         except RelanceError as exc:
             preview = None
@@ -141,7 +142,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"scenario": scenario, "formset": formset, "steps": steps, "chosen": chosen, "preview": preview,
                "entry_steps": editing.entry_steps(scenario),
                "preview_customer": customer, **_customer_choices(request, sc, customer)}
-    return _render(request, "relance/scenario.html", sc, context, status=status)
+    return render_page(request, "relance/scenario.html", sc, context, status=status)
 
 
 def _customer_choices(request: HttpRequest, sc: Scope, current: Customer | None) -> dict[str, Any]:
@@ -171,7 +172,7 @@ def template_list(request: HttpRequest) -> HttpResponse:
     own = set(MessageTemplate.objects.filter(organisation=sc.organisation).values_list("key", "language"))
     rows = [{"key": k, "languages": [(lang, (k, lang) in own) for lang in editing.LANGUAGES]}
             for k in editing.template_keys(sc.organisation)]
-    return _render(request, "relance/templates.html", sc, {"rows": rows})
+    return render_page(request, "relance/templates.html", sc, {"rows": rows})
 
 
 @login_required
@@ -201,13 +202,13 @@ def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse
     preview = None
     if problem is None:
         try:
-            preview = editing.preview(org, key, language, ledger.organisation_today(org), customer=customer,
+            preview = editing.preview(org, key, language, today_for(org), customer=customer,
                                       subject=subject, body=body)
         except RelanceError as exc:
             problem = exc.message
     context = {"key": key, "language": language, "subject": subject, "body": body, "problem": problem,
                "preview": preview, "preview_customer": customer, **_customer_choices(request, sc, customer)}
-    return _render(request, "relance/template_edit.html", sc, context, status=status)
+    return render_page(request, "relance/template_edit.html", sc, context, status=status)
 
 
 @login_required
@@ -219,7 +220,7 @@ def template_preview(request: HttpRequest, key: str, language: str) -> JsonRespo
     if key not in editing.template_keys(org) or language not in editing.LANGUAGES:
         raise Http404("Modèle inconnu.")
     try:
-        rendered = editing.preview(org, key, language, ledger.organisation_today(org),
+        rendered = editing.preview(org, key, language, today_for(org),
                                    customer=_preview_customer(request, sc),
                                    subject=request.POST.get("subject", ""), body=request.POST.get("body", ""))
     except RelanceError as exc:
