@@ -754,7 +754,7 @@ def _measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from django.db import connection
     from django.test import Client
 
-    from relance.ledger.queries import organisation_today
+    from relance.clock import today_for
 
     start = time.perf_counter()
     call_command("migrate", verbosity=0)
@@ -767,7 +767,7 @@ def _measure(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     org, user, result["build"] = build(args, workdir)
     objects = pick_objects(org)
     result["objects"] = asdict(objects)
-    today = organisation_today(org)
+    today = today_for(org)
     result["served_today"] = today.isoformat()
     if today != BENCH_DATE:
         log(f"warning: the pages' today is {today}, not {BENCH_DATE} (the date of the data set)")

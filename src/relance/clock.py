@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _frozen: ContextVar[datetime | None] = ContextVar("relance_clock", default=None)
 #: a process pinned on one day (the demo folder's): (the demo's day, its zone, the real date in that zone
@@ -38,6 +39,37 @@ def now() -> datetime:
     if _pinned is None:
         return real
     return _shown(real).astimezone(UTC)
+
+
+#: the zone of an organisation whose own is empty or unknown, and of pages shown outside any organisation
+DEFAULT_ZONE = "Europe/Paris"
+
+
+class Located(Protocol):
+    """Anything with a time zone name, as an organisation (``Organisation.timezone``)."""
+
+    @property
+    def timezone(self) -> str: ...
+
+
+def zone_of(where: Located | ZoneInfo | str | None) -> ZoneInfo:
+    """The time zone of an organisation, of a zone name or a zone itself; :data:`DEFAULT_ZONE` when
+    none is given or the name is empty or unknown."""
+    if isinstance(where, ZoneInfo):
+        return where
+    name = where if isinstance(where, str) or where is None else where.timezone
+    try:
+        return ZoneInfo(name or DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def today_for(where: Located | ZoneInfo | str | None, at: datetime | None = None) -> date:
+    """The date in the zone of ``where`` (an organisation: its business dates are local) at ``at``,
+    by default :func:`now` — so a replay's frozen instant and the demo folder's pinned day are
+    honoured. ``at`` may be any aware instant: ``today_for(organisation, reminder.sent_at)`` is the
+    local date a reminder was sent on."""
+    return (at or now()).astimezone(zone_of(where)).date()
 
 
 def wall() -> datetime:

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
+from relance.clock import today_for
 from relance.dunning.models import Reminder, Step
 from relance.dunning.services.daily import run_day
-from relance.ledger import queries as ledger
 from relance.ledger.models import Membership
 from relance.ledger.services.imports import import_file
 from tests.browser.conftest import login
@@ -28,7 +28,7 @@ def awaiting(tmp_path: Path, settings: Any) -> Reminder:
     org = make_org()
     Step.objects.filter(scenario__organisation=org).update(needs_approval=True)
     import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     import_file(org, write(tmp_path, "factures.csv", invoices_csv([
         ("FA-1", "C001", (today - timedelta(days=35)).isoformat(), (today - timedelta(days=5)).isoformat(),
          "1200,00")])))

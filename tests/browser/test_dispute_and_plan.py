@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
+from relance.clock import today_for
 from relance.dunning.models import Hold, PaymentPlan
 from relance.dunning.services.daily import run_day
-from relance.ledger import queries as ledger
 from relance.ledger.models import Customer, Invoice, Membership
 from relance.ledger.services.imports import import_file
 from tests.browser.conftest import login
@@ -29,7 +29,7 @@ def world(tmp_path: Path, settings: Any) -> dict[str, Any]:
     settings.MEDIA_ROOT = tmp_path / "media"
     org = make_org()
     import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     import_file(org, write(tmp_path, "factures.csv", invoices_csv([
         ("FA-1", "C001", (today - timedelta(days=70)).isoformat(), (today - timedelta(days=40)).isoformat(),
          "1200,00"),

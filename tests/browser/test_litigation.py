@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
+from relance.clock import today_for
 from relance.dunning.models import Reminder
 from relance.dunning.services.daily import run_day
-from relance.ledger import queries as ledger
 from relance.ledger.models import Invoice, Membership
 from relance.ledger.services.imports import import_file
 from relance.litigation.models import LitigationCase
@@ -30,7 +30,7 @@ def world(tmp_path: Path, settings: Any) -> dict[str, Any]:
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     org = make_org()
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     for semester in {f"{d.year}-S{1 if d.month <= 6 else 2}" for d in (today - timedelta(days=160), today)}:
         add_rate(semester, ecb="2.15", source="hypothèse de test", actor="test")
     import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))

@@ -18,11 +18,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from relance.clock import today_for
 from relance.dunning.models import Hold, Reminder, Step
 from relance.dunning.services import approvals
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.planner import plan_day
-from relance.ledger import queries as ledger
 from relance.ledger.models import Customer, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment
@@ -48,7 +48,7 @@ def awaiting_org(tmp_path: Any, slug: str, n: int) -> Organisation:
     """``n`` business customers, two overdue invoices each, whose first reminder (written with
     the template that states the penalties) waits for approval."""
     org = make_org(slug)
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     customers = [HEADER] + [
         f"C{k:03d};Client {k} SARL;entreprise;;{k} rue des Lilas;69003;Lyon;Mme Anne Client{k};Gérante;"
         f"{'' if k == LETTER else f'anne{k}@client{k}.test'};" for k in range(1, n + 1)]
@@ -65,7 +65,7 @@ def awaiting_org(tmp_path: Any, slug: str, n: int) -> Organisation:
 
 def vary(org: Organisation) -> None:
     """An edited wording, a disputed invoice and a customer on hold."""
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     edited = Reminder.objects.get(organisation=org, customer__code=f"C{EDITED:03d}")
     approvals.edit(org, edited.pk, "Relevé de compte", "Madame,\n\nVoici votre relevé.\n\nBien cordialement,",
                    actor="web:alice", today=today)
@@ -106,7 +106,7 @@ def test_the_query_count_of_the_queue_does_not_grow_with_its_cards(tmp_path: Any
 def test_each_card_shows_the_text_exactly_as_it_will_go_out(tmp_path: Any) -> None:
     org = awaiting_org(tmp_path, "atelier", 6)
     vary(org)
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     reminders = list(approvals.queue(org))
     shown = approvals.queue_previews(org, reminders, today)
     for reminder, card in zip(reminders, shown, strict=True):
@@ -157,7 +157,7 @@ def letter(tmp_path: Any) -> tuple[Organisation, Reminder, date]:
     org = awaiting_org(tmp_path, "atelier", LETTER)
     reminder = Reminder.objects.select_related("customer", "step").get(
         organisation=org, customer__code=f"C{LETTER:03d}")
-    return org, reminder, ledger.organisation_today(org)
+    return org, reminder, today_for(org)
 
 
 def test_the_letter_preview_is_rendered_once_then_served_from_the_cache(tmp_path: Any) -> None:

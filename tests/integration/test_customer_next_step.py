@@ -13,9 +13,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from relance.clock import today_for
 from relance.dunning.services import holds
 from relance.dunning.services.daily import run_day
-from relance.ledger import queries as ledger
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.services.imports import import_file
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
@@ -29,7 +29,7 @@ def org(tmp_path: Path, settings: Any) -> Organisation:
     settings.MEDIA_ROOT = tmp_path / "media"
     org = make_org()
     import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     rows = [("FA-1", "C001", today - timedelta(days=60), today - timedelta(days=30), "1200,00"),
             ("FA-2", "C001", today - timedelta(days=40), today - timedelta(days=10), "300,00")]
     import_file(org, write(tmp_path, "factures.csv", invoices_csv(
@@ -51,7 +51,7 @@ def _next_cells(client: Client, customer: Customer) -> dict[str, str]:
 def test_next_action_follows_disputes_and_pauses(client: Client, org: Organisation) -> None:
     client.force_login(make_user("claire", org))
     customer = Customer.objects.get(organisation=org, code="C001")
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     before = _next_cells(client, customer)
     assert all("relance" in cell for cell in before.values()), before
 
@@ -93,7 +93,7 @@ def test_upcoming_step_with_its_preview_then_the_planned_reminder(client: Client
     # moved to a business day), the planner plans exactly that
     from relance.dunning import queries as dunning
 
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     actions = dunning.next_actions(org, customer, Invoice.objects.filter(customer=customer), today)
     day = min(d for _, d in actions.values())
     assert day >= today + timedelta(days=8)
@@ -104,6 +104,6 @@ def test_upcoming_step_with_its_preview_then_the_planned_reminder(client: Client
     assert reverse("web:reminder", kwargs={"pk": planned.pk}) in block and "upcoming-preview" not in block
 
     # everything under a pause: nothing to come
-    holds.pause(org, customer, ledger.organisation_today(org) + timedelta(days=30), reason="congés", actor="test")
+    holds.pause(org, customer, today_for(org) + timedelta(days=30), reason="congés", actor="test")
     Reminder.objects.filter(customer=customer, status=Reminder.Status.PLANNED).delete()
     assert "Aucune relance à venir" in _upcoming(client, customer)

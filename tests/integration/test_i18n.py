@@ -26,9 +26,9 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation.template import templatize
 
+from relance.clock import today_for
 from relance.dunning.models import Hold, Reminder, ReminderLine
 from relance.ledger.models import Customer, Invoice, Membership
-from relance.ledger.queries import organisation_today
 from relance.web.templatetags.relance_tags import date_fr, eur, thousands
 from relance.web.views_law import pct
 from tests.builders import make_org
@@ -60,7 +60,7 @@ def world(db: None) -> dict[str, Any]:
     admin = User.objects.create_user("sophie", password="motdepasse-solide-123")
     Membership.objects.create(user=admin, organisation=org, role=Membership.Role.ADMIN)
     customer = Customer.objects.create(organisation=org, code="C001", legal_name="Durand Menuiserie SARL")
-    day = organisation_today(org)
+    day = today_for(org)
     invoice = Invoice.objects.create(
         organisation=org,
         customer=customer,

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from relance.clock import today_for
 from relance.dunning.models import CallTask, Hold, PaymentPlan, Promise
 from relance.events.models import Event
-from relance.ledger import queries as ledger
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
@@ -28,7 +28,7 @@ def org(tmp_path: Path, settings: Any) -> Organisation:
     settings.MEDIA_ROOT = tmp_path / "media"
     org = make_org()
     import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     rows = [("FA-1", "C001", today - timedelta(days=60), today - timedelta(days=30), "1200,00"),
             ("FA-2", "C001", today - timedelta(days=40), today - timedelta(days=10), "300,00")]
     import_file(org, write(tmp_path, "factures.csv", invoices_csv(
@@ -48,7 +48,7 @@ def _customer(org: Organisation) -> Customer:
 
 def test_promise_from_the_customer_page(collector: Client, org: Organisation) -> None:
     customer = _customer(org)
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     page = collector.get(reverse("web:customer", kwargs={"pk": customer.pk})).content.decode()
     assert "Promesse de règlement" in page and "Ouvrir le litige" in page
     url = reverse("web:customer_action", kwargs={"pk": customer.pk, "action": "promesse"})
@@ -79,7 +79,7 @@ def test_dispute_excludes_only_the_chosen_invoice_and_resolves(collector: Client
 
 def test_plan_proposed_then_letter_then_accepted(collector: Client, org: Organisation) -> None:
     customer = _customer(org)
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     ids = list(Invoice.objects.filter(customer=customer).values_list("pk", flat=True))
     collector.post(reverse("web:customer_action", kwargs={"pk": customer.pk, "action": "echeancier"}),
                    {"invoices": ids, "count": "3", "first_due": (today + timedelta(days=10)).isoformat()})
@@ -94,7 +94,7 @@ def test_plan_proposed_then_letter_then_accepted(collector: Client, org: Organis
 
 def test_call_list_and_outcome_promise(collector: Client, org: Organisation) -> None:
     customer = _customer(org)
-    today = ledger.organisation_today(org)
+    today = today_for(org)
     task = CallTask.objects.create(organisation=org, customer=customer, due_on=today)
     page = collector.get(reverse("web:calls")).content.decode()
     assert "Boulangerie Martin SARL" in page and "Trame d’appel" in page

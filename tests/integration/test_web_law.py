@@ -4,7 +4,7 @@ charges of open invoices on the customer page."""
 from __future__ import annotations
 
 import itertools
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,6 +14,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 
+from relance import clock
 from relance.core.law import RateTables, Semester, compute_penalties, semester_of
 from relance.dunning.queries import charges_of_invoices
 from relance.dunning.services.charges import invoice_charges
@@ -559,3 +560,15 @@ def test_batched_charges_equal_invoice_charges(org: Organisation, customers: dic
 def test_batched_charges_of_nothing_do_no_query(org: Organisation, django_assert_num_queries: Any) -> None:
     with django_assert_num_queries(0):
         assert charges_of_invoices(org, [], DAY, RateTables.shipped()) == {}
+
+
+def test_without_an_organisation_to_date_reads_the_service_clock(client: Client) -> None:
+    """Outside any organisation « à ce jour » is today in Paris, and a frozen service clock (a replay) is
+    honoured there too (it once read the system clock)."""
+    client.force_login(make_user("solo"))
+    add_missing_semesters()
+    day = DAY - timedelta(days=40)
+    with clock.frozen(datetime.combine(day, time(12), tzinfo=PARIS)):
+        response = penalties(client, montant="1000", echeance=(day - timedelta(days=10)).isoformat(), a_ce_jour="on")
+    result = section(response, "penalites")["result"]
+    assert result["end"] == day and result["days"] == 10

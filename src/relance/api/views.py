@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from relance.clock import today_for
 from relance.core.money import to_cents
 from relance.ledger import queries as ledger
 from relance.web.scoping import scope
@@ -58,7 +59,7 @@ def customers(request: HttpRequest) -> JsonResponse:
     """``GET /api/customers[?q=…]``: every customer of the organisation with its balance."""
     sc = scope(request)
     org = sc.organisation
-    on = ledger.organisation_today(org)
+    on = today_for(org)
     rows = ledger.customer_balances(org, on, request.GET.get("q", ""), sc.collector_id)
     items = [
         {
@@ -81,7 +82,7 @@ def customer(request: HttpRequest, pk: int) -> JsonResponse:
     """``GET /api/customers/<id>``: one customer, its balance and its invoices."""
     sc = scope(request)
     org = sc.organisation
-    on = ledger.organisation_today(org)
+    on = today_for(org)
     c = ledger.customer_for(org, pk, sc.collector_id)
     invoices = ledger.customer_invoices(org, c)
     totals = ledger.totals_of(invoices, on)

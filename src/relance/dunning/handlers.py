@@ -9,12 +9,12 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef
 
+from relance.clock import today_for as local_today
 from relance.core.policy import thanks_key
 from relance.dunning.models import Reminder, ReminderLine, Scenario
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Invoice, Organisation
 
-from .services.context import local_today
 from .services.holds import CANCELLABLE, cancel_pending
 
 

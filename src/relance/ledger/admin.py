@@ -130,12 +130,11 @@ class OrganisationAdmin(admin.ModelAdmin):
         """Saved as typed; a consumer clause rate that looks excessive is flagged (docs/law.md)."""
         super().save_model(request, obj, form, change)
         if obj.consumer_penalty_rate is not None:
+            from relance.clock import today_for
             from relance.core.law.penalties import clause_rate_warning  # late: the admin stays light to import
             from relance.rates.services import rate_tables
 
-            from .queries import organisation_today
-
-            warning = clause_rate_warning(obj.consumer_penalty_rate, organisation_today(obj), rate_tables())
+            warning = clause_rate_warning(obj.consumer_penalty_rate, today_for(obj), rate_tables())
             if warning:
                 messages.warning(request, warning)
 

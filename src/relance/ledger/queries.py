@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar, overload
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.db.models import Count, DecimalField, F, FilteredRelation, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
@@ -27,7 +27,7 @@ from .models import Customer, Invoice, Organisation
 ZERO = Decimal("0.00")
 _Row = TypeVar("_Row")
 DEFAULT_CURRENCY = "EUR"
-DEFAULT_TIMEZONE = "Europe/Paris"
+DEFAULT_TIMEZONE = clock.DEFAULT_ZONE
 OPEN = Invoice.Status.OPEN
 
 #: Orderings offered on the customer list (query-string value → ORM ordering).
@@ -48,16 +48,7 @@ def _money_sum(field: str, condition: Q) -> Coalesce:
 
 
 def organisation_zone(organisation: Organisation) -> ZoneInfo:
-    try:
-        return ZoneInfo(organisation.timezone or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIMEZONE)
-
-
-def organisation_today(organisation: Organisation) -> date:
-    """Today in the organisation's time zone (the business date of its work), read from
-    :mod:`relance.clock` like every service (a replay's frozen instant, the demo folder's day)."""
-    return clock.now().astimezone(organisation_zone(organisation)).date()
+    return clock.zone_of(organisation)
 
 
 def day_bounds(organisation: Organisation, day: date) -> tuple[datetime, datetime]:

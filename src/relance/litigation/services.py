@@ -27,9 +27,9 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 
+from relance.clock import today_for
 from relance.core import litigation as machine
 from relance.dunning.models import Reminder, ReminderLine
-from relance.dunning.services.context import local_today
 from relance.dunning.services.escalation import formal_notice_q
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
@@ -84,7 +84,7 @@ def notice_facts(reminder: Reminder | None, organisation: Organisation) -> dict[
         return None
     return {
         "reminder": reminder.pk,
-        "sent_on": local_today(organisation, reminder.sent_at) if reminder.sent_at else reminder.planned_for,
+        "sent_on": today_for(organisation, reminder.sent_at) if reminder.sent_at else reminder.planned_for,
         "tracking_number": reminder.tracking_number,
         "received_on": reminder.received_on,
         "document": reminder.document.name or "",
@@ -195,7 +195,7 @@ def file_case(organisation: Organisation, case: LitigationCase | int, *, actor: 
         case = _lock_case(organisation, case, with_invoices=False)
         kind = _move(case.state, LitigationCase.State.FILED)
         try:
-            machine.validate_filing(on, case.opened_on, local_today(organisation), handled_by)
+            machine.validate_filing(on, case.opened_on, today_for(organisation), handled_by)
         except machine.CaseInputError as exc:
             raise _refuse(exc) from exc
         case.state, case.filed_on, case.handled_by = LitigationCase.State.FILED, on, handled_by.strip()[:200]
@@ -216,7 +216,7 @@ def close_case(organisation: Organisation, case: LitigationCase | int, *, outcom
         case = _lock_case(organisation, case, with_invoices=True)
         kind = _move(case.state, LitigationCase.State.CLOSED)
         try:
-            chosen = machine.validate_closing(outcome, on, case.opened_on, local_today(organisation), note,
+            chosen = machine.validate_closing(outcome, on, case.opened_on, today_for(organisation), note,
                                               case.filed_on)
         except machine.CaseInputError as exc:
             raise _refuse(exc) from exc

@@ -37,13 +37,14 @@ from django.db.models import Count, Q
 from relance import clock
 from relance.channels.email import deliver
 from relance.channels.errors import HandOverDeclined, PermanentFailure, TemporaryFailure, UncertainDelivery
+from relance.clock import today_for
 from relance.core.formatting import de, long_date
 from relance.dunning.models import CallTask, Reminder
 from relance.errors import NotDelivered
 from relance.events.models import Event
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Membership, Organisation
-from relance.ledger.queries import day_bounds, organisation_today
+from relance.ledger.queries import day_bounds
 
 from .delivery import NotLeft, not_left
 
@@ -267,7 +268,7 @@ def send_digest(org: Organisation, day: date | None = None) -> DigestResult:
     """Send the digest of ``day`` (default: the organisation's today) once; see the module.
     Returns what happened (sent, already_sent, uncertain, no_recipient); raises
     :class:`DigestNotSent` when nothing could leave (the scheduler then tries again later)."""
-    day = day or organisation_today(org)
+    day = day or today_for(org)
     to = recipients(org)
     result = DigestResult(org.slug, day, "no_recipient", recipients=to)
     if not to:

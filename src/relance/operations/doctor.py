@@ -37,6 +37,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
 
 from relance import clock
+from relance.clock import today_for
 
 from . import heartbeat
 
@@ -291,10 +292,9 @@ def check_rates(org: Any, today: date | None = None) -> Check:
     current semester (both creditor categories) and the ECB rate of its first day (L441-10 II)."""
     from relance.core.law import MissingRate
     from relance.core.law.rates import semester_of
-    from relance.dunning.services.context import local_today
     from relance.rates.services import rate_tables
 
-    today = today or local_today(org)
+    today = today or today_for(org)
     semester = semester_of(today)
     tables = rate_tables()
     missing = []

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from relance.clock import today_for
 from relance.core.profiles import PaymentHistory, choose
 from relance.dunning.models import Scenario
-from relance.dunning.services.context import local_today
 from relance.errors import NotFound
 from relance.ledger.models import Customer, Organisation
 
@@ -49,7 +49,7 @@ class ProfileCard:
 def customer_profile(organisation: Organisation, customer: Customer, day: date | None = None) -> ProfileCard:
     if customer.organisation_id != organisation.pk:
         raise NotFound(f"client {customer.code} introuvable")
-    day = day or local_today(organisation)
+    day = day or today_for(organisation)
     profiles = list(PayerProfile.objects.filter(organisation=organisation).select_related("scenario")
                     .order_by("position", "pk"))
     history = history_of(organisation, customer, day)

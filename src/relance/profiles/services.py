@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Case, Count, DateField, F, Func, IntegerField, Q, Sum, Value, When
 
 from relance import clock
+from relance.clock import today_for
 from relance.core.policy import DefaultStep, StepSpec
 from relance.core.profiles import (
     DEFAULT_PROFILES,
@@ -35,7 +36,7 @@ from relance.core.profiles import (
     window_start,
 )
 from relance.dunning.models import Reminder, ReminderLine, Scenario, Step
-from relance.dunning.services.context import ScenarioBook, local_today
+from relance.dunning.services.context import ScenarioBook
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.errors import InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
@@ -357,6 +358,6 @@ def clear_override(organisation: Organisation, customer: Customer, actor: str, r
         record_many(organisation, [NewEvent("profile.override_cleared", customer_id=locked.pk, actor=actor, data={
             "profile": override.profile.name, "reason": " ".join(reason.split()),
         })])
-        report = assign_profiles(organisation, local_today(organisation), customer_ids=[locked.pk], actor=actor)
+        report = assign_profiles(organisation, today_for(organisation), customer_ids=[locked.pk], actor=actor)
     customer.refresh_from_db(fields=["scenario"])
     return report

@@ -46,6 +46,7 @@ from relance.channels.email import email_text
 from relance.channels.errors import PermanentFailure
 from relance.channels.letters import letter_document as letter_document_of
 from relance.channels.letters import require_letterhead
+from relance.clock import today_for as local_today
 from relance.core.policy import Channel
 from relance.documents.letters import LetterDoc, render_letter_pdf
 from relance.documents.payment_block import PaymentBlock
@@ -58,7 +59,6 @@ from relance.rates.services import rate_tables
 
 from ..models import Reminder, ReminderLine
 from .charges import charges_of_invoices
-from .context import local_today
 from .dispatcher import (
     Composed,
     Shared,

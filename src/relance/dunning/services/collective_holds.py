@@ -19,13 +19,13 @@ from typing import Any
 
 from django.db.models import Q
 
+from relance.clock import today_for as local_today
 from relance.dunning.models import Hold
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.ledger.services.fec_import import NOT_A_CUSTOMER_REASON, UNATTRIBUTED_REASON, CollectiveHold
 from relance.locks import lock_organisation
 
-from .context import local_today
 from .holds import move, withdraw_held_awaiting
 
 #: who ended a pause that the ledger's state no longer needs

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from relance import clock
 from relance.core.calendar import BusinessCalendar
 from relance.core.escalation import Rules
 from relance.core.policy import StepSpec
@@ -19,12 +17,6 @@ from relance.documents.payment_block import PaymentBlock, make_payment_block
 from relance.dunning.models import Hold, Scenario, Step
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.services.references import assign_references
-
-
-def local_today(organisation: Organisation, now: datetime | None = None) -> date:
-    """Today's date in the organisation's time zone (business dates are local)."""
-    now = now or clock.now()
-    return now.astimezone(ZoneInfo(organisation.timezone)).date()
 
 
 def calendar_for(organisation: Organisation) -> BusinessCalendar:

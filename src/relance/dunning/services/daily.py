@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 from django.db import transaction
 
 from relance import clock
+from relance.clock import today_for
 from relance.ledger.models import Organisation
 
-from .context import local_today
 from .dispatcher import DispatchReport, dispatch_now, enqueue_due, outcome_report
 from .planner import PlanReport, plan_day
 
@@ -35,7 +35,7 @@ class DayReport:
 
 def moment_of(organisation: Organisation, day: date) -> datetime:
     """The instant the day's work happens: now for today, local noon for another day."""
-    if day == local_today(organisation):
+    if day == today_for(organisation):
         return clock.now()
     return datetime.combine(day, time(12, 0), tzinfo=ZoneInfo(organisation.timezone))
 
@@ -49,7 +49,7 @@ def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, que
     now = moment_of(organisation, day)
     # another day is simulated: the clock shows it; today the clock runs, so that each message is
     # stamped with the moment it left (dispatcher: sent_at)
-    with clock.frozen(now) if day != local_today(organisation) else nullcontext():
+    with clock.frozen(now) if day != today_for(organisation) else nullcontext():
         if dry_run:
             # the profiles of the day are applied, the plan shown, and everything rolled back
             with transaction.atomic():

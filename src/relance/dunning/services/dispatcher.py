@@ -57,6 +57,7 @@ from relance import clock
 from relance.channels.email import build_email, deliver
 from relance.channels.errors import HandOverDeclined, PermanentFailure, TemporaryFailure, UncertainDelivery
 from relance.channels.letters import letter_pdf, require_letterhead
+from relance.clock import today_for as local_today
 from relance.core.escalation import rank, spacing, stage
 from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel
 from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
@@ -68,7 +69,7 @@ from relance.locks import lock_invoices, lock_organisation, lock_rows
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
-from .context import local_today, payment_block_for
+from .context import payment_block_for
 from .escalation import ESCALATING, record_received
 from .holds import Blocked, blocked, promise_context
 from .messages import CHARGED_TEMPLATES, build_context, render

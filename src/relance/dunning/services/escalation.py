@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from relance.clock import today_for
 from relance.core.escalation import Progress, Rules, Stage, next_step, passed_over, received, stage
 from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel, NextAction, StepSpec, reminder_key
 from relance.core.profiles import carried_position
@@ -23,7 +24,7 @@ from relance.errors import Conflict, InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation
 
-from .context import ScenarioBook, calendar_for, local_today
+from .context import ScenarioBook, calendar_for
 
 #: the kinds of reminder that are steps of the escalation (their invoices' facts move when sent)
 ESCALATING = (Reminder.Kind.REMINDER, Reminder.Kind.FORMAL_NOTICE_AGAIN)
@@ -126,7 +127,7 @@ def reissue_formal_notice(organisation: Organisation, invoice: Invoice, *, reaso
     reason = " ".join(reason.split())
     if not reason:
         raise InvalidInput("indiquez pourquoi une nouvelle mise en demeure est nécessaire")
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     with transaction.atomic():
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk, organisation=organisation)
         if invoice.status != Invoice.Status.OPEN or invoice.amount_due <= 0:

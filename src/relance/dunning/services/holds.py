@@ -39,6 +39,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 
+from relance.clock import today_for as local_today
 from relance.core import formatting as fmt
 from relance.core.holds import (
     ForbiddenTransition,
@@ -69,7 +70,7 @@ from relance.ledger.models import Contact, CreditNote, Customer, Invoice, Organi
 from relance.ledger.services.payments import record_credit_note
 from relance.locks import lock_invoices, lock_organisation
 
-from .context import active_holds, calendar_for, chaseable, local_today
+from .context import active_holds, calendar_for, chaseable
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 _SAFE_NAME = re.compile(r"[^\w.\-]+")

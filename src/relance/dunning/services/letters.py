@@ -13,6 +13,7 @@ from pathlib import Path
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from relance.clock import today_for
 from relance.core.policy import Channel
 from relance.dunning.models import Reminder
 from relance.errors import InvalidInput, NotFound
@@ -20,7 +21,6 @@ from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.ledger.queries import visible
 
-from .context import local_today
 from .escalation import record_notice_receipt
 
 MAX_SCAN_BYTES = 15 * 1024 * 1024
@@ -40,7 +40,7 @@ def record_delivery(
 ) -> Reminder:
     """Record what is given of the tracking number, the receipt date and the scanned receipt
     (a file, or its name and content); ``collector_id`` restricts to the collector's customers."""
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     with transaction.atomic():
         wanted = visible(Reminder.objects.filter(organisation=organisation, pk=reminder_id), collector_id, "customer__")
         reminder = Reminder.objects.select_for_update().filter(pk__in=wanted.values("pk")).first()
@@ -59,13 +59,13 @@ def record_delivery(
             events.append(NewEvent("letter.tracking_recorded", customer_id=reminder.customer_id, reminder_id=reminder.id,
                                    actor=actor, data={"tracking_number": number}))
         if received_on is not None:
-            if reminder.sent_at and received_on < local_today(organisation, reminder.sent_at):
+            if reminder.sent_at and received_on < today_for(organisation, reminder.sent_at):
                 raise InvalidInput("la date de réception précède l’envoi du courrier")
             if received_on > today:
                 raise InvalidInput("la date de réception est dans le futur")
             reminder.received_on = received_on
             if reminder.sent_at is not None:
-                record_notice_receipt(organisation, reminder, local_today(organisation, reminder.sent_at), received_on)
+                record_notice_receipt(organisation, reminder, today_for(organisation, reminder.sent_at), received_on)
             events.append(NewEvent("letter.received", customer_id=reminder.customer_id, reminder_id=reminder.id,
                                    actor=actor, data={"received_on": received_on}))
         if scan is not None:

@@ -23,13 +23,13 @@ from datetime import date
 
 from django.db import transaction
 
+from relance.clock import today_for as local_today
 from relance.errors import Conflict, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.ledger.queries import visible
 
 from ..models import Reminder, ReminderLine
-from .context import local_today
 from .holds import serialise
 
 #: a later reminder in one of these states makes an old failure pointless to retry

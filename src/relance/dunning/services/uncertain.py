@@ -29,6 +29,7 @@ from datetime import date, datetime
 from django.db import transaction
 
 from relance import clock
+from relance.clock import today_for as local_today
 from relance.errors import Conflict, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Organisation
@@ -36,7 +37,6 @@ from relance.ledger.queries import visible
 from relance.locks import lock_invoices, lock_organisation, lock_rows
 
 from ..models import CallTask, PaymentPlan, Reminder
-from .context import local_today
 from .escalation import record_received
 
 
