@@ -74,6 +74,7 @@ from .dispatcher import (
 from .escalation import record_received
 from .holds import Blocked, blocked
 from .messages import template_sources
+from .queue import queue_send
 
 logger = logging.getLogger(__name__)
 
@@ -469,13 +470,6 @@ def revert(organisation: Organisation, pk: int, *, actor: str, collector_id: int
     return reminder
 
 
-def _enqueue(ids: list[int]) -> None:
-    from relance.dunning.tasks import send_reminder_task  # the tasks module imports the dispatcher
-
-    for rid in ids:
-        send_reminder_task.enqueue(rid)
-
-
 def approve(organisation: Organisation, ids: Iterable[int], *, actor: str, collector_id: int | None = None,
             today: date | None = None) -> list[Reminder]:
     """Approve the awaiting reminders among ``ids`` (the others are left as they are): they
@@ -497,8 +491,7 @@ def approve(organisation: Organisation, ids: Iterable[int], *, actor: str, colle
             for r in approved
         ])
         due = [r.pk for r in approved if r.planned_for <= today]
-        if due:
-            transaction.on_commit(lambda: _enqueue(due), robust=True)
+        queue_send(due)  # part of this transaction (services/queue.py)
     return approved
 
 

@@ -83,6 +83,7 @@ from .plans import (
     instalment_outstanding,
 )
 
+from .queue import queue_send
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
@@ -344,7 +345,7 @@ def _hand_over(reminder: Reminder, now: datetime, out: Outgoing, progress: Progr
 def _release(reminder: Reminder, *, retry: bool = False) -> bool:
     """Nothing left (the invoices changed just before the hand-over): back to PLANNED, due now
     (the caller composes it again at once). ``retry``: it changed twice in a row — due after the
-    first back-off, with its task queued (:func:`_enqueue_retry`), so that it is counted among the
+    first back-off, with its task queued in this transaction (``queue.queue_send``), so that it is counted among the
     reminders waiting for a retry and sent then. False when the claim was no longer this worker's."""
     retry_at = clock.now() + BACKOFF[0] if retry else None
     with transaction.atomic():
@@ -352,24 +353,8 @@ def _release(reminder: Reminder, *, retry: bool = False) -> bool:
                                        attempts=reminder.attempts).update(
             status=Reminder.Status.PLANNED, next_attempt_at=retry_at, claimed_at=None, handed_over_at=None)
         if done and retry_at is not None:
-            _enqueue_retry(reminder.pk, retry_at)
+            queue_send(reminder.pk, run_after=retry_at)
     return bool(done)
-
-
-def _enqueue_retry(reminder_id: int, run_after: datetime) -> None:
-    """Queue the send task of a reminder put back to PLANNED by the current transaction. The
-    database queue (django_tasks_db) lives in the same database: its row is written in this
-    transaction, so a crash right after the commit cannot lose it. Another backend is only
-    called once the commit is done (it could run the task before the reminder is PLANNED)."""
-    from django_tasks_db import DatabaseBackend
-
-    from relance.dunning.tasks import send_reminder_task
-
-    task = send_reminder_task.using(run_after=run_after)
-    if isinstance(task.get_backend(), DatabaseBackend):
-        task.enqueue(reminder_id)
-    else:
-        transaction.on_commit(lambda: task.enqueue(reminder_id), robust=True)
 
 
 def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str | Outgoing:
@@ -779,7 +764,7 @@ def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent:
             "error": fresh.last_error, "attempt": fresh.attempts, "next_attempt_at": fresh.next_attempt_at,
         })], at=now)
         if fresh.next_attempt_at is not None:
-            _enqueue_retry(fresh.pk, fresh.next_attempt_at)  # in this transaction (database queue)
+            queue_send(fresh.pk, run_after=fresh.next_attempt_at)  # in this transaction (database queue)
     return outcome
 
 
@@ -850,15 +835,12 @@ def dispatch_now(organisation: Organisation | None = None, now: datetime | None 
 def enqueue_due(organisation: Organisation | None = None, now: datetime | None = None,
                 skip_channels: Sequence[str] = ()) -> list[int]:
     """Put every due reminder on the durable task queue; workers send them."""
-    from relance.dunning.tasks import send_reminder_task
-
     from .recovery import recover_orphans
 
     now = now or clock.now()
     recover_orphans(clock.wall(), enqueue=False)  # the replanned ones are due: enqueued below
     ids = due_reminders(organisation, now, skip_channels)
-    for rid in ids:
-        send_reminder_task.enqueue(rid, now.isoformat())
+    queue_send(ids, at=now)
     return ids
 
 

@@ -32,6 +32,7 @@ from relance import clock
 from relance.events.services import NewEvent, record_many
 
 from ..models import Reminder
+from .queue import queue_send
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,7 @@ def recover_orphans(now: datetime | None = None, *, enqueue: bool = True, lease:
             getattr(report, outcome).append(reminder.pk)
     _recover_tasks(now - task_lease, report)
     if enqueue:
-        for rid in sorted(set(report.replanned) | set(report.requeued)):
-            _enqueue(rid)
+        queue_send(sorted(set(report.replanned) | set(report.requeued)))
         report.requeued = sorted(set(report.replanned) | set(report.requeued))
     if report:
         logger.warning("reprise après un arrêt de travailleur : %s", report.as_dict())
@@ -126,9 +126,3 @@ def _recover_tasks(cutoff: datetime, report: RecoveryReport) -> None:
         args = (row.args_kwargs or {}).get("args") or []
         if args and Reminder.objects.filter(pk=args[0], status=Reminder.Status.PLANNED).exists():
             report.requeued.append(int(args[0]))
-
-
-def _enqueue(reminder_id: int) -> None:
-    from relance.dunning.tasks import send_reminder_task  # the tasks module imports the dispatcher
-
-    send_reminder_task.enqueue(reminder_id)

@@ -31,6 +31,7 @@ from relance.ledger.queries import visible
 
 from ..models import Reminder, ReminderLine
 from .holds import serialise
+from .queue import queue_send
 
 #: a later reminder in one of these states makes an old failure pointless to retry
 LATER_STATES = (Reminder.Status.PLANNED, Reminder.Status.SENDING, Reminder.Status.SENT, Reminder.Status.UNCERTAIN,
@@ -75,7 +76,7 @@ def retry(organisation: Organisation, reminder_id: int, *, actor: str, collector
                                                 "previous_error": error, "attempts": reminder.attempts,
                                                 "planned_for": reminder.planned_for})])
         if enqueue and reminder.planned_for <= today:
-            transaction.on_commit(lambda: _enqueue(reminder.pk), robust=True)
+            queue_send(reminder.pk)  # part of this transaction (services/queue.py)
     return reminder
 
 
@@ -84,9 +85,3 @@ def _later_reminder(reminder: Reminder) -> Reminder | None:
     return (Reminder.objects.filter(customer_id=reminder.customer_id, pk__gt=reminder.pk, status__in=LATER_STATES,
                                     kind=reminder.kind, lines__invoice_id__in=invoices)
             .order_by("pk").first())
-
-
-def _enqueue(reminder_id: int) -> None:
-    from relance.dunning.tasks import send_reminder_task  # the tasks module imports the dispatcher
-
-    send_reminder_task.enqueue(reminder_id)

@@ -39,6 +39,7 @@ from relance.locks import lock_invoices, lock_organisation, lock_rows
 from ..models import CallTask, PaymentPlan, Reminder
 from .escalation import record_received
 
+from .queue import queue_send
 
 class NotUncertain(Conflict):
     """Only a reminder « à vérifier » is resolved this way (``Conflict``: exit code 6, HTTP 409)."""
@@ -164,12 +165,5 @@ def request_resend(organisation: Organisation, reminder_id: int, *, actor: str, 
                                                 "previous_error": previous_error, "message_id": reminder.message_id,
                                                 "attempts": reminder.attempts, "planned_for": reminder.planned_for})])
         if enqueue and reminder.planned_for <= today:
-            pk = reminder.pk
-            transaction.on_commit(lambda: _enqueue(pk), robust=True)
+            queue_send(reminder.pk)  # part of this transaction (services/queue.py)
     return reminder
-
-
-def _enqueue(reminder_id: int) -> None:
-    from relance.dunning.tasks import send_reminder_task  # the tasks module imports the dispatcher
-
-    send_reminder_task.enqueue(reminder_id)
