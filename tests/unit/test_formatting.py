@@ -6,8 +6,12 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from relance.core.formatting import long_date, money, number, short_date
+from relance.core.money import to_cents
 
 NBSP = "\u00a0"
 NNBSP = "\u202f"
@@ -79,3 +83,17 @@ def test_long_date(day: date, language: str, expected: str) -> None:
 def test_short_date() -> None:
     assert short_date(date(2026, 5, 1)) == "01/05/2026"
     assert short_date(date(2026, 11, 23), "en") == "23/11/2026"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.decimals(min_value=Decimal("-99999999.999"), max_value=Decimal("99999999.999"), places=3))
+def test_euros_in_french_are_written_as_babel_writes_them(amount: Decimal) -> None:
+    """Euros in French skip Babel (the reason of every bank line is written with them): same text."""
+    assert money(amount) == format_currency(to_cents(amount), "EUR", locale="fr_FR")
+
+
+def test_other_currencies_and_languages_go_through_babel() -> None:
+    assert money(Decimal("1234.5"), "CHF") == format_currency(Decimal("1234.50"), "CHF", locale="fr_FR")
+    assert money(Decimal("1234.5"), language="en") == "€1,234.50"
+    assert money(Decimal("1234.5")) == f"1{NNBSP}234,50{NBSP}€"
+    assert money(Decimal("-0.001")) == f"-0,00{NBSP}€"

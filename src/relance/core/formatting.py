@@ -11,6 +11,7 @@ from babel.numbers import format_currency, format_decimal
 from .money import to_cents
 
 LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+NNBSP = "\u202f"  # Babel's thousands separator in French
 
 
 def _locale(language: str) -> str:
@@ -18,8 +19,26 @@ def _locale(language: str) -> str:
 
 
 def money(amount: Decimal, currency: str = "EUR", language: str = "fr") -> str:
-    """``1 234,56 €`` in French (narrow no-break spaces), ``€1,234.56`` in English."""
+    """``1 234,56 €`` in French (narrow no-break spaces), ``€1,234.56`` in English.
+
+    Euros in French, the common case (the reasons of every line of a bank statement are written
+    with it), are written without Babel's cost, exactly as Babel writes them."""
+    if currency == "EUR" and _locale(language) == "fr_FR" and isinstance(amount, Decimal) and amount.is_finite():
+        return _french_euros(amount)
     return format_currency(to_cents(amount), currency, locale=_locale(language))
+
+
+def _french_euros(amount: Decimal) -> str:
+    """``1 234,56 €``: narrow no-break space between thousands, no-break space before €."""
+    cents = to_cents(amount)
+    sign = "-" if cents.is_signed() else ""  # as Babel: « -0,00 € » for -0.001
+    whole, _, frac = f"{abs(cents):.2f}".partition(".")
+    groups: list[str] = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    return f"{sign}{NNBSP.join(groups)},{frac}\xa0€"
 
 
 def number(value: Decimal, language: str = "fr", digits: int = 2) -> str:

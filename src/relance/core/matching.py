@@ -37,15 +37,15 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from .formatting import money
+from .iban import compact_iban
 from .law.allocation import Debt, allocation_order
 from .law.allocation import _natural as natural_key  # the tie-break of 1342-10 order
 
 ZERO = Decimal("0.00")
-NNBSP = "\u202f"
 RF_MAX = 25
 MAX_CANDIDATES = 5
 #: a token carried by more customers than this is too common to point at one (« MARTIN », « GARAGE »)
@@ -104,27 +104,6 @@ def name_similarity(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
     return len(a & b) / len(a | b)
-
-
-def compact_iban(text: str) -> str:
-    return "".join((text or "").split()).upper()
-
-
-def eur(amount: Decimal, currency: str = "EUR") -> str:
-    """``1 234,56 €`` exactly as ``formatting.money`` writes it (narrow no-break space between
-    thousands, no-break space before €), without Babel's cost: reasons are written for every
-    line of a statement. Other currencies go through ``money``."""
-    if currency != "EUR":
-        return money(amount, currency)
-    cents = amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if cents.is_signed() else ""  # as Babel: « -0,00 € » for -0.001
-    whole, _, frac = f"{abs(cents):.2f}".partition(".")
-    groups: list[str] = []
-    while len(whole) > 3:
-        groups.insert(0, whole[-3:])
-        whole = whole[:-3]
-    groups.insert(0, whole)
-    return f"{sign}{NNBSP.join(groups)},{frac}\xa0€"
 
 
 # --------------------------------------------------------------------------- data
@@ -576,8 +555,8 @@ class Matcher:
             extra = self._customer_candidates(r, customer_id, 55, f"{label} ({numbers}) et autres factures", method,
                                               designated=open_ids)
             first = self._candidate(customer_id, tuple(open_ids), 60, f"{label} : {numbers} ; trop-perçu de "
-                                    f"{eur(r.amount - due, r.currency)}", method)
-            paid, owed = eur(r.amount, r.currency), eur(due, r.currency)
+                                    f"{money(r.amount - due, r.currency)}", method)
+            paid, owed = money(r.amount, r.currency), money(due, r.currency)
             return self._review(r, [first, *extra], f"trop-perçu : {paid} pour {owed} dus ({numbers})")
         # partial payment of designated invoices
         weak = method == "number" and all(len(compact(self.items[i].number)) <= 4 and
@@ -590,7 +569,7 @@ class Matcher:
             if conflict and payer is not None:
                 cands += self._customer_candidates(r, payer[0], 45, "payeur connu", payer[1])
             return self._review(r, cands, f"paiement partiel incertain ({why})")
-        paid, owed = eur(r.amount, r.currency), eur(due, r.currency)
+        paid, owed = money(r.amount, r.currency), money(due, r.currency)
         return self._matched(r, customer_id, open_ids, method, f"{label} : {numbers}, paiement partiel de {paid} sur {owed}")
 
     def _for_customer(self, r: Receipt, customer_id: int, method: str, label: str, *, strong: bool,
@@ -632,8 +611,8 @@ class Matcher:
             cand = self._candidate(customer_id, (), base - 20, f"{label}, paiement partiel", method)
             return self._review(r, [cand], f"{label} : paiement partiel")
         cand = self._candidate(customer_id, tuple(i.id for i in items), base - 30,
-                               f"{label} ; trop-perçu de {eur(r.amount - total, r.currency)}", method)
-        return self._review(r, [cand], f"trop-perçu : {eur(r.amount, r.currency)} pour {eur(total, r.currency)} dus")
+                               f"{label} ; trop-perçu de {money(r.amount - total, r.currency)}", method)
+        return self._review(r, [cand], f"trop-perçu : {money(r.amount, r.currency)} pour {money(total, r.currency)} dus")
 
     def _unidentified(self, r: Receipt) -> Decision:
         cands: list[Candidate] = []

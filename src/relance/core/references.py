@@ -17,6 +17,8 @@ from stdnum import iban as stdnum_iban
 from stdnum import iso11649
 from stdnum.iso7064 import mod_97_10
 
+from .iban import compact_iban
+
 RF_MAX_LENGTH = 25
 _RF_PAYLOAD_MAX = RF_MAX_LENGTH - 4
 _RF_SHAPE = re.compile(r"RF(\d{2})([A-Z0-9]{1,21})")
@@ -155,7 +157,7 @@ def epc_payload(
     ``purpose`` (4-character ISO 20022 code) stays empty for relance; ``charset`` 2
     (ISO-8859-1) and ``check_iban=False`` exist only to reproduce published examples."""
     name = name.strip()
-    iban_c = re.sub(r"\s", "", iban).upper()
+    iban_c = compact_iban(iban)
     bic_c = re.sub(r"\s", "", bic).upper()
     reference_c = _rf_compact(reference)
     text = text.strip()

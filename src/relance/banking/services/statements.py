@@ -31,7 +31,8 @@ from django.db import transaction
 from relance.core.formats.bank import BankLine, Statement, parse_statement
 from relance.core.formats.problems import Problem
 from relance.core.formatting import money
-from relance.core.matching import compact, compact_iban
+from relance.core.iban import compact_iban
+from relance.core.matching import compact
 from relance.errors import Conflict, ImportRejected, InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation

@@ -53,10 +53,11 @@ from django.db.models import Sum
 from django.utils.text import slugify
 
 from relance.core.formats.einvoice import MAX_BYTES, EInvoice, EinvoiceResult, Party, read_einvoice, resolve_due_date
-from relance.core.formats.einvoice.model import compact_iban, compact_vat, digits_only
+from relance.core.formats.einvoice.model import compact_vat, digits_only
 from relance.core.formats.problems import Problem, os_error_text
 from relance.core.formats.receivables import DEFAULT_KINDS
 from relance.core.formatting import money, short_date
+from relance.core.iban import compact_iban
 from relance.core.law import check_terms
 from relance.errors import Conflict, ImportRejected, InvalidInput
 from relance.events.services import NewEvent, record_many

@@ -11,12 +11,12 @@ from decimal import Decimal
 from stdnum import iban as std_iban
 
 from ...formatting import money, short_date
+from ...iban import compact_iban
 from .model import (
     EInvoice,
     Identifier,
     Party,
     Syntax,
-    compact_iban,
     document_kind,
     resolve_identifiers,
     type_problem_message,

@@ -13,7 +13,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-from stdnum import iban as std_iban
 from stdnum.eu import vat as eu_vat
 from stdnum.fr import siren as fr_siren
 from stdnum.fr import siret as fr_siret
@@ -196,13 +195,6 @@ def compact_vat(value: str) -> str:
         return str(eu_vat.compact(value))
     except Exception:  # stdnum raises its own errors on junk; the raw value is then reported
         return value.strip().upper()
-
-
-def compact_iban(value: str) -> str:
-    try:
-        return str(std_iban.compact(value))
-    except Exception:
-        return re.sub(r"\s", "", value).upper()
 
 
 def siren_from_vat(vat: str) -> str:
