@@ -11,7 +11,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from relance.clock import today_for
-from relance.dunning.models import CallTask, Promise
+from relance.dunning.models import CallTask
+from relance.holds.models import Promise
 from relance.ledger.models import Customer, Membership
 from relance.ledger.services.imports import import_file
 from tests.browser.conftest import login

@@ -14,9 +14,10 @@ from django.db import models
 from django.test import Client
 from django.urls import reverse
 
-from relance.dunning.models import CallTask, Hold, Reminder, ReminderLine, Scenario, Step
+from relance.dunning.models import CallTask, Reminder, ReminderLine, Scenario, Step
 from relance.events.models import Event
 from relance.events.services import record
+from relance.holds.models import Hold
 from relance.ledger.models import (
     Allocation,
     Contact,

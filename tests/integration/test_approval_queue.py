@@ -19,10 +19,11 @@ from django.urls import reverse
 from django.utils.html import escape
 
 from relance.clock import today_for
-from relance.dunning.models import Hold, Reminder, Step
+from relance.dunning.models import Reminder, Step
 from relance.dunning.services import approvals
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.planner import plan_day
+from relance.holds.models import Hold
 from relance.ledger.models import Customer, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment

@@ -19,13 +19,14 @@ from django.utils import timezone
 from django.utils.html import escape
 from django_tasks_db.models import DBTaskResult
 
-from relance.dunning.models import Hold, Reminder, Step
+from relance.dunning.models import Reminder, Step
 from relance.dunning.services import approvals
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.planner import plan_day
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.models import Event
 from relance.events.services import verify_chain
+from relance.holds.models import Hold
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from relance.cli.main import main
-from relance.dunning.models import Hold, PaymentPlan, Reminder, Step
+from relance.dunning.models import Reminder, Step
 from relance.dunning.services import approvals
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.holds import lift, open_dispute, pause, record_promise, stop
@@ -28,6 +28,7 @@ from relance.dunning.services.plans import accept_plan, cancel_plan, propose_pla
 from relance.dunning.services.retries import NotRetryable, retry
 from relance.events.models import Event
 from relance.events.services import verify_chain
+from relance.holds.models import Hold, PaymentPlan
 from relance.ledger.models import Customer, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment

@@ -8,11 +8,12 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from relance.dunning.models import Hold, Reminder
+from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.planner import plan_day
 from relance.events.models import Event
 from relance.events.services import verify_chain
+from relance.holds.models import Hold
 from relance.ledger.models import Invoice
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment

@@ -91,7 +91,7 @@ def test_invoice_page(client: Client, org: Organisation) -> None:
 
 
 def test_customer_list_filters(client: Client, org: Organisation) -> None:
-    from relance.dunning.models import Hold
+    from relance.holds.models import Hold
 
     client.force_login(make_user("claire", org))
     small = make_customer(org, "C2", "Petit Client")

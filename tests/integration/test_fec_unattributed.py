@@ -17,12 +17,13 @@ from django.test import Client
 from django.urls import reverse
 
 from relance.core.formats.fec import NO_LABEL
-from relance.dunning.models import Hold, Reminder
+from relance.dunning.models import Reminder
 from relance.dunning.services.collective_holds import AUTO_ENDED_BY
 from relance.dunning.services.holds import lift
 from relance.dunning.services.planner import plan_day
 from relance.events.models import Event
 from relance.events.services import verify_chain
+from relance.holds.models import Hold
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services import fec_import as fec_service
 from relance.ledger.services.fec_import import (

@@ -13,7 +13,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from relance.dunning.models import DisputeReason, Hold, Promise, Reminder
+from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.holds import (
     cancel_promise,
@@ -31,6 +31,7 @@ from relance.dunning.services.planner import plan_day
 from relance.errors import Conflict, InvalidInput
 from relance.events.models import Event
 from relance.events.services import verify_chain
+from relance.holds.models import DisputeReason, Hold, Promise
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment

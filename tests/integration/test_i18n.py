@@ -27,7 +27,8 @@ from django.utils import translation
 from django.utils.translation.template import templatize
 
 from relance.clock import today_for
-from relance.dunning.models import Hold, Reminder, ReminderLine
+from relance.dunning.models import Reminder, ReminderLine
+from relance.holds.models import Hold
 from relance.ledger.models import Customer, Invoice, Membership
 from relance.web.templatetags.relance_tags import date_fr, eur, thousands
 from relance.web.views_law import pct

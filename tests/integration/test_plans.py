@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from relance.documents.plan_letter import plan_agreement_html
-from relance.dunning.models import Hold, Instalment, PaymentPlan, Promise, Reminder
+from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.holds import open_dispute, record_promise
 from relance.dunning.services.planner import plan_day
@@ -31,6 +31,7 @@ from relance.dunning.services.plans import (
 from relance.errors import Conflict, InvalidInput
 from relance.events.models import Event
 from relance.events.services import verify_chain
+from relance.holds.models import Hold, Instalment, PaymentPlan, Promise
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_credit_note, record_payment
@@ -290,8 +291,8 @@ def test_plan_admin_pages_load(org: Organisation, c001: Customer, admin_client: 
     accept_plan(org, plan, actor="sophie", on=DAY)
     record_promise(org, c001, date(2026, 12, 1), Decimal("100"), via="phone", obtained_by="S", invoices=["F-004"],
                    today=DAY)
-    from relance.dunning.models import DisputeReason
     from relance.dunning.services.holds import dispute_reasons
+    from relance.holds.models import DisputeReason
 
     dispute_reasons(org)
     for model in (PaymentPlan, Promise, DisputeReason, Hold):
@@ -302,4 +303,4 @@ def test_plan_admin_pages_load(org: Organisation, c001: Customer, admin_client: 
         assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")).status_code == 200
         assert admin_client.get(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj.pk])
                                 ).status_code == 200
-    assert admin_client.get(reverse("admin:dunning_paymentplan_add")).status_code == 403
+    assert admin_client.get(reverse("admin:holds_paymentplan_add")).status_code == 403

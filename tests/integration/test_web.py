@@ -18,8 +18,9 @@ from django.urls import URLPattern, reverse
 from django.utils import timezone
 
 from relance.core.formatting import long_date
-from relance.dunning.models import CallTask, Hold, Reminder, ReminderLine, Scenario, Step
+from relance.dunning.models import CallTask, Reminder, ReminderLine, Scenario, Step
 from relance.events.services import record
+from relance.holds.models import Hold
 from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
 from relance.web import urls as web_urls
 from relance.web.scoping import SESSION_KEY, current_organisation

@@ -13,8 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from relance.clock import today_for
-from relance.dunning.models import CallTask, Hold, PaymentPlan, Promise
+from relance.dunning.models import CallTask
 from relance.events.models import Event
+from relance.holds.models import Hold, PaymentPlan, Promise
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write

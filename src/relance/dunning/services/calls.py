@@ -32,10 +32,11 @@ from django.db.models.functions import RowNumber
 from relance.core import formatting as fmt
 from relance.core.holds import PROMISE_GRACE_BUSINESS_DAYS
 from relance.core.plans import equal_schedule
-from relance.dunning.models import CallTask, Hold, PaymentPlan, Promise
+from relance.dunning.models import CallTask
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.models import Event
 from relance.events.services import NewEvent, record_many
+from relance.holds.models import Hold, PaymentPlan, Promise
 from relance.i18n import french
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 

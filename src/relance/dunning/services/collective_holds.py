@@ -20,8 +20,8 @@ from typing import Any
 from django.db.models import Q
 
 from relance.clock import today_for as local_today
-from relance.dunning.models import Hold
 from relance.events.services import NewEvent, record_many
+from relance.holds.models import Hold
 from relance.ledger.models import Organisation
 from relance.ledger.services.fec_import import NOT_A_CUSTOMER_REASON, UNATTRIBUTED_REASON, CollectiveHold
 from relance.locks import lock_organisation

@@ -52,19 +52,10 @@ from relance.core.holds import (
     transition,
     validate_promise,
 )
-from relance.dunning.models import (
-    DEFAULT_DISPUTE_REASONS,
-    DisputeReason,
-    Hold,
-    Instalment,
-    PaymentPlan,
-    PlanInvoice,
-    Promise,
-    Reminder,
-    ReminderLine,
-)
+from relance.dunning.models import Reminder, ReminderLine
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
+from relance.holds.models import DEFAULT_DISPUTE_REASONS, DisputeReason, Hold, Instalment, PaymentPlan, PlanInvoice, Promise
 from relance.i18n import french
 from relance.ledger.models import Contact, CreditNote, Customer, Invoice, Organisation
 from relance.ledger.services.payments import record_credit_note

@@ -60,9 +60,10 @@ from relance.core.plans import (
 )
 from relance.documents.letters import LetterDoc
 from relance.documents.plan_letter import SCHEDULE_MARKER, PlanAgreementDoc, ScheduleRow, render_plan_agreement_pdf
-from relance.dunning.models import Hold, Instalment, PaymentPlan, PlanInvoice, Promise, Reminder, ReminderLine
+from relance.dunning.models import Reminder, ReminderLine
 from relance.errors import Conflict, InvalidInput
 from relance.events.services import NewEvent, record_many
+from relance.holds.models import Hold, Instalment, PaymentPlan, PlanInvoice, Promise
 from relance.ledger.models import Allocation, Contact, Customer, Invoice, Organisation
 
 from .context import calendar_for

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class HoldsConfig(AppConfig):
+    name = "relance.holds"
+    label = "holds"
+    verbose_name = "Suspensions et échéanciers"
