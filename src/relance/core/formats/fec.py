@@ -33,6 +33,7 @@ from operator import itemgetter
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from .decoding import decode
 from .problems import Problem
 
 MAX_BYTES = 500 * 1024 * 1024
@@ -142,22 +143,8 @@ def _normalise_header(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name.strip().strip('"').lstrip("\ufeff")).lower()
 
 
-def _decode(raw: bytes, stats: FecStats) -> str:
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        # cp1252 leaves five bytes undefined; ISO-8859-15 decodes every byte
-        for encoding in ("cp1252", "iso-8859-15"):
-            try:
-                text = raw.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            stats.encodings.add(encoding)
-            return text
-        raise AssertionError("unreachable: ISO-8859-15 decodes every byte") from None  # pragma: no cover
-    if not raw.isascii():
-        stats.encodings.add("utf-8")
-    return text
+#: cp1252 leaves five bytes undefined; ISO-8859-15 decodes every byte (a FEC line is never refused for it)
+FEC_ENCODINGS = ("utf-8", "cp1252", "iso-8859-15")
 
 
 _AMOUNT = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)")
@@ -481,7 +468,8 @@ def _iter_fec(
             if binary is not None:
                 problems.append(binary)
                 return
-            header = _parse_header(_decode(raw, stats).rstrip("\r\n"), filename, problems, stats)
+            text = decode(raw, filename, FecError, encodings=FEC_ENCODINGS, seen=stats.encodings)
+            header = _parse_header(text.rstrip("\r\n"), filename, problems, stats)
             if header is None:
                 return
             sep, columns, n_fields = header
@@ -495,7 +483,7 @@ def _iter_fec(
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
-            text = _decode(raw, stats)
+            text = decode(raw, filename, FecError, encodings=FEC_ENCODINGS[1:], seen=stats.encodings)
         else:
             if not utf8_seen and not raw.isascii():
                 utf8_seen = True

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from .decoding import decode
 from .problems import Problem
 
 MAX_BYTES = 200 * 1024 * 1024
@@ -50,15 +51,6 @@ class TabularError(Exception):
         self.problems = [problem, *(more or [])]
 
 
-def _decode(raw: bytes, filename: str) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise TabularError(Problem(filename, None, None, "encodage illisible (ni UTF-8 ni Windows-1252)"))
-
-
 def _sniff_delimiter(header_line: str) -> str:
     counts = {d: header_line.count(d) for d in (";", "\t", ",")}
     best = max(counts, key=lambda d: counts[d])
@@ -68,7 +60,7 @@ def _sniff_delimiter(header_line: str) -> str:
 def read_csv(raw: bytes, filename: str) -> Sheet:
     if len(raw) > MAX_BYTES:
         raise TabularError(Problem(filename, None, None, f"fichier trop gros (plus de {MAX_BYTES // 1_048_576} Mo)"))
-    text = _decode(raw, filename).rstrip("\x00")  # NUL padding at the end (some exports) is ignored
+    text = decode(raw, filename, TabularError).rstrip("\x00")  # NUL padding at the end (some exports) is ignored
     nul = text.find("\x00")
     if nul >= 0:  # a NUL inside: not text (and PostgreSQL would refuse it in a column)
         raise TabularError(Problem(filename, text.count("\n", 0, nul) + 1, None,

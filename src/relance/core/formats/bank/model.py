@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -10,6 +11,7 @@ from typing import Literal
 
 from stdnum import iban as _iban
 
+from ..decoding import UTF8_THEN_WINDOWS, decode
 from ..problems import Problem
 
 Direction = Literal["credit", "debit"]
@@ -88,14 +90,10 @@ def as_iban(text: str) -> str:
     return compact if compact and _iban.is_valid(compact) else ""
 
 
-def decode_text(raw: bytes, filename: str) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252; a Problem when neither fits."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return without_nul(raw.decode(encoding), filename)
-        except UnicodeDecodeError:
-            continue
-    raise BankFormatError(Problem(filename, None, None, "encodage illisible (ni UTF-8 ni Windows-1252)"))
+def decode_text(raw: bytes, filename: str, encodings: Sequence[str] = UTF8_THEN_WINDOWS) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252 (:func:`..decoding.decode`), without NUL; a
+    Problem when neither fits."""
+    return without_nul(decode(raw, filename, BankFormatError, encodings=encodings), filename)
 
 
 def without_nul(text: str, filename: str) -> str:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from ..decoding import UTF8_THEN_WINDOWS
 from ..problems import Problem
 from .model import (
     BankFormatError,
@@ -26,7 +27,6 @@ from .model import (
     as_iban,
     decode_text,
     parse_decimal,
-    without_nul,
 )
 
 # After the name, either ">" or a character that cannot continue the name: no two ways to split a run of
@@ -71,15 +71,13 @@ class _Node:
         return found
 
 
-def _decode(raw: bytes, filename: str) -> str:
+def _encodings(raw: bytes) -> tuple[str, ...]:
+    """Windows-1252 first when the header declares it (an OFX 1 ``CHARSET:1252``)."""
     head = raw[:1024].decode("ascii", errors="replace")
     declared = _CHARSET.search(head)
     if declared and declared.group(1).upper() in ("1252", "CP1252", "WINDOWS-1252", "ISO-8859-1", "LATIN1", "8859-1"):
-        try:
-            return without_nul(raw.decode("cp1252"), filename)
-        except UnicodeDecodeError:
-            pass
-    return decode_text(raw, filename)
+        return ("cp1252", *UTF8_THEN_WINDOWS)
+    return UTF8_THEN_WINDOWS
 
 
 def _tree(text: str, filename: str, problems: list[Problem]) -> _Node:
@@ -194,7 +192,7 @@ def _statement(rs: _Node, filename: str, problems: list[Problem]) -> Statement:
 
 
 def parse(raw: bytes, filename: str) -> StatementResult:
-    text = _decode(raw, filename)
+    text = decode_text(raw, filename, _encodings(raw))
     upper = text[:65536].upper()
     if "<!DOCTYPE" in upper or "<!ENTITY" in upper or "<!ENTITY" in text.upper():
         raise BankFormatError(Problem(filename, None, None, "OFX refusé : déclaration DOCTYPE/ENTITY interdite"))
