@@ -8,7 +8,7 @@ payments (reference ``BANQUE-<line id>``, method « virement »), allocations, l
 ``ledger.services.balances.refresh_balances`` — which sends ``invoices_settled``: dunning
 cancels the pending reminders of settled invoices and plans the thank-you. No query per line.
 
-Lines, payments and allocations are inserted with ``executemany`` (:func:`insert_rows`):
+Lines, payments and allocations are inserted with :func:`relance.bulk.insert_rows`:
 Django's ``bulk_create`` compiles every field of every row in Python, which at 100 000 rows
 costs more than the matching itself.
 """
@@ -28,6 +28,7 @@ from django.db.models import CharField, Count, Max, OuterRef, Q, QuerySet, Subqu
 from django.db.models.functions import Cast, Concat
 
 from relance import clock
+from relance.bulk import chunks, insert_rows
 from relance.core.matching import (
     Candidate,
     Decision,
@@ -52,7 +53,6 @@ from ..models import BankTransaction
 CHUNK = 2000
 #: what the matcher reads of an invoice (``core.matching.OpenItem``)
 ITEM_FIELDS = ("id", "number", "customer_id", "due_date", "issue_date", "amount_due", "currency", "payment_reference")
-INSERT_BATCH = 5000
 METHOD = "virement"
 #: how a line was matched, in French (``BankTransaction.method``)
 METHOD_LABELS = {
@@ -136,40 +136,6 @@ class MatchOutcome:
     payments: list[str] = field(default_factory=list)
 
 
-def _chunks(values: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start:start + size]
-
-
-def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """INSERT ``rows`` (values in the order of ``fields``; a foreign key by its id) with
-    ``executemany``, by batches (measured faster than multi-row ``VALUES`` on PostgreSQL too,
-    where psycopg pipelines it). Values go to the driver as they are — decimals, dates and
-    strings are adapted as Django registers them — except timestamps, which take Django's
-    adaptation (SQLite stores them naive, in UTC). No signal, no default: every column
-    without a database default must be given, amounts already rounded to the cent."""
-    meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(str(getattr(c, "column", c.name))) for c in columns)
-    sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
-    stamps = [c.get_internal_type() == "DateTimeField" for c in columns]
-    adapt = connection.ops.adapt_datetimefield_value
-    count = 0
-    batch: list[tuple[Any, ...]] = []
-    with connection.cursor() as cursor:
-        for row in rows:
-            batch.append(tuple(adapt(v) if stamp and v is not None else v for stamp, v in zip(stamps, row, strict=True)))
-            if len(batch) >= INSERT_BATCH:
-                cursor.executemany(sql, batch)
-                count += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            count += len(batch)
-    return count
-
-
 def store_lines(organisation: Organisation, statement_file_id: int, lines: Sequence[NewLine]) -> None:
     """Insert new lines and give them their ids (read back by fingerprint, one query)."""
     if not lines:
@@ -183,7 +149,7 @@ def store_lines(organisation: Organisation, statement_file_id: int, lines: Seque
         for line in lines))
     ids: dict[str, int] = {}
     prints = [line.fingerprint for line in lines]
-    for chunk in _chunks(prints):
+    for chunk in chunks(prints):
         ids.update(BankTransaction.objects.filter(organisation=organisation, statement_file_id=statement_file_id,
                                                   fingerprint__in=chunk).values_list("fingerprint", "id"))
     for line in lines:
@@ -418,14 +384,14 @@ def match_lines(organisation: Organisation, lines: Sequence[NewLine], decisions:
 
 def _codes(organisation: Organisation, ids: Iterable[int]) -> dict[int, str]:
     codes: dict[int, str] = {}
-    for chunk in _chunks(list(set(ids))):
+    for chunk in chunks(list(set(ids))):
         codes.update(Customer.objects.filter(organisation=organisation, id__in=chunk).values_list("id", "code"))
     return codes
 
 
 def _numbers(organisation: Organisation, ids: Iterable[int]) -> dict[int, str]:
     numbers: dict[int, str] = {}
-    for chunk in _chunks(list(set(ids))):
+    for chunk in chunks(list(set(ids))):
         numbers.update(Invoice.objects.filter(organisation=organisation, id__in=chunk).values_list("id", "number"))
     return numbers
 
@@ -458,7 +424,7 @@ def apply_decisions(organisation: Organisation, matched: Sequence[tuple[Line, De
         (organisation.pk, d.customer_id, line.payment_reference, line.booking_date, line.amount, METHOD, now)
         for line, d in matched))
     payment_ids: dict[str, int] = {}
-    for chunk in _chunks(references):
+    for chunk in chunks(references):
         payment_ids.update(Payment.objects.filter(organisation=organisation, reference__in=chunk)
                            .values_list("reference", "id"))
     insert_rows(Allocation, ("organisation", "invoice", "payment", "credit_note", "amount", "date"), (
@@ -486,8 +452,8 @@ def apply_decisions(organisation: Organisation, matched: Sequence[tuple[Line, De
     for line, d in matched:
         by_day[line.booking_date].update(p.invoice_id for p in d.allocations)
     for day in sorted(by_day):
-        for chunk in _chunks(sorted(by_day[day])):
-            refresh_balances(organisation, chunk, day, actor)
+        for ids in chunks(sorted(by_day[day])):
+            refresh_balances(organisation, ids, day, actor)
     return references
 
 
@@ -498,7 +464,7 @@ def _check_still_due(organisation: Organisation, matched: Sequence[tuple[Line, D
     for _, d in matched:
         for part in d.allocations:
             wanted[part.invoice_id] += part.amount
-    for chunk in _chunks(sorted(wanted)):
+    for chunk in chunks(sorted(wanted)):
         # held already when the caller followed the lock order (ledger/services/locks.py)
         for invoice in lock_invoices(chunk):
             invoice_id, number, amount_due, status = invoice.pk, invoice.number, invoice.amount_due, invoice.status
@@ -515,7 +481,7 @@ def _link_payments(organisation: Organisation, line_ids: Sequence[int]) -> None:
         organisation=organisation,
         reference=Concat(Value("BANQUE-"), Cast(OuterRef("pk"), output_field=CharField()), output_field=CharField()),
     ).values("pk")[:1]
-    for chunk in _chunks(list(line_ids)):
+    for chunk in chunks(list(line_ids)):
         BankTransaction.objects.filter(organisation=organisation, pk__in=chunk).update(payment=Subquery(payment))
 
 
@@ -536,7 +502,7 @@ def _learn_aliases(organisation: Organisation, matched: Sequence[tuple[Line, Dec
     known: set[tuple[str, str]] = set()
     for kind in (CustomerAlias.Kind.IBAN, CustomerAlias.Kind.PAYER_NAME):
         values = [v for k, v in aliases if k == kind]
-        for chunk in _chunks(values):
+        for chunk in chunks(values):
             known.update((kind, v) for v in CustomerAlias.objects.filter(
                 organisation=organisation, kind=kind, value__in=chunk).values_list("value", flat=True))
     CustomerAlias.objects.bulk_create(

@@ -62,6 +62,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from relance import clock
+from relance.bulk import chunks, insert_objects, instance, update_by_id
 from relance.core.formats.fec import (
     NO_LABEL,
     CustomerAccount,
@@ -117,7 +118,6 @@ COUNT_NAMES = (
     "credits_applied",
 )
 
-_T = TypeVar("_T")
 
 
 # --------------------------------------------------------------------------- report
@@ -294,34 +294,6 @@ def _entry_ref(journal: str, entry: str) -> str:
     return entry if entry.upper().startswith(journal.upper()) else f"{journal}-{entry}"
 
 
-def _chunks(items: Sequence[_T], size: int = CHUNK) -> Iterator[Sequence[_T]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-_M = TypeVar("_M", bound=Model)
-_DEFAULTS: dict[type[Model], tuple[dict[str, Any], list[Field[Any, Any]]]] = {}
-
-
-def _new(model: type[_M], **values: Any) -> _M:
-    """A model instance for :func:`_insert`, built without ``Model.__init__`` (nine tenths of
-    its cost go to generic keyword handling): the fields' defaults, then ``values`` by
-    attribute name (``customer_id``…). Callable defaults are called for each instance."""
-    cached = _DEFAULTS.get(model)
-    if cached is None:
-        fields = [cast(Field[Any, Any], f) for f in model._meta.concrete_fields]
-        constant = {f.attname: f.get_default() for f in fields if not (f.has_default() and callable(f.default))}
-        cached = _DEFAULTS[model] = (constant, [f for f in fields if f.has_default() and callable(f.default)])
-    constant, dynamic = cached
-    obj = model.__new__(model)
-    obj.__dict__.update(constant)
-    for f in dynamic:
-        obj.__dict__[f.attname] = f.get_default()
-    obj.__dict__.update(values)
-    obj._state = ModelState()
-    return obj
-
-
 def _rf(reference: str) -> str:
     """``make_rf_lenient(reference)`` of ``core.references`` (ISO 11649), or "" when it raises,
     in a tenth of the time (no second normalisation, no re-validation): the payload is the
@@ -338,101 +310,6 @@ def _rf(reference: str) -> str:
 
 _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 _RF_DIGITS = {c: str(i) for i, c in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")}
-
-
-_PLAIN_TYPES = {"CharField", "TextField", "SlugField", "EmailField", "URLField", "BooleanField", "IntegerField",
-                "BigIntegerField", "SmallIntegerField", "PositiveIntegerField", "PositiveSmallIntegerField",
-                "PositiveBigIntegerField", "ForeignKey", "DecimalField"}
-
-
-def _converter(field: Field[Any, Any], now: Any) -> Callable[[Model], Any]:
-    """How ``field``'s value of an object goes to the driver: what ``pre_save`` and
-    ``get_db_prep_save`` do, without their generic machinery (a fifth of the cost) for the
-    types of the ledger's models; any other type goes through Django's own preparation."""
-    attname = field.attname
-    kind = field.get_internal_type()
-    ops = connection.ops
-    if kind == "DateTimeField" and (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)):
-        stamp = ops.adapt_datetimefield_value(now)
-        return lambda obj: stamp
-    if kind == "DateField" and not (getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)):
-        adapt = ops.adapt_datefield_value
-        return lambda obj: adapt(getattr(obj, attname))
-    if kind == "FileField":
-        return lambda obj: (getattr(obj, attname).name or "") if getattr(obj, attname) else ""
-    if kind in _PLAIN_TYPES:  # str, int, bool, Decimal (already to the cent) and None go as they are
-        return lambda obj: getattr(obj, attname)
-    return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), connection)
-
-
-def _insert(model: type[Model], objects: Sequence[Model], key: tuple[str, ...] = ()) -> None:
-    """Insert ``objects`` with one prepared statement run through ``executemany``.
-
-    ``bulk_create`` compiles every row field by field into multi-row INSERTs (39 invoices
-    a statement on SQLite, which caps a statement at 999 parameters), and prepares each
-    value through the field's generic machinery: a third of the import of a million-line
-    FEC. Here the values are taken as the model instances hold them (defaults included)
-    and adapted for the driver (:func:`_converter`). With ``key`` (a unique natural key,
-    organisation first), the database ids are read back and set on the objects, in one
-    query per 2 000."""
-    if not objects:
-        return
-    meta = model._meta
-    fields = [cast(Field[Any, Any], f) for f in meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(cast(str, f.column)) for f in fields)}) "
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    now = timezone.now()
-    converters = [_converter(f, now) for f in fields]
-    rows = [[convert(obj) for convert in converters] for obj in objects]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # executemany sends one statement a row under Django's client-side binding; COPY streams them
-            columns = ", ".join(quote(cast(str, f.column)) for f in fields)
-            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            for chunk in _chunks(rows, 5000):
-                cursor.executemany(sql, chunk)
-    if not key:
-        return
-    organisation_id = getattr(objects[0], "organisation_id")  # noqa: B009
-    by_key = {tuple(getattr(o, k) for k in key[1:]): o for o in objects}
-    for keys in _chunks(list(by_key), CHUNK):
-        lookup = {f"{key[1]}__in": [k[0] for k in keys]}
-        for row in model._default_manager.filter(organisation_id=organisation_id, **lookup).values_list(
-                *key[1:], "pk"):
-            found = by_key.get(tuple(row[:-1]))
-            if found is not None:
-                found.pk = row[-1]
-                found._state.adding = False
-
-
-def _update_by_id(model: type[Model], names: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """Set ``names`` on many rows, each given as its values (adapted for the driver) then its id:
-    ``executemany`` on SQLite (a prepared statement, fast), ``UPDATE … FROM (VALUES …)`` by
-    thousand rows on PostgreSQL (where executemany would send one statement a row)."""
-    if not rows:
-        return
-    meta = model._meta
-    quote = connection.ops.quote_name
-    fields = [cast(Field[Any, Any], meta.get_field(name)) for name in names]
-    table = quote(meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor != "postgresql":
-            assignments = ", ".join(f"{quote(cast(str, f.column))} = %s" for f in fields)
-            cursor.executemany(f"UPDATE {table} SET {assignments} WHERE {quote('id')} = %s", rows)
-            return
-        types = [f.db_type(connection) for f in fields]
-        aliases = [f"v{i}" for i in range(len(fields))]
-        assignments = ", ".join(f"{quote(cast(str, f.column))} = v.{a}" for f, a in zip(fields, aliases, strict=True))
-        row_sql = "(" + ", ".join(f"%s::{t}" for t in types) + ", %s::bigint)"
-        for chunk in _chunks(rows, 1000):
-            cursor.execute(
-                f"UPDATE {table} AS t SET {assignments} FROM (VALUES {', '.join([row_sql] * len(chunk))}) "
-                f"AS v({', '.join(aliases)}, id) WHERE t.{quote('id')} = v.id",
-                [value for row in chunk for value in row])
 
 
 def _local_today(organisation: Organisation) -> date:
@@ -654,7 +531,7 @@ class _Importer:
         record_many(self.org, self.events)
         if settled:
             invoices_settled.send(sender=Invoice, organisation=self.org, invoice_ids=settled, on=None)
-        for chunk in _chunks(sorted(self.touched - self.new_ids)):
+        for chunk in chunks(sorted(self.touched - self.new_ids)):
             refresh_balances(self.org, chunk, actor=self.actor)
         assign_references(self.org)  # what _References could not give (number already used, not encodable)
         self._warnings()
@@ -669,7 +546,7 @@ class _Importer:
         rows: list[tuple[Any, ...]] = []
         settled: list[int] = []
         ops = connection.ops
-        for chunk in _chunks(ids, 5000):
+        for chunk in chunks(ids, 5000):
             sums = (Allocation.objects.filter(invoice_id__in=list(chunk)).values("invoice_id")
                     .annotate(paid=Sum("amount", filter=Q(payment__isnull=False)),
                               credited=Sum("amount", filter=Q(credit_note__isnull=False)), last=Max("date")))
@@ -687,7 +564,7 @@ class _Importer:
                 invoice.amount_due = due
                 rows.append((ops.adapt_decimalfield_value(to_cents(due), 14, 2), invoice.status,
                              ops.adapt_datefield_value(invoice.settled_on), invoice.dunning_state, invoice.pk))
-        _update_by_id(Invoice, ("amount_due", "status", "settled_on", "dunning_state"), rows)
+        update_by_id(Invoice, ("amount_due", "status", "settled_on", "dunning_state"), rows)
         return settled
 
     def _imported_events(self) -> list[NewEvent]:
@@ -738,14 +615,14 @@ class _Importer:
                 elif account.open_items:
                     code = _label_code(account.name, taken)
                     taken.add(code)
-                    new.append((account, _new(Customer, organisation_id=org.pk, code=code,
+                    new.append((account, instance(Customer, organisation_id=org.pk, code=code,
                                               legal_name=account.name[:200],
                                               payment_reference=self.refs.pick(f"C{code}"))))
                 continue
             found = existing.get(account.code)
             if found is None:
                 if account.open_items:
-                    new.append((account, _new(Customer, organisation_id=org.pk, code=account.code,
+                    new.append((account, instance(Customer, organisation_id=org.pk, code=account.code,
                                               legal_name=account.name[:200],
                                               payment_reference=self.refs.pick(f"C{account.code}"))))
                 continue
@@ -768,7 +645,7 @@ class _Importer:
             for _a, c in new:
                 c.is_business = is_business
             self.report.defaulted = len(new)
-        _insert(Customer, [c for _a, c in new], ("organisation", "code"))
+        insert_objects(Customer, [c for _a, c in new], ("organisation", "code"))
         Customer.objects.bulk_update(renamed, ["legal_name"], batch_size=500)
         new_aliases = []
         for account, customer in new:
@@ -920,12 +797,12 @@ class _Importer:
             taken.add(number)
             amount = to_cents(item.amount)
             description = line.label[:300] or ("À-nouveau" if line.journal in self.rec.opening_journals else "")
-            new.append((customer_id, item, _new(
+            new.append((customer_id, item, instance(
                 Invoice, organisation_id=org.pk, customer_id=customer_id, number=number, issue_date=line.issued,
                 due_date=self._due(customer_id, line.issued), amount_incl_tax=amount, amount_due=amount,
                 description=description, source=Source.FEC, source_key=item.key,
                 payment_reference=self.refs.pick(number))))
-        _insert(Invoice, [i for _c, _it, i in new], ("organisation", "number"))
+        insert_objects(Invoice, [i for _c, _it, i in new], ("organisation", "number"))
         self.counts["invoices_created"] += len(new)
         out = []
         for customer_id, item, i in new:
@@ -1037,7 +914,7 @@ class _Importer:
     def _remove(self, remove: list[_Rec], owned: _Owned) -> None:
         for kind, model in ((PAYMENT, Payment), (CREDIT_NOTE, CreditNote)):
             ids = [r.id for r in remove if r.kind == kind]
-            for chunk in _chunks(ids):
+            for chunk in chunks(ids):
                 # their allocations go with them (on_delete=CASCADE)
                 model.objects.filter(organisation=self.org, pk__in=list(chunk)).delete()  # type: ignore[attr-defined]
         removed = {(r.kind, r.id) for r in remove}
@@ -1060,22 +937,22 @@ class _Importer:
         objects: list[tuple[_Rec, Payment | CreditNote]] = []
         for r in create:
             if r.kind == PAYMENT:
-                objects.append((r, _new(Payment, organisation_id=org.pk, customer_id=r.customer_id,
+                objects.append((r, instance(Payment, organisation_id=org.pk, customer_id=r.customer_id,
                                         reference=r.ident, date=r.on, amount=r.amount, method=r.method[:40])))
             else:
                 r.number = _free(r.number or "AV-FEC", numbers)
                 numbers.add(r.number)
-                objects.append((r, _new(CreditNote, organisation_id=org.pk, customer_id=r.customer_id,
+                objects.append((r, instance(CreditNote, organisation_id=org.pk, customer_id=r.customer_id,
                                         number=r.number, issue_date=r.on, amount_incl_tax=r.amount,
                                         reason=r.ident)))
-        _insert(Payment, [o for _r, o in objects if isinstance(o, Payment)], ("organisation", "reference"))
-        _insert(CreditNote, [o for _r, o in objects if isinstance(o, CreditNote)], ("organisation", "number"))
+        insert_objects(Payment, [o for _r, o in objects if isinstance(o, Payment)], ("organisation", "reference"))
+        insert_objects(CreditNote, [o for _r, o in objects if isinstance(o, CreditNote)], ("organisation", "number"))
         allocations: list[Allocation] = []
         for r, obj in objects:
             r.id = obj.pk
             self.counts[f"{r.kind}s_created"] += 1
             if r.invoice_id is not None:  # partial lettering, settlement: on its one invoice
-                allocations.append(_new(Allocation, organisation_id=org.pk, invoice_id=r.invoice_id,
+                allocations.append(instance(Allocation, organisation_id=org.pk, invoice_id=r.invoice_id,
                                         amount=r.amount, date=r.on,
                                         payment_id=obj.pk if isinstance(obj, Payment) else None,
                                         credit_note_id=obj.pk if isinstance(obj, CreditNote) else None))
@@ -1084,7 +961,7 @@ class _Importer:
                 self.events.append(self._event(r, "recorded"))
             else:  # an unapplied credit: its event, with its allocations, once they are made
                 self.created_credits[(r.kind, cast(int, r.id))] = r
-        _insert(Allocation, allocations)
+        insert_objects(Allocation, allocations)
 
     def _update_records(self, update: list[tuple[_Rec, _Rec]], owned: _Owned) -> None:
         allocation_of = {(kind, record_id): (pk, invoice_id)
@@ -1254,7 +1131,7 @@ def _reallocate(organisation: Organisation, customer_ids: set[int]) -> _Applied:
         return _Applied(set())
     ids = sorted(customer_ids)
     invoices: list[tuple[int, str, int, date, date, Decimal]] = []
-    for chunk in _chunks(ids, 5000):
+    for chunk in chunks(ids, 5000):
         invoices += Invoice.objects.filter(organisation=organisation, customer_id__in=list(chunk)).exclude(
             source_key="").values_list("id", "number", "customer_id", "due_date", "issue_date", "amount_incl_tax")
     owned = _Owned.load(organisation, ids if len(ids) <= 5000 else None)
@@ -1327,16 +1204,16 @@ def _reallocate(organisation: Organisation, customer_ids: set[int]) -> _Applied:
     for key, amount in target.items():
         if key not in existing:
             kind, record_id, invoice_id = key
-            create.append(_new(Allocation, organisation_id=organisation.pk, invoice_id=invoice_id, amount=amount,
+            create.append(instance(Allocation, organisation_id=organisation.pk, invoice_id=invoice_id, amount=amount,
                                date=on[(kind, record_id)],
                                payment_id=record_id if kind == PAYMENT else None,
                                credit_note_id=record_id if kind == CREDIT_NOTE else None))
             touched.add(invoice_id)
             changed.add(key[:2])
-    for chunk in _chunks(delete):
+    for chunk in chunks(delete):
         Allocation.objects.filter(pk__in=list(chunk)).delete()
     Allocation.objects.bulk_update(update, ["amount"], batch_size=500)
-    _insert(Allocation, create)
+    insert_objects(Allocation, create)
     by_record: dict[tuple[str, int], list[tuple[str, Decimal]]] = defaultdict(list)
     for (kind, record_id, invoice_id), amount in target.items():
         by_record[(kind, record_id)].append((numbers[invoice_id], amount))
@@ -1412,7 +1289,7 @@ def map_fec_label(organisation: Organisation, label: str, customer_code: str, ac
         invoices_moved.send(sender=Invoice, organisation=organisation, invoice_ids=[i.pk for i in invoices],
                             from_customer_id=previous, actor=actor)
         ids = sorted(applied.touched | {i.pk for i in invoices})
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             refresh_balances(organisation, chunk, actor=actor)
         sync_collective_holds(organisation, actor)
     return len(invoices)
@@ -1477,7 +1354,7 @@ def unattributed_credits(organisation: Organisation) -> dict[str, Unattributed]:
     applied: dict[tuple[str, int], Decimal] = defaultdict(Decimal)
     for kind, column in ((PAYMENT, "payment_id"), (CREDIT_NOTE, "credit_note_id")):
         ids = [pk for k, pk in credits if k == kind]
-        for chunk in _chunks(ids):
+        for chunk in chunks(ids):
             for record_id, amount in Allocation.objects.filter(**{f"{column}__in": list(chunk)}).values_list(
                     column, "amount"):
                 applied[(kind, record_id)] += amount
