@@ -48,18 +48,16 @@ import hashlib
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Field, Max, Model, Q, Sum
-from django.db.models.base import ModelState
-from django.utils import timezone
+from django.db.models import Max, Q, Sum
 
 from relance import clock
 from relance.bulk import chunks, insert_objects, instance, update_by_id
