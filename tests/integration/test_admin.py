@@ -178,6 +178,7 @@ def test_invoice_added_in_admin_owes_its_full_amount(admin_client: Client, objec
     invoice = Invoice.objects.get(organisation=org, number="F-002")
     assert invoice.amount_due == Decimal("240.00")
     assert invoice.status == Invoice.Status.OPEN
+    assert invoice.payment_reference == "RF22F002"  # as an imported one: composing a reminder only reads it
 
 
 def test_admin_refuses_links_across_organisations(admin_client: Client, objects: dict[Any, Any]) -> None:
@@ -217,6 +218,7 @@ def test_customer_inline_contacts_take_the_customer_organisation(admin_client: C
     contact = Contact.objects.get(last_name="Dupont")
     assert contact.organisation_id == org.pk
     assert contact.customer.code == "C009"
+    assert contact.customer.payment_reference == "RF69CC009"
 
 
 def test_deleting_a_payment_recomputes_the_balances(admin_client: Client, objects: dict[Any, Any]) -> None:

@@ -29,7 +29,7 @@ from relance.core import formatting as fmt
 from relance.datadir import DEMO_DAY_FILE
 from relance.documents.letters import InvoiceDoc, Party, render_many_invoice_pdfs
 from relance.dunning.models import CallTask, Reminder
-from relance.dunning.services.context import calendar_for
+from relance.dunning.services.business_calendar import calendar_for
 from relance.dunning.services.daily import run_day
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.errors import Conflict

@@ -7,7 +7,7 @@ for those who type them.
 
 Who computes what:
 
-* :class:`PaymentBlock` is built by the code (``dunning.services.context.payment_block_for``) from
+* :class:`PaymentBlock` is built by the code (``dunning.services.payment_details.payment_block_for``) from
   the organisation's bank details and the invoices of the message. Only the code turns it into a
   QR image (:meth:`PaymentBlock.qr_png`), attached to the email (``cid:``) or embedded in the letter.
 * Message templates see :func:`payment_context` (plain data) and place ``{{ bloc_paiement }}``,

@@ -35,6 +35,7 @@ from .models import (
     Payment,
     RecoveryCost,
 )
+from .services.references import assign_references
 
 admin.site.site_header = "Relance — administration"
 admin.site.site_title = "Relance"
@@ -175,8 +176,11 @@ class CustomerAdmin(ScopedAdmin):
     ]
 
     def save_model(self, request: HttpRequest, obj: Customer, form: Any, change: bool) -> None:
-        """Saved as typed; a business without SIREN nor SIRET is flagged, as the imports do."""
+        """Saved as typed; a business without SIREN nor SIRET is flagged, as the imports do. A new
+        customer gets its payment reference, as an imported one."""
         super().save_model(request, obj, form, change)
+        if not obj.payment_reference:
+            assign_references(obj.organisation, customer_ids=[obj.pk])
         if obj.is_business and not obj.siren and not obj.siret:
             messages.warning(request, (
                 f"Client {obj.code} « {obj.legal_name} » : entreprise sans SIREN ni SIRET, à compléter (ils "
@@ -245,6 +249,8 @@ class InvoiceAdmin(ScopedAdmin):
         if not change:
             obj.amount_due = obj.amount_incl_tax  # nothing allocated yet
         super().save_model(request, obj, form, change)
+        if not obj.payment_reference:  # a new invoice gets its payment reference, as an imported one
+            assign_references(obj.organisation, [obj.pk])
 
 
 @admin.register(RecoveryCost)

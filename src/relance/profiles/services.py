@@ -36,7 +36,7 @@ from relance.core.profiles import (
     window_start,
 )
 from relance.dunning.models import Reminder, ReminderLine, Scenario, Step
-from relance.dunning.services.context import ScenarioBook
+from relance.dunning.services.scenario_book import ScenarioBook
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.errors import InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many

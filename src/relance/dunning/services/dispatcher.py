@@ -61,18 +61,19 @@ from relance.clock import today_for as local_today
 from relance.core.escalation import rank, spacing, stage
 from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel
 from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
-from relance.dunning.models import CallTask, PaymentPlan, Promise, Reminder, ReminderLine
+from relance.dunning.models import CallTask, Reminder, ReminderLine
 from relance.errors import InvalidInput, OrganisationIncomplete
 from relance.events.services import NewEvent, record_many
+from relance.holds.models import PaymentPlan, Promise
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.locks import lock_invoices, lock_organisation, lock_rows
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
-from .context import payment_block_for
 from .escalation import ESCALATING, record_received
 from .holds import Blocked, blocked, promise_context
 from .messages import CHARGED_TEMPLATES, build_context, render
+from .payment_details import payment_block_for
 from .plans import (
     AGREEMENT_EMAIL_TEMPLATE,
     OPEN_STATES,
@@ -82,8 +83,8 @@ from .plans import (
     instalment_context,
     instalment_outstanding,
 )
-
 from .queue import queue_send
+
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6

@@ -24,7 +24,8 @@ from relance.errors import Conflict, InvalidInput
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation
 
-from .context import ScenarioBook, calendar_for
+from .business_calendar import calendar_for
+from .scenario_book import ScenarioBook
 
 #: the kinds of reminder that are steps of the escalation (their invoices' facts move when sent)
 ESCALATING = (Reminder.Kind.REMINDER, Reminder.Kind.FORMAL_NOTICE_AGAIN)

@@ -38,7 +38,7 @@ from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
 from . import sandbox
 from .charges import InvoiceCharges
-from .context import payment_block_for
+from .payment_details import payment_block_for
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "message_templates"
 

@@ -34,15 +34,18 @@ from django.db.models import Exists, OuterRef, Q
 from relance.core.calendar import BusinessCalendar
 from relance.core.escalation import Progress, Rules, Stage, group_due, next_step, stage
 from relance.core.policy import Channel, NextAction, reminder_key
-from relance.dunning.models import PaymentPlan, PlanInvoice, Promise, Reminder, ReminderLine, Step
+from relance.dunning.models import Reminder, ReminderLine, Step
 from relance.events.services import NewEvent, record_many
+from relance.holds.models import PaymentPlan, PlanInvoice, Promise
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.litigation.services import open_cases
 
-from .context import ScenarioBook, calendar_for, chaseable
+from .business_calendar import calendar_for
+from .chaseable import chaseable
 from .escalation import PROGRESS_FIELDS, progress_from
 from .holds import expire_pauses, lock_invoices, review_promises, serialise
 from .plans import review_plans
+from .scenario_book import ScenarioBook
 
 #: a customer with one of these is not planned again (a reminder awaiting approval included)
 PENDING = (Reminder.Status.PLANNED, Reminder.Status.SENDING, Reminder.Status.UNCERTAIN,

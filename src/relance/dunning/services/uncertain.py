@@ -32,14 +32,15 @@ from relance import clock
 from relance.clock import today_for as local_today
 from relance.errors import Conflict, NotFound
 from relance.events.services import NewEvent, record_many
+from relance.holds.models import PaymentPlan
 from relance.ledger.models import Customer, Organisation
 from relance.ledger.queries import visible
 from relance.locks import lock_invoices, lock_organisation, lock_rows
 
-from ..models import CallTask, PaymentPlan, Reminder
+from ..models import CallTask, Reminder
 from .escalation import record_received
-
 from .queue import queue_send
+
 
 class NotUncertain(Conflict):
     """Only a reminder « à vérifier » is resolved this way (``Conflict``: exit code 6, HTTP 409)."""

@@ -7,11 +7,17 @@ carrying it is matched exactly. An invoice that arrived with its own reference
 letters and digits) or already used by another invoice or customer of the
 organisation, from its database id (``RF..F12345``). Customer references are
 ``C`` + the customer code, with the same fallback (``RF..K<id>``).
+
+References are assigned when invoices and customers are created — the imports (CSV/XLSX, FEC,
+e-invoices), the admin — and migration ``ledger 0010`` gave one to those created before; composing
+a message only reads them (``dunning.services.payment_details``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+
+from django.db.models import Q
 
 from relance.core.references import PaymentReferenceError, make_rf, make_rf_lenient
 from relance.ledger.models import Customer, Invoice, Organisation
@@ -36,15 +42,16 @@ def _pick(preferred: str, fallback: str, used: set[str]) -> str:
     return rf
 
 
-def assign_references(organisation: Organisation, invoice_ids: Iterable[int] | None = None) -> int:
-    """Give a reference to the organisation's invoices and customers that have none
-    (or only to ``invoice_ids`` and their customers). Returns how many were set."""
+def assign_references(organisation: Organisation, invoice_ids: Iterable[int] | None = None, *,
+                      customer_ids: Iterable[int] | None = None) -> int:
+    """Give a reference to the organisation's invoices and customers that have none (or only to
+    ``invoice_ids`` and their customers, and to ``customer_ids``). Returns how many were set."""
     invoices = Invoice.objects.filter(organisation=organisation, payment_reference="")
     customers = Customer.objects.filter(organisation=organisation, payment_reference="")
-    if invoice_ids is not None:
-        ids = list(invoice_ids)
+    if invoice_ids is not None or customer_ids is not None:
+        ids = list(invoice_ids or ())
         invoices = invoices.filter(pk__in=ids)
-        customers = customers.filter(invoices__pk__in=ids).distinct()
+        customers = customers.filter(Q(invoices__pk__in=ids) | Q(pk__in=list(customer_ids or ()))).distinct()
     todo_invoices = list(invoices.only("id", "number"))
     todo_customers = list(customers.only("id", "code"))
     if not todo_invoices and not todo_customers:
