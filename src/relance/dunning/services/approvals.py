@@ -59,18 +59,18 @@ from relance.rates.services import rate_tables
 
 from ..models import Reminder, ReminderLine
 from .charges import charges_of_invoices
-from .dispatcher import (
+from .compose import (
     Composed,
     Shared,
-    _payment_block,
-    _still_chaseable,
     compose,
     email_recipient,
     email_subject,
     is_charged,
     outgoing_email,
+    payment_block,
     template_key,
 )
+from .dispatcher import _still_chaseable
 from .escalation import record_received
 from .holds import Blocked, blocked
 from .messages import template_sources
@@ -435,7 +435,7 @@ def edit(organisation: Organisation, pk: int, subject: str, body: str, *, actor:
         for invoice in keep:
             ReminderLine.objects.filter(reminder=reminder, invoice=invoice).update(amount_due=invoice.amount_due)
         customer = Customer.objects.get(pk=reminder.customer_id)
-        payment = _payment_block(reminder, organisation, customer, keep)
+        payment = payment_block(reminder, organisation, customer, keep)
         before = hashlib.sha256(reminder.body_text.encode()).hexdigest() if reminder.edited_at else None
         reminder.subject, reminder.body_text = subject, body
         reminder.body_html = text_to_html(body, payment)

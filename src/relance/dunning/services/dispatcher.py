@@ -43,7 +43,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -54,33 +54,25 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 
 from relance import clock
-from relance.channels.email import build_email, deliver
+from relance.channels.email import deliver
 from relance.channels.errors import HandOverDeclined, PermanentFailure, TemporaryFailure, UncertainDelivery
 from relance.channels.letters import letter_pdf, require_letterhead
 from relance.clock import today_for as local_today
 from relance.core.escalation import rank, spacing, stage
-from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel
-from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
+from relance.core.policy import Channel
 from relance.dunning.models import CallTask, Reminder, ReminderLine
 from relance.errors import InvalidInput, OrganisationIncomplete
 from relance.events.services import NewEvent, record_many
 from relance.holds.models import PaymentPlan, Promise
-from relance.ledger.models import Contact, Customer, Invoice, Organisation
+from relance.ledger.models import Customer, Invoice, Organisation
 from relance.locks import lock_invoices, lock_organisation, lock_rows
-from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
-from .charges import InvoiceCharges, charges_of_invoices
+from .compose import Composed, compose, outgoing_email
 from .escalation import ESCALATING, record_received
-from .holds import Blocked, blocked, promise_context
-from .messages import CHARGED_TEMPLATES, build_context, render
-from .payment_details import payment_block_for
+from .holds import Blocked, blocked
 from .plans import (
-    AGREEMENT_EMAIL_TEMPLATE,
     OPEN_STATES,
     PLAN_KINDS,
-    agreement_context,
-    agreement_pdf,
-    instalment_context,
     instalment_outstanding,
 )
 from .queue import queue_send
@@ -91,16 +83,6 @@ MAX_ATTEMPTS = 6
 BACKOFF = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), timedelta(hours=3), timedelta(hours=6)]
 #: a business moment further than this from the clock is a simulated one (dispatch_now)
 SIMULATED = timedelta(minutes=5)
-THANKS_TEMPLATE = "remerciement"
-#: the template of the messages that are not a scenario step
-KIND_TEMPLATES: dict[str, str] = {
-    Reminder.Kind.THANKS: THANKS_TEMPLATE,
-    Reminder.Kind.PROMISE_BROKEN: "promesse_non_tenue",
-    Reminder.Kind.INSTALMENT_DUE: "echeance_a_venir",
-    Reminder.Kind.INSTALMENT_MISSED: "echeance_impayee",
-    Reminder.Kind.PLAN_AGREEMENT: AGREEMENT_EMAIL_TEMPLATE,
-    Reminder.Kind.FORMAL_NOTICE_AGAIN: FORMAL_NOTICE_TEMPLATE,
-}
 #: the event of a message sent, by kind (``reminder.sent`` otherwise)
 SENT_EVENTS: dict[str, str] = {Reminder.Kind.THANKS: "thanks.sent", Reminder.Kind.LITIGATION: "litigation.handover",
                Reminder.Kind.PLAN_AGREEMENT: "plan.agreement_sent"}
@@ -151,14 +133,6 @@ def _mark_handed_over(reminder: Reminder, at: datetime, **content: Any) -> bool:
     if done:
         reminder.handed_over_at = at
     return bool(done)
-
-
-def _billing_contact(customer: Customer, want_email: bool) -> Contact | None:
-    contacts = list(customer.contacts.all())
-    ordered = sorted(contacts, key=lambda c: (not c.is_billing, c.id))
-    if want_email:
-        return next((c for c in ordered if c.email), None)
-    return ordered[0] if ordered else None
 
 
 def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[Invoice], today: date,
@@ -490,120 +464,6 @@ def _legacy_handover(reminder: Reminder, org: Organisation, invoices: list[Invoi
     return "cancelled"
 
 
-@dataclass
-class Composed:
-    """A message as it will go out: the channel (an email without an address becomes a letter),
-    the contact, the wording (rendered from the template, or the one edited for the customer),
-    the payment block and the attached invoices."""
-
-    channel: str
-    contact: Contact | None
-    subject: str
-    text: str
-    html: str  # the body as an HTML fragment
-    payment: PaymentBlock | None
-    attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    edited: bool = False
-
-
-@dataclass(frozen=True)
-class Shared:
-    """What composing several messages at once reads once (a page of the approval queue): the
-    templates by (key, language) and the charges of their invoices (:func:`charges_of_invoices`)."""
-
-    templates: Mapping[tuple[str, str], tuple[str, str]]
-    charges: Mapping[int, InvoiceCharges]
-
-
-def template_key(reminder: Reminder) -> str:
-    """The key of the template a reminder's message is written with."""
-    step = reminder.step
-    return KIND_TEMPLATES.get(reminder.kind) or (step.template if step else "relance_1")
-
-
-def is_charged(key: str, customer: Customer) -> bool:
-    """Whether the message states the charges owed to date (see :func:`_charges`): a business
-    debtor's penalties and indemnities, or a consumer's interest since the formal notice (nothing
-    before it: the figures are then empty)."""
-    return key in CHARGED_TEMPLATES
-
-
-def compose(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice], today: date,
-            events: list[NewEvent], shared: Shared | None = None) -> Composed:
-    """Everything the message will be, without sending it (the send and the approval preview)."""
-    channel = reminder.channel
-    contact = _billing_contact(customer, want_email=channel == Channel.EMAIL)
-    if channel == Channel.EMAIL and contact is None:
-        channel = Channel.LETTER  # no address any more: the letter goes instead
-        contact = _billing_contact(customer, want_email=False)
-    step = reminder.step
-    attachments: list[tuple[str, bytes, str]] = []
-    missing: list[str] = []
-    if reminder.kind == Reminder.Kind.PLAN_AGREEMENT:
-        attachments.append(_agreement_attachment(reminder, org, customer, channel, today))
-    if channel == Channel.EMAIL and step is not None and step.attach_invoices:
-        for invoice in invoices:
-            if invoice.pdf:
-                try:
-                    with invoice.pdf.open("rb") as fh:
-                        attachments.append((f"Facture-{invoice.number}.pdf", fh.read(), "application/pdf"))
-                except OSError:
-                    missing.append(invoice.number)
-    payment = _payment_block(reminder, org, customer, invoices)
-    if reminder.edited_at is not None:
-        # the wording edited for this customer is sent exactly as stored; the payment block (and
-        # its QR code) only where the edited text kept it
-        html = reminder.body_html
-        return Composed(channel, contact, reminder.subject, reminder.body_text, html,
-                        payment if PAYMENT_MARKER in html else None, attachments, missing, edited=True)
-    other_due: list[Invoice] = []
-    if reminder.kind == Reminder.Kind.THANKS:
-        other_due = list(Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN, due_date__lt=today))
-    key = template_key(reminder)
-    charges = _charges(org, customer, invoices, today, key, reminder, events,
-                       shared.charges if shared is not None else None)
-    context = build_context(org, customer, contact, invoices, today, attachments=bool(attachments),
-                            other_due=other_due, charges=charges, payment_block=payment)
-    context.update(_hold_context(reminder, customer.language, today))
-    message = render(org, key, context,
-                     shared.templates.get((key, customer.language)) if shared is not None else None)
-    return Composed(channel, contact, message.subject, message.text, message.html, payment, attachments, missing)
-
-
-def outgoing_email(org: Organisation, reminder: Reminder, customer: Customer,
-                   composed: Composed) -> tuple[EmailMultiAlternatives, str, dict[str, Any]]:
-    """The email of a composed message, its recipient as recorded, and what the events say of it.
-    In test mode (``Organisation.test_mode_email``) it goes to the test address instead of the
-    customer's, subject prefixed « [TEST] »; the recipient records both addresses."""
-    contact = composed.contact
-    assert contact is not None
-    email = build_email(org, contact, email_subject(org, composed.subject), composed.text, composed.html,
-                        reminder.idempotency_key, customer.language, composed.attachments, payment=composed.payment,
-                        nonce=reminder.message_nonce)
-    recipient, test = email_recipient(org, contact)
-    if test:
-        email.to = [org.test_mode_email]
-        email.extra_headers["X-Relance-Test-Mode"] = "1"
-    return email, recipient, test
-
-
-def email_subject(org: Organisation, subject: str) -> str:
-    """The subject as sent: prefixed « [TEST] » in test mode."""
-    return f"[TEST] {subject}" if org.test_mode_email else subject
-
-
-def email_recipient(org: Organisation, contact: Contact) -> tuple[str, dict[str, Any]]:
-    """The recipient of an email as recorded, and what the events say of it (test mode: the
-    test address instead of the customer's, both recorded)."""
-    real = f"{contact.full_name} <{contact.email}>"
-    test_address = org.test_mode_email
-    if not test_address:
-        return real, {}
-    recipient = f"[TEST] {test_address} au lieu de {real}"[:300]
-    return recipient, {"test_mode": True, "test_recipient": test_address, "real_recipient": real}
-
-
 def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice],
                      today: date, events: list[NewEvent],
                      progress: Progress) -> tuple[EmailMultiAlternatives | None, dict[str, Any]]:
@@ -644,20 +504,6 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
     return None, extra
 
 
-def _agreement_attachment(reminder: Reminder, org: Organisation, customer: Customer, channel: str,
-                          today: date) -> tuple[str, bytes, str]:
-    """The agreement letter of the reminder's plan, rendered now, as an attachment. It only
-    goes by email: without an address it fails visibly (the letter is printed instead)."""
-    plan = reminder.plan
-    if plan is None:
-        raise InvalidInput("accord d’échéancier sans échéancier")
-    if channel != Channel.EMAIL or not any(c.email for c in customer.contacts.all()):
-        raise PermanentFailure("pas d’adresse e-mail pour envoyer l’accord d’échéancier : imprimez la lettre "
-                               "d’accord et envoyez-la par courrier")
-    name = f"Payment-plan-{plan.pk}.pdf" if customer.language == "en" else f"Accord-echeancier-{plan.pk}.pdf"
-    return name, agreement_pdf(org, plan, today), "application/pdf"
-
-
 def _keep_agreement(reminder: Reminder, org: Organisation, composed: Composed, today: date,
                     progress: Progress) -> dict[str, Any]:
     """Store the agreement letter attached, before it is handed over: on the reminder (the proof
@@ -691,54 +537,6 @@ def _back_to_review(reminder: Reminder, org: Organisation, dropped: list[str], n
     record_many(org, [NewEvent("reminder.review_needed", customer_id=reminder.customer_id, reminder_id=reminder.id,
                                data={"reason": "figures_changed", "dropped": dropped})], at=now)
     return "returned"
-
-
-def _payment_block(reminder: Reminder, org: Organisation, customer: Customer,
-                   invoices: list[Invoice]) -> PaymentBlock | None:
-    """The payment block (EPC QR code and transfer details) of the message: none in a thank-you;
-    an instalment message asks for what remains due on the instalment, not on the invoices."""
-    if reminder.kind in (Reminder.Kind.THANKS, Reminder.Kind.PLAN_AGREEMENT):
-        return None  # nothing to pay yet: the agreement sets the dates
-    amount = None
-    if reminder.kind in PLAN_KINDS and reminder.instalment is not None:
-        amount = instalment_outstanding(reminder.instalment)
-    return payment_block_for(org, customer, invoices, amount=amount)
-
-
-def _hold_context(reminder: Reminder, language: str, today: date) -> dict[str, Any]:
-    """The variables a promise-broken or instalment message quotes (docs/templates.md)."""
-    if reminder.kind == Reminder.Kind.PROMISE_BROKEN and reminder.promise is not None:
-        return {"promesse": promise_context(reminder.promise, language)}
-    if reminder.kind in PLAN_KINDS and reminder.instalment is not None:
-        return instalment_context(reminder.instalment, language, today)
-    if reminder.kind == Reminder.Kind.PLAN_AGREEMENT and reminder.plan is not None:
-        return agreement_context(reminder.plan, language, today)
-    return {}
-
-
-def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], today: date, key: str,
-             reminder: Reminder, events: list[NewEvent],
-             known: Mapping[int, InvoiceCharges] | None = None) -> dict[int, InvoiceCharges]:
-    """Charges to date for the steps that state them (business penalties and indemnities, a
-    consumer's interest from the formal notice).
-
-    A missing rate is never guessed: the formal notice, which must state the figures, fails
-    with the message saying which rate to add (and is requeued when it is added); a plain
-    reminder goes without figures, and the gap is recorded as an event."""
-    if not is_charged(key, customer):
-        return {}
-    if known is not None and all(i.id in known for i in invoices):
-        charges = {i.id: known[i.id] for i in invoices}
-    else:
-        charges = charges_of_invoices(org, invoices, today, rate_tables())
-    missing = next((c.missing for c in charges.values() if c.missing is not None), None)
-    if missing is None:
-        return charges
-    if key == "mise_en_demeure":
-        raise PermanentFailure(f"{RATE_MISSING_PREFIX} : {missing}")
-    events.append(NewEvent("law.rate_missing", customer_id=customer.id, reminder_id=reminder.id,
-                           data={"message": str(missing)}))
-    return {}
 
 
 def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent: bool) -> str:
