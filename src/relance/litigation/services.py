@@ -32,6 +32,7 @@ from relance.core import litigation as machine
 from relance.dunning.models import Reminder, ReminderLine
 from relance.dunning.services.escalation import formal_notice_q
 from relance.errors import Conflict, InvalidInput, NotFound
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Invoice, Organisation
 
@@ -159,7 +160,7 @@ def open_cases(organisation: Organisation, today: date, handovers: Mapping[int, 
                 "without_formal_notice": [i.number for i in fresh if i.pk not in notices],
             }
             kind = machine.OPENED_EVENT if created else machine.INVOICES_ADDED_EVENT
-            events.append(NewEvent(kind, customer_id=customer_id, data=data))
+            events.append(kinds.litigation_moved(kind, customer_id=customer_id, **data))
             moved += [i.pk for i in fresh]
             touched.append(case)
         if moved:
@@ -202,8 +203,9 @@ def file_case(organisation: Organisation, case: LitigationCase | int, *, actor: 
         if note.strip():
             case.note = _append(case.note, note)
         case.save(update_fields=["state", "filed_on", "handled_by", "note"])
-        record_many(organisation, [NewEvent(kind, customer_id=case.customer_id, actor=actor, data={
-            "case": case.pk, "filed_on": on, "handled_by": case.handled_by, "note": note.strip()})])
+        record_many(organisation, [kinds.litigation_moved(kind, customer_id=case.customer_id, actor=actor, case=case.pk,
+                                                          filed_on=on, handled_by=case.handled_by,
+                                                          note=note.strip())])
     return case
 
 
@@ -231,9 +233,9 @@ def close_case(organisation: Organisation, case: LitigationCase | int, *, outcom
         if note.strip():
             case.note = _append(case.note, note)
         case.save(update_fields=["state", "closed_on", "outcome", "note"])
-        record_many(organisation, [NewEvent(kind, customer_id=case.customer_id, actor=actor, data={
-            "case": case.pk, "closed_on": on, "outcome": chosen.value, "note": note.strip(),
-            "abandoned_invoices": given_up})])
+        record_many(organisation, [kinds.litigation_moved(kind, customer_id=case.customer_id, actor=actor, case=case.pk,
+                                                          closed_on=on, outcome=chosen.value, note=note.strip(),
+                                                          abandoned_invoices=given_up)])
     return case
 
 

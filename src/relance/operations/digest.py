@@ -41,17 +41,18 @@ from relance.clock import today_for
 from relance.core.formatting import de, long_date
 from relance.dunning.models import CallTask, Reminder
 from relance.errors import NotDelivered
+from relance.events import kinds
 from relance.events.models import Event
-from relance.events.services import NewEvent, record_many
+from relance.events.services import record_many
 from relance.ledger.models import Membership, Organisation
 from relance.ledger.queries import day_bounds
 
 from .delivery import NotLeft, not_left
 
 S = Reminder.Status
-KINDS = ("digest.sending", "digest.sent", "digest.failed", "digest.uncertain")
+KINDS = kinds.DIGEST_KINDS
 #: the last event of a day that may have left: never sent again automatically
-MAYBE_LEFT = ("digest.sending", "digest.uncertain")
+MAYBE_LEFT = (kinds.DIGEST_SENDING, kinds.DIGEST_UNCERTAIN)
 POSTAL = ("letter", "registered_letter")
 
 
@@ -250,7 +251,7 @@ def _claim(org: Organisation, day: date, to: list[str]) -> tuple[str, dict[str, 
         Organisation.objects.select_for_update().filter(pk=org.pk).values_list("pk").get()
         last = (Event.objects.filter(organisation=org, kind__in=KINDS, data__day=day.isoformat())
                 .order_by("-seq").values_list("kind", flat=True).first())
-        if last == "digest.sent":
+        if last == kinds.DIGEST_SENT:
             return "already_sent", None, ""
         if last in MAYBE_LEFT:
             return "uncertain", None, ""
@@ -259,8 +260,8 @@ def _claim(org: Organisation, day: date, to: list[str]) -> tuple[str, dict[str, 
         sender = org.sender_email or org.reply_to_email
         domain = sender.rsplit("@", 1)[1] if "@" in sender else "relance.invalid"
         message_id = f"<relance.digest.{key}.{uuid.uuid4().hex[:12]}@{domain}>"
-        record_many(org, [NewEvent("digest.sending", data={"day": day.isoformat(), "recipients": to, "head": head,
-                                                           "message_id": message_id})])
+        record_many(org, [kinds.digest(kinds.DIGEST_SENDING, data={"day": day.isoformat(), "recipients": to,
+                                                                   "head": head, "message_id": message_id})])
     return "claimed", head, message_id
 
 
@@ -275,7 +276,7 @@ def send_digest(org: Organisation, day: date | None = None) -> DigestResult:
         return result
     state, head, message_id = _claim(org, day, to)
     if state == "already_sent":
-        sent = (Event.objects.filter(organisation=org, kind="digest.sent", data__day=day.isoformat())
+        sent = (Event.objects.filter(organisation=org, kind=kinds.DIGEST_SENT, data__day=day.isoformat())
                 .values_list("data", flat=True).first()) or {}
         result.outcome, result.head, result.message_id = "already_sent", sent.get("head"), sent.get("message_id", "")
         return result
@@ -307,18 +308,18 @@ def send_digest(org: Organisation, day: date | None = None) -> DigestResult:
     except Exception as exc:
         if isinstance(exc, UncertainDelivery) or handed_over:
             result.outcome, result.error = "uncertain", (str(exc) or type(exc).__name__)[:500]
-            record_many(org, [NewEvent("digest.uncertain", data={**data, "error": result.error})], at=clock.now())
+            record_many(org, [kinds.digest(kinds.DIGEST_UNCERTAIN, data=data, error=result.error)], at=clock.now())
             return result
         # any other error before the content (an encoding, a file…): recorded, tried again later
         return _failed(org, result, data, f"erreur avant l’envoi : {type(exc).__name__}: {exc}", exc)
-    record_many(org, [NewEvent("digest.sent", data=data)], at=clock.now())
+    record_many(org, [kinds.digest(kinds.DIGEST_SENT, data=data)], at=clock.now())
     result.outcome = "sent"
     return result
 
 
 def _failed(org: Organisation, result: DigestResult, data: dict[str, Any], error: str, exc: Exception) -> NoReturn:
     result.outcome, result.error = "failed", error[:500]
-    record_many(org, [NewEvent("digest.failed", data={**data, "error": result.error})], at=clock.now())
+    record_many(org, [kinds.digest(kinds.DIGEST_FAILED, data=data, error=result.error)], at=clock.now())
     raise DigestNotSent(result) from exc
 
 

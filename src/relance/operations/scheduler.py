@@ -188,7 +188,8 @@ def run_claimed(run: DayRun) -> str:
 
 def _run_claimed(run: DayRun) -> str:
     from relance.dunning.services.daily import run_day
-    from relance.events.services import record
+    from relance.events import kinds
+    from relance.events.services import record_many
 
     from .doctor import preflight
 
@@ -209,8 +210,8 @@ def _run_claimed(run: DayRun) -> str:
         now = clock.now()
         DayRun.objects.filter(pk=run.pk).update(status=DayRun.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:4000],
                                                 lease_until=now + RETRY_AFTER)
-        record(org, "schedule.day_failed", data={"day": run.day, "attempt": run.attempts, "error": str(exc)[:500],
-                                                 "retry_at": now + RETRY_AFTER})
+        record_many(org, [kinds.schedule_day_failed(day=run.day, attempt=run.attempts, error=str(exc)[:500],
+                                                    retry_at=now + RETRY_AFTER)])
         return "failed"
     if missed_count:
         report["missed_count"] = missed_count
@@ -218,15 +219,16 @@ def _run_claimed(run: DayRun) -> str:
         return _held(run, report, held)
     summary = _summary(report)
     DayRun.objects.filter(pk=run.pk).update(status=DayRun.Status.DONE, finished_at=clock.now(), report=report, error="")
-    record(org, "schedule.day_ran", data={"day": run.day, "attempt": run.attempts, "worker": run.worker,
-                                          "missed_days": missed, "missed_count": missed_count, **summary})
+    record_many(org, [kinds.schedule_day_ran(day=run.day, attempt=run.attempts, worker=run.worker, missed_days=missed,
+                                             missed_count=missed_count, summary=summary)])
     logger.info("%s : journée du %s lancée par le planificateur (%s)", org.slug, run.day, summary)
     return "done"
 
 
 def _held(run: DayRun, report: dict[str, Any], held: dict[str, str]) -> str:
     """Channels held back by the pre-flight checks: the day is not done, it runs again after RETRY_AFTER."""
-    from relance.events.services import record
+    from relance.events import kinds
+    from relance.events.services import record_many
 
     org = run.organisation
     now = clock.now()
@@ -237,8 +239,8 @@ def _held(run: DayRun, report: dict[str, Any], held: dict[str, str]) -> str:
     DayRun.objects.filter(pk=run.pk).update(status=DayRun.Status.FAILED, error=error[:4000], lease_until=retry_at,
                                             report=report)
     if previously != held:
-        record(org, "schedule.day_held", data={"day": run.day, "attempt": run.attempts, "worker": run.worker,
-                                               "held": held, "retry_at": retry_at, **_summary(report)})
+        record_many(org, [kinds.schedule_day_held(day=run.day, attempt=run.attempts, worker=run.worker, held=held,
+                                                  retry_at=retry_at, summary=_summary(report))])
     logger.warning("%s : envois retenus le %s (%s) ; nouvel essai à %s", org.slug, run.day, held,
                    retry_at.isoformat(timespec="minutes"))
     return "held"

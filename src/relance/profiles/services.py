@@ -39,6 +39,7 @@ from relance.dunning.models import Reminder, ReminderLine, Scenario, Step
 from relance.dunning.services.scenario_book import ScenarioBook
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.errors import InvalidInput, NotFound
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation
 
@@ -85,10 +86,11 @@ def install_default_profiles(organisation: Organisation, actor: str = "system") 
             )
             for d in DEFAULT_PROFILES
         ])
-        record_many(organisation, [NewEvent("profiles.installed", actor=actor, data={
-            "profiles": [{"name": p.name, "position": p.position, "scenario": p.scenario.name} for p in profiles],
-            "scenarios_created": [s.name for s, created in ((gentle, gentle_created), (firm, firm_created)) if created],
-        })])
+        record_many(organisation, [kinds.profiles_installed(
+            profiles=[{"name": p.name, "position": p.position, "scenario": p.scenario.name} for p in profiles],
+            scenarios_created=[s.name for s, created in ((gentle, gentle_created), (firm, firm_created)) if created],
+            actor=actor,
+        )])
     return list(PayerProfile.objects.filter(organisation=organisation).order_by("position", "pk"))
 
 
@@ -273,19 +275,23 @@ def assign_profiles(organisation: Organisation, day: date, *, customer_ids: Iter
                                "to": names.get(target) if target else None} if target != scenario_id else None
             if changed and (computed is not None or previous_id is not None):
                 report.changed += 1
-                events.append(NewEvent("profile.changed", customer_id=customer_id, actor=actor, data={
-                    "from": profiles[previous_id].name if previous_id in profiles else None,
-                    "to": computed.name if computed else None,
-                    "figures": history.as_dict(),
-                    "override": override.name if override else None,
-                    "scenario": scenario_change,
-                }))
+                events.append(kinds.profile_changed(
+                    customer_id=customer_id,
+                    from_=profiles[previous_id].name if previous_id in profiles else None,
+                    to=computed.name if computed else None,
+                    figures=history.as_dict(),
+                    override=override.name if override else None,
+                    scenario=scenario_change,
+                    actor=actor,
+                ))
             elif scenario_change is not None:
-                events.append(NewEvent("profile.scenario_changed", customer_id=customer_id, actor=actor, data={
-                    "profile": effective.name if effective else None,
-                    "override": override is not None,
-                    "scenario": scenario_change,
-                }))
+                events.append(kinds.profile_scenario_changed(
+                    customer_id=customer_id,
+                    profile=effective.name if effective else None,
+                    override=override is not None,
+                    scenario=scenario_change,
+                    actor=actor,
+                ))
 
         CustomerProfile.objects.bulk_create(created, batch_size=CHUNK)
         CustomerProfile.objects.bulk_update(updated, ["profile", "assigned_on", "figures"], batch_size=CHUNK)
@@ -333,14 +339,16 @@ def override_profile(organisation: Organisation, customer: Customer, profile: Pa
         rescheduled = 0
         if locked.scenario_id != profile.scenario_id:
             rescheduled = _apply_scenarios(organisation, {locked.pk: (locked.scenario_id, profile.scenario_id)}, book)
-        record_many(organisation, [NewEvent("profile.overridden", customer_id=locked.pk, actor=actor, data={
-            "profile": profile.name,
-            "previous_override": before.profile.name if before else None,
-            "reason": reason,
-            "scenario": {"from": names.get(locked.scenario_id) if locked.scenario_id else None,
-                         "to": names.get(profile.scenario_id)},
-            "invoices_rescheduled": rescheduled,
-        })])
+        record_many(organisation, [kinds.profile_overridden(
+            customer_id=locked.pk,
+            profile=profile.name,
+            previous_override=before.profile.name if before else None,
+            reason=reason,
+            scenario={"from": names.get(locked.scenario_id) if locked.scenario_id else None,
+                      "to": names.get(profile.scenario_id)},
+            invoices_rescheduled=rescheduled,
+            actor=actor,
+        )])
     customer.scenario_id = profile.scenario_id
     return override
 
@@ -355,9 +363,9 @@ def clear_override(organisation: Organisation, customer: Customer, actor: str, r
         if override is None:
             raise NotFound(f"aucun profil n’est imposé au client {customer.code}")
         override.delete()
-        record_many(organisation, [NewEvent("profile.override_cleared", customer_id=locked.pk, actor=actor, data={
-            "profile": override.profile.name, "reason": " ".join(reason.split()),
-        })])
+        record_many(organisation, [kinds.profile_override_cleared(
+            customer_id=locked.pk, profile=override.profile.name, reason=" ".join(reason.split()), actor=actor,
+        )])
         report = assign_profiles(organisation, today_for(organisation), customer_ids=[locked.pk], actor=actor)
     customer.refresh_from_db(fields=["scenario"])
     return report

@@ -43,6 +43,7 @@ from relance.core.matching import (
     name_key,
 )
 from relance.errors import Conflict
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Allocation, Customer, CustomerAlias, Invoice, Organisation, Payment
 from relance.ledger.services.balances import refresh_balances
@@ -374,9 +375,10 @@ def match_lines(organisation: Organisation, lines: Sequence[NewLine], decisions:
         codes = _codes(organisation, {c.customer_id for _, d in others for c in d.candidates[:3]})
         numbers = _numbers(organisation, {i for _, d in others for c in d.candidates[:3] for i in c.invoice_ids})
         record_many(organisation, [
-            NewEvent("bank_line.to_review" if d.outcome == Outcome.REVIEW else "bank_line.unmatched", actor=actor,
-                     data={**line_data(line), "reason": d.reason,
-                           "candidates": [_candidate_data(c, codes, numbers) for c in d.candidates[:3]]})
+            kinds.bank_line_unmatched(
+                kinds.BANK_LINE_TO_REVIEW if d.outcome == Outcome.REVIEW else kinds.BANK_LINE_UNMATCHED,
+                line=line_data(line), reason=d.reason, actor=actor,
+                candidates=[_candidate_data(c, codes, numbers) for c in d.candidates[:3]])
             for line, d in others
         ])
     return outcome
@@ -437,14 +439,13 @@ def apply_decisions(organisation: Organisation, matched: Sequence[tuple[Line, De
     events: list[NewEvent] = []
     for line, d in matched:
         parts = [{"invoice": numbers[p.invoice_id], "amount": p.amount} for p in d.allocations]
-        events.append(NewEvent("payment.recorded", customer_id=d.customer_id, actor=actor, data={
-            "reference": line.payment_reference, "date": line.booking_date, "amount": line.amount, "method": METHOD,
-            "bank_line": line.pk, "allocations": parts}))
-        events.append(NewEvent(
-            "bank_line.matched", customer_id=d.customer_id,
-            invoice_id=d.allocations[0].invoice_id if len(d.allocations) == 1 else None, actor=actor,
-            data={**line_data(line), "payment": line.payment_reference, "method": d.method, "reason": d.reason,
-                  "allocations": parts, "unallocated": d.unallocated}))
+        events.append(kinds.payment_recorded(
+            customer_id=d.customer_id, reference=line.payment_reference, date=line.booking_date, amount=line.amount,
+            method=METHOD, bank_line=line.pk, allocations=parts, actor=actor))
+        events.append(kinds.bank_line_matched(
+            customer_id=d.customer_id, invoice_id=d.allocations[0].invoice_id if len(d.allocations) == 1 else None,
+            line=line_data(line), payment=line.payment_reference, method=d.method, reason=d.reason,
+            allocations=parts, unallocated=d.unallocated, actor=actor))
     record_many(organisation, events)
 
     # balances, day by day (the day is the settlement date given to dunning for the thank-you)

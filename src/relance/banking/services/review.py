@@ -22,7 +22,8 @@ from relance import clock
 from relance.core.formatting import money
 from relance.core.matching import Decision, OpenItem, Outcome, allocate
 from relance.errors import Conflict, InvalidInput, NotFound
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.ledger.models import Customer, Invoice, Organisation, Payment
 from relance.locks import lock_customer_invoices, lock_organisation
 
@@ -216,8 +217,7 @@ def dismiss_line(organisation: Organisation, line_id: int, reason: str, *, actor
         line.method, line.reason = "", f"écartée : {text}"[:300]
         line.decided_by, line.decided_at = actor[:150], clock.now()
         line.save(update_fields=["status", "method", "reason", "decided_by", "decided_at"])
-        record_many(organisation, [NewEvent("bank_line.dismissed", actor=actor,
-                                            data={**line_data(line), "reason": text})])
+        record_many(organisation, [kinds.bank_line_dismissed(line=line_data(line), reason=text, actor=actor)])
 
 
 def method_label(method: str) -> str:

@@ -34,7 +34,8 @@ from relance.core.formatting import money
 from relance.core.iban import compact_iban
 from relance.core.matching import compact
 from relance.errors import Conflict, ImportRejected, InvalidInput
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.ledger.models import Organisation
 from relance.locks import BATCH, customer_invoice_ids, lock_invoices, lock_organisation
 
@@ -295,7 +296,7 @@ def import_statement(organisation: Organisation, path: Path, *, actor: str = "im
                                  if k in ("statements", "lines", "credits", "matched", "to_review", "unmatched",
                                           "duplicates", "debits_ignored")}
         statement_file.save(update_fields=["counts"])
-        record_many(organisation, [NewEvent("bank_statement.imported", actor=actor, data=report.as_dict())])
+        record_many(organisation, [kinds.bank_statement_imported(report=report.as_dict(), actor=actor)])
     return report
 
 

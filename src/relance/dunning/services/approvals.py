@@ -51,6 +51,7 @@ from relance.core.policy import Channel
 from relance.documents.letters import LetterDoc, render_letter_pdf
 from relance.documents.payment_block import PaymentBlock
 from relance.errors import Conflict, InvalidInput, NotFound, OrganisationIncomplete, RelanceError
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.queries import ZERO, visible
@@ -442,7 +443,7 @@ def edit(organisation: Organisation, pk: int, subject: str, body: str, *, actor:
         reminder.edited_by, reminder.edited_at = actor[:150], clock.now()
         reminder.last_error = ""
         reminder.save(update_fields=["subject", "body_text", "body_html", "edited_by", "edited_at", "last_error"])
-        record_many(organisation, [NewEvent("reminder.edited", customer_id=reminder.customer_id,
+        record_many(organisation, [NewEvent(kinds.REMINDER_EDITED, customer_id=reminder.customer_id,
                                             reminder_id=reminder.pk, actor=actor, data={
                                                 "subject": subject,
                                                 "body_sha256": hashlib.sha256(body.encode()).hexdigest(),
@@ -464,7 +465,7 @@ def revert(organisation: Organisation, pk: int, *, actor: str, collector_id: int
         reminder.subject = reminder.body_text = reminder.body_html = reminder.edited_by = ""
         reminder.edited_at = None
         reminder.save(update_fields=["subject", "body_text", "body_html", "edited_by", "edited_at"])
-        record_many(organisation, [NewEvent("reminder.edited", customer_id=reminder.customer_id,
+        record_many(organisation, [NewEvent(kinds.REMINDER_EDITED, customer_id=reminder.customer_id,
                                             reminder_id=reminder.pk, actor=actor,
                                             data={"reverted": True, "previous_body_sha256": before})])
     return reminder
@@ -485,7 +486,7 @@ def approve(organisation: Organisation, ids: Iterable[int], *, actor: str, colle
             reminder.next_attempt_at, reminder.last_error = None, ""
             reminder.save(update_fields=["status", "approved_by", "approved_at", "next_attempt_at", "last_error"])
         record_many(organisation, [
-            NewEvent("reminder.approved", customer_id=r.customer_id, reminder_id=r.pk, actor=actor,
+            NewEvent(kinds.REMINDER_APPROVED, customer_id=r.customer_id, reminder_id=r.pk, actor=actor,
                      data={"planned_for": r.planned_for, "channel": r.channel, "edited": r.edited_at is not None,
                            **({"bulk": True} if len(approved) > 1 else {})})
             for r in approved
@@ -516,7 +517,7 @@ def skip(organisation: Organisation, pk: int, reason: str, *, actor: str,
         reminder.save(update_fields=["status", "last_error"])
         invoices = list(Invoice.objects.filter(pk__in=reminder.lines.values("invoice_id"), status=Invoice.Status.OPEN))
         record_received(organisation, reminder, invoices, local_today(organisation), skipped=True)
-        record_many(organisation, [NewEvent("reminder.skipped", customer_id=reminder.customer_id,
+        record_many(organisation, [NewEvent(kinds.REMINDER_SKIPPED, customer_id=reminder.customer_id,
                                             reminder_id=reminder.pk, actor=actor, data={"reason": reason})])
     return reminder
 
@@ -534,7 +535,7 @@ def postpone(organisation: Organisation, pk: int, on: date, *, actor: str, colle
         before = reminder.planned_for
         reminder.planned_for = on
         reminder.save(update_fields=["planned_for"])
-        record_many(organisation, [NewEvent("reminder.postponed", customer_id=reminder.customer_id,
+        record_many(organisation, [NewEvent(kinds.REMINDER_POSTPONED, customer_id=reminder.customer_id,
                                             reminder_id=reminder.pk, actor=actor,
                                             data={"from": before, "to": on})])
     return reminder

@@ -19,14 +19,15 @@ from zoneinfo import ZoneInfo
 from relance.core.escalation import Stage, rank, spacing, stage
 from relance.core.escalation_audit import Delivery, Violation, audit, states_business_law
 from relance.dunning.models import Reminder, Step
+from relance.events import kinds
 from relance.events.models import Event
 from relance.ledger.models import Invoice, Organisation
 
 #: how many previous reminders the templates shipped before issue #10 claimed, whatever the invoice
 #: had received (« Malgré notre précédent rappel », « Nos précédentes relances »…)
 LEGACY_CLAIMS: Mapping[str, int] = {"relance_2": 1, "relance_3": 2, "courrier": 2, "mise_en_demeure": 2}
-SENT_KINDS = ("reminder.sent",)
-CASE_KINDS = ("litigation.opened", "litigation.invoices_added")
+SENT_KINDS = (kinds.REMINDER_SENT,)
+CASE_KINDS = (kinds.LITIGATION_OPENED, kinds.LITIGATION_INVOICES_ADDED)
 #: the rank of a hand-over (the firmest there is)
 HANDOVER_RANK = int(Stage.LITIGATION) * 10 + 5
 
@@ -49,7 +50,8 @@ def _local(organisation: Organisation, event: Event) -> date:
 
 def audit_organisation(organisation: Organisation) -> AuditReport:
     """Every violation of the escalation rules in the organisation's history."""
-    events = list(Event.objects.filter(organisation=organisation, kind__in=(*SENT_KINDS, *CASE_KINDS, "litigation.handover"))
+    events = list(Event.objects.filter(organisation=organisation, kind__in=(*SENT_KINDS, *CASE_KINDS,
+                                                                                 kinds.LITIGATION_HANDOVER))
                   .order_by("seq"))
     reminder_ids = {e.reminder_id_ref for e in events if e.reminder_id_ref}
     reminders = {r.pk: r for r in Reminder.objects.filter(pk__in=reminder_ids).select_related("step", "customer")}
@@ -69,7 +71,7 @@ def audit_organisation(organisation: Organisation) -> AuditReport:
             found = list(_sent(organisation, event, reminder, on, due_dates, siblings))
         elif event.kind in CASE_KINDS and "invoices" in event.data:
             found = list(_handover(event, on, due_dates))
-        elif event.kind == "litigation.opened" or event.kind == "litigation.handover":
+        elif event.kind in (kinds.LITIGATION_OPENED, kinds.LITIGATION_HANDOVER):
             continue  # an earlier version's hand-over: one litigation.opened per invoice (below)
         else:
             continue
@@ -129,7 +131,7 @@ def _legacy_handovers(organisation: Organisation, events: list[Event],
                       due_dates: Mapping[str, date]) -> Iterable[Delivery]:
     """Hand-overs of earlier versions: one ``litigation.opened`` per invoice, with its number."""
     for event in events:
-        if event.kind != "litigation.opened" or "invoices" in event.data or "number" not in event.data:
+        if event.kind != kinds.LITIGATION_OPENED or "invoices" in event.data or "number" not in event.data:
             continue
         number = event.data["number"]
         yield Delivery(invoice=number, on=_local(organisation, event), message=f"relance {event.reminder_id_ref}",

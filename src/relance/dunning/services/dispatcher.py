@@ -62,6 +62,7 @@ from relance.core.escalation import rank, spacing, stage
 from relance.core.policy import Channel
 from relance.dunning.models import CallTask, Reminder, ReminderLine
 from relance.errors import InvalidInput, OrganisationIncomplete
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.holds.models import PaymentPlan, Promise
 from relance.ledger.models import Customer, Invoice, Organisation
@@ -84,8 +85,9 @@ BACKOFF = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), time
 #: a business moment further than this from the clock is a simulated one (dispatch_now)
 SIMULATED = timedelta(minutes=5)
 #: the event of a message sent, by kind (``reminder.sent`` otherwise)
-SENT_EVENTS: dict[str, str] = {Reminder.Kind.THANKS: "thanks.sent", Reminder.Kind.LITIGATION: "litigation.handover",
-               Reminder.Kind.PLAN_AGREEMENT: "plan.agreement_sent"}
+SENT_EVENTS: dict[str, str] = {Reminder.Kind.THANKS: kinds.THANKS_SENT,
+                               Reminder.Kind.LITIGATION: kinds.LITIGATION_HANDOVER,
+                               Reminder.Kind.PLAN_AGREEMENT: kinds.PLAN_AGREEMENT_SENT}
 
 
 @dataclass
@@ -352,7 +354,7 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str 
         reminder.status = Reminder.Status.CANCELLED
         reminder.last_error = "plus aucune facture à relancer au moment de l’envoi"
         reminder.save(update_fields=["status", "last_error"])
-        record_many(org, [NewEvent("reminder.cancelled", customer_id=reminder.customer_id, reminder_id=reminder.id,
+        record_many(org, [NewEvent(kinds.REMINDER_CANCELLED, customer_id=reminder.customer_id, reminder_id=reminder.id,
                                    data={"reason": "paid_or_held_before_sending", "invoices": dropped})], at=now)
         return "cancelled"
     if reminder.edited_at is not None and _figures_changed(reminder, keep, dropped):
@@ -395,7 +397,7 @@ def _record_sent(reminder: Reminder, org: Organisation, customer: Customer, keep
         _, created = CallTask.objects.get_or_create(organisation=org, customer=customer, reminder=reminder,
                                                        defaults={"due_on": today})
         if created:
-            events.append(NewEvent("call_task.created", customer_id=customer.id, reminder_id=reminder.id,
+            events.append(NewEvent(kinds.CALL_TASK_CREATED, customer_id=customer.id, reminder_id=reminder.id,
                                    data={"due_on": today}))
     # the lock order: invoices (held), the organisation, then the reminder — only while it is
     # still this attempt's: SENDING, or UNCERTAIN (recovery was faster than the server's 250)
@@ -416,7 +418,7 @@ def _record_sent(reminder: Reminder, org: Organisation, customer: Customer, keep
     if escalation:
         extra["escalation"] = escalation
         record_received(org, reminder, locked, today)
-    kind = SENT_EVENTS.get(reminder.kind, "reminder.sent")
+    kind = SENT_EVENTS.get(reminder.kind, kinds.REMINDER_SENT)
     events.insert(0, NewEvent(kind, customer_id=customer.id, reminder_id=reminder.id, data={
         "key": reminder.idempotency_key, "channel": reminder.channel, "recipient": reminder.recipient,
         "subject": reminder.subject, "message_id": reminder.message_id,
@@ -459,7 +461,7 @@ def _legacy_handover(reminder: Reminder, org: Organisation, invoices: list[Invoi
     reminder.status = Reminder.Status.CANCELLED
     reminder.last_error = "remplacée par un dossier contentieux"
     reminder.save(update_fields=["status", "last_error"])
-    record_many(org, [NewEvent("reminder.cancelled", customer_id=reminder.customer_id, reminder_id=reminder.id,
+    record_many(org, [NewEvent(kinds.REMINDER_CANCELLED, customer_id=reminder.customer_id, reminder_id=reminder.id,
                                data={"reason": "litigation_case_opened"})], at=now)
     return "cancelled"
 
@@ -480,7 +482,7 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         reminder.subject = str(email.subject)  # as sent ([TEST] in test mode)
         reminder.message_id = email.extra_headers["Message-ID"]
         if composed.missing:
-            events.append(NewEvent("reminder.attachment_missing", customer_id=customer.id, reminder_id=reminder.id,
+            events.append(NewEvent(kinds.REMINDER_ATTACHMENT_MISSING, customer_id=customer.id, reminder_id=reminder.id,
                                    data={"invoices": composed.missing}))
         if reminder.kind == Reminder.Kind.PLAN_AGREEMENT:
             extra.update(_keep_agreement(reminder, org, composed, today, progress))
@@ -534,7 +536,7 @@ def _back_to_review(reminder: Reminder, org: Organisation, dropped: list[str], n
                            "relisez-le avant de valider de nouveau")
     reminder.approved_by, reminder.approved_at = "", None
     reminder.save(update_fields=["status", "last_error", "approved_by", "approved_at"])
-    record_many(org, [NewEvent("reminder.review_needed", customer_id=reminder.customer_id, reminder_id=reminder.id,
+    record_many(org, [NewEvent(kinds.REMINDER_REVIEW_NEEDED, customer_id=reminder.customer_id, reminder_id=reminder.id,
                                data={"reason": "figures_changed", "dropped": dropped})], at=now)
     return "returned"
 
@@ -551,12 +553,12 @@ def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent:
         if permanent:
             fresh.status = Reminder.Status.FAILED
             fresh.next_attempt_at = None
-            kind, outcome = "reminder.failed", "failed"
+            kind, outcome = kinds.REMINDER_FAILED, "failed"
         else:
             fresh.status = Reminder.Status.PLANNED
             # from the failure, on the clock (not from the moment a late task was enqueued with)
             fresh.next_attempt_at = clock.now() + BACKOFF[min(fresh.attempts - 1, len(BACKOFF) - 1)]
-            kind, outcome = "reminder.retry", "retrying"
+            kind, outcome = kinds.REMINDER_RETRY, "retrying"
         fresh.handed_over_at = None  # a definite failure: nothing left
         fresh.save(update_fields=["status", "last_error", "next_attempt_at", "handed_over_at"])
         record_many(fresh.organisation, [NewEvent(kind, customer_id=fresh.customer_id, reminder_id=fresh.id, data={
@@ -579,7 +581,7 @@ def _record_uncertain(reminder: Reminder, error: str, reason: str) -> str:
         fresh.last_error = error[:2000]
         fresh.next_attempt_at = None
         fresh.save(update_fields=["status", "last_error", "next_attempt_at"])
-        record_many(fresh.organisation, [NewEvent("reminder.uncertain", customer_id=fresh.customer_id,
+        record_many(fresh.organisation, [NewEvent(kinds.REMINDER_UNCERTAIN, customer_id=fresh.customer_id,
                                                   reminder_id=fresh.id, data={
             "reason": reason, "error": fresh.last_error, "attempt": fresh.attempts,
             "handed_over_at": fresh.handed_over_at, "recipient": fresh.recipient, "message_id": fresh.message_id,

@@ -19,7 +19,8 @@ from django.db.models import Q
 from relance.core.escalation import Stage, scenario_problems, stage
 from relance.core.policy import StepSpec
 from relance.errors import Conflict, InvalidInput, NotFound
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
 from ..models import MessageTemplate, Reminder, Scenario, Step
@@ -138,8 +139,8 @@ def save_steps(organisation: Organisation, scenario: Scenario, steps: list[StepI
         after = [step_values(s) for s in Step.objects.filter(scenario=scenario).order_by("position")]
         if before != after:
             _reschedule(organisation, scenario)
-            record_many(organisation, [NewEvent("scenario.updated", actor=actor,
-                                                data={"scenario": scenario.name, "before": before, "after": after})])
+            record_many(organisation, [kinds.scenario_updated(scenario=scenario.name, before=before, after=after,
+                                                              actor=actor)])
     return scenario_of(organisation, scenario.pk)
 
 
@@ -160,8 +161,8 @@ def set_late_entry(organisation: Organisation, scenario: Scenario, position: int
         scenario.save(update_fields=["late_entry_position"])
         if before != position:
             _reschedule(organisation, scenario)
-            record_many(organisation, [NewEvent("scenario.late_entry_changed", actor=actor, data={
-                "scenario": scenario.name, "before": before, "after": position})])
+            record_many(organisation, [kinds.scenario_updated(kinds.SCENARIO_LATE_ENTRY_CHANGED, scenario=scenario.name,
+                                                              before=before, after=position, actor=actor)])
     return scenario
 
 
@@ -183,8 +184,8 @@ def create_scenario(organisation: Organisation, name: str, *, copy_of: Scenario 
         if copy_of is not None:
             Step.objects.bulk_create([Step(scenario=scenario, position=s.position, **step_values(s))
                                       for s in copy_of.steps.all()])
-        record_many(organisation, [NewEvent("scenario.created", actor=actor,
-                                            data={"scenario": name, "copy_of": copy_of.name if copy_of else None})])
+        record_many(organisation, [kinds.scenario_created(scenario=name, copy_of=copy_of.name if copy_of else None,
+                                                          actor=actor)])
     return scenario
 
 
@@ -197,7 +198,7 @@ def set_default(organisation: Organisation, scenario: Scenario, *, actor: str) -
             scenario.save(update_fields=["is_default"])
             Invoice.objects.filter(organisation=organisation, status=Invoice.Status.OPEN,
                                    customer__scenario__isnull=True).update(next_action_date=None)
-            record_many(organisation, [NewEvent("scenario.default", actor=actor, data={"scenario": scenario.name})])
+            record_many(organisation, [kinds.scenario_default(scenario=scenario.name, actor=actor)])
 
 
 # --------------------------------------------------------------------------- templates
@@ -216,8 +217,7 @@ def save_template(organisation: Organisation, key: str, language: str, subject: 
     with transaction.atomic():
         template, created = MessageTemplate.objects.update_or_create(
             organisation=organisation, key=key, language=language, defaults={"subject": subject, "body": body})
-        record_many(organisation, [NewEvent("template.saved", actor=actor,
-                                            data={"key": key, "language": language, "created": created})])
+        record_many(organisation, [kinds.template_saved(key=key, language=language, created=created, actor=actor)])
     return template
 
 
@@ -225,7 +225,7 @@ def reset_template(organisation: Organisation, key: str, language: str, *, actor
     """Drop the organisation's wording: the shipped one applies again."""
     deleted, _ = MessageTemplate.objects.filter(organisation=organisation, key=key, language=language).delete()
     if deleted:
-        record_many(organisation, [NewEvent("template.reset", actor=actor, data={"key": key, "language": language})])
+        record_many(organisation, [kinds.template_reset(key=key, language=language, actor=actor)])
     return bool(deleted)
 
 

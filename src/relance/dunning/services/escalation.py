@@ -21,7 +21,8 @@ from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel, NextAction, Ste
 from relance.core.profiles import carried_position
 from relance.dunning.models import Reminder, ReminderLine, Step
 from relance.errors import Conflict, InvalidInput
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.ledger.models import Customer, Invoice, Organisation
 
 from .business_calendar import calendar_for
@@ -153,11 +154,11 @@ def reissue_formal_notice(organisation: Organisation, invoice: Invoice, *, reaso
         ReminderLine.objects.create(reminder=reminder, invoice=invoice, step_position=notice.position,
                                     amount_due=invoice.amount_due)
         record_many(organisation, [
-            NewEvent("formal_notice.reissue_requested", customer_id=customer.id, invoice_id=invoice.id,
-                     reminder_id=reminder.id, actor=actor,
-                     data={"number": invoice.number, "reason": reason, "previous": invoice.formal_notice_on}),
-            NewEvent("reminder.planned", customer_id=customer.id, reminder_id=reminder.id, actor=actor,
-                     data={"key": key, "step": step.label, "channel": reminder.channel, "kind": reminder.kind,
-                           "invoices": [invoice.number], "total_due": invoice.amount_due}),
+            kinds.formal_notice_reissue_requested(customer_id=customer.id, invoice_id=invoice.id,
+                                                  reminder_id=reminder.id, number=invoice.number, reason=reason,
+                                                  previous=invoice.formal_notice_on, actor=actor),
+            kinds.reminder_planned(customer_id=customer.id, reminder_id=reminder.id, key=key, step=step.label,
+                                   channel=reminder.channel, kind=reminder.kind, invoices=[invoice.number],
+                                   total_due=invoice.amount_due, actor=actor),
         ])
     return reminder

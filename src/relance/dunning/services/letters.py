@@ -17,7 +17,8 @@ from relance.clock import today_for
 from relance.core.policy import Channel
 from relance.dunning.models import Reminder
 from relance.errors import InvalidInput, NotFound
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.ledger.models import Organisation
 from relance.ledger.queries import visible
 
@@ -56,8 +57,8 @@ def record_delivery(
             if not number.isalnum() or not 8 <= len(number) <= 30:
                 raise InvalidInput(f"numéro de recommandé illisible : « {tracking_number} »")
             reminder.tracking_number = number
-            events.append(NewEvent("letter.tracking_recorded", customer_id=reminder.customer_id, reminder_id=reminder.id,
-                                   actor=actor, data={"tracking_number": number}))
+            events.append(kinds.letter_tracking_recorded(customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                                         tracking_number=number, actor=actor))
         if received_on is not None:
             if reminder.sent_at and received_on < today_for(organisation, reminder.sent_at):
                 raise InvalidInput("la date de réception précède l’envoi du courrier")
@@ -66,16 +67,17 @@ def record_delivery(
             reminder.received_on = received_on
             if reminder.sent_at is not None:
                 record_notice_receipt(organisation, reminder, today_for(organisation, reminder.sent_at), received_on)
-            events.append(NewEvent("letter.received", customer_id=reminder.customer_id, reminder_id=reminder.id,
-                                   actor=actor, data={"received_on": received_on}))
+            events.append(kinds.letter_received(customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                                received_on=received_on, actor=actor))
         if scan is not None:
             name, data = (scan.name, scan.read_bytes()) if isinstance(scan, Path) else scan
             kind = next((ext for magic, ext in SCAN_TYPES.items() if data.startswith(magic)), None)
             if kind is None or len(data) > MAX_SCAN_BYTES:
                 raise InvalidInput(f"{name} : avis de réception attendu en PDF, PNG ou JPEG (15 Mo au plus)")
             reminder.receipt_scan.save(f"{organisation.slug}/avis-{reminder.id}.{kind}", ContentFile(data), save=False)
-            events.append(NewEvent("letter.receipt_attached", customer_id=reminder.customer_id, reminder_id=reminder.id,
-                                   actor=actor, data={"sha256": hashlib.sha256(data).hexdigest(), "file": name}))
+            events.append(kinds.letter_receipt_attached(customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                                        sha256=hashlib.sha256(data).hexdigest(), file=name,
+                                                        actor=actor))
         if not events:
             raise InvalidInput("rien à enregistrer : indiquez un numéro, une date de réception ou un scan")
         reminder.save(update_fields=["tracking_number", "received_on", "receipt_scan"])

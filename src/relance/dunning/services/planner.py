@@ -35,7 +35,8 @@ from relance.core.calendar import BusinessCalendar
 from relance.core.escalation import Progress, Rules, Stage, group_due, next_step, stage
 from relance.core.policy import Channel, NextAction, reminder_key
 from relance.dunning.models import Reminder, ReminderLine, Step
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.holds.models import PaymentPlan, PlanInvoice, Promise
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.litigation.services import open_cases
@@ -267,11 +268,9 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
                                   [numbers[i] for i, _, _ in rows], sum((a for *_, a in rows), Decimal(0)), kind,
                                   awaiting)
         report.reminders.append(summary)
-        data: dict[str, Any] = {"key": key, "step": summary.step, "channel": channel, "kind": kind,
-                                "invoices": summary.invoices, "total_due": summary.total_due}
-        if awaiting:
-            data["awaiting_approval"] = True
-        events.append(NewEvent("reminder.planned", customer_id=customer_id, reminder_id=rid, data=data))
+        events.append(kinds.reminder_planned(customer_id=customer_id, reminder_id=rid, key=key, step=summary.step,
+                                             channel=channel, kind=kind, invoices=summary.invoices,
+                                             total_due=summary.total_due, awaiting_approval=awaiting))
     record_many(organisation, events)
 
     if handovers:

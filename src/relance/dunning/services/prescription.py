@@ -13,12 +13,12 @@ from datetime import date
 
 from relance.core.law import Interruption, LawInputError, PrescriptionResult, prescription
 from relance.errors import InvalidInput, NotFound
+from relance.events import kinds
 from relance.events.models import Event
-from relance.events.services import NewEvent, record_many
+from relance.events.services import record_many
 from relance.ledger.models import Allocation, Invoice, Organisation
 
 KINDS = {"acknowledgment": "reconnaissance de dette (C. civ. 2240)", "court_action": "action en justice (C. civ. 2241)"}
-EVENT = "prescription.interrupted"
 
 
 @dataclass
@@ -38,8 +38,8 @@ def record_interruption(organisation: Organisation, number: str, kind: str, on: 
         raise InvalidInput("la date de l’acte ne peut pas être dans le futur")
     if on < invoice.issue_date:
         raise InvalidInput("la date de l’acte précède la facture")
-    return record_many(organisation, [NewEvent(EVENT, customer_id=invoice.customer_id, invoice_id=invoice.id,
-                                               actor=actor, data={"kind": kind, "on": on, "note": note})])[0]
+    return record_many(organisation, [kinds.prescription_interrupted(
+        customer_id=invoice.customer_id, invoice_id=invoice.id, kind=kind, on=on, note=note, actor=actor)])[0]
 
 
 def watch(organisation: Organisation, as_of: date) -> list[Watched]:
@@ -47,8 +47,8 @@ def watch(organisation: Organisation, as_of: date) -> list[Watched]:
     invoices = list(Invoice.objects.filter(organisation=organisation, status=Invoice.Status.OPEN)
                     .select_related("customer").order_by("due_date"))
     acts: dict[int, list[Interruption]] = defaultdict(list)
-    for invoice_id, data in Event.objects.filter(organisation=organisation, kind=EVENT).values_list(
-            "invoice_id_ref", "data"):
+    interruptions = Event.objects.filter(organisation=organisation, kind=kinds.PRESCRIPTION_INTERRUPTED)
+    for invoice_id, data in interruptions.values_list("invoice_id_ref", "data"):
         if invoice_id is not None:
             acts[invoice_id].append(Interruption(date.fromisoformat(data["on"]), data["kind"]))
     # a partial payment acknowledges the debt (C. civ. 2240)

@@ -29,6 +29,7 @@ from typing import Any
 from django.db import transaction
 
 from relance import clock
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 
 from ..models import Reminder
@@ -91,7 +92,7 @@ def _recover_reminder(reminder: Reminder, now: datetime) -> str | None:
                 status=Reminder.Status.PLANNED, next_attempt_at=None, claimed_at=None,
                 last_error="envoi interrompu avant la remise au serveur : renvoyée automatiquement"):
             record_many(reminder.organisation, [NewEvent(
-                "reminder.recovered", customer_id=reminder.customer_id, reminder_id=reminder.pk,
+                kinds.REMINDER_RECOVERED, customer_id=reminder.customer_id, reminder_id=reminder.pk,
                 data={"attempt": reminder.attempts, "claimed_at": reminder.claimed_at})], at=now)
             return "replanned"
         fresh = claim.filter(handed_over_at__isnull=False).first()
@@ -99,7 +100,7 @@ def _recover_reminder(reminder: Reminder, now: datetime) -> str | None:
                 status=Reminder.Status.UNCERTAIN,
                 last_error="envoi interrompu après la remise au serveur : vérifiez s’il est parti"):
             record_many(reminder.organisation, [NewEvent(
-                "reminder.uncertain", customer_id=reminder.customer_id, reminder_id=reminder.pk,
+                kinds.REMINDER_UNCERTAIN, customer_id=reminder.customer_id, reminder_id=reminder.pk,
                 data={"reason": "worker_lost", "attempt": reminder.attempts, "claimed_at": reminder.claimed_at,
                       "handed_over_at": fresh.handed_over_at, "recipient": fresh.recipient,
                       "message_id": fresh.message_id})], at=now)

@@ -25,6 +25,7 @@ from django.db import transaction
 
 from relance.clock import today_for as local_today
 from relance.errors import Conflict, NotFound
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.ledger.queries import visible
@@ -71,7 +72,7 @@ def retry(organisation: Organisation, reminder_id: int, *, actor: str, collector
         reminder.status = Reminder.Status.PLANNED
         reminder.next_attempt_at, reminder.claimed_at, reminder.last_error = None, None, ""
         reminder.save(update_fields=["status", "next_attempt_at", "claimed_at", "last_error"])
-        record_many(organisation, [NewEvent("reminder.retried", customer_id=reminder.customer_id,
+        record_many(organisation, [NewEvent(kinds.REMINDER_RETRIED, customer_id=reminder.customer_id,
                                             reminder_id=reminder.pk, actor=actor, data={
                                                 "previous_error": error, "attempts": reminder.attempts,
                                                 "planned_for": reminder.planned_for})])

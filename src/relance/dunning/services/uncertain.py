@@ -31,6 +31,7 @@ from django.db import transaction
 from relance import clock
 from relance.clock import today_for as local_today
 from relance.errors import Conflict, NotFound
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.holds.models import PaymentPlan
 from relance.ledger.models import Customer, Organisation
@@ -125,7 +126,7 @@ def confirm_sent(organisation: Organisation, reminder_id: int, *, actor: str,
             _, created = CallTask.objects.get_or_create(organisation=organisation, customer=customer,
                                                         reminder=reminder, defaults={"due_on": local_today(organisation)})
             if created:
-                events.append(NewEvent("call_task.created", customer_id=customer.pk, reminder_id=reminder.pk,
+                events.append(NewEvent(kinds.CALL_TASK_CREATED, customer_id=customer.pk, reminder_id=reminder.pk,
                                        data={"due_on": local_today(organisation)}))
         lines = dict(reminder.lines.values_list("invoice_id", "amount_due"))
         data: dict[str, object] = {
@@ -139,9 +140,9 @@ def confirm_sent(organisation: Organisation, reminder_id: int, *, actor: str,
         if escalation:
             data["escalation"] = escalation
         record_many(organisation, [
-            NewEvent("reminder.confirmed_sent", customer_id=customer.pk, reminder_id=reminder.pk, actor=actor,
+            NewEvent(kinds.REMINDER_CONFIRMED_SENT, customer_id=customer.pk, reminder_id=reminder.pk, actor=actor,
                      data={"sent_at": sent_at, "message_id": reminder.message_id, "previous_error": previous_error}),
-            NewEvent(SENT_EVENTS.get(reminder.kind, "reminder.sent"), customer_id=customer.pk,
+            NewEvent(SENT_EVENTS.get(reminder.kind, kinds.REMINDER_SENT), customer_id=customer.pk,
                      reminder_id=reminder.pk, actor=actor, data=data),
             *events,
         ])
@@ -161,7 +162,7 @@ def request_resend(organisation: Organisation, reminder_id: int, *, actor: str, 
         reminder.next_attempt_at = reminder.claimed_at = reminder.handed_over_at = None
         reminder.last_error = ""
         reminder.save(update_fields=["status", "next_attempt_at", "claimed_at", "handed_over_at", "last_error"])
-        record_many(organisation, [NewEvent("reminder.resend_requested", customer_id=reminder.customer_id,
+        record_many(organisation, [NewEvent(kinds.REMINDER_RESEND_REQUESTED, customer_id=reminder.customer_id,
                                             reminder_id=reminder.pk, actor=actor, data={
                                                 "previous_error": previous_error, "message_id": reminder.message_id,
                                                 "attempts": reminder.attempts, "planned_for": reminder.planned_for})])

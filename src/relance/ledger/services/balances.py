@@ -11,7 +11,8 @@ from django.db.models import Max, Q, Sum
 
 from relance.core.money import ZERO
 from relance.errors import Conflict
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.ledger.models import Allocation, Invoice, Organisation
 from relance.ledger.signals import invoices_settled
 
@@ -67,14 +68,14 @@ def refresh_balances(
                                 batch_size=500)
     if reopened:
         record_many(organisation, [
-            NewEvent("invoice.reopened", customer_id=i.customer_id, invoice_id=i.id, actor=actor,
-                     data={"number": i.number, "amount_due": i.amount_due})
+            kinds.invoice_reopened(customer_id=i.customer_id, invoice_id=i.id, number=i.number,
+                                   amount_due=i.amount_due, actor=actor)
             for i in reopened
         ])
     if settled:
         record_many(organisation, [
-            NewEvent("invoice.settled", customer_id=i.customer_id, invoice_id=i.id, actor=actor,
-                     data={"number": i.number, "status": i.status, "on": i.settled_on})
+            kinds.invoice_settled(customer_id=i.customer_id, invoice_id=i.id, number=i.number, status=i.status,
+                                  on=i.settled_on, actor=actor)
             for i in changed if i.id in settled
         ])
         invoices_settled.send(sender=Invoice, organisation=organisation, invoice_ids=settled, on=on)

@@ -60,6 +60,7 @@ from relance.core.formatting import money, short_date
 from relance.core.iban import compact_iban
 from relance.core.law import check_terms
 from relance.errors import Conflict, ImportRejected, InvalidInput
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import (
     Allocation,
@@ -165,9 +166,8 @@ class _Run:
     created_invoices: list[int] = field(default_factory=list)
     saved_files: list[str] = field(default_factory=list)
 
-    def event(self, kind: str, invoice: Invoice, data: dict[str, Any]) -> None:
-        record_many(self.org, [NewEvent(kind, customer_id=invoice.customer_id, invoice_id=invoice.id, actor=self.actor,
-                                        data=data)])
+    def event(self, event: NewEvent) -> None:
+        record_many(self.org, [event])
 
     def warn(self, file: str, element: str | None, message: str) -> None:
         self.report.warnings.append(str(Problem(file, None, element, message)))
@@ -237,8 +237,8 @@ def import_einvoices(
                 ImportBatch.objects.create(organisation=organisation, filename=f.name[:300], sha256=f.digest,
                                            kind=kind, counts=counts)
             _group_warnings(report)
-            record_many(organisation, [NewEvent("import.completed", actor=actor,
-                                                data={"source": "einvoice", **report.as_dict()})])
+            record_many(organisation, [kinds.import_completed(report={"source": "einvoice", **report.as_dict()},
+                                                              actor=actor)])
     except Exception:
         for name in run.saved_files:  # files are not transactional: remove what the rollback orphaned
             try:
@@ -578,12 +578,12 @@ def _create_invoice(run: _Run, f: _File, customer: Customer, due_date: date) -> 
     run.created_invoices.append(invoice.id)
     if f.result.pdf:
         _attach_pdf(run, invoice, f.result.pdf)
-    run.event("invoice.imported", invoice, {
-        "number": invoice.number, "amount": invoice.amount_incl_tax, "due_date": due_date, "source": "einvoice",
-        "file": f.name, "type_code": doc.type_code, "profile": doc.profile, "syntax": doc.syntax,
-        "prepaid": doc.prepaid, "amount_payable": doc.amount_payable, "preceding_invoices": doc.preceding_invoices,
-        "pdf": bool(f.result.pdf),
-    })
+    run.event(kinds.invoice_imported(
+        customer_id=invoice.customer_id, invoice_id=invoice.id, number=invoice.number,
+        amount=invoice.amount_incl_tax, due_date=due_date, source="einvoice", file=f.name, type_code=doc.type_code,
+        profile=doc.profile, syntax=doc.syntax, prepaid=doc.prepaid, amount_payable=doc.amount_payable,
+        preceding_invoices=doc.preceding_invoices, pdf=bool(f.result.pdf), actor=run.actor,
+    ))
     if doc.prepaid > 0 and not _record_prepayment(run, f, customer):
         return None
     return invoice
@@ -642,8 +642,9 @@ def _reconcile(run: _Run, f: _File, invoice: Invoice, due_date: date) -> tuple[I
     if not changes and not amounts_changed:
         if pdf_added and f.result.pdf:
             _attach_pdf(run, invoice, f.result.pdf)
-            run.event("invoice.updated", invoice, {"number": invoice.number, "pdf_added": True, "file": f.name,
-                                                   "source": "einvoice"})
+            run.event(kinds.invoice_updated(customer_id=invoice.customer_id, invoice_id=invoice.id,
+                                            number=invoice.number, source="einvoice", pdf_added=True, file=f.name,
+                                            actor=run.actor))
         return invoice, "unchanged"
     if "due_date" in changes:
         invoice.next_action_date = None  # the planner reschedules it
@@ -652,8 +653,9 @@ def _reconcile(run: _Run, f: _File, invoice: Invoice, due_date: date) -> tuple[I
     invoice.save(update_fields=[*values, "next_action_date"])
     if pdf_added and f.result.pdf:
         _attach_pdf(run, invoice, f.result.pdf)
-    run.event("invoice.updated", invoice, {"number": invoice.number, "file": f.name, "source": "einvoice",
-                                           "changes": changes, "pdf_added": pdf_added})
+    run.event(kinds.invoice_updated(customer_id=invoice.customer_id, invoice_id=invoice.id, number=invoice.number,
+                                    source="einvoice", file=f.name, changes=changes, pdf_added=pdf_added,
+                                    actor=run.actor))
     refresh_balances(org, [invoice.id], actor=run.actor)
     if amounts_changed and prepayment is None and doc.prepaid > 0 and not _record_prepayment(run, f, invoice.customer):
         return None, ""

@@ -81,6 +81,7 @@ from relance.core.formatting import long_date, money, number
 from relance.core.law import Debt, allocation_order
 from relance.core.money import ZERO, to_cents
 from relance.errors import Conflict, ImportRejected, InvalidInput, NotFound
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import (
     Allocation,
@@ -461,7 +462,7 @@ def import_fec(organisation: Organisation, path: Path, *, customer_prefix: str =
         report.unattributed = _with_lines(sync_collective_holds(organisation, actor), rec)
         ImportBatch.objects.create(organisation=organisation, filename=path.name, sha256=digest, kind="fec",
                                    counts={k: v for k, v in report.counts.items() if v})
-        record_many(organisation, [NewEvent("import.completed", actor=actor, data=report.as_dict())])
+        record_many(organisation, [kinds.import_completed(report=report.as_dict(), actor=actor)])
     return report
 
 
@@ -568,12 +569,12 @@ class _Importer:
     def _imported_events(self) -> list[NewEvent]:
         events = []
         for invoice in self.new_invoices.values():
-            data: dict[str, Any] = {"number": invoice.number, "amount": invoice.amount_incl_tax,
-                                    "due_date": invoice.due_date, "source": "fec", "key": invoice.source_key}
+            more: dict[str, Any] = {"source": "fec", "key": invoice.source_key}
             if invoice.amount_due != invoice.amount_incl_tax:
-                data.update(amount_due=invoice.amount_due, status=invoice.status, settled_on=invoice.settled_on)
-            events.append(NewEvent("invoice.imported", customer_id=invoice.customer_id, invoice_id=invoice.pk,
-                                   actor=self.actor, data=data))
+                more.update(amount_due=invoice.amount_due, status=invoice.status, settled_on=invoice.settled_on)
+            events.append(kinds.invoice_imported(customer_id=invoice.customer_id, invoice_id=invoice.pk,
+                                                 number=invoice.number, amount=invoice.amount_incl_tax,
+                                                 due_date=invoice.due_date, actor=self.actor, **more))
         return events
 
     # ------------------------------------------------------------------ customers
@@ -655,10 +656,10 @@ class _Importer:
         self.counts["customers_created"] += len(new)
         self.counts["customers_updated"] += len(renamed)
         self.counts["aliases_created"] += len(new_aliases)
-        self.events += [NewEvent("customer.alias_created", customer_id=a.customer_id, actor=actor,
-                                 data={"kind": a.kind, "value": a.value}) for a in new_aliases]
-        self.events += [NewEvent("customer.updated", customer_id=c.pk, actor=actor,
-                                 data={"legal_name": c.legal_name, "source": "fec"}) for c in renamed]
+        self.events += [kinds.customer_alias_created(customer_id=a.customer_id, kind=a.kind, value=a.value,
+                                                     actor=actor) for a in new_aliases]
+        self.events += [kinds.customer_updated(customer_id=c.pk, legal_name=c.legal_name, source="fec", actor=actor)
+                        for c in renamed]
 
     def _due(self, customer_id: int, issued: date) -> date:
         return issued + timedelta(days=self.terms.get(customer_id, self.org.default_terms_days))
@@ -773,10 +774,9 @@ class _Importer:
                                    source_key=inv.key, next_action_date=inv.next_action_date))
             self.counts[{"key": "invoices_updated", "carried": "invoices_carried_forward",
                          "adopted": "invoices_adopted"}[m.how]] += 1
-            self.events.append(NewEvent("invoice.updated", customer_id=inv.customer_id, invoice_id=inv.id,
-                                        actor=self.actor, data={
-                                            "number": inv.number, "source": "fec", "match": _HOW[m.how],
-                                            "changes": {k: [o, n] for k, (o, n) in diff.items()}}))
+            self.events.append(kinds.invoice_updated(
+                customer_id=inv.customer_id, invoice_id=inv.id, number=inv.number, source="fec", match=_HOW[m.how],
+                changes={k: [o, n] for k, (o, n) in diff.items()}, actor=self.actor))
         if problems:
             raise ImportRejected(problems)
         Invoice.objects.bulk_update(changed, ["customer_id", "issue_date", "due_date", "amount_incl_tax",
@@ -923,11 +923,11 @@ class _Importer:
             role = _role(record.ident)
             self.counts["invoices_reopened"] += role == "S"
             self.counts[f"{record.kind}s_removed"] += 1
-            self.events.append(NewEvent(f"{record.kind}.removed", customer_id=record.customer_id, actor=self.actor,
-                                        data={"reference": record.ident, "number": record.number,
-                                              "amount": record.amount, "source": "fec", "role": _ROLES[role],
-                                              "reason": "lettré dans la comptabilité" if role == "C"
-                                              else "plus soldée dans la comptabilité"}))
+            self.events.append(kinds.accounting_entry(
+                kinds.ACCOUNTING_ENTRIES[(record.kind, "removed")], customer_id=record.customer_id,
+                reference=record.ident, number=record.number, amount=record.amount, source="fec",
+                role=_ROLES[role], actor=self.actor,
+                reason="lettré dans la comptabilité" if role == "C" else "plus soldée dans la comptabilité"))
 
     def _create_records(self, create: list[_Rec]) -> None:
         org = self.org
@@ -1046,14 +1046,14 @@ _ROLES = {"C": "non lettré", "P": "lettrage partiel", "S": "lettrage"}
 
 def _record_event(record: _Rec, verb: str, actor: str, old: _Rec | None = None,
                   allocations: Sequence[tuple[int | str, Decimal]] = ()) -> NewEvent:
-    data: dict[str, Any] = {"reference": record.ident, "date": record.on, "amount": record.amount,
-                            "source": "fec", "role": _ROLES[_role(record.ident)],
-                            "allocations": [{"invoice": i, "amount": a} for i, a in allocations]}
+    more: dict[str, Any] = {"date": record.on, "allocations": [{"invoice": i, "amount": a} for i, a in allocations]}
     if record.kind == CREDIT_NOTE:
-        data["number"] = record.number
+        more["number"] = record.number
     if old is not None:
-        data["previous"] = {"amount": old.amount, "date": old.on, "customer_id": old.customer_id}
-    return NewEvent(f"{record.kind}.{verb}", customer_id=record.customer_id, actor=actor, data=data)
+        more["previous"] = {"amount": old.amount, "date": old.on, "customer_id": old.customer_id}
+    return kinds.accounting_entry(kinds.ACCOUNTING_ENTRIES[(record.kind, verb)], customer_id=record.customer_id,
+                                  reference=record.ident, amount=record.amount, source="fec",
+                                  role=_ROLES[_role(record.ident)], actor=actor, **more)
 
 
 class _References:
@@ -1275,12 +1275,12 @@ def map_fec_label(organisation: Organisation, label: str, customer_code: str, ac
         CreditNote.objects.filter(note_ids, organisation=organisation, customer_id=previous).update(customer=target)
         alias.customer = target
         alias.save(update_fields=["customer"])
-        events = [NewEvent("customer.alias_changed", customer_id=target.pk, actor=actor, data={
-            "kind": alias.kind, "value": alias.value, "from_customer_id": previous, "to": target.code,
-            "invoices": numbers})]
-        events += [NewEvent("invoice.moved", customer_id=target.pk, invoice_id=i.pk, actor=actor, data={
-            "number": i.number, "from_customer_id": previous, "to": target.code, "due_date": i.due_date})
-            for i in invoices]
+        events = [kinds.customer_alias_changed(customer_id=target.pk, kind=alias.kind, value=alias.value,
+                                               from_customer_id=previous, to=target.code, invoices=numbers,
+                                               actor=actor)]
+        events += [kinds.invoice_moved(customer_id=target.pk, invoice_id=i.pk, number=i.number,
+                                       from_customer_id=previous, to=target.code, due_date=i.due_date, actor=actor)
+                   for i in invoices]
         applied = _reallocate(organisation, {previous, target.pk})
         events += _credit_events(applied, actor)
         record_many(organisation, events)

@@ -57,7 +57,8 @@ from relance.core.formats.receivables import (
 from relance.core.formats.tabular import MAX_BYTES, TabularError, read_csv, read_xlsx, zip_bomb_problem
 from relance.core.law import check_terms
 from relance.errors import AlreadyRecorded, Conflict, ImportRejected, ImportStopped
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.ledger.models import (
     Allocation,
     Contact,
@@ -373,7 +374,7 @@ def import_file(
                 organisation=organisation, filename=path.name[:300], sha256=digest, kind=",".join(report.kinds),
                 counts=dict(report.counts),
             )
-        record_many(organisation, [NewEvent("import.completed", actor=actor, data=report.as_dict())])
+        record_many(organisation, [kinds.import_completed(report=report.as_dict(), actor=actor)])
     return report
 
 
@@ -630,8 +631,8 @@ def _import_invoices(
     created = [i for batch in _chunks(i.number for i in new) for i in Invoice.objects.filter(
         organisation=org, number__in=batch).values("id", "number", "customer_id", "amount_incl_tax", "due_date")]
     record_many(org, [
-        NewEvent("invoice.imported", customer_id=i["customer_id"], invoice_id=i["id"], actor=actor,
-                 data={"number": i["number"], "amount": i["amount_incl_tax"], "due_date": i["due_date"]})
+        kinds.invoice_imported(customer_id=i["customer_id"], invoice_id=i["id"], number=i["number"],
+                               amount=i["amount_incl_tax"], due_date=i["due_date"], actor=actor)
         for i in created
     ])
     report.counts["invoices_created"] += len(new)

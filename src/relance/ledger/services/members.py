@@ -12,7 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from relance.errors import Conflict, InvalidInput, NotFound
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.ledger.models import Customer, Membership, Organisation
 
 ROLES = {r.value for r in Membership.Role}
@@ -54,8 +55,7 @@ def add_member(organisation: Organisation, username: str, role: str, *, email: s
         if Membership.objects.filter(organisation=organisation, user=user).exists():
             raise Conflict(f"« {username} » est déjà membre de {organisation.legal_name}")
         membership = Membership.objects.create(organisation=organisation, user=user, role=role)
-        record_many(organisation, [NewEvent("member.added", actor=actor,
-                                            data={"user": username, "role": role, "new_account": created})])
+        record_many(organisation, [kinds.member_added(user=username, role=role, new_account=created, actor=actor)])
     return membership
 
 
@@ -81,8 +81,8 @@ def change_role(organisation: Organisation, membership_id: int, role: str, *, ac
             _keep_an_admin(organisation, m)
         before, m.role = m.role, role
         m.save(update_fields=["role"])
-        record_many(organisation, [NewEvent("member.role_changed", actor=actor,
-                                            data={"user": m.user.get_username(), "from": before, "to": role})])
+        record_many(organisation, [kinds.member_role_changed(user=m.user.get_username(), from_=before, to=role,
+                                                             actor=actor)])
     return m
 
 
@@ -92,7 +92,7 @@ def remove_member(organisation: Organisation, membership_id: int, *, actor: str)
         _keep_an_admin(organisation, m)
         Customer.objects.filter(organisation=organisation, collector_id=m.user_id).update(collector=None)
         m.delete()
-        record_many(organisation, [NewEvent("member.removed", actor=actor, data={"user": m.user.get_username()})])
+        record_many(organisation, [kinds.member_removed(user=m.user.get_username(), actor=actor)])
 
 
 def set_restriction(organisation: Organisation, restricted: bool, *, actor: str) -> None:
@@ -100,8 +100,7 @@ def set_restriction(organisation: Organisation, restricted: bool, *, actor: str)
         return
     organisation.collectors_see_assigned_only = restricted
     organisation.save(update_fields=["collectors_see_assigned_only"])
-    record_many(organisation, [NewEvent("organisation.collector_restriction", actor=actor,
-                                        data={"assigned_only": restricted})])
+    record_many(organisation, [kinds.organisation_collector_restriction(assigned_only=restricted, actor=actor)])
 
 
 def assign_customers(organisation: Organisation, customer_ids: Sequence[int], collector_membership_id: int | None,
@@ -118,6 +117,6 @@ def assign_customers(organisation: Organisation, customer_ids: Sequence[int], co
         changed = list(Customer.objects.filter(organisation=organisation, pk__in=list(customer_ids))
                        .exclude(collector_id=user_id).values_list("pk", flat=True))
         Customer.objects.filter(pk__in=changed).update(collector_id=user_id)
-        record_many(organisation, [NewEvent("customer.assigned", customer_id=pk, actor=actor,
-                                            data={"collector": username or None}) for pk in changed])
+        record_many(organisation, [kinds.customer_assigned(customer_id=pk, collector=username or None, actor=actor)
+                                   for pk in changed])
     return len(changed)

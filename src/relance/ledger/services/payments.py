@@ -20,7 +20,8 @@ from django.db import transaction
 from relance.core.law import Debt
 from relance.core.law import allocation_order as law_allocation_order
 from relance.errors import AlreadyRecorded, InvalidInput
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Organisation, Payment
 from relance.locks import lock_customer_invoices
 
@@ -87,10 +88,9 @@ def record_payment(
             organisation=organisation, customer=customer, reference=reference, date=on, amount=amount, method=method,
         )
         allocations = _allocate(organisation, customer, amount, on, designated, payment=payment)
-        record_many(organisation, [NewEvent(
-            "payment.recorded", customer_id=customer.id, actor=actor,
-            data={"reference": reference, "date": on, "amount": amount,
-                  "allocations": [{"invoice": a.invoice.number, "amount": a.amount} for a in allocations]},
+        record_many(organisation, [kinds.payment_recorded(
+            customer_id=customer.id, reference=reference, date=on, amount=amount,
+            allocations=[{"invoice": a.invoice.number, "amount": a.amount} for a in allocations], actor=actor,
         )])
         refresh_balances(organisation, [a.invoice_id for a in allocations], on, actor)
     return payment
@@ -124,10 +124,10 @@ def record_credit_note(
         allocations = _allocate(
             organisation, customer, amount, on, [invoice_number] if invoice_number else [], credit_note=note,
         )
-        record_many(organisation, [NewEvent(
-            "credit_note.recorded", customer_id=customer.id, invoice_id=invoice.id if invoice else None, actor=actor,
-            data={"number": number, "date": on, "amount": amount,
-                  "allocations": [{"invoice": a.invoice.number, "amount": a.amount} for a in allocations]},
+        record_many(organisation, [kinds.credit_note_recorded(
+            customer_id=customer.id, invoice_id=invoice.id if invoice else None, number=number, date=on,
+            amount=amount, allocations=[{"invoice": a.invoice.number, "amount": a.amount} for a in allocations],
+            actor=actor,
         )])
         refresh_balances(organisation, [a.invoice_id for a in allocations], on, actor)
     return note
