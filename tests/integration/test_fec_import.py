@@ -529,7 +529,7 @@ def test_credit_balance_is_a_warning(org, tmp_path):
 ])
 def test_references_given_at_creation_are_those_of_the_references_module(reference):
     from relance.core.references import PaymentReferenceError, make_rf_lenient
-    from relance.ledger.services.fec_import import _rf
+    from relance.ledger.services.fec_import.identities import _rf
 
     try:
         expected = make_rf_lenient(reference)

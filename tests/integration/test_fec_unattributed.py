@@ -26,13 +26,8 @@ from relance.events.services import verify_chain
 from relance.holds.models import Hold
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services import fec_import as fec_service
-from relance.ledger.services.fec_import import (
-    NO_LABEL_CODE,
-    NOT_A_CUSTOMER_REASON,
-    UNATTRIBUTED_REASON,
-    _label_code,
-    map_fec_label,
-)
+from relance.ledger.services.fec_import import NO_LABEL_CODE, NOT_A_CUSTOMER_REASON, UNATTRIBUTED_REASON, map_fec_label
+from relance.ledger.services.fec_import.identities import _label_code
 from tests.builders import make_org
 from tests.integration.test_fec_import import fec, receipt, sale
 
