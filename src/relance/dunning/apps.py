@@ -7,6 +7,12 @@ class DunningConfig(AppConfig):
     verbose_name = "Relances"
 
     def ready(self) -> None:
+        from relance.rates.signals import rate_added  # rates announces a rate; dunning requeues what waited
+
+        from .receivers_rates import requeue_rate_blocked
+
+        rate_added.connect(requeue_rate_blocked, dispatch_uid="dunning.requeue_rate_blocked")
+
         from relance.ledger.signals import invoices_moved, invoices_settled
 
         from .handlers import on_invoices_moved, on_invoices_settled

@@ -10,8 +10,10 @@ from relance.core.law import EcbRateRow, MissingRate, RateTables, Semester, lega
 from relance.errors import Conflict, InvalidInput
 
 from .models import AddedRate
+from .signals import rate_added
 
-#: the prefix of ``Reminder.last_error`` for a reminder that failed for want of a rate
+#: the prefix of ``Reminder.last_error`` for a reminder that failed for want of a rate (dunning writes
+#: it, and requeues those reminders when ``signals.rate_added`` comes)
 RATE_MISSING_PREFIX = "taux manquant"
 
 
@@ -79,13 +81,6 @@ def add_rate(semester: str, *, individual: str | None = None, other: str | None 
             row.ecb_rate = mro
         row.source = source if row.source == source else f"{row.source} ; {source}"
         row.save()
-        requeue_rate_blocked()
+        # the apps waiting for this rate react (dunning requeues its formal notices), in this transaction
+        rate_added.send(sender=AddedRate, semester=sem, legal=ind is not None, ecb=mro is not None)
     return row
-
-
-def requeue_rate_blocked() -> int:
-    """Reminders that failed only because a rate was missing go back to the queue."""
-    from relance.dunning.models import Reminder
-
-    return Reminder.objects.filter(status=Reminder.Status.FAILED, last_error__startswith=RATE_MISSING_PREFIX).update(
-        status=Reminder.Status.PLANNED, next_attempt_at=None, last_error="")
