@@ -1,13 +1,20 @@
-"""Small builders for integration tests: an organisation and CSV files to import."""
+"""Small builders for integration tests: organisations, users, customers, invoices and CSV files to
+import. ``make_org`` is a complete creditor (letterhead, IBAN, default scenario); ``bare_org`` only
+what a test names (no scenario)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.contrib.auth.models import User
+
 from relance.dunning.services.scenarios import install_default_scenario
-from relance.ledger.models import Organisation
+from relance.ledger.models import Customer, Invoice, Membership, Organisation
+
+PASSWORD = "motdepasse-solide-123"
 
 CUSTOMERS_CSV = """Code client;Raison sociale;Type;SIREN;Adresse;Code postal;Ville;Contact;Fonction;Email;Téléphone
 C001;Boulangerie Martin SARL;entreprise;732829320;12 rue des Lilas;69003;Lyon;Mme Claire Martin;Gérante;\
@@ -29,6 +36,34 @@ def make_org(slug: str = "atelier", **fields: object) -> Organisation:
     org = Organisation.objects.create(slug=slug, **values)
     install_default_scenario(org)
     return org
+
+
+def bare_org(slug: str = "atelier", legal_name: str = "Atelier Dubois SAS", **fields: Any) -> Organisation:
+    """An organisation with only the fields given (no letterhead, no scenario)."""
+    return Organisation.objects.create(slug=slug, legal_name=legal_name, **fields)
+
+
+def make_user(username: str, *orgs: Organisation, role: str = Membership.Role.COLLECTOR, staff: bool = False) -> User:
+    """A user (password :data:`PASSWORD`), member of ``orgs`` with ``role``."""
+    user = User.objects.create_user(username, password=PASSWORD, is_staff=staff)
+    for org in orgs:
+        Membership.objects.create(user=user, organisation=org, role=role)
+    return user
+
+
+def make_customer(org: Organisation, code: str, name: str, **fields: Any) -> Customer:
+    return Customer.objects.create(organisation=org, code=code, legal_name=name, **fields)
+
+
+def make_invoice(customer: Customer, number: str, amount: str, due: date, *, issued: date | None = None,
+                 **fields: Any) -> Invoice:
+    """An invoice of ``amount`` (all of it due unless ``amount_due`` is given), issued 30 days before ``due``
+    unless ``issued`` is given."""
+    value = Decimal(amount)
+    fields.setdefault("amount_due", value)
+    return Invoice.objects.create(organisation=customer.organisation, customer=customer, number=number,
+                                  issue_date=issued or due - timedelta(days=30), due_date=due, amount_incl_tax=value,
+                                  **fields)
 
 
 def write(tmp_path: Path, name: str, content: str, encoding: str = "utf-8") -> Path:

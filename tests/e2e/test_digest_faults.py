@@ -15,7 +15,8 @@ import pytest
 from relance.events.models import Event
 from relance.ledger.models import Membership
 from relance.operations.digest import DigestNotSent, send_digest
-from tests.integration.test_web import DAY, make_org, make_user
+from tests.builders import bare_org, make_user
+from tests.integration.test_web import DAY
 from tests.smtp_faults import FaultySMTPServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e, pytest.mark.usefixtures("pinned_clock")]
@@ -24,7 +25,7 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e, pytest.m
 @pytest.fixture
 def org(settings: Any) -> Any:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    org = make_org("atelier", "Atelier Dubois SAS")
+    org = bare_org("atelier", "Atelier Dubois SAS")
     org.sender_email, org.sender_name = "compta@atelier-dubois.test", "Atelier Dubois — Comptabilité"
     org.save()
     user = make_user("sophie", org, role=Membership.Role.ADMIN)

@@ -18,8 +18,9 @@ from relance.events.models import Event
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Membership
 from relance.operations.digest import DigestNotSent, send_digest
+from tests.builders import bare_org, make_user
 from tests.integration.test_list_pages import _reminders
-from tests.integration.test_web import DAY, make_org, make_user
+from tests.integration.test_web import DAY
 from tests.smtp_server import SMTPServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e, pytest.mark.usefixtures("pinned_clock")]
@@ -30,7 +31,7 @@ SENT_AT = datetime(2026, 11, 23, 8, 30, tzinfo=UTC)
 @pytest.fixture
 def org(settings: Any) -> Any:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    org = make_org("atelier", "Atelier Dubois SAS")
+    org = bare_org("atelier", "Atelier Dubois SAS")
     org.sender_email, org.sender_name = "compta@atelier-dubois.test", "Atelier Dubois — Comptabilité"
     org.save()
     for name, role, email in (("sophie", Membership.Role.ADMIN, "sophie@atelier-dubois.test"),

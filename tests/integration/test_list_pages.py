@@ -21,17 +21,8 @@ from relance.dunning import queries as dunning
 from relance.dunning.models import CallTask, Reminder, Step
 from relance.ledger import queries as ledger
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
-from tests.integration.test_web import (
-    DAY,
-    PARIS,
-    login,
-    make_customer,
-    make_invoice,
-    make_org,
-    make_reminder,
-    make_scenario,
-    make_user,
-)
+from tests.builders import bare_org, make_customer, make_invoice, make_user
+from tests.integration.test_web import DAY, PARIS, login, make_reminder, make_scenario
 
 pytestmark = pytest.mark.django_db
 S = Reminder.Status
@@ -44,7 +35,7 @@ def fast_passwords(settings: Any) -> None:
 
 @pytest.fixture
 def org() -> Organisation:
-    return make_org("atelier", "Atelier Dubois SAS")
+    return bare_org("atelier", "Atelier Dubois SAS")
 
 
 @pytest.fixture
@@ -185,7 +176,7 @@ def ledger_world(org: Organisation) -> list[Customer]:
                          status=Invoice.Status.PAID)
         if i % 10 == 0:
             make_invoice(customer, f"Z{i:03}", "12.00", DAY - timedelta(days=3), amount_due=Decimal("0"))
-    other = make_org("autre", "Autre SA")
+    other = bare_org("autre", "Autre SA")
     make_invoice(make_customer(other, "X1", "Client 001 étranger"), "X-1", "999.00", DAY - timedelta(days=300))
     return customers
 

@@ -15,8 +15,9 @@ from django.urls import reverse
 from relance.dunning.models import Reminder
 from relance.ledger.models import Membership, Organisation
 from relance.operations.delivery import not_left, reason_of
+from tests.builders import bare_org, make_user
 from tests.integration.test_list_pages import _reminders
-from tests.integration.test_web import login, make_org, make_user
+from tests.integration.test_web import login
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned_clock")]
 S = Reminder.Status
@@ -30,7 +31,7 @@ def fast_passwords(settings: Any) -> None:
 
 @pytest.fixture
 def org() -> Organisation:
-    org = make_org("atelier", "Atelier Dubois SAS")
+    org = bare_org("atelier", "Atelier Dubois SAS")
     _reminders(org, 12, None, S.PLANNED, attempts=1, next_attempt_at=LATER,
                last_error="serveur SMTP injoignable : [Errno 111] Connection refused")
     _reminders(org, 2, None, S.FAILED, start=20, attempts=1, last_error="destinataire refusé : 550 5.1.1 No such user")
@@ -88,7 +89,7 @@ def test_the_dashboard_counts_them_too_and_links_to_the_days_lists(web, org):
 
 
 def test_nothing_to_report_shows_no_panel(client):
-    quiet = make_org("calme", "Calme SARL")
+    quiet = bare_org("calme", "Calme SARL")
     _reminders(quiet, 2, None, S.SENT, attempts=1)
     web = login(client, make_user("paul", quiet, role=Membership.Role.ADMIN))
     page = web.get(reverse("web:today")).content.decode()

@@ -169,9 +169,9 @@ def test_hsts_header_and_secure_cookie_over_https(client: Client, demo_user: Use
     "min=NaN&retard=1e9&tri=du",
 ])
 def test_customer_filters_with_nan_or_huge_numbers_answer_400(client: Client, query: str) -> None:
-    from tests.integration.test_web import make_org, make_user
+    from tests.builders import bare_org, make_user
 
-    org = make_org("alpha", "Alpha Conseil")
+    org = bare_org("alpha", "Alpha Conseil")
     client.force_login(make_user("alice", org))
     for ordering in ("nom", "du", "retard"):
         response = client.get(f"/clients/?{query}&tri={ordering}")
@@ -180,9 +180,9 @@ def test_customer_filters_with_nan_or_huge_numbers_answer_400(client: Client, qu
 
 
 def test_customer_filters_in_bounds_still_work(client: Client) -> None:
-    from tests.integration.test_web import make_org, make_user
+    from tests.builders import bare_org, make_user
 
-    org = make_org("alpha", "Alpha Conseil")
+    org = bare_org("alpha", "Alpha Conseil")
     client.force_login(make_user("alice", org))
     for query in ("min=1000000000000", "min=-5", "retard=36600", "min=1%20000,50&retard=30", "profil=12", "min=abc"):
         assert client.get(f"/clients/?{query}").status_code == 200, query

@@ -21,9 +21,10 @@ from relance.core.formatting import long_date
 from relance.dunning.models import CallTask, Reminder, ReminderLine, Scenario, Step
 from relance.events.services import record
 from relance.holds.models import Hold
-from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
+from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.web import urls as web_urls
 from relance.web.scoping import SESSION_KEY, current_organisation
+from tests.builders import bare_org, make_customer, make_invoice, make_user
 from tests.conftest import PINNED_NOW
 
 # Pages without ?date= work on the organisation's today: the clock is pinned (tests/conftest.py), so that
@@ -46,17 +47,6 @@ def fast_passwords(settings: Any) -> None:
 # --------------------------------------------------------------------------- data
 
 
-def make_org(slug: str, name: str, tz: str = "Europe/Paris") -> Organisation:
-    return Organisation.objects.create(slug=slug, legal_name=name, timezone=tz)
-
-
-def make_user(username: str, *orgs: Organisation, role: str = Membership.Role.COLLECTOR) -> User:
-    user = User.objects.create_user(username, password="motdepasse-solide-123")
-    for org in orgs:
-        Membership.objects.create(user=user, organisation=org, role=role)
-    return user
-
-
 def make_scenario(org: Organisation, default: bool = True) -> Scenario:
     scenario = Scenario.objects.create(organisation=org, name=f"Standard {org.slug}", is_default=default)
     Step.objects.bulk_create(
@@ -75,26 +65,6 @@ def make_scenario(org: Organisation, default: bool = True) -> Scenario:
         ]
     )
     return scenario
-
-
-def make_customer(org: Organisation, code: str, name: str, **kwargs: Any) -> Customer:
-    return Customer.objects.create(organisation=org, code=code, legal_name=name, **kwargs)
-
-
-def make_invoice(
-    customer: Customer, number: str, amount: str, due: date, *, issued: date | None = None, **kwargs: Any
-) -> Invoice:
-    value = Decimal(amount)
-    kwargs.setdefault("amount_due", value)
-    return Invoice.objects.create(
-        organisation=customer.organisation,
-        customer=customer,
-        number=number,
-        issue_date=issued or due - timedelta(days=30),
-        due_date=due,
-        amount_incl_tax=value,
-        **kwargs,
-    )
 
 
 def make_reminder(
@@ -130,12 +100,12 @@ def login(client: Client, user: User) -> Client:
 
 @pytest.fixture
 def org_a() -> Organisation:
-    return make_org("alpha", "Alpha Conseil")
+    return bare_org("alpha", "Alpha Conseil")
 
 
 @pytest.fixture
 def org_b() -> Organisation:
-    return make_org("beta", "Beta Industrie")
+    return bare_org("beta", "Beta Industrie")
 
 
 @pytest.fixture
@@ -318,7 +288,7 @@ def test_switcher_changes_organisation_only_to_a_membership(
     page = text(client.get(reverse("web:customers")))
     assert "Zeta Secrète" in page and "Durand Menuiserie" not in page
 
-    outsider = make_org("gamma", "Gamma")
+    outsider = bare_org("gamma", "Gamma")
     assert client.post(reverse("web:switch_organisation"), {"organisation": outsider.pk}).status_code == 404
     assert client.post(reverse("web:switch_organisation"), {"organisation": "x"}).status_code == 404
     assert client.session[SESSION_KEY] == org_b.pk
@@ -417,7 +387,7 @@ def test_today_page_other_day_and_bad_date(client_a: Client, world: dict[str, An
 
 
 def test_today_defaults_to_the_organisation_date(client: Client) -> None:
-    org = make_org("kiri", "Kiribati Pêche", tz="Pacific/Kiritimati")  # UTC+14
+    org = bare_org("kiri", "Kiribati Pêche", timezone="Pacific/Kiritimati")  # UTC+14
     login(client, make_user("kiri", org))
     response = client.get("/")
     assert response.context["day"] == timezone.localdate(timezone=ZoneInfo("Pacific/Kiritimati"))
