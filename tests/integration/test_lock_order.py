@@ -1,4 +1,4 @@
-"""One lock order (``ledger/services/locks.py``): imports of every kind while four workers send
+"""One lock order (``relance/locks.py``): imports of every kind while four workers send
 never deadlock, never refuse a file, never roll back a reminder already delivered (issue 12).
 
 Measured before the fix with this test on PostgreSQL: payment files of 20 rows were one

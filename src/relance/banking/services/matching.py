@@ -466,7 +466,7 @@ def _check_still_due(organisation: Organisation, matched: Sequence[tuple[Line, D
         for part in d.allocations:
             wanted[part.invoice_id] += part.amount
     for chunk in chunks(sorted(wanted)):
-        # held already when the caller followed the lock order (ledger/services/locks.py)
+        # held already when the caller followed the lock order (relance/locks.py)
         for invoice in lock_invoices(chunk):
             invoice_id, number, amount_due, status = invoice.pk, invoice.number, invoice.amount_due, invoice.status
             if invoice.organisation_id != organisation.pk:

@@ -164,7 +164,7 @@ def apply_match(organisation: Organisation, line_id: int, invoice_numbers: Seque
                 raise InvalidInput(f"les factures désignées ne sont pas celles du client {code}")
         else:
             customer = Customer.objects.get(organisation=organisation, pk=owners.pop())
-        # the lock order (ledger/services/locks.py): the customer's invoices, the organisation, the line
+        # the lock order (relance/locks.py): the customer's invoices, the organisation, the line
         locked = {i.pk: i for i in lock_customer_invoices(organisation, [customer.pk])}
         invoices = {n: locked.get(i.pk, i) for n, i in invoices.items()}
         lock_organisation(organisation)

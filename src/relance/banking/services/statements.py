@@ -9,7 +9,7 @@ its SHA-256 and changes nothing; a line already imported from an overlapping sta
 Only credits are receipts; debits are counted and ignored. The new credits are stored and
 matched by batches of ``locks.BATCH`` lines, each its own transaction (``services.matching``):
 confident matches become payments at once, the others wait in the review list. A batch locks
-in the project's order (``ledger/services/locks.py``): the invoices it pays and their
+in the project's order (``relance/locks.py``): the invoices it pays and their
 customers' first, then the organisation row — never a whole file's invoices at once, never
 in a circle with a reminder being sent. The file is recorded as imported (its counts, the
 ``bank_statement.imported`` event) after its last batch; a write interrupted half-way is
@@ -307,7 +307,7 @@ ATTEMPTS = 5
 def _write_batch(organisation: Organisation, file_id: int, lines: list[NewLine], report: StatementImportReport,
                  actor: str) -> int:
     """Store and match one batch of credit lines in its own transaction, in the lock order of
-    ``ledger/services/locks.py``: the lines are matched first (reading), then the invoices the
+    ``relance/locks.py``: the lines are matched first (reading), then the invoices the
     matches pay and their customers' are locked (by id), then the organisation row; if one of
     them was paid meanwhile, the batch is matched again. Lines already stored — by another
     statement (a duplicate, returned in the count) or by this file before an interruption

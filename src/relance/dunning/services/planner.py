@@ -136,7 +136,7 @@ def plan_day(organisation: Organisation, today: date, *, dry_run: bool = False) 
             _review_holds(organisation, today, report)
     with transaction.atomic():
         if not dry_run:  # (a dry run is rolled back, maybe inside a caller's transaction)
-            # the lock order (ledger/services/locks.py): the invoices this run may write, by id, before
+            # the lock order (relance/locks.py): the invoices this run may write, by id, before
             # the organisation row (events) and the customers — imports may run meanwhile
             lock_invoices(Invoice.objects.filter(organisation=organisation, status=Invoice.Status.OPEN).filter(
                 Q(next_action_date__isnull=True) | Q(next_action_date__lte=today)).values_list("pk", flat=True))
