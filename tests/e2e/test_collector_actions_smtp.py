@@ -14,19 +14,18 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from relance.dunning.services.plans import propose_plan
 
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.planner import plan_day
-from relance.dunning.services.plans import propose_plan
 from relance.dunning.services.retries import NotRetryable, retry
 from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.ledger.models import Customer, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
-from tests.integration.test_web import make_user
+from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, make_user, write
 from tests.smtp_server import SMTPServer
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]

@@ -14,8 +14,7 @@ from django.urls import reverse
 
 from relance.cli.main import main
 from relance.ledger.models import Invoice, Membership, Organisation
-from tests.builders import make_org
-from tests.integration.test_web import make_user
+from tests.builders import make_org, make_user
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

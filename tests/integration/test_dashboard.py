@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from relance.ledger import queries as ledger
 from relance.ledger.models import Organisation
-from tests.integration.test_web import make_customer, make_invoice, make_user
+from tests.builders import make_customer, make_invoice, make_user
 
 # The pages count days late from today's date: the clock is pinned on ON (tests/conftest.py).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned_clock")]

@@ -24,8 +24,7 @@ from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.planner import plan_day
 from relance.ledger.models import Organisation
 from relance.ledger.services.imports import import_file
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
-from tests.integration.test_web import make_user
+from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, make_user, write
 
 pytestmark = pytest.mark.django_db
 DEMO = date(2026, 11, 23)

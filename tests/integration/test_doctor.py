@@ -194,7 +194,8 @@ def test_rates_of_the_current_semester(folders, pinned_clock):
     assert "2026-S2" in check.message and "relance rates add --semestre 2026-S2" in check.message
     assert "--bce" in check.message  # both tables are named
     assert "les mises en demeure et les intérêts en ont besoin" in check.message
-    from tests.integration.test_web import make_customer, make_reminder
+    from tests.builders import make_customer
+    from tests.integration.test_web import make_reminder
 
     make_reminder(make_customer(org, "C9", "Client 9"), [], status=Reminder.Status.FAILED,
                   last_error="taux manquant : Taux manquant pour le semestre 2026-S2")

@@ -14,8 +14,7 @@ from django.urls import reverse
 
 from relance.cli.main import main
 from relance.ledger.models import Invoice, Membership, Organisation
-from tests.builders import make_org
-from tests.integration.test_web import make_user
+from tests.builders import make_org, make_user
 from tests.unit.test_einvoice_errors_fr import ENGLISH, _facturx
 
 pytestmark = pytest.mark.django_db

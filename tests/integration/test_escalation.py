@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from relance.dunning.services.letters import record_delivery
 
 from relance.cli.main import main
 from relance.dunning.models import Reminder, Scenario, Step
@@ -18,7 +19,6 @@ from relance.dunning.services import approvals
 from relance.dunning.services.audit import audit_organisation
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.escalation import reissue_formal_notice
-from relance.dunning.services.letters import record_delivery
 from relance.dunning.services.planner import plan_day
 from relance.errors import Conflict, InvalidInput
 from relance.events.models import Event
@@ -237,7 +237,7 @@ def test_the_late_entry_step_is_set_from_the_scenario_page(org: Organisation, cl
     from django.urls import reverse
 
     from relance.ledger.models import Membership
-    from tests.integration.test_web import make_user
+    from tests.builders import make_user
 
     scenario = Scenario.objects.get(organisation=org, is_default=True)
     url = reverse("web:scenario", kwargs={"pk": scenario.pk})
@@ -260,7 +260,7 @@ def test_a_second_formal_notice_from_the_invoice_page(org: Organisation, tmp_pat
     from django.urls import reverse
 
     from relance.ledger.models import Membership
-    from tests.integration.test_web import make_user
+    from tests.builders import make_user
 
     add(org, tmp_path, "a.csv", [("F-1", "C001", "2026-06-01", "2026-07-01", "800,00")])
     run_days(org, date(2026, 7, 6), date(2026, 9, 4))
@@ -302,7 +302,7 @@ def test_a_hand_over_planned_by_an_earlier_version_opens_a_case_and_is_never_sen
 def test_the_customer_and_invoice_pages_link_to_the_case(org: Organisation, tmp_path: Any, client: Any) -> None:
     from django.urls import reverse
 
-    from tests.integration.test_web import make_user
+    from tests.builders import make_user
 
     add(org, tmp_path, "a.csv", [("F-1", "C001", "2026-06-01", "2026-07-01", "800,00")])
     run_days(org, date(2026, 7, 6), date(2026, 9, 30))

@@ -19,8 +19,7 @@ from relance.errors import ImportRejected
 from relance.ledger.models import Customer, ImportBatch, Invoice, Organisation
 from relance.ledger.services import imports
 from relance.ledger.services.imports import import_file
-from tests.builders import CUSTOMERS_CSV, make_org, write
-from tests.integration.test_web import make_user
+from tests.builders import CUSTOMERS_CSV, make_org, make_user, write
 
 pytestmark = pytest.mark.django_db
 

@@ -18,8 +18,7 @@ from relance.errors import ImportRejected
 from relance.ledger.models import ImportBatch, Invoice, Membership, Organisation
 from relance.ledger.services import imports
 from relance.ledger.services.imports import import_file
-from tests.builders import CUSTOMERS_CSV, make_org, write
-from tests.integration.test_web import make_user
+from tests.builders import CUSTOMERS_CSV, make_org, make_user, write
 from tests.unit.test_xlsx_zip_bomb import _declare_size, _with_member, _workbook
 
 pytestmark = pytest.mark.django_db

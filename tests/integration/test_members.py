@@ -14,7 +14,7 @@ from relance.errors import Conflict, InvalidInput
 from relance.events.models import Event
 from relance.ledger.models import Customer, Membership, Organisation
 from relance.ledger.services import members as service
-from tests.integration.test_web import make_customer, make_user
+from tests.builders import make_customer, make_user
 
 pytestmark = pytest.mark.django_db
 

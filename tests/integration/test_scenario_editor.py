@@ -18,8 +18,7 @@ from relance.errors import Conflict, InvalidInput
 from relance.events.models import Event
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
-from tests.integration.test_web import make_user
+from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, make_user, write
 
 pytestmark = pytest.mark.django_db
 TODAY = date(2026, 11, 23)

@@ -16,8 +16,7 @@ from relance.dunning.models import MessageTemplate
 from relance.dunning.services import sandbox
 from relance.dunning.services.messages import TemplateProblem, validate_template
 from relance.ledger.models import Membership, Organisation
-from tests.builders import make_org
-from tests.integration.test_web import make_user
+from tests.builders import make_org, make_user
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from relance.ledger.models import Membership, Organisation
-from tests.integration.test_web import make_customer, make_invoice, make_reminder, make_user
+from tests.builders import make_customer, make_invoice, make_user
+from tests.integration.test_web import make_reminder
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from relance.events.models import Event
 from relance.profiles.models import PayerProfile
 from relance.profiles.services import install_default_profiles
-from tests.integration.test_web import make_customer, make_user
+from tests.builders import make_customer, make_user
 
 pytestmark = pytest.mark.django_db
 
