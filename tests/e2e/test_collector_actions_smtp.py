@@ -14,11 +14,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from relance.dunning.services.plans import propose_plan
 
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.planner import plan_day
+from relance.dunning.services.plans import propose_plan
 from relance.dunning.services.retries import NotRetryable, retry
 from relance.events.models import Event
 from relance.events.services import verify_chain

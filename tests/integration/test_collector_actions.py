@@ -17,14 +17,14 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from relance.dunning.services.holds import lift, open_dispute, pause, record_promise, stop
-from relance.dunning.services.plans import accept_plan, cancel_plan, propose_plan, send_agreement
 
 from relance.cli.main import main
 from relance.dunning.models import Reminder, Step
 from relance.dunning.services import approvals
 from relance.dunning.services.dispatcher import dispatch_now
+from relance.dunning.services.holds import lift, open_dispute, pause, record_promise, stop
 from relance.dunning.services.planner import plan_day
+from relance.dunning.services.plans import accept_plan, cancel_plan, propose_plan, send_agreement
 from relance.dunning.services.retries import NotRetryable, retry
 from relance.events.models import Event
 from relance.events.services import verify_chain

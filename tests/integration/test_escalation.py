@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from relance.dunning.services.letters import record_delivery
 
 from relance.cli.main import main
 from relance.dunning.models import Reminder, Scenario, Step
@@ -19,6 +18,7 @@ from relance.dunning.services import approvals
 from relance.dunning.services.audit import audit_organisation
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.escalation import reissue_formal_notice
+from relance.dunning.services.letters import record_delivery
 from relance.dunning.services.planner import plan_day
 from relance.errors import Conflict, InvalidInput
 from relance.events.models import Event
