@@ -29,6 +29,7 @@ from relance.ledger.models import (
     Organisation,
     Payment,
 )
+from tests.builders import bare_org
 
 pytestmark = pytest.mark.django_db
 
@@ -64,8 +65,8 @@ def _admin_url(model: type[models.Model], view: str, *args: Any) -> str:
 @pytest.fixture
 def objects() -> dict[type[models.Model], models.Model]:
     """One object of every model (two organisations, so that the lists show both)."""
-    org = Organisation.objects.create(slug="alpha", legal_name="Alpha Conseil")
-    other = Organisation.objects.create(slug="beta", legal_name="Beta Industrie")
+    org = bare_org("alpha", "Alpha Conseil")
+    other = bare_org("beta", "Beta Industrie")
     user = User.objects.create_user("alice", password="x-very-long-password")
     membership = Membership.objects.create(user=user, organisation=org)
     scenario = Scenario.objects.create(organisation=org, name="Standard", is_default=True)

@@ -13,7 +13,8 @@ from django.urls import reverse
 
 from relance.dunning.models import Reminder
 from relance.events.models import Event
-from relance.ledger.models import Customer, Invoice, Organisation
+from relance.ledger.models import Customer, Invoice
+from tests.builders import bare_org
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned_clock")]
 
@@ -25,7 +26,7 @@ def fast_passwords(settings: Any) -> None:
 
 @pytest.fixture
 def letter() -> Reminder:
-    org = Organisation.objects.create(slug="alpha", legal_name="Alpha Conseil")
+    org = bare_org("alpha", "Alpha Conseil")
     customer = Customer.objects.create(organisation=org, code="C001", legal_name="Durand SARL")
     Invoice.objects.create(organisation=org, customer=customer, number="F-001", issue_date=date(2026, 9, 1),
                            due_date=date(2026, 10, 1), amount_incl_tax=Decimal("1200.00"),

@@ -3,18 +3,18 @@ scoping, amounts as two-decimal strings, and a constant number of queries."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import URLPattern, reverse
 
 from relance.api import urls as api_urls
-from relance.ledger.models import Customer, Invoice, Membership, Organisation
+from relance.ledger.models import Invoice, Organisation
+from tests.builders import bare_org, make_customer, make_invoice, make_user
 from tests.conftest import PINNED_NOW
 
 # The API counts days late from the organisation's today: the clock is pinned (tests/conftest.py).
@@ -28,43 +28,14 @@ def fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_org(slug: str, name: str) -> Organisation:
-    return Organisation.objects.create(slug=slug, legal_name=name)
-
-
-def make_user(username: str, *orgs: Organisation) -> User:
-    user = User.objects.create_user(username, password="motdepasse-solide-123")
-    for org in orgs:
-        Membership.objects.create(user=user, organisation=org)
-    return user
-
-
-def make_customer(org: Organisation, code: str, name: str, **kwargs: Any) -> Customer:
-    return Customer.objects.create(organisation=org, code=code, legal_name=name, **kwargs)
-
-
-def make_invoice(customer: Customer, number: str, amount: str, due: date, **kwargs: Any) -> Invoice:
-    value = Decimal(amount)
-    kwargs.setdefault("amount_due", value)
-    return Invoice.objects.create(
-        organisation=customer.organisation,
-        customer=customer,
-        number=number,
-        issue_date=due - timedelta(days=30),
-        due_date=due,
-        amount_incl_tax=value,
-        **kwargs,
-    )
-
-
 @pytest.fixture
 def org_a() -> Organisation:
-    return make_org("alpha", "Alpha Conseil")
+    return bare_org("alpha", "Alpha Conseil")
 
 
 @pytest.fixture
 def org_b() -> Organisation:
-    return make_org("beta", "Beta Industrie")
+    return bare_org("beta", "Beta Industrie")
 
 
 @pytest.fixture

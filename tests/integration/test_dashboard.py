@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from relance.ledger import queries as ledger
 from relance.ledger.models import Organisation
-from tests.builders import make_customer, make_invoice, make_user
+from tests.builders import bare_org, make_customer, make_invoice, make_user
 
 # The pages count days late from today's date: the clock is pinned on ON (tests/conftest.py).
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned_clock")]
@@ -21,7 +21,7 @@ ON = date(2026, 11, 23)
 
 @pytest.fixture
 def org() -> Organisation:
-    org = Organisation.objects.create(slug="atelier", legal_name="Atelier Dubois SAS")
+    org = bare_org("atelier", "Atelier Dubois SAS")
     c = make_customer(org, "C1", "Boulangerie Martin")
     # days past due: -5 (not due), 0 (due today: not due), 1, 30, 31, 60, 61, 90, 91, 400
     for n, late in enumerate([-5, 0, 1, 30, 31, 60, 61, 90, 91, 400]):
@@ -84,7 +84,7 @@ def test_invoice_page(client: Client, org: Organisation) -> None:
     invoice = Invoice.objects.get(number="FA-9")
     html = client.get(reverse("web:invoice", kwargs={"pk": invoice.pk})).content.decode()
     assert "Facture FA-9" in html and "400 jours de retard" in html and "Indemnité forfaitaire" in html
-    other = Organisation.objects.create(slug="autre", legal_name="Autre SA")
+    other = bare_org("autre", "Autre SA")
     stranger = make_customer(other, "X1", "Étranger")
     foreign = make_invoice(stranger, "FX-1", "10.00", ON)
     assert client.get(reverse("web:invoice", kwargs={"pk": foreign.pk})).status_code == 404

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
@@ -33,7 +32,7 @@ from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.litigation import queries
 from relance.litigation.models import CaseInvoice, LitigationCase
 from relance.litigation.services import close_case, file_case, formal_notices, open_cases
-from tests.builders import make_org
+from tests.builders import make_customer, make_org, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -56,10 +55,6 @@ def _world(settings: Any, tmp_path: Path) -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------- builders
-
-
-def make_customer(org: Organisation, code: str, name: str, **fields: Any) -> Customer:
-    return Customer.objects.create(organisation=org, code=code, legal_name=name, **fields)
 
 
 def make_invoice(org: Organisation, customer: Customer, number: str, due: date, amount: str,
@@ -86,12 +81,6 @@ def make_letter(org: Organisation, customer: Customer, invoices: list[Invoice], 
     ReminderLine.objects.bulk_create([ReminderLine(reminder=reminder, invoice=i, step_position=4, amount_due=i.amount_due)
                                       for i in invoices])
     return reminder
-
-
-def make_user(username: str, org: Organisation, role: str = Membership.Role.COLLECTOR) -> User:
-    user = User.objects.create_user(username, password="motdepasse-solide-123")
-    Membership.objects.create(user=user, organisation=org, role=role)
-    return user
 
 
 def events(org: Organisation, prefix: str = "litigation.") -> list[Event]:

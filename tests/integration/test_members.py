@@ -14,14 +14,14 @@ from relance.errors import Conflict, InvalidInput
 from relance.events.models import Event
 from relance.ledger.models import Customer, Membership, Organisation
 from relance.ledger.services import members as service
-from tests.builders import make_customer, make_user
+from tests.builders import bare_org, make_customer, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def org() -> Organisation:
-    return Organisation.objects.create(slug="atelier", legal_name="Atelier Dubois SAS")
+    return bare_org()
 
 
 def test_add_change_remove_with_events(org: Organisation) -> None:

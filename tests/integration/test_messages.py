@@ -14,7 +14,7 @@ from relance.dunning.services.messages import (
     template_source,
     validate_template,
 )
-from relance.ledger.models import Organisation
+from tests.builders import bare_org
 
 KEYS = ["avant_echeance", "relance_1", "relance_2", "relance_3", "courrier", "mise_en_demeure", "remerciement"]
 
@@ -71,7 +71,7 @@ def test_unknown_variable_and_syntax_error_are_reported_with_the_line():
 
 @pytest.mark.django_db
 def test_an_organisation_template_replaces_the_shipped_one_and_is_validated():
-    org = Organisation.objects.create(slug="o", legal_name="O")
+    org = bare_org("o", "O")
     assert template_source(org, "relance_1", "fr")[0].startswith("{% if nombre_factures == 1 %}Facture")
     own = MessageTemplate(organisation=org, key="relance_1", language="fr", subject="Rappel {{ client.nom }}",
                           body="{{ salutation }}\n\n{{ tableau_factures }}")

@@ -11,8 +11,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from relance.ledger.models import Membership, Organisation
-from tests.builders import make_customer, make_invoice, make_user
+from relance.ledger.models import Membership
+from tests.builders import bare_org, make_customer, make_invoice, make_user
 from tests.integration.test_web import make_reminder
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +25,7 @@ def fast_passwords(settings: Any) -> None:
 
 @pytest.fixture
 def world() -> dict[str, Any]:
-    org = Organisation.objects.create(slug="atelier", legal_name="Atelier Dubois SAS", collectors_see_assigned_only=True)
+    org = bare_org("atelier", "Atelier Dubois SAS", collectors_see_assigned_only=True)
     claire = make_user("claire", org)
     paul = make_user("paul", org)
     boss = make_user("boss", org, role=Membership.Role.ADMIN)

@@ -18,11 +18,12 @@ from relance import clock
 from relance.core.law import RateTables, Semester, compute_penalties, semester_of
 from relance.dunning.queries import charges_of_invoices
 from relance.dunning.services.charges import invoice_charges
-from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Membership, Organisation, Payment, RecoveryCost
+from relance.ledger.models import Allocation, CreditNote, Customer, Invoice, Organisation, Payment, RecoveryCost
 from relance.rates.models import AddedRate
 from relance.rates.services import add_rate, rate_tables
 from relance.web.templatetags.relance_tags import eur
 from relance.web.views_law import pct
+from tests.builders import bare_org, make_invoice, make_user
 from tests.conftest import PINNED_NOW
 
 # The pages compute « à ce jour » and the late charges on today's date, and the shipped rate tables end
@@ -43,22 +44,6 @@ def fast_passwords(settings: Any) -> None:
 
 
 # --------------------------------------------------------------------------- data
-
-
-def make_user(username: str, *orgs: Organisation, staff: bool = False) -> User:
-    user = User.objects.create_user(username, password="motdepasse-solide-123", is_staff=staff)
-    for org in orgs:
-        Membership.objects.create(user=user, organisation=org, role=Membership.Role.COLLECTOR)
-    return user
-
-
-def make_invoice(customer: Customer, number: str, amount: str, due: date, **kwargs: Any) -> Invoice:
-    value = Decimal(amount)
-    kwargs.setdefault("amount_due", value)
-    return Invoice.objects.create(
-        organisation=customer.organisation, customer=customer, number=number, issue_date=due - timedelta(days=30),
-        due_date=due, amount_incl_tax=value, **kwargs,
-    )
 
 
 def pay(invoice: Invoice, amount: str, day: date, *, credit_note: bool = False) -> None:
@@ -89,7 +74,7 @@ def add_missing_semesters(up_to: date = DAY) -> list[str]:
 
 @pytest.fixture
 def org() -> Organisation:
-    return Organisation.objects.create(slug="alpha", legal_name="Alpha Conseil", timezone="Europe/Paris")
+    return bare_org("alpha", "Alpha Conseil", timezone="Europe/Paris")
 
 
 @pytest.fixture

@@ -12,15 +12,15 @@ from django.urls import reverse
 from relance.events.models import Event
 from relance.profiles.models import PayerProfile
 from relance.profiles.services import install_default_profiles
-from tests.builders import make_customer, make_user
+from tests.builders import bare_org, make_customer, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def test_profile_card_override_and_filter(client: Client, settings: Any) -> None:
-    from relance.ledger.models import Membership, Organisation
+    from relance.ledger.models import Membership
 
-    org = Organisation.objects.create(slug="atelier", legal_name="Atelier Dubois SAS")
+    org = bare_org("atelier", "Atelier Dubois SAS")
     install_default_profiles(org)
     martin = make_customer(org, "C1", "Boulangerie Martin")
     make_customer(org, "C2", "Garage du Centre")
