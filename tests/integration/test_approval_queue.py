@@ -168,7 +168,7 @@ def test_the_letter_preview_is_rendered_once_then_served_from_the_cache(tmp_path
     url = reverse("web:approval_pdf", kwargs={"pk": reminder.pk})
     first = client.get(url)
     assert first.status_code == 200 and first.content.startswith(b"%PDF")
-    key = approvals.preview_cache_key(reminder, approvals.letter_document(org, reminder, today))
+    key = approvals.preview_cache_key(reminder, approvals.letter_preview_document(org, reminder, today))
     assert cache.get(key) == first.content
     cache.set(key, b"%PDF-from-the-cache", 60)  # what the second request serves comes from the cache
     assert client.get(url).content == b"%PDF-from-the-cache"
@@ -179,20 +179,20 @@ def test_the_letter_preview_is_rendered_once_then_served_from_the_cache(tmp_path
 def test_an_edit_or_a_payment_gives_a_fresh_letter_preview(tmp_path: Any) -> None:
     cache.clear()
     org, reminder, today = letter(tmp_path)
-    keys = [approvals.preview_cache_key(reminder, approvals.letter_document(org, reminder, today))]
+    keys = [approvals.preview_cache_key(reminder, approvals.letter_preview_document(org, reminder, today))]
     cache.set(keys[0], b"%PDF-stale", 60)
     assert approvals.letter_preview(org, reminder, today) == b"%PDF-stale"
 
     approvals.edit(org, reminder.pk, "Relevé de compte", "Madame,\n\nVoici votre relevé.", actor="web:alice",
                    today=today)
     reminder.refresh_from_db()
-    keys.append(approvals.preview_cache_key(reminder, approvals.letter_document(org, reminder, today)))
+    keys.append(approvals.preview_cache_key(reminder, approvals.letter_preview_document(org, reminder, today)))
     cache.set(keys[1], b"%PDF-stale", 60)
     record_payment(org, reminder.customer, "VIR-1", today, Decimal("201.50"), designated=[f"F-{LETTER}-1"])
     # a wording quoting amounts that changed is sent back for review; its template is used again
     approvals.revert(org, reminder.pk, actor="web:alice")
     reminder.refresh_from_db()
-    doc = approvals.letter_document(org, reminder, today)
+    doc = approvals.letter_preview_document(org, reminder, today)
     keys.append(approvals.preview_cache_key(reminder, doc))
     assert len(set(keys)) == 3
     fresh = approvals.letter_preview(org, reminder, today)
@@ -203,11 +203,11 @@ def test_an_edit_or_a_payment_gives_a_fresh_letter_preview(tmp_path: Any) -> Non
 
 def test_a_change_of_wording_alone_changes_the_key(tmp_path: Any) -> None:
     org, reminder, today = letter(tmp_path)
-    before = approvals.preview_cache_key(reminder, approvals.letter_document(org, reminder, today))
+    before = approvals.preview_cache_key(reminder, approvals.letter_preview_document(org, reminder, today))
     approvals.edit(org, reminder.pk, "Relevé de compte", "Madame,\n\nVoici votre relevé.", actor="web:alice",
                    today=today)
     reminder.refresh_from_db()
-    doc = approvals.letter_document(org, reminder, today)
+    doc = approvals.letter_preview_document(org, reminder, today)
     assert "Voici votre relevé" in doc.body_html
     assert approvals.preview_cache_key(reminder, doc) != before
     assert approvals.letter_preview(org, reminder, today).startswith(b"%PDF-1.")

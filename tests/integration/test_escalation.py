@@ -18,8 +18,8 @@ from relance.dunning.services import approvals
 from relance.dunning.services.audit import audit_organisation
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.escalation import reissue_formal_notice
-from relance.dunning.services.letters import record_delivery
 from relance.dunning.services.planner import plan_day
+from relance.dunning.services.registered_mail import record_delivery
 from relance.errors import Conflict, InvalidInput
 from relance.events.models import Event
 from relance.events.services import NewEvent, record_many

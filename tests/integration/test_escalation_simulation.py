@@ -31,7 +31,7 @@ from relance.dunning.services import holds as hold_services
 from relance.dunning.services import plans
 from relance.dunning.services.audit import audit_organisation
 from relance.dunning.services.daily import run_day
-from relance.dunning.services.letters import record_delivery
+from relance.dunning.services.registered_mail import record_delivery
 from relance.ledger.models import Contact, Customer, Invoice
 from relance.ledger.services.payments import record_credit_note, record_payment
 from relance.litigation.models import CaseInvoice

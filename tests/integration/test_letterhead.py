@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 
-from relance.channels.letters import letterhead_missing, require_letterhead
+from relance.channels.post import letterhead_missing, require_letterhead
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.plans import agreement_document, propose_plan

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from relance.dunning.models import Reminder
-from relance.dunning.services.letters import record_delivery
+from relance.dunning.services.registered_mail import record_delivery
 from relance.errors import InvalidInput, NotFound
 from relance.events.models import Event
 from relance.events.services import verify_chain

@@ -9,8 +9,8 @@ import io
 
 from pypdf import PdfReader
 
-from relance.documents.letters import letter_html, render_letter_document, render_letter_pdf
-from tests.unit.test_letters import _letter
+from relance.documents.letter_pdf import letter_html, render_letter_document, render_letter_pdf
+from tests.unit.test_letter_pdf import _letter
 
 PARAGRAPH = ("<p>Nous avons bien noté vos observations du mois dernier et nous les avons transmises à notre "
              "service comptable, qui les a examinées avec attention ; elles ne modifient pas le montant dû.</p>")
@@ -23,7 +23,7 @@ def _body(paragraphs: int) -> str:
 
 
 def _pages(html: str) -> int:
-    from relance.documents.letters import _render
+    from relance.documents.letter_pdf import _render
 
     return len(_render(html, []).pages)
 

@@ -182,7 +182,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_letter(args: argparse.Namespace) -> int:
-    from relance.dunning.services.letters import record_delivery
+    from relance.dunning.services.registered_mail import record_delivery
     from relance.ledger.services.organisations import resolve_organisation
 
     org = resolve_organisation(args.org)

@@ -27,7 +27,7 @@ from django.db.models import Sum
 from relance import clock
 from relance.core import formatting as fmt
 from relance.datadir import DEMO_DAY_FILE
-from relance.documents.letters import InvoiceDoc, Party, render_many_invoice_pdfs
+from relance.documents.letter_pdf import InvoiceDoc, Party, render_many_invoice_pdfs
 from relance.dunning.models import CallTask, Reminder
 from relance.dunning.services.business_calendar import calendar_for
 from relance.dunning.services.daily import run_day

@@ -1,6 +1,6 @@
 """The agreement letter of a payment plan (*échéancier*), to send for signature.
 
-It is an ordinary letter of :mod:`relance.documents.letters` (window envelope, legal footer,
+It is an ordinary letter of :mod:`relance.documents.letter_pdf` (window envelope, legal footer,
 signature of the creditor) whose body is the message written by the organisation's template
 (``accord_echeancier``). The schedule, its terms and a « bon pour accord » box for the debtor
 (``templates/documents/plan_agreement.html``) take the place of :data:`SCHEDULE_MARKER` in that
@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import jinja2
 from markupsafe import Markup
 
-from .letters import TEMPLATES_DIR, LetterDoc, letter_html, render_letter_pdf
+from .letter_pdf import TEMPLATES_DIR, LetterDoc, letter_html, render_letter_pdf
 
 #: what ``{{ echeancier.tableau }}`` renders to in the agreement letter's message
 SCHEDULE_MARKER = "%%ECHEANCIER%%"

@@ -22,7 +22,7 @@ from relance.holds.models import PaymentPlan
 from relance.ledger.admin import ScopedAdmin
 
 from .models import CallTask, Reminder, ReminderLine, Scenario, Step
-from .services.letters import record_delivery
+from .services.registered_mail import record_delivery
 
 
 class StepInline(admin.TabularInline):

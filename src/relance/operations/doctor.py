@@ -12,7 +12,7 @@ The checks:
   AUTH when an identifier is set, QUIT; no message sent), or another mail backend was chosen
   on purpose (``RELANCE_EMAIL_BACKEND``: the ``.eml`` files of the demo…), which is said;
 * ``organisation.*`` — each organisation has what its messages print: postal address, signatory
-  and SIREN (``channels.letters.letterhead_missing``), IBAN, sender address;
+  and SIREN (``channels.post.letterhead_missing``), IBAN, sender address;
 * ``rates`` — the rates of the organisation's current semester are in the tables (legal interest,
   ECB rate: ``rates.services.rate_tables``);
 * ``workers`` — the task queue has live workers (:mod:`relance.operations.heartbeat`, or task
@@ -262,7 +262,7 @@ def _admin_page(org: Any) -> str:
 
 
 def check_organisation(org: Any) -> list[Check]:
-    from relance.channels.letters import letterhead_missing
+    from relance.channels.post import letterhead_missing
 
     slug = org.slug
     page = f"complétez-la dans l’administration, page « Organisations › {org.legal_name} » ({_admin_page(org)})"

@@ -2,7 +2,7 @@
 vérifier » (``dunning.services.uncertain``), and the follow-up of a registered
 letter (tracking number, date of the avis de réception, its scan) from « Le travail du
 jour » or the reminder's page. Thin views over ``dunning.services.retries`` and
-``dunning.services.letters``: scoped to the organisation and the collector's customers,
+``dunning.services.registered_mail``: scoped to the organisation and the collector's customers,
 refused to read-only members, POST with CSRF; errors come back as a French message and
 nothing is saved."""
 
@@ -20,13 +20,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from relance.actors import actor_of
-from relance.dunning.services import letters, retries, uncertain
+from relance.dunning.services import registered_mail, retries, uncertain
 from relance.errors import InvalidInput, NotFound, RelanceError
 
 from .uploads import read_upload
 from .views_collector import _acting_scope, _fail
 
-MAX_SCAN = letters.MAX_SCAN_BYTES
+MAX_SCAN = registered_mail.MAX_SCAN_BYTES
 
 
 def _back(request: HttpRequest, pk: int) -> HttpResponseRedirect:
@@ -98,8 +98,9 @@ def letter_delivery(request: HttpRequest, pk: int) -> HttpResponseRedirect:
     tracking = request.POST.get("tracking_number", "").strip() or None
     try:
         received_on, scan = _received_on(request), _scan(request)
-        reminder = letters.record_delivery(sc.organisation, pk, tracking_number=tracking, received_on=received_on,
-                                           scan=scan, actor=actor_of(request), collector_id=sc.collector_id)
+        reminder = registered_mail.record_delivery(sc.organisation, pk, tracking_number=tracking,
+                                                   received_on=received_on, scan=scan, actor=actor_of(request),
+                                                   collector_id=sc.collector_id)
         if received_on is not None or scan is not None:
             messages.success(request, _("Avis de réception enregistré."))
         else:

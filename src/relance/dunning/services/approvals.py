@@ -44,11 +44,10 @@ import relance
 from relance import clock
 from relance.channels.email import email_text
 from relance.channels.errors import PermanentFailure
-from relance.channels.letters import letter_document as letter_document_of
-from relance.channels.letters import require_letterhead
+from relance.channels.post import letter_document, require_letterhead
 from relance.clock import today_for as local_today
 from relance.core.policy import Channel
-from relance.documents.letters import LetterDoc, render_letter_pdf
+from relance.documents.letter_pdf import LetterDoc, render_letter_pdf
 from relance.documents.payment_block import PaymentBlock
 from relance.errors import Conflict, InvalidInput, NotFound, OrganisationIncomplete, RelanceError
 from relance.events import kinds
@@ -310,7 +309,7 @@ def queue_previews(organisation: Organisation, reminders: Sequence[Reminder], to
     return previews
 
 
-def letter_document(organisation: Organisation, reminder: Reminder, today: date | None = None) -> LetterDoc:
+def letter_preview_document(organisation: Organisation, reminder: Reminder, today: date | None = None) -> LetterDoc:
     """Everything the letter would print today (``InvalidInput`` if it is not a letter)."""
     today = today or local_today(organisation)
     with transaction.atomic():
@@ -319,9 +318,9 @@ def letter_document(organisation: Organisation, reminder: Reminder, today: date 
         transaction.set_rollback(True)  # no query after this in the block
     if composed is None or composed.channel == Channel.EMAIL:
         raise InvalidInput(result.problem or "cette relance ne part pas par courrier")
-    return letter_document_of(organisation, customer, composed.contact, composed.subject, composed.html, today,
-                              reminder.idempotency_key[:12].upper(), composed.channel == Channel.REGISTERED_LETTER,
-                              reminder.tracking_number, payment=composed.payment)
+    return letter_document(organisation, customer, composed.contact, composed.subject, composed.html, today,
+                           reminder.idempotency_key[:12].upper(), composed.channel == Channel.REGISTERED_LETTER,
+                           reminder.tracking_number, payment=composed.payment)
 
 
 def preview_cache_key(reminder: Reminder, doc: LetterDoc) -> str:
@@ -339,7 +338,7 @@ def letter_preview(organisation: Organisation, reminder: Reminder, today: date |
     """The letter as a PDF rendered now, not stored (``InvalidInput`` if it is not a letter).
     Rendering takes a few hundred milliseconds: the PDF is kept in the cache for the day under
     :func:`preview_cache_key`, and served from there until something printed on it changes."""
-    doc = letter_document(organisation, reminder, today)
+    doc = letter_preview_document(organisation, reminder, today)
     key = preview_cache_key(reminder, doc)
     pdf = cache.get(key)
     if not isinstance(pdf, bytes):

@@ -56,7 +56,7 @@ from django.db import connection, transaction
 from relance import clock
 from relance.channels.email import deliver
 from relance.channels.errors import HandOverDeclined, PermanentFailure, TemporaryFailure, UncertainDelivery
-from relance.channels.letters import letter_pdf, require_letterhead
+from relance.channels.post import letter_pdf, require_letterhead
 from relance.clock import today_for as local_today
 from relance.core.escalation import rank, spacing, stage
 from relance.core.policy import Channel

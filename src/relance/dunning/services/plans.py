@@ -42,7 +42,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 
-from relance.channels.letters import customer_party, legal_footer, organisation_party, require_letterhead
+from relance.channels.post import customer_party, legal_footer, organisation_party, require_letterhead
 from relance.core import formatting as fmt
 from relance.core.plans import (
     DEFAULT_GRACE_DAYS,
@@ -58,7 +58,7 @@ from relance.core.plans import (
     reminder_before,
     validate_schedule,
 )
-from relance.documents.letters import LetterDoc
+from relance.documents.letter_pdf import LetterDoc
 from relance.documents.plan_letter import SCHEDULE_MARKER, PlanAgreementDoc, ScheduleRow, render_plan_agreement_pdf
 from relance.dunning.models import Reminder, ReminderLine
 from relance.errors import Conflict, InvalidInput

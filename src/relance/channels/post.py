@@ -1,10 +1,11 @@
-"""Postal letters (simple and registered) as PDF, through relance.documents.letters."""
+"""Sending by post: a letter (simple or registered) laid out as PDF for a window envelope
+(``relance.documents.letter_pdf``), and what its letterhead requires of the organisation."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from relance.documents.letters import LetterDoc, Party, render_letter_pdf
+from relance.documents.letter_pdf import LetterDoc, Party, render_letter_pdf
 from relance.documents.payment_block import PaymentBlock
 from relance.errors import OrganisationIncomplete
 from relance.ledger.models import Contact, Customer, Organisation

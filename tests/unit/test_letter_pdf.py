@@ -15,8 +15,8 @@ import pytest
 from pypdf import PdfReader
 
 from relance.core.references import epc_payload, format_rf, is_valid_rf, make_rf
-from relance.documents import letters
-from relance.documents.letters import (
+from relance.documents import letter_pdf
+from relance.documents.letter_pdf import (
     ADDRESS_FRAME_MM,
     WINDOW_MM,
     InvoiceDoc,
@@ -229,7 +229,7 @@ def test_fixed_text_and_caller_text_are_escaped() -> None:
     doc = _letter(
         subject="Objet : <b>relance</b> & suite", recipient=dataclasses.replace(RECIPIENT, name="A <i>&</i> B")
     )
-    html = letters.letter_html(doc)
+    html = letter_pdf.letter_html(doc)
     assert "&lt;b&gt;relance&lt;/b&gt; &amp; suite" in html
     assert "A &lt;i&gt;&amp;&lt;/i&gt; B" in html
     assert '<table class="invoices">' in html  # body_html is a trusted fragment
@@ -251,7 +251,7 @@ def test_remote_urls_are_never_fetched(monkeypatch: pytest.MonkeyPatch, tmp_path
             super().__init__(*args, **kwargs)
             fetchers.append(self)
 
-    monkeypatch.setattr(letters, "LocalOnlyFetcher", RecordingFetcher)
+    monkeypatch.setattr(letter_pdf, "LocalOnlyFetcher", RecordingFetcher)
     secret = tmp_path / "secret.png"
     secret.write_bytes(b"not an image")
     body = (
@@ -276,7 +276,7 @@ def test_fetcher_serves_only_the_logo(tmp_path: Path) -> None:
     response = fetcher(logo.as_uri())
     assert response.read().startswith(b"<svg") and response.content_type == "image/svg+xml"
     for url in (other.as_uri(), "http://example.com/logo.svg", "https://example.com/", "data:text/plain,hello"):
-        with pytest.raises(letters.URLRefused):
+        with pytest.raises(letter_pdf.URLRefused):
             fetcher(url)
     assert fetcher.refused == [
         other.as_uri(),
@@ -483,7 +483,7 @@ def test_letter_embeds_the_qr_code_placed_by_the_body(payment_pdf: bytes) -> Non
 
 def test_letter_adds_the_block_when_the_body_has_none() -> None:
     block = _block()
-    html = letters.letter_html(_letter(payment=block))
+    html = letter_pdf.letter_html(_letter(payment=block))
     assert html.count('data-relance="paiement"') == 1
     assert html.index("Nous vous prions d’agréer") < html.index('data-relance="paiement"') < html.index("Jean Dupont")
     pdf = render_letter_pdf(_letter(payment=block))
@@ -502,6 +502,6 @@ def test_fetcher_serves_only_the_known_content_ids() -> None:
     fetcher = LocalOnlyFetcher(inline={"qr@relance": (b"\x89PNG", "image/png")})
     response = fetcher("cid:qr@relance")
     assert response.read() == b"\x89PNG" and response.content_type == "image/png"
-    with pytest.raises(letters.URLRefused):
+    with pytest.raises(letter_pdf.URLRefused):
         fetcher("cid:other@relance")
     assert fetcher.refused == ["cid:other@relance"]
