@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.test import Client
 
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
@@ -49,6 +50,13 @@ def make_user(username: str, *orgs: Organisation, role: str = Membership.Role.CO
     for org in orgs:
         Membership.objects.create(user=user, organisation=org, role=role)
     return user
+
+
+def member_client(org: Organisation, username: str, role: str = Membership.Role.COLLECTOR) -> Client:
+    """A test client logged in as a new member of ``org`` with ``role``."""
+    client = Client()
+    client.force_login(make_user(username, org, role=role))
+    return client
 
 
 def make_customer(org: Organisation, code: str, name: str, **fields: Any) -> Customer:

@@ -13,7 +13,6 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.management import call_command
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -30,7 +29,7 @@ from relance.holds.models import Hold
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
+from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, member_client, write
 from tests.smtp_server import SMTPServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -389,14 +388,6 @@ def test_test_mode_leaves_letters_alone(org: Organisation) -> None:
 # --------------------------------------------------------------------------- the pages
 
 
-def member(org: Organisation, username: str, role: str = Membership.Role.COLLECTOR) -> Client:
-    user = User.objects.create_user(username, password="motdepasse-solide-123")
-    Membership.objects.create(user=user, organisation=org, role=role)
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 @pytest.fixture
 def today_org(pinned_clock: Any, tmp_path: Any) -> Organisation:
     """The pages work on today, pinned (tests/conftest.py) so that timezone.localdate() (UTC) is also the
@@ -413,7 +404,7 @@ def today_org(pinned_clock: Any, tmp_path: Any) -> Organisation:
 
 
 def test_the_queue_shows_the_message_as_it_will_go_out(today_org: Organisation) -> None:
-    client = member(today_org, "alice")
+    client = member_client(today_org, "alice")
     reminder = Reminder.objects.get(organisation=today_org)
     assert reminder.status == Reminder.Status.AWAITING_APPROVAL
     page = client.get(reverse("web:approvals"))
@@ -433,7 +424,7 @@ def test_the_queue_shows_the_message_as_it_will_go_out(today_org: Organisation) 
 
 
 def test_the_letter_preview_is_a_pdf_rendered_on_the_fly(today_org: Organisation) -> None:
-    client = member(today_org, "alice")
+    client = member_client(today_org, "alice")
     reminder = Reminder.objects.get(organisation=today_org)
     assert client.get(reverse("web:approval_pdf", kwargs={"pk": reminder.pk})).status_code == 404  # an email
     Reminder.objects.filter(pk=reminder.pk).update(channel="registered_letter")
@@ -447,7 +438,7 @@ def test_the_letter_preview_is_a_pdf_rendered_on_the_fly(today_org: Organisation
 
 
 def test_actions_through_the_pages(today_org: Organisation) -> None:
-    client = member(today_org, "alice")
+    client = member_client(today_org, "alice")
     reminder = Reminder.objects.get(organisation=today_org)
     url = reverse("web:approval", kwargs={"pk": reminder.pk})
     response = client.post(url, {"action": "edit", "subject": "Votre facture", "body": f"Bonjour,\n\n{XSS}"})
@@ -469,7 +460,7 @@ def test_actions_through_the_pages(today_org: Organisation) -> None:
 
 
 def test_bulk_approve_through_the_queue(today_org: Organisation) -> None:
-    client = member(today_org, "alice")
+    client = member_client(today_org, "alice")
     reminder = Reminder.objects.get(organisation=today_org)
     response = client.post(reverse("web:approvals"), {"ids": [str(reminder.pk), "999999", "x"]})
     assert response.status_code == 302
@@ -479,7 +470,7 @@ def test_bulk_approve_through_the_queue(today_org: Organisation) -> None:
 
 
 def test_read_only_members_read_but_cannot_act(today_org: Organisation) -> None:
-    client = member(today_org, "rita", Membership.Role.READ_ONLY)
+    client = member_client(today_org, "rita", Membership.Role.READ_ONLY)
     reminder = Reminder.objects.get(organisation=today_org)
     url = reverse("web:approval", kwargs={"pk": reminder.pk})
     assert client.get(reverse("web:approvals")).status_code == 200
@@ -496,13 +487,13 @@ def test_read_only_members_read_but_cannot_act(today_org: Organisation) -> None:
 def test_other_organisations_and_unassigned_customers_are_not_found(today_org: Organisation) -> None:
     reminder = Reminder.objects.get(organisation=today_org)
     other = make_org("beta")
-    outsider = member(other, "olga")
+    outsider = member_client(other, "olga")
     assert outsider.get(reverse("web:approval", kwargs={"pk": reminder.pk})).status_code == 404
     assert outsider.post(reverse("web:approval", kwargs={"pk": reminder.pk}), {"action": "approve"}).status_code == 404
     assert outsider.get(reverse("web:approval_pdf", kwargs={"pk": reminder.pk})).status_code == 404
     assert "Boulangerie" not in outsider.get(reverse("web:approvals")).content.decode()
     Organisation.objects.filter(pk=today_org.pk).update(collectors_see_assigned_only=True)
-    restricted = member(today_org, "carla")
+    restricted = member_client(today_org, "carla")
     assert restricted.get(reverse("web:approval", kwargs={"pk": reminder.pk})).status_code == 404
     assert "Boulangerie" not in restricted.get(reverse("web:approvals")).content.decode()
     restricted.post(reverse("web:approvals"), {"ids": [str(reminder.pk)]})
@@ -519,6 +510,6 @@ def test_needs_approval_is_editable_in_the_scenario_editor(today_org: Organisati
     steps[0] = editing.StepInput(**{**editing.step_values(scenario.steps.get(position=0)), "needs_approval": False})
     editing.save_steps(today_org, scenario, steps, actor="web:admin")
     assert not scenario.steps.get(position=0).needs_approval
-    client = member(today_org, "adam", Membership.Role.ADMIN)
+    client = member_client(today_org, "adam", Membership.Role.ADMIN)
     page = client.get(reverse("web:scenario", kwargs={"pk": scenario.pk})).content.decode()
     assert "needs_approval" in page and "À valider" in page

@@ -20,7 +20,6 @@ from babel.messages.extract import extract_python
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -32,7 +31,7 @@ from relance.holds.models import Hold
 from relance.ledger.models import Customer, Invoice, Membership
 from relance.web.templatetags.relance_tags import date_fr, eur, thousands
 from relance.web.views_law import pct
-from tests.builders import make_org
+from tests.builders import make_org, make_user
 
 PACKAGE = Path(settings.BASE_DIR)
 CATALOG = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -58,8 +57,7 @@ def french_afterwards() -> Iterator[None]:
 @pytest.fixture
 def world(db: None) -> dict[str, Any]:
     org = make_org()
-    admin = User.objects.create_user("sophie", password="motdepasse-solide-123")
-    Membership.objects.create(user=admin, organisation=org, role=Membership.Role.ADMIN)
+    admin = make_user("sophie", org, role=Membership.Role.ADMIN)
     customer = Customer.objects.create(organisation=org, code="C001", legal_name="Durand Menuiserie SARL")
     day = today_for(org)
     invoice = Invoice.objects.create(

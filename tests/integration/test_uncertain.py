@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.contrib.auth.models import User
-from django.test import Client
 from django.urls import reverse
 
 from relance.cli.main import main
@@ -23,7 +21,7 @@ from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.ledger.models import Invoice, Membership
 from relance.ledger.services.imports import import_file
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
+from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, member_client, write
 from tests.smtp_faults import FaultySMTPServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -144,10 +142,7 @@ def test_resend_rechecks_the_invoices(uncertain, server):
 
 def test_web_detail_and_actions(uncertain, server):
     org, reminder = uncertain
-    user = User.objects.create_user("alice", password="x")
-    Membership.objects.create(user=user, organisation=org, role=Membership.Role.ADMIN)
-    client = Client()
-    client.force_login(user)
+    client = member_client(org, "alice", Membership.Role.ADMIN)
     page = client.get(reverse("web:reminder", args=[reminder.pk]))
     assert page.status_code == 200
     html = page.content.decode()

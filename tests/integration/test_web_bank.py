@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from relance.banking.models import BankAccount, BankTransaction
 from relance.ledger.models import Invoice, Membership, Organisation
-from tests.builders import make_org
+from tests.builders import make_org, make_user
 from tests.integration.test_bank_import import OWN_IBAN, Entry, camt053, customer, invoice
 
 pytestmark = pytest.mark.django_db
@@ -48,9 +48,7 @@ def other() -> Organisation:
 
 
 def member(org: Organisation, username: str, role: str = Membership.Role.ADMIN) -> User:
-    user = User.objects.create_user(username, password="motdepasse-solide-123")
-    Membership.objects.create(user=user, organisation=org, role=role)
-    return user
+    return make_user(username, org, role=role)
 
 
 @pytest.fixture
