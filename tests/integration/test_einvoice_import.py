@@ -26,7 +26,7 @@ from relance.ledger.models import (
 )
 from relance.ledger.services.einvoice_import import import_einvoices
 from relance.ledger.services.payments import record_payment
-from tests.builders import make_org
+from tests.builders import make_customer, make_invoice, make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -228,9 +228,8 @@ def test_seller_mismatch_is_refused_and_nothing_is_imported(org: Organisation) -
 def test_no_pdf_is_left_behind_when_the_batch_fails_late(org: Organisation, settings: Any) -> None:
     """A problem found while writing (here: the credit note's customer contradicts its invoice's)
     rolls everything back, including the PDF already stored."""
-    customer = Customer.objects.create(organisation=org, code="X", legal_name="Autre client", siren="443061841")
-    Invoice.objects.create(organisation=org, customer=customer, number="FA-2026-0101", issue_date=date(2026, 1, 1),
-                           due_date=date(2026, 2, 1), amount_incl_tax=D("10.00"), amount_due=D("10.00"))
+    customer = make_customer(org, "X", "Autre client", siren="443061841")
+    make_invoice(customer, "FA-2026-0101", "10.00", date(2026, 2, 1), issued=date(2026, 1, 1))
     before = state()
     with pytest.raises(ImportRejected) as exc:
         import_einvoices(org, [PDF, CII])
@@ -382,7 +381,7 @@ def test_same_number_with_different_content_in_one_batch_is_refused(org: Organis
 
 
 def test_existing_customer_is_matched_by_siren_then_vat_then_name(org: Organisation) -> None:
-    known = Customer.objects.create(organisation=org, code="C001", legal_name="Boulangerie Martin", siren="732829320")
+    known = make_customer(org, "C001", "Boulangerie Martin", siren="732829320")
     import_einvoices(org, [CII])
     invoice = Invoice.objects.get(number="FA-2026-0101")
     assert invoice.customer == known
@@ -390,17 +389,15 @@ def test_existing_customer_is_matched_by_siren_then_vat_then_name(org: Organisat
     assert (known.siret, known.vat_number, known.address1) == ("73282932000074", "FR44732829320", "12 rue des Lilas")
     assert Contact.objects.count() == 0  # an existing customer's contacts are left alone
 
-    by_name = Customer.objects.create(organisation=org, code="G01", legal_name="garage du centre")
+    by_name = make_customer(org, "G01", "garage du centre")
     import_einvoices(org, [UBL])
     assert Invoice.objects.get(number="FA-2026-0102").customer == by_name
 
 
 def test_invoice_already_in_the_ledger_from_csv_gets_its_pdf(org: Organisation) -> None:
-    customer = Customer.objects.create(organisation=org, code="C001", legal_name="Boulangerie Martin",
-                                       siren="732829320")
-    Invoice.objects.create(organisation=org, customer=customer, number="FA-2026-0103", issue_date=date(2026, 3, 16),
-                           due_date=date(2026, 4, 30), amount_excl_tax=D("400.00"), tax_amount=D("80.00"),
-                           amount_incl_tax=D("480.00"), amount_due=D("480.00"))
+    customer = make_customer(org, "C001", "Boulangerie Martin", siren="732829320")
+    make_invoice(customer, "FA-2026-0103", "480.00", date(2026, 4, 30), issued=date(2026, 3, 16),
+                 amount_excl_tax=D("400.00"), tax_amount=D("80.00"))
     report = import_einvoices(org, [PDF])
     assert [i["status"] for i in report.invoices] == ["unchanged"]
     invoice = Invoice.objects.get(number="FA-2026-0103")
@@ -410,10 +407,8 @@ def test_invoice_already_in_the_ledger_from_csv_gets_its_pdf(org: Organisation) 
 
 
 def test_missing_excl_tax_and_tax_are_filled_in_even_after_a_payment(org: Organisation) -> None:
-    customer = Customer.objects.create(organisation=org, code="C001", legal_name="Boulangerie Martin",
-                                       siren="732829320")
-    Invoice.objects.create(organisation=org, customer=customer, number="FA-2026-0103", issue_date=date(2026, 3, 16),
-                           due_date=date(2026, 4, 30), amount_incl_tax=D("480.00"), amount_due=D("480.00"))
+    customer = make_customer(org, "C001", "Boulangerie Martin", siren="732829320")
+    make_invoice(customer, "FA-2026-0103", "480.00", date(2026, 4, 30), issued=date(2026, 3, 16))
     record_payment(org, customer, "VIR-7", date(2026, 3, 20), D("80.00"), ["FA-2026-0103"])
     report = import_einvoices(org, [PDF])
     assert [i["status"] for i in report.invoices] == ["updated"]
