@@ -52,16 +52,21 @@ class Located(Protocol):
     def timezone(self) -> str: ...
 
 
-def zone_of(where: Located | ZoneInfo | str | None) -> ZoneInfo:
+def zone_of(where: Located | ZoneInfo | str | None, *, lenient: bool = False) -> ZoneInfo:
     """The time zone of an organisation, of a zone name or a zone itself; :data:`DEFAULT_ZONE` when
-    none is given or the name is empty or unknown."""
+    none is given or the name is empty. An unknown name raises ``ZoneInfoNotFoundError`` naming
+    it: a business date is never silently computed in another zone (the scheduler records the
+    day as failed and says why). ``lenient`` reads an unknown name as the default zone: only to
+    show a time or to decide when to try (pages, the scheduler's clock), never for a business date."""
     if isinstance(where, ZoneInfo):
         return where
     name = where if isinstance(where, str) or where is None else where.timezone
     try:
         return ZoneInfo(name or DEFAULT_ZONE)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_ZONE)
+        if lenient:
+            return ZoneInfo(DEFAULT_ZONE)
+        raise
 
 
 def today_for(where: Located | ZoneInfo | str | None, at: datetime | None = None) -> date:

@@ -30,7 +30,16 @@ def test_today_follows_the_frozen_clock() -> None:
         assert clock.today_for(Org("Europe/Paris")) == date(2024, 3, 1)
 
 
-def test_an_empty_or_unknown_zone_is_paris() -> None:
+def test_an_empty_zone_is_paris_an_unknown_one_is_refused() -> None:
+    """A business date is never computed in a zone the organisation did not give: an unknown
+    name raises (the scheduler records the day as failed); only display reads it leniently."""
+    from zoneinfo import ZoneInfoNotFoundError
+
+    import pytest
+
     moment = datetime(2026, 6, 30, 22, 30, tzinfo=UTC)
-    assert clock.today_for(Org(""), moment) == clock.today_for(Org("Pas/Une_Zone"), moment) == date(2026, 7, 1)
+    assert clock.today_for(Org(""), moment) == date(2026, 7, 1)
     assert clock.zone_of(None) == ZoneInfo(clock.DEFAULT_ZONE)
+    with pytest.raises(ZoneInfoNotFoundError, match="Pas/Une_Zone"):
+        clock.today_for(Org("Pas/Une_Zone"), moment)
+    assert clock.zone_of(Org("Pas/Une_Zone"), lenient=True) == ZoneInfo(clock.DEFAULT_ZONE)

@@ -48,7 +48,8 @@ def _money_sum(field: str, condition: Q) -> Coalesce:
 
 
 def organisation_zone(organisation: Organisation) -> ZoneInfo:
-    return clock.zone_of(organisation)
+    """The zone pages show times in (an unknown name reads as the default: a page still opens)."""
+    return clock.zone_of(organisation, lenient=True)
 
 
 def day_bounds(organisation: Organisation, day: date) -> tuple[datetime, datetime]:
