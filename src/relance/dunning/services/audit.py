@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from relance.clock import today_for
 from relance.core.escalation import Stage, rank, spacing, stage
 from relance.core.escalation_audit import Delivery, Violation, audit, states_business_law
 from relance.dunning.models import Reminder, Step
@@ -45,7 +45,7 @@ class AuditReport:
 
 
 def _local(organisation: Organisation, event: Event) -> date:
-    return event.occurred_at.astimezone(ZoneInfo(organisation.timezone)).date()
+    return today_for(organisation, event.occurred_at)
 
 
 def audit_organisation(organisation: Organisation) -> AuditReport:
