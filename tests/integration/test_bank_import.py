@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -25,7 +25,7 @@ from relance.events.services import verify_chain
 from relance.ledger.models import Allocation, Customer, CustomerAlias, Invoice, Organisation, Payment
 from relance.ledger.services.payments import record_payment
 from relance.ledger.services.references import assign_references
-from tests.builders import make_org
+from tests.builders import make_customer, make_invoice, make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -107,13 +107,11 @@ def org() -> Organisation:
 
 
 def customer(org: Organisation, code: str, name: str) -> Customer:
-    return Customer.objects.create(organisation=org, code=code, legal_name=name)
+    return make_customer(org, code, name)
 
 
 def invoice(c: Customer, number: str, amount: str, due: date, issued: date | None = None) -> Invoice:
-    inv = Invoice.objects.create(organisation=c.organisation, customer=c, number=number, issue_date=issued or
-                                 due - timedelta(days=30), due_date=due, amount_incl_tax=Decimal(amount),
-                                 amount_due=Decimal(amount))
+    inv = make_invoice(c, number, amount, due, issued=issued)
     assign_references(c.organisation, [inv.pk])
     inv.refresh_from_db()
     return inv
