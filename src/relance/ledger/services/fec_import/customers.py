@@ -15,7 +15,7 @@ from .state import ImportRun
 
 
 class Customers(ImportRun):
-    """the customers of the file, found in the ledger or created (with their aliases)."""
+    """Step 1: the customers of the file, found in the ledger or created (with their aliases)."""
 
     def _customers(self) -> None:
         org, actor = self.org, self.actor

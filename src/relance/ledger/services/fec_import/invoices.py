@@ -52,7 +52,7 @@ def _carried_forward(inv: _Inv, openings: list[tuple[int, OpenItem]], partial: D
 
 
 class Invoices(ImportRun):
-    """the open invoices of the file reconciled with the ledger — same key, carried forward in the"""
+    """Step 2: the open invoices of the file matched with the ledger's, updated or created."""
 
     def _due(self, customer_id: int, issued: date) -> date:
         return issued + timedelta(days=self.terms.get(customer_id, self.org.default_terms_days))

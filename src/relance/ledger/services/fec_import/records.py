@@ -34,7 +34,7 @@ from .state import ImportRun, _Owned, _Rec
 
 
 class Records(ImportRun):
-    """the importer's payments and credit notes brought to what the file says — one per unapplied"""
+    """Step 3: the importer's payments and credit notes brought to what the file says."""
 
     def _kind(self, journals: Iterable[str]) -> str:
         """Credit notes come from sales journals; payments from the others (bank, cash, OD, à-nouveaux)."""
