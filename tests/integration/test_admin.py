@@ -3,7 +3,7 @@ read-only, derived invoice fields read-only, no cross-organisation links."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +29,7 @@ from relance.ledger.models import (
     Organisation,
     Payment,
 )
-from tests.builders import bare_org
+from tests.builders import bare_org, make_customer, make_invoice
 
 pytestmark = pytest.mark.django_db
 
@@ -72,13 +72,10 @@ def objects() -> dict[type[models.Model], models.Model]:
     scenario = Scenario.objects.create(organisation=org, name="Standard", is_default=True)
     step = Step.objects.create(scenario=scenario, position=0, label="Rappel", offset_days=3, channel="email",
                                template="r1")
-    customer = Customer.objects.create(organisation=org, code="C001", legal_name="Durand SARL", scenario=scenario)
-    Customer.objects.create(organisation=other, code="B001", legal_name="Zeta SA")
+    customer = make_customer(org, "C001", "Durand SARL", scenario=scenario)
+    make_customer(other, "B001", "Zeta SA")
     contact = Contact.objects.create(organisation=org, customer=customer, last_name="Durand", is_billing=True)
-    invoice = Invoice.objects.create(
-        organisation=org, customer=customer, number="F-001", issue_date=DAY - timedelta(days=30), due_date=DAY,
-        amount_incl_tax=Decimal("1200.00"), amount_due=Decimal("1000.00"),
-    )
+    invoice = make_invoice(customer, "F-001", "1200.00", DAY, amount_due=Decimal("1000.00"))
     credit_note = CreditNote.objects.create(organisation=org, customer=customer, number="AV-001", issue_date=DAY,
                                             amount_incl_tax=Decimal("50.00"), invoice=invoice)
     payment = Payment.objects.create(organisation=org, customer=customer, reference="VIR-001", date=DAY,

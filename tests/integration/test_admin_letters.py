@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,8 +12,7 @@ from django.urls import reverse
 
 from relance.dunning.models import Reminder
 from relance.events.models import Event
-from relance.ledger.models import Customer, Invoice
-from tests.builders import bare_org
+from tests.builders import bare_org, make_customer, make_invoice
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pinned_clock")]
 
@@ -27,10 +25,8 @@ def fast_passwords(settings: Any) -> None:
 @pytest.fixture
 def letter() -> Reminder:
     org = bare_org("alpha", "Alpha Conseil")
-    customer = Customer.objects.create(organisation=org, code="C001", legal_name="Durand SARL")
-    Invoice.objects.create(organisation=org, customer=customer, number="F-001", issue_date=date(2026, 9, 1),
-                           due_date=date(2026, 10, 1), amount_incl_tax=Decimal("1200.00"),
-                           amount_due=Decimal("1200.00"))
+    customer = make_customer(org, "C001", "Durand SARL")
+    make_invoice(customer, "F-001", "1200.00", date(2026, 10, 1), issued=date(2026, 9, 1))
     return Reminder.objects.create(
         organisation=org, customer=customer, channel="registered_letter", planned_for=date(2026, 11, 16),
         idempotency_key="k-1", status=Reminder.Status.SENT, subject="Mise en demeure", body_text="…",

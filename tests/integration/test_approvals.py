@@ -29,7 +29,7 @@ from relance.holds.models import Hold
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, member_client, write
+from tests.builders import CUSTOMERS_CSV, invoices_csv, make_customer, make_org, member_client, write
 from tests.smtp_server import SMTPServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -307,9 +307,8 @@ def test_bulk_approve_takes_only_the_awaiting_visible_ones(org: Organisation) ->
     ids = list(Reminder.objects.filter(organisation=org).values_list("pk", flat=True))
     assert len(ids) == 2
     other = make_org("autre")
-    foreign = Reminder.objects.create(organisation=other, customer=Customer.objects.create(
-        organisation=other, code="X1", legal_name="Autre"), channel="email", planned_for=DAY,
-        idempotency_key="autre-1", status=Reminder.Status.AWAITING_APPROVAL)
+    foreign = Reminder.objects.create(organisation=other, customer=make_customer(other, "X1", "Autre"), channel="email",
+                                      planned_for=DAY, idempotency_key="autre-1", status=Reminder.Status.AWAITING_APPROVAL)
     approved = approvals.approve(org, [*ids, foreign.pk], actor="web:alice", today=DAY + timedelta(days=6))
     assert sorted(r.pk for r in approved) == sorted(ids)
     foreign.refresh_from_db()

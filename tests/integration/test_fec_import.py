@@ -32,7 +32,7 @@ from relance.ledger.models import (
 from relance.ledger.services import fec_import as fec_service
 from relance.ledger.services.fec_import import map_fec_label
 from relance.ledger.services.imports import import_file
-from tests.builders import CUSTOMERS_CSV, make_org, write
+from tests.builders import CUSTOMERS_CSV, make_customer, make_org, write
 
 pytestmark = pytest.mark.django_db
 
@@ -547,7 +547,7 @@ def test_collective_accounts_give_customers_from_labels_and_say_so(org):
     assert any("compte 41120000 « CLIENTS DIVERS » lu comme un compte collectif (libellé générique)" in w
                for w in report.warnings)
     # the user corrects a derived customer with an alias; the next import keeps it
-    garage = Customer.objects.create(organisation=org, code="G01", legal_name="Garage du Centre SARL", is_business=True)
+    garage = make_customer(org, "G01", "Garage du Centre SARL", is_business=True)
     map_fec_label(org, "GARAGE DU CENTRE", "G01")
     assert Invoice.objects.get(organisation=org, number="F102").customer == garage
 

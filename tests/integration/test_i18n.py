@@ -28,10 +28,10 @@ from django.utils.translation.template import templatize
 from relance.clock import today_for
 from relance.dunning.models import Reminder, ReminderLine
 from relance.holds.models import Hold
-from relance.ledger.models import Customer, Invoice, Membership
+from relance.ledger.models import Membership
 from relance.web.templatetags.relance_tags import date_fr, eur, thousands
 from relance.web.views_law import pct
-from tests.builders import make_org, make_user
+from tests.builders import make_customer, make_invoice, make_org, make_user
 
 PACKAGE = Path(settings.BASE_DIR)
 CATALOG = PACKAGE / "locale" / "en" / "LC_MESSAGES" / "django.po"
@@ -58,17 +58,9 @@ def french_afterwards() -> Iterator[None]:
 def world(db: None) -> dict[str, Any]:
     org = make_org()
     admin = make_user("sophie", org, role=Membership.Role.ADMIN)
-    customer = Customer.objects.create(organisation=org, code="C001", legal_name="Durand Menuiserie SARL")
+    customer = make_customer(org, "C001", "Durand Menuiserie SARL")
     day = today_for(org)
-    invoice = Invoice.objects.create(
-        organisation=org,
-        customer=customer,
-        number="F2026-001",
-        issue_date=day - timedelta(days=70),
-        due_date=day - timedelta(days=40),
-        amount_incl_tax=Decimal("1234.56"),
-        amount_due=Decimal("1234.56"),
-    )
+    invoice = make_invoice(customer, "F2026-001", "1234.56", day - timedelta(days=40), issued=day - timedelta(days=70))
     reminder = Reminder.objects.create(
         organisation=org,
         customer=customer,

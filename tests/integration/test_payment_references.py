@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import importlib
 from datetime import date
-from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -15,8 +14,8 @@ from django.test.utils import CaptureQueriesContext
 
 from relance.core.references import make_rf, make_rf_lenient
 from relance.dunning.services.payment_details import payment_block_for
-from relance.ledger.models import Customer, Invoice
-from tests.builders import make_org
+from relance.ledger.models import Invoice
+from tests.builders import make_customer, make_invoice, make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -25,14 +24,12 @@ WRITES = ("INSERT", "UPDATE", "DELETE")
 
 
 def _invoice(org, customer, number: str, reference: str = "") -> Invoice:
-    return Invoice.objects.create(organisation=org, customer=customer, number=number, issue_date=DAY, due_date=DAY,
-                                  amount_incl_tax=Decimal("100.00"), amount_due=Decimal("100.00"),
-                                  payment_reference=reference)
+    return make_invoice(customer, number, "100.00", DAY, issued=DAY, payment_reference=reference)
 
 
 def test_the_migration_gives_a_reference_to_every_invoice_and_customer_without_one() -> None:
     org = make_org()
-    customer = Customer.objects.create(organisation=org, code="C001", legal_name="Durand SARL")
+    customer = make_customer(org, "C001", "Durand SARL")
     kept = _invoice(org, customer, "A-9", reference=make_rf_lenient("A-1"))  # A-1's own reference, already used
     first = _invoice(org, customer, "A-1")
     second = _invoice(org, customer, "A-2")
@@ -48,7 +45,7 @@ def test_the_migration_gives_a_reference_to_every_invoice_and_customer_without_o
 
 def test_a_missing_reference_is_not_made_up_nor_written_while_composing() -> None:
     org = make_org()
-    customer = Customer.objects.create(organisation=org, code="C001", legal_name="Durand SARL")
+    customer = make_customer(org, "C001", "Durand SARL")
     invoice = _invoice(org, customer, "F-1")
     with CaptureQueriesContext(connection) as queries:
         block = payment_block_for(org, customer, [invoice])

@@ -11,7 +11,7 @@ from relance.dunning.services.registered_mail import record_delivery
 from relance.errors import InvalidInput, NotFound
 from relance.events.models import Event
 from relance.events.services import verify_chain
-from tests.builders import make_org
+from tests.builders import make_customer, make_org
 
 pytestmark = pytest.mark.django_db
 
@@ -19,10 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def letter(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    from relance.ledger.models import Customer
 
     org = make_org()
-    customer = Customer.objects.create(organisation=org, code="C1", legal_name="Client SARL")
+    customer = make_customer(org, "C1", "Client SARL")
     reminder = Reminder.objects.create(
         organisation=org, customer=customer, channel="registered_letter", planned_for=date(2026, 11, 20),
         idempotency_key="k1", status=Reminder.Status.SENT, sent_at=datetime(2026, 11, 20, 11, tzinfo=UTC))

@@ -23,7 +23,7 @@ from relance.rates.models import AddedRate
 from relance.rates.services import add_rate, rate_tables
 from relance.web.templatetags.relance_tags import eur
 from relance.web.views_law import pct
-from tests.builders import bare_org, make_invoice, make_user
+from tests.builders import bare_org, make_customer, make_invoice, make_user
 from tests.conftest import PINNED_NOW
 
 # The pages compute « à ce jour » and the late charges on today's date, and the shipped rate tables end
@@ -417,8 +417,8 @@ def test_add_rate_form_validation(client_staff: Client) -> None:
 
 @pytest.fixture
 def customers(org: Organisation) -> dict[str, Any]:
-    business = Customer.objects.create(organisation=org, code="C001", legal_name="Durand Menuiserie SARL")
-    consumer = Customer.objects.create(organisation=org, code="C002", legal_name="M. Martin", is_business=False)
+    business = make_customer(org, "C001", "Durand Menuiserie SARL")
+    consumer = make_customer(org, "C002", "M. Martin", is_business=False)
     return {
         "business": business,
         "consumer": consumer,
@@ -487,7 +487,7 @@ def test_customer_page_queries_do_not_grow_with_invoices(client_u: Client, org: 
     from django.test.utils import CaptureQueriesContext
 
     add_missing_semesters()
-    customer = Customer.objects.create(organisation=org, code="N001", legal_name="Client en nombre")
+    customer = make_customer(org, "N001", "Client en nombre")
 
     def invoices(start: int, stop: int) -> None:
         for i in range(start, stop):
