@@ -48,3 +48,14 @@ def test_a_reference_still_missing_is_left_out_not_written(tmp_path, settings) -
     assert composed.payment is not None and composed.payment.reference == ""
     assert composed.payment.payload  # the QR code carries the invoice number instead
     assert set(Invoice.objects.values_list("payment_reference", flat=True)) == {""}
+
+
+def test_the_approval_previews_write_nothing_either(tmp_path, settings) -> None:
+    from relance.dunning.services import approvals
+
+    org, reminder = one_planned_reminder(tmp_path, settings, DAY)
+    with CaptureQueriesContext(connection) as queries:
+        preview = approvals.preview(org, reminder, DAY)
+        approvals.queue_previews(org, [reminder], DAY)
+    assert [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)] == []
+    assert preview.subject and not preview.problem

@@ -257,11 +257,9 @@ def _with_inline_images(email: EmailMultiAlternatives) -> str:
 
 def preview(organisation: Organisation, reminder: Reminder, today: date | None = None) -> Preview:
     """The message as the dispatcher would send it today (email as built, test mode included).
-    Nothing is kept: composing may assign payment references, rolled back here."""
+    Composing only reads (``compose``): nothing to undo."""
     today = today or local_today(organisation)
-    with transaction.atomic():
-        _composed_message, result = _composed(reminder, organisation, today)
-        transaction.set_rollback(True)
+    _composed_message, result = _composed(reminder, organisation, today)
     return result
 
 
@@ -302,20 +300,15 @@ def queue_previews(organisation: Organisation, reminders: Sequence[Reminder], to
     if not reminders:
         return []
     today = today or local_today(organisation)
-    with transaction.atomic():
-        batch = _read_batch(organisation, reminders, today)
-        previews = [_composed(r, organisation, today, batch=batch, full=False)[1] for r in reminders]
-        transaction.set_rollback(True)
-    return previews
+    batch = _read_batch(organisation, reminders, today)
+    return [_composed(r, organisation, today, batch=batch, full=False)[1] for r in reminders]
 
 
 def letter_preview_document(organisation: Organisation, reminder: Reminder, today: date | None = None) -> LetterDoc:
     """Everything the letter would print today (``InvalidInput`` if it is not a letter)."""
     today = today or local_today(organisation)
-    with transaction.atomic():
-        composed, result = _composed(reminder, organisation, today, full=False)
-        customer = Customer.objects.get(pk=reminder.customer_id)
-        transaction.set_rollback(True)  # no query after this in the block
+    composed, result = _composed(reminder, organisation, today, full=False)
+    customer = Customer.objects.get(pk=reminder.customer_id)
     if composed is None or composed.channel == Channel.EMAIL:
         raise InvalidInput(result.problem or "cette relance ne part pas par courrier")
     return letter_document(organisation, customer, composed.contact, composed.subject, composed.html, today,
