@@ -49,7 +49,10 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
     stamps = [not adapted and c.get_internal_type() == "DateTimeField" for c in columns]
     adapt = connection.ops.adapt_datetimefield_value
 
-    def prepared() -> Iterator[tuple[Any, ...]]:
+    def prepared() -> Iterator[Sequence[Any]]:
+        if not any(stamps):  # nothing to adapt: the rows go as they are (no copy of each row)
+            yield from rows
+            return
         for row in rows:
             yield tuple(adapt(v) if stamp and v is not None else v for stamp, v in zip(stamps, row, strict=True))
 
@@ -63,7 +66,7 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
                     count += 1
             return count
         sql = f"INSERT INTO {quote(meta.db_table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
-        batch: list[tuple[Any, ...]] = []
+        batch: list[Sequence[Any]] = []
         for row in prepared():
             batch.append(row)
             if len(batch) >= INSERT_BATCH:
