@@ -194,3 +194,10 @@ def lock_rows(model: type[_M], ids: Iterable[int], **filters: Any) -> list[_M]:
     _enter(state, BELOW, model.__name__)
     return list(model._default_manager.select_for_update(of=("self",)).filter(pk__in=wanted, **filters)
                 .order_by("pk"))
+
+
+def lock_row(model: type[_M], organisation: Model, pk: int) -> _M | None:
+    """Lock one row of ``organisation`` below the organisation row (a hold, a promise, a plan, a
+    call task…), by id; ``None`` when the organisation has no such row."""
+    found = lock_rows(model, [pk], organisation=organisation)
+    return found[0] if found else None

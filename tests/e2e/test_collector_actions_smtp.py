@@ -18,10 +18,10 @@ from django.utils import timezone
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
 from relance.dunning.services.planner import plan_day
-from relance.dunning.services.plans import propose_plan
 from relance.dunning.services.retries import NotRetryable, retry
 from relance.events.models import Event
 from relance.events.services import verify_chain
+from relance.holds.services.plans import propose_plan
 from relance.ledger.models import Customer, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment

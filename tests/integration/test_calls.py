@@ -14,11 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from relance.dunning.models import CallTask
 from relance.dunning.services.calls import MAX_ATTEMPTS, call_list, record_call_outcome
 from relance.dunning.services.dispatcher import dispatch_now
-from relance.dunning.services.holds import dispute_reasons, open_dispute, stop
 from relance.dunning.services.planner import plan_day
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.models import Event
 from relance.holds.models import Hold, PaymentPlan, Promise
+from relance.holds.services.holds import dispute_reasons, open_dispute, stop
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.ledger.services.imports import import_file
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write

@@ -22,13 +22,14 @@ from relance.cli.main import main
 from relance.dunning.models import Reminder, Step
 from relance.dunning.services import approvals
 from relance.dunning.services.dispatcher import dispatch_now
-from relance.dunning.services.holds import lift, open_dispute, pause, record_promise, stop
+from relance.dunning.services.plan_messages import send_agreement
 from relance.dunning.services.planner import plan_day
-from relance.dunning.services.plans import accept_plan, cancel_plan, propose_plan, send_agreement
 from relance.dunning.services.retries import NotRetryable, retry
 from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.holds.models import Hold, PaymentPlan
+from relance.holds.services.holds import lift, open_dispute, pause, record_promise, stop
+from relance.holds.services.plans import accept_plan, cancel_plan, propose_plan
 from relance.ledger.models import Customer, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment

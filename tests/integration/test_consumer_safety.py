@@ -23,10 +23,11 @@ from relance.documents.plan_letter import plan_agreement_html
 from relance.dunning.models import CallTask
 from relance.dunning.services.calls import CallContact, CallInvoice, call_script
 from relance.dunning.services.charges import charges_of_invoices
-from relance.dunning.services.holds import sample_hold_variables
 from relance.dunning.services.messages import TEMPLATE_DIR, build_context, render, shipped_source
 from relance.dunning.services.payment_details import payment_block_for
-from relance.dunning.services.plans import agreement_context, agreement_document, instalment_context, propose_plan
+from relance.dunning.services.plan_messages import agreement_document
+from relance.holds.services.plans import propose_plan
+from relance.holds.services.wording import agreement_context, instalment_context, sample_hold_variables
 from relance.ledger.models import Contact, Customer, Invoice, Organisation, RecoveryCost
 from tests.builders import make_org
 

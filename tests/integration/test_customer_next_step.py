@@ -14,8 +14,8 @@ from django.test import Client
 from django.urls import reverse
 
 from relance.clock import today_for
-from relance.dunning.services import holds
 from relance.dunning.services.daily import run_day
+from relance.holds.services import holds
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.services.imports import import_file
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, make_user, write

@@ -117,7 +117,7 @@ def test_a_late_entry_step_is_said_truthfully(org: Organisation, tmp_path: Any) 
 
 
 def test_a_cancelled_message_leaves_the_invoice_where_it_was(org: Organisation, tmp_path: Any) -> None:
-    from relance.dunning.services import holds
+    from relance.holds.services import holds
 
     add(org, tmp_path, "a.csv", [("F-1", "C001", "2026-06-01", "2026-07-01", "800,00")])
     plan_day(org, date(2026, 7, 8))
@@ -318,7 +318,7 @@ def test_the_customer_and_invoice_pages_link_to_the_case(org: Organisation, tmp_
 
 def test_a_broken_promise_after_the_formal_notice_does_not_go_back_to_reminders(org: Organisation,
                                                                                  tmp_path: Any) -> None:
-    from relance.dunning.services import holds
+    from relance.holds.services import holds
 
     add(org, tmp_path, "a.csv", [("F-1", "C001", "2026-06-01", "2026-07-01", "800,00")])
     run_days(org, date(2026, 7, 6), date(2026, 9, 4))

@@ -26,12 +26,13 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from relance.dunning import queries as dunning
-from relance.dunning.models import Hold, Reminder
-from relance.dunning.services import holds as hold_services
-from relance.dunning.services import plans
+from relance.dunning.models import Reminder
 from relance.dunning.services.audit import audit_organisation
 from relance.dunning.services.daily import run_day
 from relance.dunning.services.registered_mail import record_delivery
+from relance.holds.models import Hold
+from relance.holds.services import holds as hold_services
+from relance.holds.services import plans
 from relance.ledger.models import Contact, Customer, Invoice
 from relance.ledger.services.payments import record_credit_note, record_payment
 from relance.litigation.models import CaseInvoice

@@ -18,12 +18,12 @@ from django.urls import reverse
 
 from relance.core.formats.fec import NO_LABEL
 from relance.dunning.models import Reminder
-from relance.dunning.services.collective_holds import AUTO_ENDED_BY
-from relance.dunning.services.holds import lift
 from relance.dunning.services.planner import plan_day
 from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.holds.models import Hold
+from relance.holds.services.collective import AUTO_ENDED_BY
+from relance.holds.services.holds import lift
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services import fec_import as fec_service
 from relance.ledger.services.fec_import import NO_LABEL_CODE, NOT_A_CUSTOMER_REASON, UNATTRIBUTED_REASON, map_fec_label

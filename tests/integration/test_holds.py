@@ -15,7 +15,12 @@ from django.urls import reverse
 
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
-from relance.dunning.services.holds import (
+from relance.dunning.services.planner import plan_day
+from relance.errors import Conflict, InvalidInput
+from relance.events.models import Event
+from relance.events.services import verify_chain
+from relance.holds.models import DisputeReason, Hold, Promise
+from relance.holds.services.holds import (
     cancel_promise,
     credit_dispute,
     dispute_reasons,
@@ -27,11 +32,6 @@ from relance.dunning.services.holds import (
     stop,
     write_off_dispute,
 )
-from relance.dunning.services.planner import plan_day
-from relance.errors import Conflict, InvalidInput
-from relance.events.models import Event
-from relance.events.services import verify_chain
-from relance.holds.models import DisputeReason, Hold, Promise
 from relance.ledger.models import Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment
@@ -375,8 +375,8 @@ NEW_KEYS = ["promesse_non_tenue", "echeance_a_venir", "echeance_impayee", "accor
 @pytest.mark.parametrize("language", ["fr", "en"])
 @pytest.mark.parametrize("key", NEW_KEYS)
 def test_new_shipped_templates_render(key: str, language: str) -> None:
-    from relance.dunning.services.holds import sample_hold_variables
     from relance.dunning.services.messages import TEMPLATE_DIR, render_source, sample_context
+    from relance.holds.services.wording import sample_hold_variables
 
     subject, _, body = (TEMPLATE_DIR / language / f"{key}.txt").read_text(encoding="utf-8").partition("\n")
     message = render_source(subject, body, {**sample_context(language), **sample_hold_variables(language)}, key)

@@ -13,9 +13,10 @@ from django.core import mail
 from relance.channels.post import letterhead_missing, require_letterhead
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
-from relance.dunning.services.plans import agreement_document, propose_plan
+from relance.dunning.services.plan_messages import agreement_document
 from relance.errors import Conflict, OrganisationIncomplete
 from relance.events.models import Event
+from relance.holds.services.plans import propose_plan
 from relance.ledger.models import Invoice
 from relance.ledger.services.imports import import_file
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write

@@ -19,19 +19,14 @@ from django.urls import reverse
 from relance.documents.plan_letter import plan_agreement_html
 from relance.dunning.models import Reminder
 from relance.dunning.services.dispatcher import dispatch_now
-from relance.dunning.services.holds import open_dispute, record_promise
+from relance.dunning.services.plan_messages import agreement_document, agreement_letter
 from relance.dunning.services.planner import plan_day
-from relance.dunning.services.plans import (
-    accept_plan,
-    agreement_document,
-    agreement_letter,
-    cancel_plan,
-    propose_plan,
-)
 from relance.errors import Conflict, InvalidInput
 from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.holds.models import Hold, Instalment, PaymentPlan, Promise
+from relance.holds.services.holds import open_dispute, record_promise
+from relance.holds.services.plans import accept_plan, cancel_plan, propose_plan
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_credit_note, record_payment
@@ -291,8 +286,8 @@ def test_plan_admin_pages_load(org: Organisation, c001: Customer, admin_client: 
     accept_plan(org, plan, actor="sophie", on=DAY)
     record_promise(org, c001, date(2026, 12, 1), Decimal("100"), via="phone", obtained_by="S", invoices=["F-004"],
                    today=DAY)
-    from relance.dunning.services.holds import dispute_reasons
     from relance.holds.models import DisputeReason
+    from relance.holds.services.holds import dispute_reasons
 
     dispute_reasons(org)
     for model in (PaymentPlan, Promise, DisputeReason, Hold):

@@ -161,7 +161,7 @@ class PaymentPlanLetterAdmin(PaymentPlanAdmin):
 
     @admin.action(description="Établir la lettre d’accord (PDF)")
     def issue_agreements(self, request: HttpRequest, queryset: QuerySet[PaymentPlan]) -> None:
-        from .services.plans import agreement_letter
+        from .services.plan_messages import agreement_letter
 
         each(request, queryset, lambda p, actor: agreement_letter(p.organisation, p, actor=actor),
              "lettre(s) d’accord établie(s)")

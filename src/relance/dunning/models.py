@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy as _
 
 from relance.core.policy import Channel, StepSpec
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
-from relance.ledger.signals import invoices_settled
 
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
@@ -236,15 +235,3 @@ class MessageTemplate(models.Model):
             validate_template(self.subject, self.body, self.language)
         except TemplateProblem as exc:
             raise ValidationError(exc.message) from exc
-
-
-def _holds_on_settlement(sender: Any, **kwargs: Any) -> None:
-    from .services.holds import on_invoices_settled
-
-    on_invoices_settled(sender, **kwargs)
-
-
-# Promises kept and plans completed on settlement. Connected here, at import of the models,
-# because the app's ``ready()`` (apps.py) is outside this change; it belongs there, next to
-# ``handlers.on_invoices_settled``.
-invoices_settled.connect(_holds_on_settlement, dispatch_uid="dunning.holds_on_settlement")

@@ -46,13 +46,13 @@ class HoldAdmin(ScopedAdmin):
 
     @admin.action(description="Lever les pauses et arrêts sélectionnés")
     def lift_holds(self, request: HttpRequest, queryset: QuerySet[Hold]) -> None:
-        from relance.dunning.services.holds import lift
+        from .services.holds import lift
 
         each(request, queryset, lambda h, actor: lift(h.organisation, h, actor=actor), "suspension(s) levée(s)")
 
     @admin.action(description="Marquer les litiges sélectionnés comme résolus")
     def resolve_disputes(self, request: HttpRequest, queryset: QuerySet[Hold]) -> None:
-        from relance.dunning.services.holds import resolve_dispute
+        from .services.holds import resolve_dispute
 
         each(request, queryset, lambda h, actor: resolve_dispute(h.organisation, h, actor=actor), "litige(s) résolu(s)")
 
@@ -96,7 +96,7 @@ class PromiseAdmin(ScopedAdmin):
 
     @admin.action(description="Annuler les promesses sélectionnées")
     def cancel_promises(self, request: HttpRequest, queryset: QuerySet[Promise]) -> None:
-        from relance.dunning.services.holds import cancel_promise
+        from .services.holds import cancel_promise
 
         each(request, queryset, lambda p, actor: cancel_promise(p.organisation, p, actor=actor, reason="admin"),
              "promesse(s) annulée(s)")
@@ -137,13 +137,13 @@ class PaymentPlanAdmin(ScopedAdmin):
 
     @admin.action(description="Enregistrer l’accord du client (activer)")
     def accept_plans(self, request: HttpRequest, queryset: QuerySet[PaymentPlan]) -> None:
-        from relance.dunning.services.plans import accept_plan
+        from .services.plans import accept_plan
 
         each(request, queryset, lambda p, actor: accept_plan(p.organisation, p, actor=actor), "échéancier(s) activé(s)")
 
     @admin.action(description="Annuler les échéanciers sélectionnés")
     def cancel_plans(self, request: HttpRequest, queryset: QuerySet[PaymentPlan]) -> None:
-        from relance.dunning.services.plans import cancel_plan
+        from .services.plans import cancel_plan
 
         each(request, queryset, lambda p, actor: cancel_plan(p.organisation, p, actor=actor, reason="admin"),
              "échéancier(s) annulé(s)")

@@ -1,7 +1,8 @@
 """The collector's actions: promises, disputes, pauses, stops and payment plans from the
 customer page, and the day's call list with its outcomes. Thin views over
-``dunning.services.holds``, ``plans`` and ``calls``: they parse the form, call one service,
-and come back to the page with a message (errors in French, nothing saved half-way)."""
+``holds.services.holds`` and ``plans``, ``dunning.services.calls`` and ``plan_messages``: they
+parse the form, call one service, and come back to the page with a message (errors in French,
+nothing saved half-way)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 from relance.actors import actor_of
 from relance.clock import today_for
 from relance.dunning.models import CallTask
-from relance.dunning.services import calls, escalation, holds, plans
+from relance.dunning.services import calls, escalation, plan_messages
 from relance.errors import InvalidInput, RelanceError
 from relance.holds.models import Hold, PaymentPlan, Promise
+from relance.holds.services import holds, plans
 from relance.ledger import queries as ledger
 from relance.ledger.models import Customer, Invoice
 
@@ -198,7 +200,7 @@ def plan_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             plans.cancel_plan(sc.organisation, plan, actor=actor_of(request), reason=request.POST.get("note", ""))
             messages.success(request, _("Échéancier annulé."))
         elif action == "lettre":
-            pdf = plans.agreement_letter(sc.organisation, plan, actor=actor_of(request))
+            pdf = plan_messages.agreement_letter(sc.organisation, plan, actor=actor_of(request))
             response = HttpResponse(pdf, content_type="application/pdf")
             response["Content-Disposition"] = f'inline; filename="accord-echeancier-{plan.pk}.pdf"'
             return response
@@ -215,9 +217,9 @@ def _send_agreement(request: HttpRequest, sc: Scope, plan: PaymentPlan) -> None:
     """« Envoyer l’accord »: by email through the dispatcher, once; without an address, the
     letter is issued to be printed and posted instead."""
     try:
-        _reminder, created = plans.send_agreement(sc.organisation, plan, actor=actor_of(request))
-    except plans.NoEmailAddress:
-        plans.agreement_letter(sc.organisation, plan, actor=actor_of(request))
+        _reminder, created = plan_messages.send_agreement(sc.organisation, plan, actor=actor_of(request))
+    except plan_messages.NoEmailAddress:
+        plan_messages.agreement_letter(sc.organisation, plan, actor=actor_of(request))
         messages.warning(request, _("Ce client n’a pas d’adresse e-mail : l’accord n’est pas envoyé. Imprimez la "
                                     "lettre d’accord (« Imprimer la lettre d’accord ») et envoyez-la par courrier."))
         return

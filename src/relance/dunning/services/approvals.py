@@ -52,6 +52,7 @@ from relance.documents.payment_block import PaymentBlock
 from relance.errors import Conflict, InvalidInput, NotFound, OrganisationIncomplete, RelanceError
 from relance.events import kinds
 from relance.events.services import NewEvent, record_many
+from relance.holds.queries import Blocked, blocked
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.queries import ZERO, visible
 from relance.locks import lock_invoices, lock_organisation
@@ -72,7 +73,6 @@ from .compose import (
 )
 from .dispatcher import _still_chaseable
 from .escalation import record_received
-from .holds import Blocked, blocked
 from .messages import template_sources
 from .queue import queue_send
 

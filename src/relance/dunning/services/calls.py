@@ -37,12 +37,21 @@ from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.models import Event
 from relance.events.services import NewEvent, record_many
 from relance.holds.models import Hold, PaymentPlan, Promise
+from relance.holds.queries import active_holds
+from relance.holds.services.holds import (
+    InvoiceRef,
+    calendar_for,
+    dispute_reasons,
+    found_or_404,
+    open_dispute,
+    record_promise,
+    resolve_invoices,
+    today_or_local,
+)
+from relance.holds.services.plans import propose_plan
 from relance.i18n import french
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
-
-from .context import active_holds, calendar_for
-from .holds import InvoiceRef, dispute_reasons, lock, open_dispute, record_promise, resolve_invoices, today_or_local
-from .plans import propose_plan
+from relance.locks import lock_row
 
 #: calls of one customer not reached in a row before the retries stop (a person decides)
 MAX_ATTEMPTS = 3
@@ -391,7 +400,7 @@ class CallRecord:
 
 def _task_for(organisation: Organisation, target: CallTask | Customer, today: date) -> CallTask:
     if isinstance(target, CallTask):
-        task: CallTask = lock(CallTask, organisation, target.pk)
+        task = found_or_404(lock_row(CallTask, organisation, target.pk), CallTask)
         if task.status != CallTask.Status.OPEN:
             raise Conflict(f"L’appel n° {task.pk} est déjà enregistré ({task.outcome or task.get_status_display()}).")
         return task

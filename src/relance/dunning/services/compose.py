@@ -25,21 +25,15 @@ from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
 from relance.dunning.models import Reminder
 from relance.errors import InvalidInput
 from relance.events.services import NewEvent
+from relance.holds.services.plans import instalment_outstanding
+from relance.holds.services.wording import agreement_context, instalment_context, promise_context
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
-from .holds import promise_context
 from .messages import CHARGED_TEMPLATES, build_context, render
 from .payment_details import payment_block_for
-from .plans import (
-    AGREEMENT_EMAIL_TEMPLATE,
-    PLAN_KINDS,
-    agreement_context,
-    agreement_pdf,
-    instalment_context,
-    instalment_outstanding,
-)
+from .plan_messages import AGREEMENT_EMAIL_TEMPLATE, PLAN_KINDS, agreement_pdf
 
 THANKS_TEMPLATE = "remerciement"
 #: the template of the messages that are not a scenario step

@@ -65,17 +65,14 @@ from relance.errors import InvalidInput, OrganisationIncomplete
 from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.holds.models import PaymentPlan, Promise
+from relance.holds.queries import Blocked, blocked
+from relance.holds.services.plans import OPEN_STATES, instalment_outstanding
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.locks import lock_invoices, lock_organisation, lock_rows
 
 from .compose import Composed, compose, outgoing_email
 from .escalation import ESCALATING, record_received
-from .holds import Blocked, blocked
-from .plans import (
-    OPEN_STATES,
-    PLAN_KINDS,
-    instalment_outstanding,
-)
+from .plan_messages import PLAN_KINDS
 from .queue import queue_send
 
 logger = logging.getLogger(__name__)

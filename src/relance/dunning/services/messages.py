@@ -429,7 +429,7 @@ def sample_context(language: str = "fr") -> dict[str, Any]:
         Invoice(number="F-2026-0117", issue_date=date(2026, 10, 2), due_date=date(2026, 11, 1),
                 amount_incl_tax=Decimal("480.50"), amount_due=Decimal("280.50"), reminders_received=2),
     ]
-    from .holds import sample_hold_variables  # holds renders messages: imported here, not at the top
+    from relance.holds.services.wording import sample_hold_variables
 
     context = build_context(organisation, customer, contact, invoices, today, attachments=True,
                             payment_block=payment_block_for(organisation, customer, invoices))

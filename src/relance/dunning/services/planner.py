@@ -38,14 +38,16 @@ from relance.dunning.models import Reminder, ReminderLine, Step
 from relance.events import kinds
 from relance.events.services import record_many
 from relance.holds.models import PaymentPlan, PlanInvoice, Promise
+from relance.holds.services.holds import expire_pauses, review_promises
+from relance.holds.services.plans import review_plans
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.litigation.services import open_cases
+from relance.locks import lock_invoices
+from relance.locks import lock_organisation as serialise
 
 from .business_calendar import calendar_for
 from .chaseable import chaseable
 from .escalation import PROGRESS_FIELDS, progress_from
-from .holds import expire_pauses, lock_invoices, review_promises, serialise
-from .plans import review_plans
 from .scenario_book import ScenarioBook
 
 #: a customer with one of these is not planned again (a reminder awaiting approval included)

@@ -29,9 +29,9 @@ from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.ledger.queries import visible
+from relance.locks import lock_organisation as serialise
 
 from ..models import Reminder, ReminderLine
-from .holds import serialise
 from .queue import queue_send
 
 #: a later reminder in one of these states makes an old failure pointless to retry

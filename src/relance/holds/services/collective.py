@@ -1,10 +1,12 @@
 """The pauses of the customers of collective FEC accounts (see the notes on unattributed credits
 in ``ledger.services.fec_import``): the ledger says which pauses must be active now
-(``ledger.signals.collective_holds``), this module makes it so.
+(``ledger.signals.collective_holds``, heard by :func:`pause_collective_accounts`), this module
+makes it so.
 
 * a pause wanted and missing is created — a :class:`Hold` of kind pause on the whole customer,
   without end date (``until`` empty: it lasts until lifted), with its ``pause.started`` event —
-  and the customer's reminders awaiting approval whose invoices are all held leave the queue;
+  and announced (``holds.signals.hold_started``: dunning takes the customer's reminders awaiting
+  approval whose invoices are all held out of the queue);
 * an active pause of this family no longer wanted (the credits were assigned, or a corrected FEC
   was imported) is lifted (``pause.lifted``, ``ended_by`` :data:`AUTO_ENDED_BY`);
 * a pause a person lifted by hand is not created again for the same state (same customer, same
@@ -19,14 +21,14 @@ from typing import Any
 
 from django.db.models import Q
 
-from relance.clock import today_for as local_today
+from relance.clock import today_for
 from relance.events.services import NewEvent, record_many
-from relance.holds.models import Hold
 from relance.ledger.models import Organisation
 from relance.ledger.services.fec_import import NOT_A_CUSTOMER_REASON, UNATTRIBUTED_REASON, CollectiveHold
 from relance.locks import lock_organisation
 
-from .holds import move, withdraw_held_awaiting
+from ..models import Hold
+from .holds import held_from_now, move
 
 #: who ended a pause that the ledger's state no longer needs
 AUTO_ENDED_BY = "relance (paiements affectés)"
@@ -38,10 +40,11 @@ def _family(organisation: Organisation) -> Any:
         Q(reason__startswith=UNATTRIBUTED_REASON) | Q(reason__startswith=NOT_A_CUSTOMER_REASON))
 
 
-def on_collective_holds(sender: Any, organisation: Organisation, holds: Sequence[CollectiveHold],
-                        actor: str = "system", **kwargs: Any) -> None:
-    today = local_today(organisation)
-    lock_organisation(organisation)  # then the holds (ledger.services.locks: the project's lock order)
+def pause_collective_accounts(sender: Any, organisation: Organisation, holds: Sequence[CollectiveHold],
+                              actor: str = "system", **kwargs: Any) -> None:
+    """Receiver of ``ledger.signals.collective_holds`` (connected in ``holds.apps``)."""
+    today = today_for(organisation)
+    lock_organisation(organisation)  # then the holds (relance.locks: the project's lock order)
     wanted = {(h.customer_id, h.reason[:300]): h for h in holds}
     active = list(_family(organisation).select_for_update().filter(state=Hold.State.ACTIVE).order_by("pk"))
     events: list[NewEvent] = []
@@ -66,6 +69,6 @@ def on_collective_holds(sender: Any, organisation: Organisation, holds: Sequence
     for hold, wish in zip(created, new, strict=True):
         events.append(NewEvent("pause.started", customer_id=hold.customer_id, actor=actor, data={
             "hold": hold.pk, "until": None, "reason": hold.reason, "number": "", **wish.data}))
-    for customer_id in sorted({h.customer_id for h in new}):
-        events += withdraw_held_awaiting(organisation, customer_id, today, actor)
     record_many(organisation, events)
+    for customer_id in sorted({h.customer_id for h in new}):
+        held_from_now(organisation, customer_id, today, actor)

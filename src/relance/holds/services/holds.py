@@ -3,8 +3,11 @@
 Each function is one transaction that checks its input, moves a state machine of
 ``relance.core.holds`` (a forbidden transition is a :class:`~relance.errors.Conflict`) and
 records one event per transition. What stops the reminders is always a :class:`Hold` row
-(one per covered invoice, or one for a whole customer), so the planner
-(``context.chaseable``) and the dispatcher's send-time re-check see every kind alike.
+(one per covered invoice, or one for a whole customer), so the planner and the dispatcher's
+send-time re-check (``relance.holds.queries``) see every kind alike. What a hold means for the
+messages is dunning's business: a hold that starts sends ``signals.hold_started`` (dunning takes
+the customer's held messages out of the approval queue), a broken promise ``signals.promise_broken``
+(dunning plans the « promesse non tenue » message that quotes it).
 
 * **Promise** (:func:`record_promise`): pauses the invoices it covers until the promised date
   plus ``PROMISE_GRACE_BUSINESS_DAYS`` business days. It is *kept* as soon as the promised
@@ -19,7 +22,7 @@ records one event per transition. What stops the reminders is always a :class:`H
 * **Pause** (:func:`pause`) until a date, on an invoice or a whole customer; **stop**
   (:func:`stop`) of a whole customer (insolvency proceedings, litigation) until lifted.
 
-Locks are taken in the project's order (``ledger/services/locks.py``) — the invoices concerned
+Locks are taken in the project's order (``relance.locks``) — the invoices concerned
 (by id), then the organisation row (as the event log does), then the hold, promise or plan — so
 that these services, payments being recorded and reminders being sent never wait for each other
 in a circle. No ``SELECT … FOR UPDATE`` here has a ``DISTINCT`` (PostgreSQL refuses it).
@@ -29,48 +32,51 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import PurePath
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Model, QuerySet
 
-from relance.clock import today_for as local_today
+from relance.clock import today_for
 from relance.core import formatting as fmt
+from relance.core.calendar import BusinessCalendar
 from relance.core.holds import (
     ForbiddenTransition,
     Machine,
     PromiseInputError,
     PromiseVerdict,
-    promise_broken_key,
     promise_grace_end,
     promise_verdict,
     transition,
     validate_promise,
 )
-from relance.dunning.models import Reminder, ReminderLine
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
-from relance.holds.models import DEFAULT_DISPUTE_REASONS, DisputeReason, Hold, Instalment, PaymentPlan, PlanInvoice, Promise
 from relance.i18n import french
-from relance.ledger.models import Contact, CreditNote, Customer, Invoice, Organisation
+from relance.ledger.models import CreditNote, Customer, Invoice, Organisation
 from relance.ledger.services.payments import record_credit_note
-from relance.locks import lock_invoices, lock_organisation
+from relance.locks import lock_invoices, lock_organisation, lock_row, lock_rows
 
-from .context import active_holds, calendar_for, chaseable
+from ..models import DEFAULT_DISPUTE_REASONS, DisputeReason, Hold, PaymentPlan, Promise
+from ..queries import active_disputes, in_open_plan
+from ..signals import answers, hold_started, promise_broken
 
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 _SAFE_NAME = re.compile(r"[^\w.\-]+")
 
 InvoiceRef = Invoice | str
+_M = TypeVar("_M", bound=Model)
 
 
-# the project's lock order lives in ledger/services/locks.py; these names stay for the callers
-serialise = lock_organisation
+def found_or_404(row: _M | None, model: type[_M]) -> _M:
+    """The row just looked up (``relance.locks.lock_row``), or :class:`NotFound`."""
+    if row is None:
+        raise NotFound(f"{model._meta.verbose_name} introuvable")
+    return row
 
 
 def move(machine: str, source: str, target: str) -> str:
@@ -81,7 +87,11 @@ def move(machine: str, source: str, target: str) -> str:
 
 
 def today_or_local(organisation: Organisation, today: date | None) -> date:
-    return today or local_today(organisation)
+    return today or today_for(organisation)
+
+
+def calendar_for(organisation: Organisation) -> BusinessCalendar:
+    return BusinessCalendar("FR", organisation.holiday_subdivision or None)
 
 
 def check_customer(organisation: Organisation, customer: Customer) -> None:
@@ -108,88 +118,14 @@ def resolve_invoices(organisation: Organisation, customer: Customer, refs: Itera
     return sorted({found[n] for n in numbers}, key=lambda i: (i.due_date, i.number))
 
 
-def in_open_plan(invoices: Sequence[Invoice], states: Sequence[str] = (PaymentPlan.State.ACTIVE,),
-                  exclude_plan: PaymentPlan | None = None) -> dict[int, int]:
-    """invoice id -> plan id of the plans (in ``states``) that hold one of these invoices."""
-    qs = PlanInvoice.objects.filter(invoice__in=invoices, plan__state__in=list(states))
-    if exclude_plan is not None:
-        qs = qs.exclude(plan=exclude_plan)
-    return dict(qs.values_list("invoice_id", "plan_id"))
-
-
-def active_disputes(invoices: Sequence[Invoice]) -> set[int]:
-    return set(Hold.objects.filter(invoice__in=invoices, kind=Hold.Kind.DISPUTE, state=Hold.State.ACTIVE)
-               .values_list("invoice_id", flat=True))
-
-
 def _numbers(invoices: Iterable[Invoice]) -> list[str]:
     return [i.number for i in invoices]
 
 
-# ------------------------------------------------------------------------------------------
-# A message of its own (promise broken, instalment reminders), through the normal Reminder path
-# ------------------------------------------------------------------------------------------
-
-
-def channel_for(customer: Customer) -> str:
-    """Email when the customer takes email and has an address, else a letter (as the planner)."""
-    has_email = Contact.objects.filter(customer=customer).exclude(email="").exists()
-    return "email" if customer.preferred_channel != "letter" and has_email else "letter"
-
-
-def plan_message(organisation: Organisation, customer: Customer, kind: str, key: str, today: date,
-                 invoices: Sequence[Invoice], *, promise: Promise | None = None,
-                 instalment: Instalment | None = None, label: str = "") -> Reminder | None:
-    """Plan a message outside the scenario (its idempotency key makes it unique: planned once,
-    never twice). The customer's last contact becomes today, so the normal sequence keeps its
-    minimum gap. Returns ``None`` when the key already exists."""
-    reminder, created = Reminder.objects.get_or_create(
-        idempotency_key=key,
-        defaults=dict(organisation=organisation, customer=customer, kind=kind, channel=channel_for(customer),
-                      planned_for=today, promise=promise, instalment=instalment),
-    )
-    if not created:
-        return None
-    ReminderLine.objects.bulk_create([ReminderLine(reminder=reminder, invoice=i, step_position=i.last_step_position,
-                                                   amount_due=i.amount_due) for i in invoices])
-    Customer.objects.filter(pk=customer.pk).update(last_contact_date=today)
-    record_many(organisation, [NewEvent("reminder.planned", customer_id=customer.pk, reminder_id=reminder.pk, data={
-        "key": key, "step": label, "channel": reminder.channel, "kind": kind, "invoices": _numbers(invoices),
-        "total_due": sum((i.amount_due for i in invoices), Decimal(0)),
-    })])
-    return reminder
-
-
-#: reminders not yet handed to the dispatcher: a settlement or a hold can still cancel them
-CANCELLABLE = (Reminder.Status.PLANNED, Reminder.Status.AWAITING_APPROVAL)
-
-
-def cancel_pending(organisation: Organisation, reminders: QuerySet[Reminder], reason: str, why: str,
-                   actor: str = "system") -> list[NewEvent]:
-    """Cancel the reminders of ``reminders`` still planned or awaiting approval; the events to record."""
-    rows = list(reminders.filter(status__in=CANCELLABLE).values_list("id", "customer_id"))
-    Reminder.objects.filter(pk__in=[r for r, _ in rows], status__in=CANCELLABLE).update(
-        status=Reminder.Status.CANCELLED, last_error=why)
-    return [NewEvent("reminder.cancelled", customer_id=c, reminder_id=r, actor=actor, data={"reason": reason})
-            for r, c in rows]
-
-
-def withdraw_held_awaiting(organisation: Organisation, customer_id: int, today: date,
-                           actor: str = "system") -> list[NewEvent]:
-    """A hold has just started: the customer's reminders awaiting approval whose invoices are
-    now all held or settled leave the approval queue (cancelled, as the dispatcher would
-    cancel them at send time; until then they would also keep the customer from being
-    planned). Planned ones are left to the dispatcher's send-time re-check, which also
-    honours a pause ended by then. Returns the events to record."""
-    held = blocked(organisation, [customer_id], today)
-    awaiting = (Reminder.objects.filter(organisation=organisation, customer_id=customer_id,
-                                        status=Reminder.Status.AWAITING_APPROVAL)
-                .prefetch_related("lines__invoice"))
-    gone = [r.pk for r in awaiting
-            if all(held.blocks(line.invoice) or line.invoice.status != Invoice.Status.OPEN for line in r.lines.all())]
-    return cancel_pending(organisation, Reminder.objects.filter(pk__in=gone), "held",
-                          "factures suspendues (promesse, litige, pause, arrêt ou échéancier) avant la validation",
-                          actor)
+def held_from_now(organisation: Organisation, customer_id: int, today: date, actor: str = "system") -> None:
+    """A hold has just started on the customer (its events recorded): announce it
+    (:data:`signals.hold_started`), in this transaction."""
+    hold_started.send(sender=Hold, organisation=organisation, customer_id=customer_id, today=today, actor=actor)
 
 
 # ------------------------------------------------------------------------------------------
@@ -223,7 +159,7 @@ def record_promise(organisation: Organisation, customer: Customer, promised_on: 
                                                                                                 today)
         if not covered:
             raise InvalidInput(f"Le client {customer.code} n’a aucune facture à régler : pas de promesse à enregistrer.")
-        serialise(organisation)
+        lock_organisation(organisation)
         planned = in_open_plan(covered)
         if planned:
             numbers = ", ".join(i.number for i in covered if i.id in planned)
@@ -258,15 +194,14 @@ def record_promise(organisation: Organisation, customer: Customer, promised_on: 
             "via": via, "obtained_by": promise.obtained_by, "covered_due": covered_due, "grace_until": grace_until,
             "note": note,
         }))
-        events += withdraw_held_awaiting(organisation, customer.pk, today, actor)
         record_many(organisation, events)
+        held_from_now(organisation, customer.pk, today, actor)
     return promise
 
 
 def lock_promises(qs: QuerySet[Promise]) -> list[Promise]:
     """Lock the promises of ``qs`` (which may join: the ids are read first)."""
-    ids = set(qs.values_list("pk", flat=True))
-    return list(Promise.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+    return lock_rows(Promise, qs.values_list("pk", flat=True))
 
 
 def close_promise(promise: Promise, target: str, today: date, actor: str, data: dict[str, Any]) -> NewEvent:
@@ -296,8 +231,8 @@ def cancel_promise(organisation: Organisation, promise: Promise, *, actor: str, 
     """The promise was recorded by mistake or withdrawn: the sequence resumes, no message."""
     with transaction.atomic():
         lock_invoices(Invoice.objects.filter(holds__promise_id=promise.pk).values_list("pk", flat=True))
-        serialise(organisation)
-        promise = lock(Promise, organisation, promise.pk)
+        lock_organisation(organisation)
+        promise = found_or_404(lock_row(Promise, organisation, promise.pk), Promise)
         event = close_promise(promise, Promise.State.CANCELLED, today_or_local(organisation, today), actor,
                                {"reason": reason or "cancelled"})
         record_many(organisation, [event])
@@ -313,15 +248,16 @@ def promise_received(promise: Promise) -> tuple[Decimal, bool]:
 
 
 def review_promises(organisation: Organisation, today: date, *, invoice_ids: Iterable[int] | None = None,
-                    only_kept: bool = False, actor: str = "system") -> list[Reminder]:
-    """Close the active promises that are kept or broken; plan the « promesse non tenue »
-    messages. ``invoice_ids`` limits the review to the promises covering them, ``only_kept``
-    to the kept ones (on settlement). Returns the reminders planned."""
+                    only_kept: bool = False, actor: str = "system") -> list[Any]:
+    """Close the active promises that are kept or broken; each broken one is announced
+    (:data:`signals.promise_broken`). ``invoice_ids`` limits the review to the promises covering
+    them, ``only_kept`` to the kept ones (on settlement). Returns the messages dunning planned
+    in response (its ``Reminder`` rows)."""
     qs = Promise.objects.filter(organisation=organisation, state=Promise.State.ACTIVE)
     if invoice_ids is not None:
         qs = qs.filter(holds__invoice_id__in=list(invoice_ids))
     lock_invoices(Invoice.objects.filter(holds__promise__in=qs).values_list("pk", flat=True))
-    serialise(organisation)
+    lock_organisation(organisation)
     events: list[NewEvent] = []
     broken: list[Promise] = []
     for promise in lock_promises(qs):
@@ -336,33 +272,10 @@ def review_promises(organisation: Organisation, today: date, *, invoice_ids: Ite
             }))
             broken.append(promise)
     record_many(organisation, events)
-    planned = []
-    for promise in broken:
-        invoices = list(chaseable(organisation, today).filter(holds__promise=promise).distinct()
-                        .order_by("due_date", "number"))
-        if invoices:  # nothing left to chase (disputed, paused…): the sequence resumes later, no message
-            reminder = plan_message(organisation, promise.customer, Reminder.Kind.PROMISE_BROKEN,
-                                    promise_broken_key(organisation.pk, promise.pk), today, invoices, promise=promise,
-                                    label="Promesse non tenue")
-            if reminder is not None:
-                planned.append(reminder)
+    planned: list[Any] = []
+    for promise in broken:  # dunning plans the « promesse non tenue » message (if anything may be chased)
+        planned += answers(promise_broken, Promise, organisation=organisation, promise=promise, today=today)
     return planned
-
-
-def promise_context(promise: Promise, language: str) -> dict[str, Any]:
-    """The ``promesse`` variables of the « promesse non tenue » template (docs/templates.md)."""
-    received = promise_received(promise)[0]
-    via_en = {"phone": "by phone", "email": "by email", "letter": "by letter", "portal": "on the customer portal"}
-    return {
-        "date": fmt.long_date(promise.promised_on, language),
-        "montant": fmt.money(promise.amount, promise.currency, language),
-        "moyen": (via_en.get(promise.obtained_via, "") if language == "en"
-                  else french(Promise.Via(promise.obtained_via).label)),
-        "obtenue_le": fmt.long_date(promise.obtained_on, language),
-        "obtenue_par": promise.obtained_by,
-        "recu": fmt.money(max(received, Decimal(0)), promise.currency, language),
-        "partiel": received > 0,
-    }
 
 
 # ------------------------------------------------------------------------------------------
@@ -409,7 +322,7 @@ def open_dispute(organisation: Organisation, invoice: Invoice, reason: DisputeRe
     with transaction.atomic():
         found = _reason(organisation, reason)
         (invoice,) = resolve_invoices(organisation, invoice.customer, [invoice.number])
-        serialise(organisation)
+        lock_organisation(organisation)
         if in_open_plan([invoice], (PaymentPlan.State.PROPOSED, PaymentPlan.State.ACTIVE)):
             raise Conflict(f"La facture {invoice.number} fait partie d’un échéancier : annulez-le avant d’ouvrir "
                            "un litige.")
@@ -427,16 +340,9 @@ def open_dispute(organisation: Organisation, invoice: Invoice, reason: DisputeRe
                                                 "hold": hold.pk, "number": invoice.number, "reason": found.code,
                                                 "label": found.label, "note": note,
                                                 "attachment": hold.attachment.name or "",
-                                                "amount_due": invoice.amount_due}),
-                                   *withdraw_held_awaiting(organisation, invoice.customer_id, today, actor)])
+                                                "amount_due": invoice.amount_due})])
+        held_from_now(organisation, invoice.customer_id, today, actor)
     return hold
-
-
-def lock(model: Any, organisation: Organisation, pk: int) -> Any:
-    found = model.objects.select_for_update().filter(organisation=organisation, pk=pk).first()
-    if found is None:
-        raise NotFound(f"{model._meta.verbose_name} introuvable")
-    return found
 
 
 def _end_hold(hold: Hold, target: str, today: date, actor: str, data: dict[str, Any]) -> NewEvent:
@@ -458,8 +364,8 @@ def _lock_hold(organisation: Organisation, hold: Hold, *, kinds: Sequence[str] =
         lock_invoices(Invoice.objects.filter(customer_id=customer_id, status=Invoice.Status.OPEN)
                       .values_list("pk", flat=True))
     lock_invoices([invoice_id] if invoice_id else [])
-    serialise(organisation)
-    hold = lock(Hold, organisation, hold.pk)
+    lock_organisation(organisation)
+    hold = found_or_404(lock_row(Hold, organisation, hold.pk), Hold)
     if kinds and hold.kind not in kinds:
         raise InvalidInput("cette suspension n’est pas un litige" if kinds == (Hold.Kind.DISPUTE,) else
                            "seules une pause ou un arrêt des relances se lèvent ; un litige se résout, "
@@ -540,15 +446,15 @@ def pause(organisation: Organisation, customer: Customer, until: date, *, reason
     with transaction.atomic():
         if invoice is not None:
             (invoice,) = resolve_invoices(organisation, customer, [invoice.number])
-        serialise(organisation)
+        lock_organisation(organisation)
         hold = Hold.objects.create(organisation=organisation, customer=customer, invoice=invoice,
                                    kind=Hold.Kind.PAUSE, until=until, reason=reason.strip()[:300], note=reason,
                                    created_by=actor)
         record_many(organisation, [NewEvent("pause.started", customer_id=customer.pk,
                                             invoice_id=invoice.pk if invoice else None, actor=actor, data={
                                                 "hold": hold.pk, "until": until, "reason": reason,
-                                                "number": invoice.number if invoice else ""}),
-                                   *withdraw_held_awaiting(organisation, customer.pk, today, actor)])
+                                                "number": invoice.number if invoice else ""})])
+        held_from_now(organisation, customer.pk, today, actor)
     return hold
 
 
@@ -560,7 +466,7 @@ def stop(organisation: Organisation, customer: Customer, cause: str, *, reason: 
     if cause not in Hold.StopCause.values:
         raise InvalidInput(f"cause d’arrêt inconnue : « {cause} » (attendu : {', '.join(Hold.StopCause.values)})")
     with transaction.atomic():
-        serialise(organisation)
+        lock_organisation(organisation)
         if Hold.objects.filter(customer=customer, kind=Hold.Kind.STOP, state=Hold.State.ACTIVE).exists():
             raise Conflict(f"Les relances du client {customer.code} sont déjà arrêtées.")
         label = french(Hold.StopCause(cause).label)
@@ -568,8 +474,8 @@ def stop(organisation: Organisation, customer: Customer, cause: str, *, reason: 
                                    reason=(f"{label} — {reason}" if reason.strip() else label)[:300], note=reason,
                                    created_by=actor)
         record_many(organisation, [NewEvent("stop.started", customer_id=customer.pk, actor=actor, data={
-            "hold": hold.pk, "cause": cause, "reason": reason}),
-            *withdraw_held_awaiting(organisation, customer.pk, today_or_local(organisation, today), actor)])
+            "hold": hold.pk, "cause": cause, "reason": reason})])
+        held_from_now(organisation, customer.pk, today_or_local(organisation, today), actor)
     return hold
 
 
@@ -584,91 +490,8 @@ def lift(organisation: Organisation, hold: Hold, *, actor: str, note: str = "", 
 
 def expire_pauses(organisation: Organisation, today: date) -> int:
     """Pauses whose date has passed become ``expired`` (the daily run)."""
-    serialise(organisation)
+    lock_organisation(organisation)
     ended = list(Hold.objects.select_for_update(of=("self",)).select_related("invoice").filter(
         organisation=organisation, kind=Hold.Kind.PAUSE, state=Hold.State.ACTIVE, until__lt=today).order_by("pk"))
     record_many(organisation, [_end_hold(h, Hold.State.EXPIRED, today, "system", {"until": h.until}) for h in ended])
     return len(ended)
-
-
-# ------------------------------------------------------------------------------------------
-# What blocks a message at send time
-# ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Blocked:
-    invoices: frozenset[int]
-    customers: frozenset[int]
-
-    def blocks(self, invoice: Invoice) -> bool:
-        return invoice.id in self.invoices or invoice.customer_id in self.customers
-
-
-def blocked(organisation: Organisation, customer_ids: Iterable[int], today: date, *,
-            except_plan_id: int | None = None) -> Blocked:
-    """Active holds of these customers: on invoices, and on whole customers. The holds of
-    ``except_plan_id`` (the plan an instalment reminder is about) do not count."""
-    qs = active_holds(organisation, today).filter(customer_id__in=list(customer_ids))
-    if except_plan_id is not None:
-        qs = qs.exclude(plan_id=except_plan_id)
-    invoices, customers = set(), set()
-    for invoice_id, customer_id in qs.values_list("invoice_id", "customer_id"):
-        if invoice_id:
-            invoices.add(invoice_id)
-        else:
-            customers.add(customer_id)
-    return Blocked(frozenset(invoices), frozenset(customers))
-
-
-# ------------------------------------------------------------------------------------------
-# Settlement (connected to ``ledger.signals.invoices_settled``)
-# ------------------------------------------------------------------------------------------
-
-
-def on_invoices_settled(sender: Any, organisation: Organisation, invoice_ids: list[int], on: date | None,
-                        **kwargs: Any) -> None:
-    """Promises whose invoices are now paid are kept; plans are brought up to date (a plan
-    whose invoices are all settled is completed); messages of ours about nothing left to pay
-    are cancelled."""
-    from .plans import refresh_plans_for  # plans builds on holds
-
-    today = on or local_today(organisation)
-    review_promises(organisation, today, invoice_ids=invoice_ids, only_kept=True)
-    refresh_plans_for(organisation, invoice_ids, today)
-    open_lines = ReminderLine.objects.filter(reminder=OuterRef("pk"), invoice__status=Invoice.Status.OPEN)
-    ours = (Reminder.objects.filter(organisation=organisation, lines__invoice_id__in=invoice_ids,
-                                    kind__in=[Reminder.Kind.PROMISE_BROKEN, Reminder.Kind.INSTALMENT_DUE,
-                                              Reminder.Kind.INSTALMENT_MISSED, Reminder.Kind.PLAN_AGREEMENT])
-            .exclude(Exists(open_lines)).distinct())
-    record_many(organisation, cancel_pending(organisation, ours, "settled", "factures réglées avant l’envoi"))
-
-
-def sample_hold_variables(language: str = "fr") -> dict[str, Any]:
-    """Realistic ``promesse``, ``echeancier`` and ``echeance`` variables, to check or preview
-    the « promesse non tenue », instalment and plan agreement templates without a database
-    (``messages.sample_context`` should merge them)."""
-    en = language == "en"
-
-    def money(amount: str) -> str:
-        return fmt.money(Decimal(amount), "EUR", language)
-
-    rows = [{"numero": n, "date": fmt.long_date(d, language), "date_courte": fmt.short_date(d, language),
-             "montant": money(a), "reste": money("0" if n == 1 else a), "reglee": n == 1}
-            for n, d, a in ((1, date(2026, 12, 15), "493.50"), (2, date(2027, 1, 15), "493.50"),
-                            (3, date(2027, 2, 15), "493.50"))]
-    sep = ":" if en else " :"
-    return {
-        "promesse": {"date": fmt.long_date(date(2026, 11, 20), language), "montant": money("1480.50"),
-                     "moyen": "by phone" if en else "par téléphone",
-                     "obtenue_le": fmt.long_date(date(2026, 11, 13), language), "obtenue_par": "Sophie Laurent",
-                     "recu": money("0"), "partiel": False},
-        "echeancier": {"numero": 12, "total": money("1480.50"), "nombre_echeances": 3, "echeances": rows,
-                       "tableau": "\n".join(f"{r['numero']}. {r['date_courte']}{sep} {r['montant']}" for r in rows),
-                       "reste_du": money("987.00"), "renonciation_penalites": False,
-                       "delai": "8 days" if en else "8 jours",
-                       "date_proposition": fmt.long_date(date(2026, 11, 23), language),
-                       "date_accord": fmt.long_date(date(2026, 11, 25), language)},
-        "echeance": {"numero": 2, "date": fmt.long_date(date(2027, 1, 15), language), "montant": money("493.50"),
-                     "reste": money("493.50"), "date_limite": fmt.long_date(date(2027, 1, 26), language)},
-    }
