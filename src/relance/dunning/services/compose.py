@@ -24,6 +24,7 @@ from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel
 from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
 from relance.dunning.models import Reminder
 from relance.errors import InvalidInput
+from relance.events import kinds
 from relance.events.services import NewEvent
 from relance.holds.services.plans import instalment_outstanding
 from relance.holds.services.wording import agreement_context, instalment_context, promise_context
@@ -226,6 +227,6 @@ def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], tod
         return charges
     if key == "mise_en_demeure":
         raise PermanentFailure(f"{RATE_MISSING_PREFIX} : {missing}")
-    events.append(NewEvent("law.rate_missing", customer_id=customer.id, reminder_id=reminder.id,
+    events.append(NewEvent(kinds.LAW_RATE_MISSING, customer_id=customer.id, reminder_id=reminder.id,
                            data={"message": str(missing)}))
     return {}
