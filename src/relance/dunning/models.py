@@ -2,7 +2,7 @@
 
 Promises, disputes, pauses, stops and payment plans are in ``relance.holds.models``; a
 reminder may be about one of them (``promise``, ``instalment``, ``plan``), and
-``dunning.services.context.chaseable`` excludes every invoice under an active hold.
+``dunning.services.chaseable.chaseable`` excludes every invoice under an active hold.
 """
 
 from __future__ import annotations
