@@ -28,6 +28,7 @@ demo: $(BIN)/relance
 lint: $(BIN)/relance
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test-sqlite: $(BIN)/relance
 	$(BIN)/pytest -q

@@ -13,10 +13,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from relance.clock import today_for
-from relance.dunning.models import Hold, PaymentPlan
-from relance.dunning.services.daily import run_day
+from relance.holds.models import Hold, PaymentPlan
 from relance.ledger.models import Customer, Invoice, Membership
 from relance.ledger.services.imports import import_file
+from relance.operations.daily import run_day
 from tests.browser.conftest import login
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
 

@@ -13,10 +13,10 @@ from django.contrib.auth import get_user_model
 
 from relance.clock import today_for
 from relance.dunning.models import Reminder
-from relance.dunning.services.daily import run_day
 from relance.ledger.models import Invoice, Membership
 from relance.ledger.services.imports import import_file
 from relance.litigation.models import LitigationCase
+from relance.operations.daily import run_day
 from relance.rates.services import add_rate
 from tests.browser.conftest import login
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write

@@ -14,12 +14,12 @@ from relance import clock
 from relance.banking.models import BankTransaction
 from relance.banking.services.statements import import_statement
 from relance.dunning.models import Reminder
-from relance.dunning.services.daily import moment_of, run_day
 from relance.dunning.services.planner import plan_day
 from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.ledger.models import CustomerAlias, Invoice
 from relance.ledger.services.imports import import_file
+from relance.operations.daily import moment_of, run_day
 from tests.builders import CUSTOMERS_CSV, make_org, write
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]

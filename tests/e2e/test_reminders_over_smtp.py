@@ -10,11 +10,11 @@ import pytest
 
 from relance.core.calendar import FRANCE
 from relance.dunning.models import Reminder
-from relance.dunning.services.daily import run_day
 from relance.events.services import verify_chain
 from relance.ledger.models import Invoice
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment
+from relance.operations.daily import run_day
 from tests.builders import CUSTOMERS_CSV, make_org, write
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.e2e]

@@ -14,10 +14,10 @@ from django.test import Client
 from django.urls import reverse
 
 from relance.clock import today_for
-from relance.dunning.services.daily import run_day
 from relance.holds.services import holds
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.services.imports import import_file
+from relance.operations.daily import run_day
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, make_user, write
 
 pytestmark = pytest.mark.django_db

@@ -28,7 +28,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from relance.dunning import queries as dunning
 from relance.dunning.models import Reminder
 from relance.dunning.services.audit import audit_organisation
-from relance.dunning.services.daily import run_day
 from relance.dunning.services.registered_mail import record_delivery
 from relance.holds.models import Hold
 from relance.holds.services import holds as hold_services
@@ -36,6 +35,7 @@ from relance.holds.services import plans
 from relance.ledger.models import Contact, Customer, Invoice
 from relance.ledger.services.payments import record_credit_note, record_payment
 from relance.litigation.models import CaseInvoice
+from relance.operations.daily import run_day
 from relance.profiles.models import PayerProfile
 from relance.profiles.services import assign_profiles, install_default_profiles, override_profile
 from tests.builders import make_org

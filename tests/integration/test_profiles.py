@@ -17,12 +17,12 @@ from django.urls import reverse
 from relance import clock
 from relance.core.profiles import FIRM_SCENARIO_NAME, GENTLE_SCENARIO_NAME, InvoiceRecord, tally
 from relance.dunning.models import Reminder, ReminderLine, Scenario
-from relance.dunning.services.daily import run_day
 from relance.dunning.services.planner import plan_day
 from relance.errors import InvalidInput, NotFound
 from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.ledger.models import Customer, Invoice, Organisation
+from relance.operations.daily import run_day
 from relance.profiles.models import CustomerProfile, PayerProfile, ProfileOverride
 from relance.profiles.queries import customer_profile
 from relance.profiles.services import (

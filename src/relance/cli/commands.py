@@ -19,9 +19,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from relance.clock import today_for
     from relance.core.formatting import long_date, money
-    from relance.dunning.services.daily import run_day
     from relance.errors import NotDelivered
     from relance.ledger.services.organisations import resolve_organisation
+    from relance.operations.daily import run_day
     from relance.operations.delivery import held_back, not_left
     from relance.operations.doctor import preflight
 

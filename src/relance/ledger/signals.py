@@ -2,6 +2,10 @@
 
 from django.dispatch import Signal
 
+#: sent with ``organisation`` and ``actor`` inside the transaction that created it: dunning installs
+#: the default scenario, profiles the default payer profiles
+organisation_created = Signal()
+
 #: sent with ``organisation``, ``invoice_ids`` (newly settled) and ``on`` (date)
 invoices_settled = Signal()
 

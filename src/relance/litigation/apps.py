@@ -5,3 +5,10 @@ class LitigationConfig(AppConfig):
     name = "relance.litigation"
     label = "litigation"
     verbose_name = "Contentieux"
+
+    def ready(self) -> None:
+        from relance.dunning.signals import handover_due
+
+        from .services import on_handover_due
+
+        handover_due.connect(on_handover_due, dispatch_uid="litigation.on_handover_due")

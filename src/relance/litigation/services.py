@@ -35,21 +35,12 @@ from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Invoice, Organisation
+from relance.locks import lock_invoices, lock_organisation, lock_rows
 
 from .models import CaseInvoice, LitigationCase
 
 SYSTEM = "system"
 ZERO = Decimal("0.00")
-
-
-def _serialise(organisation: Organisation) -> None:
-    """Lock the organisation row (after the invoices, before the cases)."""
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk").get()
-
-
-def _lock_invoices(ids: Iterable[int]) -> list[Invoice]:
-    """Lock invoices in id order (the order of the ledger's allocation)."""
-    return list(Invoice.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk"))
 
 
 def _move(source: str, target: str) -> str:
@@ -121,8 +112,8 @@ def open_cases(organisation: Organisation, today: date, handovers: Mapping[int, 
         return []
     all_ids = [i for ids in wanted.values() for i in ids]
     with transaction.atomic():
-        invoices = {i.pk: i for i in _lock_invoices(all_ids)}
-        _serialise(organisation)
+        invoices = {i.pk: i for i in lock_invoices(all_ids)}
+        lock_organisation(organisation)
         for customer_id, ids in wanted.items():
             strays = [i for i in ids if i not in invoices or invoices[i].organisation_id != organisation.pk
                       or invoices[i].customer_id != customer_id]
@@ -132,9 +123,11 @@ def open_cases(organisation: Organisation, today: date, handovers: Mapping[int, 
         taken = set(CaseInvoice.objects.filter(invoice_id__in=all_ids, case__state__in=machine.LIVE_STATES)
                     .values_list("invoice_id", flat=True))
         notices = formal_notices(organisation, all_ids)
-        same_day = {c.customer_id: c for c in LitigationCase.objects.select_for_update().filter(
+        same_day_ids = LitigationCase.objects.filter(
             organisation=organisation, customer_id__in=list(wanted), opened_on=today,
-            state=LitigationCase.State.OPENED).order_by("pk")}
+            state=LitigationCase.State.OPENED).values_list("pk", flat=True)
+        same_day = {c.customer_id: c for c in lock_rows(LitigationCase, list(same_day_ids),
+                                                         state=LitigationCase.State.OPENED)}
         touched: list[LitigationCase] = []
         events: list[NewEvent] = []
         moved: list[int] = []
@@ -180,9 +173,9 @@ def _lock_case(organisation: Organisation, case: LitigationCase | int, *, with_i
     if not LitigationCase.objects.filter(organisation=organisation, pk=pk).exists():
         raise NotFound(f"dossier de contentieux n° {pk} introuvable")
     if with_invoices:
-        _lock_invoices(CaseInvoice.objects.filter(case_id=pk).values_list("invoice_id", flat=True))
-    _serialise(organisation)
-    return LitigationCase.objects.select_for_update().get(organisation=organisation, pk=pk)
+        lock_invoices(CaseInvoice.objects.filter(case_id=pk).values_list("invoice_id", flat=True))
+    lock_organisation(organisation)
+    return lock_rows(LitigationCase, [pk], organisation=organisation)[0]
 
 
 def _refuse(exc: machine.CaseInputError) -> InvalidInput:
@@ -241,3 +234,9 @@ def close_case(organisation: Organisation, case: LitigationCase | int, *, outcom
 
 def _append(existing: str, note: str) -> str:
     return f"{existing.rstrip()}\n\n{note.strip()}" if existing.strip() else note.strip()
+
+
+def on_handover_due(sender: Any, organisation: Organisation, today: date, handovers: Mapping[int, Sequence[int]],
+                    step_label: str = "", **kwargs: Any) -> list[LitigationCase]:
+    """Receiver of ``dunning.signals.handover_due``: the cases opened (or extended) today."""
+    return open_cases(organisation, today, handovers, step_label=step_label)

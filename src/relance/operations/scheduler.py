@@ -187,9 +187,9 @@ def run_claimed(run: DayRun) -> str:
 
 
 def _run_claimed(run: DayRun) -> str:
-    from relance.dunning.services.daily import run_day
     from relance.events import kinds
     from relance.events.services import record_many
+    from relance.operations.daily import run_day
 
     from .doctor import preflight
 

@@ -42,6 +42,7 @@ from relance.errors import InvalidInput, NotFound
 from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Customer, Invoice, Organisation
+from relance.locks import lock_customer_invoices, lock_organisation, lock_rows
 
 from .models import CustomerProfile, PayerProfile, ProfileOverride
 
@@ -306,7 +307,7 @@ def assign_profiles(organisation: Organisation, day: date, *, customer_ids: Iter
 def _lock(organisation: Organisation) -> None:
     """Assignments and overrides of one organisation one at a time (the lock the event log takes
     anyway): an override made during a daily run is never overwritten by the run's stale view."""
-    Organisation.objects.select_for_update().filter(pk=organisation.pk).values_list("pk").get()
+    lock_organisation(organisation)
 
 
 def _own(organisation: Organisation, customer: Customer, profile: PayerProfile | None = None) -> None:
@@ -326,8 +327,9 @@ def override_profile(organisation: Organisation, customer: Customer, profile: Pa
     if len(reason) > 300:
         raise InvalidInput("Le motif ne doit pas dépasser 300 caractères.")
     with transaction.atomic():
+        lock_customer_invoices(organisation, [customer.pk])  # a new scenario reschedules them
         _lock(organisation)
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        locked = lock_rows(Customer, [customer.pk])[0]
         before = ProfileOverride.objects.filter(customer=locked).select_related("profile").first()
         override, _ = ProfileOverride.objects.update_or_create(
             customer=locked,
@@ -357,8 +359,9 @@ def clear_override(organisation: Organisation, customer: Customer, actor: str, r
     """Give the customer back to the rules: its profile and scenario are those its figures call for."""
     _own(organisation, customer)
     with transaction.atomic():
+        lock_customer_invoices(organisation, [customer.pk])  # a new scenario reschedules them
         _lock(organisation)
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        locked = lock_rows(Customer, [customer.pk])[0]
         override = ProfileOverride.objects.filter(customer=locked).select_related("profile").first()
         if override is None:
             raise NotFound(f"aucun profil n’est imposé au client {customer.code}")
@@ -369,3 +372,9 @@ def clear_override(organisation: Organisation, customer: Customer, actor: str, r
         report = assign_profiles(organisation, today_for(organisation), customer_ids=[locked.pk], actor=actor)
     customer.refresh_from_db(fields=["scenario"])
     return report
+
+
+def install_for_new_organisation(sender: Any, organisation: Organisation, actor: str = "system", **kwargs: Any) -> None:
+    """Receiver of ``ledger.signals.organisation_created`` (after dunning's: the standard scenario
+    is there, else ``install_default_profiles`` installs it)."""
+    install_default_profiles(organisation, actor)

@@ -452,9 +452,9 @@ def _legacy_handover(reminder: Reminder, org: Organisation, invoices: list[Invoi
                      now: datetime) -> str:
     """A hand-over planned as a message by an earlier version: it opens the litigation case
     instead, and the reminder is cancelled (a hand-over is never « Envoyée »)."""
-    from relance.litigation.services import open_cases
+    from relance.dunning.signals import hand_over
 
-    open_cases(org, today, {reminder.customer_id: [i.pk for i in invoices]})
+    hand_over(org, today, {reminder.customer_id: [i.pk for i in invoices]})
     reminder.status = Reminder.Status.CANCELLED
     reminder.last_error = "remplacée par un dossier contentieux"
     reminder.save(update_fields=["status", "last_error"])

@@ -8,7 +8,7 @@
    steps it received; the due ones are grouped per customer and step (``group_due``): one
    message per step, listing only the invoices whose own step it is — never an invoice pulled
    to a firmer step than its own. A hand-over to litigation opens a case
-   (``relance.litigation.services.open_cases``), never a message.
+   (``dunning.signals.handover_due``, heard by ``relance.litigation``), never a message.
 4. Reminders are created with a unique idempotency key (customer, step, day). The invoices'
    facts move when the message is *sent* (``escalation.record_received``, in the dispatcher's
    transaction): a cancelled, skipped or failed message leaves them where they were.
@@ -35,13 +35,13 @@ from relance.core.calendar import BusinessCalendar
 from relance.core.escalation import Progress, Rules, Stage, group_due, next_step, stage
 from relance.core.policy import Channel, NextAction, reminder_key
 from relance.dunning.models import Reminder, ReminderLine, Step
+from relance.dunning.signals import hand_over
 from relance.events import kinds
 from relance.events.services import record_many
 from relance.holds.models import PaymentPlan, PlanInvoice, Promise
 from relance.holds.services.holds import expire_pauses, review_promises
 from relance.holds.services.plans import review_plans
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
-from relance.litigation.services import open_cases
 from relance.locks import lock_invoices
 from relance.locks import lock_organisation as serialise
 
@@ -276,7 +276,7 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
     record_many(organisation, events)
 
     if handovers:
-        for case in open_cases(organisation, today, handovers):
+        for case in hand_over(organisation, today, handovers):
             customer = customers[case.customer_id]
             ids = handovers[case.customer_id]
             report.reminders.append(PlannedReminder(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import transaction
 
 from relance.core.policy import DEFAULT_FRENCH_SCENARIO
@@ -22,3 +24,8 @@ def install_default_scenario(organisation: Organisation) -> Scenario:
                 for d in DEFAULT_FRENCH_SCENARIO
             ])
     return scenario
+
+
+def install_for_new_organisation(sender: Any, organisation: Organisation, **kwargs: Any) -> None:
+    """Receiver of ``ledger.signals.organisation_created``."""
+    install_default_scenario(organisation)

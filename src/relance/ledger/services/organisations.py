@@ -10,6 +10,7 @@ from django.db import transaction
 
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.ledger.models import Membership, Organisation
+from relance.ledger.signals import organisation_created
 
 
 def resolve_organisation(slug: str | None) -> Organisation:
@@ -28,11 +29,9 @@ def resolve_organisation(slug: str | None) -> Organisation:
 
 
 def create_organisation(slug: str | None, name: str | None, admins: Sequence[str] = (), **fields: str) -> Organisation:
-    """Create a creditor organisation with the default French scenario; fields are validated
-    (SIREN and IBAN with python-stdnum)."""
-    from relance.dunning.services.scenarios import install_default_scenario
-    from relance.profiles.services import install_default_profiles
-
+    """Create a creditor organisation; fields are validated (SIREN and IBAN with python-stdnum).
+    The apps above the ledger hear ``organisation_created`` in the same transaction and install
+    their defaults (the French scenario, the payer profiles)."""
     if not slug or not name:
         raise InvalidInput("indiquez l’identifiant et la raison sociale : relance orgs add SLUG --name \"…\"")
     if Organisation.objects.filter(slug=slug).exists():
@@ -51,8 +50,7 @@ def create_organisation(slug: str | None, name: str | None, admins: Sequence[str
         users.append(user)
     with transaction.atomic():
         org.save()
-        install_default_scenario(org)
-        install_default_profiles(org)
+        organisation_created.send(sender=Organisation, organisation=org, actor="system")
         Membership.objects.bulk_create([Membership(user=u, organisation=org, role=Membership.Role.ADMIN) for u in users])
     return org
 

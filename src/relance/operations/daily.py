@@ -1,4 +1,6 @@
-"""The daily job: plan, then dispatch. One function for the CLI, the scheduler and tests."""
+"""The daily job of an organisation: payer profiles, then planning, then sending. One function
+for the CLI, the scheduler, the demo and tests; it sits above dunning and profiles because it
+drives both."""
 
 from __future__ import annotations
 
@@ -6,20 +8,17 @@ from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from relance import clock
 from relance.clock import today_for
+from relance.dunning.services.dispatcher import DispatchReport, dispatch_now, enqueue_due, outcome_report
+from relance.dunning.services.planner import PlanReport, plan_day
 from relance.ledger.models import Organisation
-
-from .dispatcher import DispatchReport, dispatch_now, enqueue_due, outcome_report
-from .planner import PlanReport, plan_day
-
-if TYPE_CHECKING:
-    from relance.profiles.services import AssignReport
+from relance.profiles.services import AssignReport, assign_profiles
 
 
 @dataclass
@@ -44,8 +43,6 @@ def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, que
             skip_channels: Sequence[str] = ()) -> DayReport:
     """``skip_channels``: channels the pre-flight checks hold back (no SMTP server, no letterhead):
     their reminders are planned but not sent (``relance.operations.doctor.preflight``)."""
-    from relance.profiles.services import assign_profiles  # late: the profiles app builds on dunning
-
     now = moment_of(organisation, day)
     # another day is simulated: the clock shows it; today the clock runs, so that each message is
     # stamped with the moment it left (dispatcher: sent_at)
