@@ -45,7 +45,7 @@ from relance import clock
 from relance.channels.email import email_text
 from relance.channels.errors import PermanentFailure
 from relance.channels.post import letter_document, require_letterhead
-from relance.clock import today_for as local_today
+from relance.clock import today_for
 from relance.core.policy import Channel
 from relance.documents.letter_pdf import LetterDoc, render_letter_pdf
 from relance.documents.payment_block import PaymentBlock
@@ -258,7 +258,7 @@ def _with_inline_images(email: EmailMultiAlternatives) -> str:
 def preview(organisation: Organisation, reminder: Reminder, today: date | None = None) -> Preview:
     """The message as the dispatcher would send it today (email as built, test mode included).
     Composing only reads (``compose``): nothing to undo."""
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     _composed_message, result = _composed(reminder, organisation, today)
     return result
 
@@ -299,14 +299,14 @@ def queue_previews(organisation: Organisation, reminders: Sequence[Reminder], to
     email nor its QR code: the review page (:func:`preview`) shows those."""
     if not reminders:
         return []
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     batch = _read_batch(organisation, reminders, today)
     return [_composed(r, organisation, today, batch=batch, full=False)[1] for r in reminders]
 
 
 def letter_preview_document(organisation: Organisation, reminder: Reminder, today: date | None = None) -> LetterDoc:
     """Everything the letter would print today (``InvalidInput`` if it is not a letter)."""
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     composed, result = _composed(reminder, organisation, today, full=False)
     customer = Customer.objects.get(pk=reminder.customer_id)
     if composed is None or composed.channel == Channel.EMAIL:
@@ -416,7 +416,7 @@ def edit(organisation: Organisation, pk: int, subject: str, body: str, *, actor:
         problems.append(f"le texte dépasse {MAX_BODY:_} caractères".replace("_", "\u202f"))
     if problems:
         raise InvalidInput("texte non enregistré : " + " ; ".join(problems))
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     with transaction.atomic():
         reminder = _lock_one(organisation, pk, collector_id)
         if not has_message(reminder):
@@ -468,7 +468,7 @@ def approve(organisation: Organisation, ids: Iterable[int], *, actor: str, colle
     """Approve the awaiting reminders among ``ids`` (the others are left as they are): they
     become ``PLANNED`` and, when due, are put on the task queue as the day's run does.
     Returns the approved ones."""
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     now = clock.now()
     with transaction.atomic():
         approved = [r for r in _lock(organisation, ids, collector_id) if r.status == AWAITING]
@@ -508,7 +508,7 @@ def skip(organisation: Organisation, pk: int, reason: str, *, actor: str,
         reminder.last_error = f"écartée à la validation : {reason}"[:2000]
         reminder.save(update_fields=["status", "last_error"])
         invoices = list(Invoice.objects.filter(pk__in=reminder.lines.values("invoice_id"), status=Invoice.Status.OPEN))
-        record_received(organisation, reminder, invoices, local_today(organisation), skipped=True)
+        record_received(organisation, reminder, invoices, today_for(organisation), skipped=True)
         record_many(organisation, [NewEvent(kinds.REMINDER_SKIPPED, customer_id=reminder.customer_id,
                                             reminder_id=reminder.pk, actor=actor, data={"reason": reason})])
     return reminder
@@ -517,7 +517,7 @@ def skip(organisation: Organisation, pk: int, reason: str, *, actor: str,
 def postpone(organisation: Organisation, pk: int, on: date, *, actor: str, collector_id: int | None = None,
              today: date | None = None) -> Reminder:
     """Move the date of an awaiting reminder; it stays awaiting (never to a past date)."""
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     if on < today:
         raise InvalidInput("impossible de reporter une relance à une date passée")
     if on > today + MAX_POSTPONE:

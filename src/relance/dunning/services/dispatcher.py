@@ -57,7 +57,7 @@ from relance import clock
 from relance.channels.email import deliver
 from relance.channels.errors import HandOverDeclined, PermanentFailure, TemporaryFailure, UncertainDelivery
 from relance.channels.post import letter_pdf, require_letterhead
-from relance.clock import today_for as local_today
+from relance.clock import today_for
 from relance.core.escalation import rank, spacing, stage
 from relance.core.policy import Channel
 from relance.dunning.models import CallTask, Reminder, ReminderLine
@@ -335,7 +335,7 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str 
     """Re-check under lock and compose; a letter or a call is recorded here, in this
     transaction; an email is returned to be handed over (:func:`_hand_over`)."""
     org = reminder.organisation
-    today = local_today(org, now)
+    today = today_for(org, now)
     invoice_ids = list(reminder.lines.values_list("invoice_id", flat=True))
     # the project's lock order (ledger/services/locks.py): the invoices by id, before the organisation row
     invoices = _lock_invoices(invoice_ids)
@@ -602,7 +602,7 @@ def due_reminders(organisation: Organisation | None, now: datetime, skip_channel
     ids = []
     for org in organisations:
         qs = Reminder.objects.filter(status=Reminder.Status.PLANNED, organisation=org,
-                                     planned_for__lte=local_today(org, now))
+                                     planned_for__lte=today_for(org, now))
         if skip_channels:
             qs = qs.exclude(channel__in=list(skip_channels))
         ids += [rid for rid, next_at in qs.order_by("id").values_list("id", "next_attempt_at")

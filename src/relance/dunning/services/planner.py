@@ -42,8 +42,7 @@ from relance.holds.models import PaymentPlan, PlanInvoice, Promise
 from relance.holds.services.holds import expire_pauses, review_promises
 from relance.holds.services.plans import review_plans
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
-from relance.locks import lock_invoices
-from relance.locks import lock_organisation as serialise
+from relance.locks import lock_invoices, lock_organisation
 
 from .business_calendar import calendar_for
 from .chaseable import chaseable
@@ -159,7 +158,7 @@ def _review_holds(organisation: Organisation, today: date, report: PlanReport) -
                                            holds__promise__state=Promise.State.ACTIVE).values_list("pk", flat=True),
                    *PlanInvoice.objects.filter(plan__organisation=organisation, plan__state=PaymentPlan.State.ACTIVE)
                    .values_list("invoice_id", flat=True)])  # invoices first, then the organisation: the ledger's order
-    serialise(organisation)
+    lock_organisation(organisation)
     expire_pauses(organisation, today)
     planned = review_promises(organisation, today) + review_plans(organisation, today)
     customers = {c.id: c for c in Customer.objects.filter(pk__in={r.customer_id for r in planned})}

@@ -23,13 +23,13 @@ from datetime import date
 
 from django.db import transaction
 
-from relance.clock import today_for as local_today
+from relance.clock import today_for
 from relance.errors import Conflict, NotFound
 from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.ledger.queries import visible
-from relance.locks import lock_organisation as serialise
+from relance.locks import lock_organisation
 
 from ..models import Reminder, ReminderLine
 from .queue import queue_send
@@ -47,9 +47,9 @@ def retry(organisation: Organisation, reminder_id: int, *, actor: str, collector
           today: date | None = None, enqueue: bool = True) -> Reminder:
     """Put a failed reminder back on the queue, due now. ``enqueue=False`` leaves the sending to
     the caller (``relance retry --now``, which sends it in the same process)."""
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     with transaction.atomic():
-        serialise(organisation)
+        lock_organisation(organisation)
         wanted = visible(Reminder.objects.filter(organisation=organisation, pk=reminder_id), collector_id, "customer__")
         reminder = Reminder.objects.select_for_update().filter(pk__in=wanted.values("pk")).first()
         if reminder is None:

@@ -29,7 +29,7 @@ from datetime import date, datetime
 from django.db import transaction
 
 from relance import clock
-from relance.clock import today_for as local_today
+from relance.clock import today_for
 from relance.errors import Conflict, NotFound
 from relance.events import kinds
 from relance.events.services import NewEvent, record_many
@@ -107,7 +107,7 @@ def confirm_sent(organisation: Organisation, reminder_id: int, *, actor: str,
     with transaction.atomic():
         reminder, invoices = _locked(organisation, reminder_id, collector_id)
         sent_at = reminder.handed_over_at or reminder.claimed_at or clock.now()
-        day = local_today(organisation, sent_at)
+        day = today_for(organisation, sent_at)
         customer = Customer.objects.prefetch_related("contacts").get(pk=reminder.customer_id)
         escalation = _escalation_facts(reminder, invoices, customer)
         reminder.status = Reminder.Status.SENT
@@ -124,10 +124,10 @@ def confirm_sent(organisation: Organisation, reminder_id: int, *, actor: str,
         step = reminder.step
         if step is not None and step.call_task and reminder.kind == Reminder.Kind.REMINDER:
             _, created = CallTask.objects.get_or_create(organisation=organisation, customer=customer,
-                                                        reminder=reminder, defaults={"due_on": local_today(organisation)})
+                                                        reminder=reminder, defaults={"due_on": today_for(organisation)})
             if created:
                 events.append(NewEvent(kinds.CALL_TASK_CREATED, customer_id=customer.pk, reminder_id=reminder.pk,
-                                       data={"due_on": local_today(organisation)}))
+                                       data={"due_on": today_for(organisation)}))
         lines = dict(reminder.lines.values_list("invoice_id", "amount_due"))
         data: dict[str, object] = {
             "key": reminder.idempotency_key, "channel": reminder.channel, "recipient": reminder.recipient,
@@ -154,7 +154,7 @@ def request_resend(organisation: Organisation, reminder_id: int, *, actor: str, 
     """« Renvoyer »: the person checked that it did not arrive. The same reminder goes back to
     ``PLANNED``, due now; the dispatcher re-checks it and sends it with the same Message-ID.
     ``enqueue=False`` leaves the sending to the caller (``--now``, or the next run)."""
-    today = today or local_today(organisation)
+    today = today or today_for(organisation)
     with transaction.atomic():
         reminder, _ = _locked(organisation, reminder_id, collector_id)
         previous_error = reminder.last_error
