@@ -29,9 +29,9 @@ from relance.core import formatting as fmt
 from relance.datadir import DEMO_DAY_FILE
 from relance.documents.letter_pdf import InvoiceDoc, Party, render_many_invoice_pdfs
 from relance.dunning.models import CallTask, Reminder
-from relance.dunning.services.business_calendar import calendar_for
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.errors import Conflict
+from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_credit_note, record_payment

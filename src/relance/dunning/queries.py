@@ -17,11 +17,11 @@ from django.utils.translation import gettext_lazy
 from relance.core.escalation import group_due, next_step
 from relance.core.policy import POSTAL_CHANNELS, NextAction
 from relance.holds.models import Hold
+from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.queries import ZERO, day_bounds, money_field, visible
 
 from .models import CallTask, Reminder, ReminderLine, Scenario, Step
-from .services.business_calendar import calendar_for
 from .services.charges import InvoiceCharges, charges_of_invoices  # noqa: F401  (used by the web views)
 from .services.escalation import progress_of
 from .services.scenario_book import rules_of

@@ -42,6 +42,7 @@ from typing import Any
 from django.db import IntegrityError, close_old_connections, connections, transaction
 
 from relance import clock
+from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Organisation
 from relance.ledger.queries import organisation_zone
 
@@ -71,8 +72,6 @@ class TickReport:
 
 def due_day(organisation: Organisation, now: datetime) -> date | None:
     """Today's date of the organisation if its day is due at ``now`` (its hour passed, a business day)."""
-    from relance.dunning.services.business_calendar import calendar_for
-
     local = now.astimezone(organisation_zone(organisation))
     if local.time() < organisation.run_at:
         return None
@@ -83,8 +82,6 @@ def due_day(organisation: Organisation, now: datetime) -> date | None:
 
 def next_run(organisation: Organisation, now: datetime) -> datetime:
     """The next instant at which the organisation's day is due and not yet run (for the status command)."""
-    from relance.dunning.services.business_calendar import calendar_for
-
     zone = organisation_zone(organisation)
     calendar = calendar_for(organisation)
     day = now.astimezone(zone).date()
@@ -100,8 +97,6 @@ def next_run(organisation: Organisation, now: datetime) -> datetime:
 
 def missed_days(organisation: Organisation, day: date) -> list[date]:
     """Business days between the organisation's last scheduled day and ``day`` (none before its first)."""
-    from relance.dunning.services.business_calendar import calendar_for
-
     last = (DayRun.objects.filter(organisation=organisation, day__lt=day).order_by("-day")
             .values_list("day", flat=True).first())
     if last is None:

@@ -40,7 +40,6 @@ from relance.holds.models import Hold, PaymentPlan, Promise
 from relance.holds.queries import active_holds
 from relance.holds.services.holds import (
     InvoiceRef,
-    calendar_for,
     dispute_reasons,
     found_or_404,
     open_dispute,
@@ -50,6 +49,7 @@ from relance.holds.services.holds import (
 )
 from relance.holds.services.plans import propose_plan
 from relance.i18n import french
+from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.locks import lock_row
 

@@ -23,9 +23,9 @@ from relance.dunning.models import Reminder, ReminderLine, Step
 from relance.errors import Conflict, InvalidInput
 from relance.events import kinds
 from relance.events.services import record_many
+from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Customer, Invoice, Organisation
 
-from .business_calendar import calendar_for
 from .scenario_book import ScenarioBook
 
 #: the kinds of reminder that are steps of the escalation (their invoices' facts move when sent)

@@ -41,10 +41,10 @@ from relance.events.services import record_many
 from relance.holds.models import PaymentPlan, PlanInvoice, Promise
 from relance.holds.services.holds import expire_pauses, review_promises
 from relance.holds.services.plans import review_plans
+from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.locks import lock_invoices, lock_organisation
 
-from .business_calendar import calendar_for
 from .chaseable import chaseable
 from .escalation import PROGRESS_FIELDS, progress_from
 from .scenario_book import ScenarioBook

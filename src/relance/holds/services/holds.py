@@ -43,7 +43,6 @@ from django.db.models import Model, QuerySet
 
 from relance.clock import today_for
 from relance.core import formatting as fmt
-from relance.core.calendar import BusinessCalendar
 from relance.core.holds import (
     ForbiddenTransition,
     Machine,
@@ -57,6 +56,7 @@ from relance.core.holds import (
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events.services import NewEvent, record_many
 from relance.i18n import french
+from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import CreditNote, Customer, Invoice, Organisation
 from relance.ledger.services.payments import record_credit_note
 from relance.locks import lock_invoices, lock_organisation, lock_row, lock_rows
@@ -88,10 +88,6 @@ def move(machine: str, source: str, target: str) -> str:
 
 def today_or_local(organisation: Organisation, today: date | None) -> date:
     return today or today_for(organisation)
-
-
-def calendar_for(organisation: Organisation) -> BusinessCalendar:
-    return BusinessCalendar("FR", organisation.holiday_subdivision or None)
 
 
 def check_customer(organisation: Organisation, customer: Customer) -> None:

@@ -56,6 +56,7 @@ from relance.core.plans import (
 )
 from relance.errors import Conflict, InvalidInput
 from relance.events.services import NewEvent, record_many
+from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Allocation, Customer, Invoice, Organisation
 from relance.locks import lock_invoices, lock_organisation, lock_row
 
@@ -64,7 +65,6 @@ from ..queries import active_disputes, blocked, in_open_plan
 from ..signals import answers, instalment_due, plan_ended
 from .holds import (
     InvoiceRef,
-    calendar_for,
     check_customer,
     close_promise,
     end_cover,
