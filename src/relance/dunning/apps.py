@@ -8,7 +8,7 @@ class DunningConfig(AppConfig):
 
     def ready(self) -> None:
         """Dunning hears the apps below it; each receiver is connected once, here."""
-        from relance.holds.signals import hold_started, instalment_due, plan_ended, promise_broken
+        from relance.holds.signals import hold_started, instalment_due, instalment_notice, plan_ended, promise_broken
         from relance.ledger.signals import invoices_moved, invoices_settled, organisation_created
         from relance.rates.signals import rate_added
 
@@ -27,5 +27,6 @@ class DunningConfig(AppConfig):
         plan_ended.connect(handlers.cancel_messages_of_ended_plan, dispatch_uid="dunning.cancel_messages_of_ended_plan")
         promise_broken.connect(handlers.plan_promise_broken_message, dispatch_uid="dunning.plan_promise_broken_message")
         instalment_due.connect(handlers.plan_instalment_message, dispatch_uid="dunning.plan_instalment_message")
+        instalment_notice.connect(handlers.answer_instalment_notice, dispatch_uid="dunning.answer_instalment_notice")
         # the rates: a formal notice that waited for a missing rate goes back to the queue
         rate_added.connect(requeue_rate_blocked, dispatch_uid="dunning.requeue_rate_blocked")

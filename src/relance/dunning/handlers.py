@@ -5,7 +5,8 @@
   invoices moved to another customer take their planned reminders with them (cancelled).
 * The holds (``relance.holds.signals``): a hold that starts takes the customer's held messages
   out of the approval queue; a plan that ends cancels its messages not yet sent; a broken
-  promise and an instalment due get their message, planned here and returned to the sender.
+  promise and an instalment due get their message, planned here and returned to the sender;
+  asked what became of an instalment's notice, dunning answers (``instalment_notice``).
 
 Each runs inside the sender's transaction, which holds the invoices and the organisation row:
 the reminders are written below them, in the project's lock order (``relance.locks``).
@@ -26,6 +27,7 @@ from relance.core.policy import thanks_key
 from relance.dunning.models import Reminder, ReminderLine, Scenario
 from relance.events.services import NewEvent, record_many
 from relance.holds.models import Instalment, PaymentPlan, Promise
+from relance.holds.signals import Notice
 from relance.ledger.models import Invoice, Organisation
 
 from .services.cancelling import CANCELLABLE, cancel_pending, withdraw_held_awaiting
@@ -154,3 +156,17 @@ def plan_instalment_message(sender: Any, organisation: Organisation, instalment:
     return plan_message(organisation, customer, Reminder.Kind.INSTALMENT_MISSED,
                         instalment_key(organisation.pk, instalment.pk, suffix), today, invoices,
                         instalment=instalment, label="Échéance impayée")
+
+
+def answer_instalment_notice(sender: Any, organisation: Organisation, instalment: Instalment,
+                             **kwargs: Any) -> Notice | None:
+    """``holds.signals.instalment_notice``: what became of the instalment's last J+3 notice. The plan
+    breaks only on a notice that left (its grace period runs from then); one cancelled before leaving
+    is planned again once the customer may be contacted."""
+    last = (Reminder.objects.filter(instalment=instalment, kind=Reminder.Kind.INSTALMENT_MISSED).order_by("-pk")
+            .values_list("pk", "status", "sent_at").first())
+    if last is None:
+        return None
+    pk, status, sent_at = last
+    return Notice(reminder_id=pk, sent_at=sent_at if status == Reminder.Status.SENT else None,
+                  cancelled=status == Reminder.Status.CANCELLED)

@@ -8,6 +8,8 @@ receivers are connected once, in ``dunning.apps.DunningConfig.ready`` (``dunning
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.dispatch import Signal
@@ -31,6 +33,25 @@ promise_broken = Signal()
 #: ``"notice"`` (J+3, unpaid) or ``"notice_again"`` (the previous notice was cancelled before
 #: leaving). The receiver plans it and returns it (``None`` when it was planned already)
 instalment_due = Signal()
+
+#: a question, not an announcement: what became of an instalment's last J+3 notice, sent with
+#: ``organisation`` and ``instalment``; the receiver answers a :class:`Notice` (``None`` when no notice
+#: was planned). The notice is dunning's message and its fate is written in many places there (sent,
+#: cancelled at send time, failed, confirmed sent after a doubt…): holds asks it at the daily review
+#: instead of keeping a copy on the instalment, so it never reads dunning's rows nor their values
+instalment_notice = Signal()
+
+
+@dataclass(frozen=True)
+class Notice:
+    """An instalment's last J+3 notice as dunning answers it (:data:`instalment_notice`)."""
+
+    #: the notice (a dunning ``Reminder``), named in the events about it
+    reminder_id: int
+    #: when it left, if it did (sent); ``None`` while planned, awaiting, failed, uncertain or cancelled
+    sent_at: datetime | None
+    #: cancelled before leaving (a stop or a pause of the whole customer came first): never sent
+    cancelled: bool
 
 
 def answers(signal: Signal, sender: type[Any], **kwargs: Any) -> list[Any]:

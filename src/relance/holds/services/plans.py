@@ -12,7 +12,8 @@
   J−3 before each instalment and a notice J+3 after one still unpaid — announced by
   :data:`~relance.holds.signals.instalment_due`, dunning plans them through the normal
   Reminder/dispatcher path (unique idempotency keys: never twice) — and breaks the plan when an
-  instalment is still unpaid ``grace_days`` after its J+3 notice was sent: the holds end and the
+  instalment is still unpaid ``grace_days`` after its J+3 notice was sent (whether and when it left,
+  dunning answers: :data:`~relance.holds.signals.instalment_notice`): the holds end and the
   normal sequence resumes on what is still due. A notice cancelled at send time (the customer was
   stopped or paused) was never sent: the plan cannot break on it; the plan waits while the
   customer stays stopped or paused, then a new notice is planned (``instalment.notice_replanned``)
@@ -33,7 +34,7 @@ interest from a formal notice, and asks for no company stamp.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -62,7 +63,7 @@ from relance.locks import lock_invoices, lock_organisation, lock_row
 
 from ..models import Hold, Instalment, PaymentPlan, PlanInvoice, Promise
 from ..queries import active_disputes, blocked, in_open_plan
-from ..signals import answers, instalment_due, plan_ended
+from ..signals import Notice, answers, instalment_due, instalment_notice, plan_ended
 from .holds import (
     InvoiceRef,
     check_customer,
@@ -275,24 +276,16 @@ def refresh_plans_for(organisation: Organisation, invoice_ids: Iterable[int], to
         refresh_plan(plan, today)
 
 
-#: the instalment's J+3 notices are dunning's reminders (``Reminder.instalment``, related name
-#: ``reminders``), read here through that relation, by value, without importing dunning
-_NOTICE_KIND, _SENT, _CANCELLED = "instalment_missed", "sent", "cancelled"
+def _last_notice(organisation: Organisation, inst: Instalment) -> Notice | None:
+    """The instalment's last J+3 notice, as dunning (which plans and sends it) answers
+    :data:`~relance.holds.signals.instalment_notice`: whether it left and when, or was cancelled
+    before leaving. Holds knows neither dunning's reminders nor their kinds and statuses."""
+    return next(iter(answers(instalment_notice, Instalment, organisation=organisation, instalment=inst)), None)
 
 
-def _last_notice(inst: Instalment) -> tuple[int, str, datetime | None] | None:
-    """(id, status, sent at) of the instalment's last J+3 notice."""
-    found: tuple[int, str, datetime | None] | None = (
-        inst.reminders.filter(kind=_NOTICE_KIND).order_by("-pk")  # type: ignore[attr-defined]
-        .values_list("pk", "status", "sent_at").first())
-    return found
-
-
-def _sent_on(notice: tuple[int, str, datetime | None], organisation: Organisation) -> date | None:
-    _pk, status, sent_at = notice
-    if status != _SENT or sent_at is None:
-        return None
-    return today_for(organisation, sent_at)
+def _sent_on(notice: Notice, organisation: Organisation) -> date | None:
+    """The local date the notice left on (the grace period runs from it), ``None`` if it did not."""
+    return today_for(organisation, notice.sent_at) if notice.sent_at is not None else None
 
 
 def review_plans(organisation: Organisation, today: date) -> list[Any]:
@@ -317,7 +310,7 @@ def review_plans(organisation: Organisation, today: date) -> list[Any]:
             if inst.remaining <= 0:
                 continue
             if inst.missed_on is not None:
-                notice = _last_notice(inst)
+                notice = _last_notice(organisation, inst)
                 sent_on = _sent_on(notice, organisation) if notice else None
                 if sent_on is not None and today > break_after(sent_on, plan.grace_days):
                     events += _end_plan(plan, PaymentPlan.State.BROKEN, today, "system", {
@@ -352,29 +345,28 @@ def review_plans(organisation: Organisation, today: date) -> list[Any]:
     return planned
 
 
-def _notice_to_replan(organisation: Organisation, plan: PaymentPlan, notice: tuple[int, str, datetime | None],
-                      today: date) -> bool:
+def _notice_to_replan(organisation: Organisation, plan: PaymentPlan, notice: Notice, today: date) -> bool:
     """A J+3 notice cancelled at send time (a stop or a pause of the whole customer came
     first) was never sent, so the plan cannot break on it: once the customer may be contacted
     again, a new notice is planned and the grace period runs from its sending. While the
     customer stays stopped or paused, the plan waits (neither broken nor reminded). A failed
     notice is left to a person (« Renvoyer »)."""
-    if notice[1] != _CANCELLED:
+    if not notice.cancelled:
         return False
     held = blocked(organisation, [plan.customer_id], today, except_plan_id=plan.pk)
     return plan.customer_id not in held.customers
 
 
 def _replan_notice(organisation: Organisation, plan: PaymentPlan, inst: Instalment,
-                   cancelled: tuple[int, str, datetime | None], invoices: list[Invoice], today: date,
+                   cancelled: Notice, invoices: list[Invoice], today: date,
                    events: list[NewEvent]) -> Any:
     reminder = next(iter(answers(instalment_due, Instalment, organisation=organisation, instalment=inst,
                                  invoices=invoices, today=today, message="notice_again")), None)
     inst.missed_on = today
     inst.save(update_fields=["missed_on"])
-    events.append(NewEvent("instalment.notice_replanned", customer_id=plan.customer_id, reminder_id=cancelled[0],
+    events.append(NewEvent("instalment.notice_replanned", customer_id=plan.customer_id, reminder_id=cancelled.reminder_id,
                            data={"plan": plan.pk, "position": inst.position, "due_on": inst.due_on,
-                                 "remaining": inst.remaining, "cancelled_notice": cancelled[0],
+                                 "remaining": inst.remaining, "cancelled_notice": cancelled.reminder_id,
                                  "notice": reminder.pk if reminder else None}))
     return reminder
 
