@@ -25,13 +25,12 @@ def add_parsers(sub: Any) -> None:
 
 
 def _when(moment: datetime | None, zone: str) -> str:
-    from zoneinfo import ZoneInfo
-
+    from relance.clock import zone_of
     from relance.core.formatting import long_date
 
     if moment is None:
         return "—"
-    local = moment.astimezone(ZoneInfo(zone))
+    local = moment.astimezone(zone_of(zone))
     return f"{long_date(local.date())} à {local:%H:%M:%S}"
 
 

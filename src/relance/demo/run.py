@@ -17,7 +17,6 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -180,7 +179,7 @@ def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
         while current <= day:
             if current == day:
                 settings.EMAIL_BACKEND = real_backend
-            morning = datetime.combine(current, time(9, 0), tzinfo=ZoneInfo(org.timezone))
+            morning = datetime.combine(current, time(9, 0), tzinfo=clock.zone_of(org))
             with clock.frozen(morning):
                 _replay_morning(org, current, day, by_week, events_by_day, imports, with_pdf, rng)
             if calendar.is_business_day(current):

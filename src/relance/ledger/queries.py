@@ -27,7 +27,6 @@ from .models import Customer, Invoice, Organisation
 ZERO = Decimal("0.00")
 _Row = TypeVar("_Row")
 DEFAULT_CURRENCY = "EUR"
-DEFAULT_TIMEZONE = clock.DEFAULT_ZONE
 OPEN = Invoice.Status.OPEN
 
 #: Orderings offered on the customer list (query-string value → ORM ordering).

@@ -9,12 +9,11 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 
 from relance import clock
-from relance.clock import today_for
+from relance.clock import today_for, zone_of
 from relance.dunning.services.dispatcher import DispatchReport, dispatch_now, enqueue_due, outcome_report
 from relance.dunning.services.planner import PlanReport, plan_day
 from relance.ledger.models import Organisation
@@ -36,7 +35,7 @@ def moment_of(organisation: Organisation, day: date) -> datetime:
     """The instant the day's work happens: now for today, local noon for another day."""
     if day == today_for(organisation):
         return clock.now()
-    return datetime.combine(day, time(12, 0), tzinfo=ZoneInfo(organisation.timezone))
+    return datetime.combine(day, time(12, 0), tzinfo=zone_of(organisation))
 
 
 def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, queue: bool = True,

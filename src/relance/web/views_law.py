@@ -14,7 +14,6 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlparse
-from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from relance.clock import today_for
+from relance.clock import today_for, zone_of
 from relance.core import formatting as fmt
 from relance.core.law import (
     LegalInterestResult,
@@ -88,7 +87,7 @@ def _scope_or_none(request: HttpRequest) -> Scope | None:
 def render_page(request: HttpRequest, template: str, sc: Scope | None, context: dict[str, Any],
             status: int = 200) -> HttpResponse:
     base: dict[str, Any] = {"scope": sc, "organisation": sc.organisation if sc else None,
-                            "zone": ledger.organisation_zone(sc.organisation) if sc else ZoneInfo(ledger.DEFAULT_TIMEZONE)}
+                            "zone": ledger.organisation_zone(sc.organisation) if sc else zone_of(None)}
     return render(request, template, {**base, **context}, status=status)
 
 

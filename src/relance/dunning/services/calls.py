@@ -23,12 +23,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 
+from relance.clock import today_for
 from relance.core import formatting as fmt
 from relance.core.holds import PROMISE_GRACE_BUSINESS_DAYS
 from relance.core.plans import equal_schedule
@@ -210,7 +210,6 @@ def call_list(organisation: Organisation, day: date) -> list[CallItem]:
 
 def _history(organisation: Organisation, customer_ids: Iterable[int]) -> dict[int, list[HistoryItem]]:
     """The last :data:`HISTORY` events of each customer, in one query (a window function)."""
-    zone = ZoneInfo(organisation.timezone)
     rows = (Event.objects.filter(organisation=organisation, customer_id_ref__in=list(customer_ids))
             .annotate(rank=Window(RowNumber(), partition_by=[F("customer_id_ref")], order_by=F("seq").desc()))
             .filter(rank__lte=HISTORY).order_by("customer_id_ref", "-seq"))
@@ -218,7 +217,7 @@ def _history(organisation: Organisation, customer_ids: Iterable[int]) -> dict[in
     for event in rows:
         at: datetime = event.occurred_at
         assert event.customer_id_ref is not None
-        out[event.customer_id_ref].append(HistoryItem(at.astimezone(zone).date(), event.kind,
+        out[event.customer_id_ref].append(HistoryItem(today_for(organisation, at), event.kind,
                                                       HISTORY_LABELS.get(event.kind, event.kind),
                                                       _detail(event.kind, event.data), event.actor))
     return out
