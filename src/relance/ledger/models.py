@@ -245,7 +245,7 @@ class Invoice(models.Model):
     source = models.CharField("origine", max_length=10, choices=Source.choices, default=Source.CSV)
     # Identity of the item in its source (FEC: journal|entry|account|piece), for re-imports.
     source_key = models.CharField("clé d’origine", max_length=200, blank=True)
-    # Derived from allocations by ledger.services.balances.refresh(); never typed in.
+    # Derived from allocations by ledger.services.balances.refresh_balances(); never typed in.
     amount_due = models.DecimalField("reste dû", **MONEY)
     status = models.CharField("état", max_length=10, choices=Status.choices, default=Status.OPEN)
     settled_on = models.DateField("soldée le", null=True, blank=True)

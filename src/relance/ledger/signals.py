@@ -1,4 +1,5 @@
-"""Signals of the ledger, so that dunning can react without the ledger importing it."""
+"""Signals of the ledger, so that the apps above it (holds, dunning, profiles) react without the ledger
+importing them."""
 
 from django.dispatch import Signal
 
@@ -15,5 +16,5 @@ invoices_moved = Signal()
 
 #: sent with ``organisation``, ``holds`` (the ``fec_import.CollectiveHold`` pauses that must be active
 #: now on the customers of collective FEC accounts, see ``fec_import.sync_collective_holds``) and
-#: ``actor``: dunning creates the missing pauses and lifts the others
+#: ``actor``: holds creates the missing pauses and lifts the others (``holds.services.collective``)
 collective_holds = Signal()

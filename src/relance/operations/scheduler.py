@@ -1,4 +1,4 @@
-"""The scheduler: each organisation's day (plan, then send: ``dunning.services.daily.run_day``, the
+"""The scheduler: each organisation's day (plan, then send: ``operations.daily.run_day``, the
 service of ``relance run``) at its hour (``Organisation.run_at``) in its time zone, on its business days.
 
 Rules, each tested (tests/integration/test_scheduler.py):

@@ -499,7 +499,7 @@ def skip(organisation: Organisation, pk: int, reason: str, *, actor: str,
     if len(reason) > MAX_REASON:
         raise InvalidInput(f"motif trop long (au plus {MAX_REASON} caractères)")
     with transaction.atomic():
-        # the project's lock order (ledger/services/locks.py): its invoices first (record_received
+        # the project's lock order (relance/locks.py): its invoices first (record_received
         # writes them), then the organisation row, then the reminder
         lock_invoices(ReminderLine.objects.filter(reminder__organisation=organisation, reminder_id=pk)
                       .values_list("invoice_id", flat=True))

@@ -5,7 +5,7 @@ Exactly-once, step by step (docs/architecture.md « États d’une relance »):
 1. *Claim* (own transaction): ``PLANNED -> SENDING`` on a row locked with
    ``SELECT … FOR UPDATE SKIP LOCKED`` (PostgreSQL; SQLite serialises writers), so any
    number of workers share the work and no two take the same reminder.
-2. *Compose* (second transaction): the invoices are locked (``ledger/services/locks.py``),
+2. *Compose* (second transaction): the invoices are locked (``relance/locks.py``),
    re-checked — still open, still chased, not on hold — and the message is rendered from the
    current figures. A letter or a call is recorded in this same transaction (nothing leaves the
    machine before the commit; a letter's PDF is deleted if it rolls back).
@@ -278,7 +278,7 @@ def _attempt(reminder: Reminder, now: datetime, progress: Progress, again: bool)
 
 
 def _lock_invoices(ids: Sequence[int]) -> list[Invoice]:
-    """The reminder's invoices, locked in the project's lock order (ledger/services/locks.py: the
+    """The reminder's invoices, locked in the project's lock order (relance/locks.py: the
     invoices by id, before the organisation row), in the message's order."""
     return sorted(lock_invoices(ids), key=lambda i: (i.due_date, i.number))
 
@@ -337,7 +337,7 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str 
     org = reminder.organisation
     today = today_for(org, now)
     invoice_ids = list(reminder.lines.values_list("invoice_id", flat=True))
-    # the project's lock order (ledger/services/locks.py): the invoices by id, before the organisation row
+    # the project's lock order (relance/locks.py): the invoices by id, before the organisation row
     invoices = _lock_invoices(invoice_ids)
     # still this worker's claim? Waiting for the invoices may have outlasted the lease: recovery
     # then replanned it and another worker may have sent it. Locked until this transaction ends

@@ -84,7 +84,7 @@ def uncertain_reminder(organisation: Organisation, reminder_id: int, collector_i
 
 def _locked(organisation: Organisation, reminder_id: int, collector_id: int | None) -> tuple[Reminder, list]:
     """The reminder's invoices locked, then the organisation row, then the reminder (lock order,
-    ``ledger/services/locks.py``) — only while it is « à vérifier »: a ``SENDING`` one belongs to
+    ``relance/locks.py``) — only while it is « à vérifier »: a ``SENDING`` one belongs to
     its worker, which locks it before the organisation row; waiting for it here, organisation
     held, would close a circle with that worker."""
     reminder = uncertain_reminder(organisation, reminder_id, collector_id)

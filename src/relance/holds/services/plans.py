@@ -3,7 +3,7 @@
 * :func:`propose_plan` splits what the chosen invoices still owe into instalments, equal (the
   cents remainder on the last) or custom; a schedule that does not add up, or any other bad
   input, is :class:`~relance.errors.InvalidInput` and nothing is saved. The agreement letter to
-  send for signature is composed by dunning (``dunning.services.plan_agreement``).
+  send for signature is composed by dunning (``dunning.services.plan_messages``).
 * :func:`accept_plan` (signed or accepted): the plan becomes active; one ``plan`` hold per open
   invoice pauses the normal sequence for them, and the promises on them are cancelled (the plan
   replaces them).

@@ -3,7 +3,7 @@ its instalments (instalment reminders, the agreement letter and its covering ema
 values of all of them to check or preview the templates without a database.
 
 Read only. Dunning's message composition asks here (``dunning.services.dispatcher`` and
-``dunning.services.plan_agreement``); the template variables are listed in docs/templates.md.
+``dunning.services.plan_messages``); the template variables are listed in docs/templates.md.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ label names no one (« Remise CB ») lands on the pseudo-customer « (SANS LIBEL
 label spells the name another way (« Vrt Grenier MF » for the invoices of « MF Guillaume ») on a
 customer of its own without invoices: either way it settles nothing, and the invoices it paid look
 unpaid. relance never chases a paid invoice, so while such credits are left on a collective
-account, every customer of that account with open invoices is paused (a dunning ``Hold``, kind
+account, every customer of that account with open invoices is paused (a ``relance.holds`` ``Hold``, kind
 pause, no end date, reason « paiements non attribués sur le compte collectif … »), and the
 pseudo-customer, who is no one, is never chased at all. The holds are brought to the ledger's state
 after each FEC import and each label mapping (:func:`sync_collective_holds`): assigning the labels
@@ -51,7 +51,7 @@ NO_LABEL_CODE = LABEL_CODE_PREFIX + "SANS-LIBELLE"
 
 @dataclass(frozen=True)
 class CollectiveHold:
-    """A pause that must be active on a whole customer (see ``dunning.services.collective_holds``)."""
+    """A pause that must be active on a whole customer (see ``holds.services.collective``)."""
 
     customer_id: int
     reason: str
@@ -144,8 +144,9 @@ def _with_lines(found: dict[str, Unattributed], rec: Receivables) -> list[Unattr
 
 
 def sync_collective_holds(organisation: Organisation, actor: str = "system") -> dict[str, Unattributed]:
-    """Bring the pauses of the collective accounts to the ledger's state: dunning creates the
-    missing ones and lifts the others, with their events (``ledger.signals.collective_holds``).
+    """Bring the pauses of the collective accounts to the ledger's state: holds creates the
+    missing ones and lifts the others, with their events (``ledger.signals.collective_holds``, heard
+    by ``holds.services.collective.pause_collective_accounts``).
     Nothing is done for an organisation that never had customers derived from entry labels."""
     if not CustomerAlias.objects.filter(organisation=organisation, kind=CustomerAlias.Kind.FEC_LABEL).exists():
         return {}
