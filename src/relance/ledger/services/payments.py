@@ -17,8 +17,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from relance.core.law import Debt
-from relance.core.law import allocation_order as law_allocation_order
+from relance.core import law
 from relance.errors import AlreadyRecorded, InvalidInput
 from relance.events import kinds
 from relance.events.services import record_many
@@ -31,8 +30,8 @@ from .balances import refresh_balances
 def allocation_order(open_invoices: Sequence[Invoice], designated: Sequence[str], on: date) -> list[Invoice]:
     """The invoices in the order of C. civ. 1342-10 (the rule lives in ``core.law.allocation``)."""
     by_number = {i.number: i for i in open_invoices}
-    debts = [Debt(i.number, i.due_date, i.issue_date, i.amount_due) for i in open_invoices]
-    return [by_number[str(d.id)] for d in law_allocation_order(debts, on, designated)]
+    debts = [law.Debt(i.number, i.due_date, i.issue_date, i.amount_due) for i in open_invoices]
+    return [by_number[str(d.id)] for d in law.allocation_order(debts, on, designated)]
 
 
 def _allocate(

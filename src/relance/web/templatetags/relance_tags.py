@@ -16,8 +16,8 @@ from django import template
 from django.utils import timezone
 
 from relance.core.formatting import long_date, money, number
-from relance.web.labels import event_label as _event_label
-from relance.web.language import current_language as _language
+from relance.web import labels
+from relance.web.language import current_language
 
 register = template.Library()
 
@@ -31,7 +31,7 @@ def eur(value: Any, currency: str = "EUR") -> str:
         amount = value if isinstance(value, Decimal) else Decimal(str(value))
     except (InvalidOperation, ValueError):
         return ""
-    return money(amount, currency or "EUR", _language())
+    return money(amount, currency or "EUR", current_language())
 
 
 @register.filter
@@ -44,7 +44,7 @@ def date_fr(value: Any) -> str:
         value = timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     if not isinstance(value, date):
         return ""
-    return long_date(value, _language())
+    return long_date(value, current_language())
 
 
 @register.filter
@@ -58,7 +58,7 @@ def days_late(due: Any, on: Any) -> int:
 @register.filter
 def event_label(kind: str) -> str:
     """Label of an event kind in the active language (the code itself when unknown)."""
-    return _event_label(kind)
+    return labels.event_label(kind)
 
 
 @register.filter
@@ -74,7 +74,7 @@ def get_item(mapping: Any, key: Any) -> Any:
 def thousands(value: Any) -> str:
     """``9454`` → ``9 454`` (a count; ``9,454`` in English)."""
     try:
-        return number(Decimal(value), _language(), digits=0)
+        return number(Decimal(value), current_language(), digits=0)
     except (InvalidOperation, TypeError, ValueError):
         return ""
 
