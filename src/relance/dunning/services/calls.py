@@ -34,6 +34,7 @@ from relance.core.holds import PROMISE_GRACE_BUSINESS_DAYS
 from relance.core.plans import equal_schedule
 from relance.dunning.models import CallTask
 from relance.errors import Conflict, InvalidInput, NotFound
+from relance.events import kinds
 from relance.events.models import Event
 from relance.events.services import NewEvent, record_many
 from relance.holds.models import Hold, PaymentPlan, Promise
@@ -56,39 +57,6 @@ from relance.locks import lock_row
 #: calls of one customer not reached in a row before the retries stop (a person decides)
 MAX_ATTEMPTS = 3
 HISTORY = 5
-
-HISTORY_LABELS: dict[str, str] = {
-    "reminder.sent": "Relance envoyée",
-    "reminder.cancelled": "Relance annulée",
-    "reminder.failed": "Échec d’envoi",
-    "thanks.sent": "Remerciement envoyé",
-    "litigation.opened": "Passage au contentieux",
-    "payment.recorded": "Paiement reçu",
-    "credit_note.recorded": "Avoir enregistré",
-    "invoice.settled": "Facture soldée",
-    "promise.recorded": "Promesse de règlement",
-    "promise.kept": "Promesse tenue",
-    "promise.broken": "Promesse non tenue",
-    "promise.cancelled": "Promesse annulée",
-    "dispute.opened": "Litige ouvert",
-    "dispute.resolved": "Litige résolu",
-    "dispute.credited": "Litige réglé par avoir",
-    "dispute.written_off": "Facture passée en perte",
-    "pause.started": "Pause des relances",
-    "pause.lifted": "Pause levée",
-    "pause.expired": "Fin de pause",
-    "stop.started": "Arrêt des relances",
-    "stop.lifted": "Reprise des relances",
-    "plan.proposed": "Échéancier proposé",
-    "plan.accepted": "Échéancier accepté",
-    "plan.completed": "Échéancier soldé",
-    "plan.broken": "Échéancier rompu",
-    "plan.cancelled": "Échéancier annulé",
-    "instalment.paid": "Échéance réglée",
-    "instalment.missed": "Échéance impayée",
-    "call.recorded": "Appel",
-    "contact.flagged": "Contact signalé erroné",
-}
 
 
 @dataclass(frozen=True)
@@ -218,7 +186,7 @@ def _history(organisation: Organisation, customer_ids: Iterable[int]) -> dict[in
         at: datetime = event.occurred_at
         assert event.customer_id_ref is not None
         out[event.customer_id_ref].append(HistoryItem(today_for(organisation, at), event.kind,
-                                                      HISTORY_LABELS.get(event.kind, event.kind),
+                                                      kinds.label(event.kind),
                                                       _detail(event.kind, event.data), event.actor))
     return out
 
@@ -236,15 +204,15 @@ def _detail(kind: str, data: dict[str, Any]) -> str:
         except (KeyError, ValueError):
             return ""
 
-    if kind == "reminder.sent":
+    if kind == kinds.REMINDER_SENT:
         return str(data.get("subject", ""))
-    if kind == "payment.recorded":
+    if kind == kinds.PAYMENT_RECORDED:
         return money("amount")
-    if kind == "promise.recorded":
+    if kind == kinds.PROMISE_RECORDED:
         return f"{money('amount')} pour le {day('promised_on')}"
-    if kind == "dispute.opened":
+    if kind == kinds.DISPUTE_OPENED:
         return f"{data.get('number', '')} : {data.get('label', '')}"
-    if kind == "call.recorded":
+    if kind == kinds.CALL_RECORDED:
         outcome = str(CallTask.Result(data["outcome"]).label) if data.get("outcome") in CallTask.Result.values else ""
         return " — ".join(x for x in (outcome, str(data.get("note", ""))) if x)
     return ""
