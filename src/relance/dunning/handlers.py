@@ -25,7 +25,8 @@ from relance.core.holds import promise_broken_key
 from relance.core.plans import instalment_key
 from relance.core.policy import thanks_key
 from relance.dunning.models import Reminder, ReminderLine, Scenario
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.holds.models import Instalment, PaymentPlan, Promise
 from relance.holds.signals import Notice
 from relance.ledger.models import Invoice, Organisation
@@ -59,8 +60,8 @@ def stop_chasing_settled_invoices(sender: Any, organisation: Organisation, invoi
     )
     Reminder.objects.filter(pk__in=[r.pk for r in to_cancel]).update(
         status=Reminder.Status.CANCELLED, last_error="factures réglées avant l’envoi")
-    events = [NewEvent("reminder.cancelled", customer_id=r.customer_id, reminder_id=r.id,
-                       data={"reason": "settled"}) for r in to_cancel]
+    events = [kinds.reminder_cancelled(customer_id=r.customer_id, reminder_id=r.id, reason="settled")
+              for r in to_cancel]
     Invoice.objects.filter(pk__in=invoice_ids).update(dunning_state=Invoice.Dunning.DONE, next_action_date=None)
 
     # thank the customers whose settled invoices had been reminded (a message actually sent)
@@ -87,8 +88,8 @@ def stop_chasing_settled_invoices(sender: Any, organisation: Organisation, invoi
             )
             if not created:
                 continue  # this invoice was already thanked
-            events.append(NewEvent("thanks.planned", customer_id=customer_id, reminder_id=pending.id,
-                                   data={"invoices": [i.number for i in invoices]}))
+            events.append(kinds.thanks_planned(customer_id=customer_id, reminder_id=pending.id,
+                                               invoices=[i.number for i in invoices]))
         ReminderLine.objects.bulk_create(
             [ReminderLine(reminder=pending, invoice=i, step_position=-1, amount_due=i.amount_incl_tax)
              for i in invoices], ignore_conflicts=True)

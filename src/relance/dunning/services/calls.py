@@ -424,8 +424,9 @@ def record_call_outcome(
             if task.attempt < MAX_ATTEMPTS:
                 record.retry = CallTask.objects.create(organisation=organisation, customer=customer, due_on=retry_on,
                                                        contact=contact, attempt=task.attempt + 1)
-                events.append(NewEvent("call_task.created", customer_id=customer.pk, actor=actor, data={
-                    "task": record.retry.pk, "due_on": retry_on, "attempt": record.retry.attempt, "reason": outcome}))
+                events.append(kinds.call_task_created(customer_id=customer.pk, due_on=retry_on, actor=actor,
+                                                      task=record.retry.pk, attempt=record.retry.attempt,
+                                                      reason=outcome))
             else:
                 data["retries"] = "stopped"  # a person decides what comes next
         elif outcome == CallTask.Result.PROMISE:
@@ -458,9 +459,9 @@ def record_call_outcome(
         elif outcome == CallTask.Result.WRONG_CONTACT:
             record.follow_up = _follow_up(organisation, customer, CallTask.Purpose.CONTACT, contact, note, today, actor,
                                           events)
-            events.append(NewEvent("contact.flagged", customer_id=customer.pk, actor=actor, data={
-                "contact": contact.pk if contact else None, "name": contact.full_name if contact else "",
-                "phone": contact.phone if contact else "", "note": note}))
+            events.append(kinds.contact_flagged(customer_id=customer.pk, contact=contact.pk if contact else None,
+                                                name=contact.full_name if contact else "",
+                                                phone=contact.phone if contact else "", note=note, actor=actor))
         label = french(CallTask.Result(outcome).label)
         task.status, task.result, task.note, task.contact = CallTask.Status.DONE, outcome, note, contact
         task.outcome = (f"{label} — {note}" if note else label)[:200]
@@ -472,9 +473,9 @@ def record_call_outcome(
             .exclude(pk__in=[task.pk, *([record.retry.pk] if record.retry else [])]).values_list("pk", flat=True))
         CallTask.objects.filter(pk__in=others).update(status=CallTask.Status.DONE, result=outcome, done_on=today,
                                                       done_by=actor, outcome=f"couvert par l’appel n° {task.pk}"[:200])
-        events.insert(0, NewEvent("call.recorded", customer_id=customer.pk, actor=actor, data={
-            "task": task.pk, "outcome": outcome, "note": note, "attempt": task.attempt,
-            "contact": contact.pk if contact else None, "also_closed": others, **data}))
+        events.insert(0, kinds.call_recorded(customer_id=customer.pk, task=task.pk, outcome=outcome, note=note,
+                                             attempt=task.attempt, contact=contact.pk if contact else None,
+                                             also_closed=others, actor=actor, **data))
         record_many(organisation, events)
     return record
 
@@ -483,6 +484,6 @@ def _follow_up(organisation: Organisation, customer: Customer, purpose: str, con
                today: date, actor: str, events: list[NewEvent]) -> CallTask:
     task = CallTask.objects.create(organisation=organisation, customer=customer, due_on=today, purpose=purpose,
                                    contact=contact, note=note)
-    events.append(NewEvent("call_task.created", customer_id=customer.pk, actor=actor, data={
-        "task": task.pk, "due_on": today, "purpose": purpose, "contact": contact.pk if contact else None}))
+    events.append(kinds.call_task_created(customer_id=customer.pk, due_on=today, actor=actor, task=task.pk,
+                                          purpose=purpose, contact=contact.pk if contact else None))
     return task

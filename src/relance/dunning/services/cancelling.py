@@ -8,6 +8,7 @@ from datetime import date
 from django.db.models import QuerySet
 
 from relance.dunning.models import Reminder
+from relance.events import kinds
 from relance.events.services import NewEvent
 from relance.holds.queries import blocked
 from relance.ledger.models import Invoice, Organisation
@@ -22,8 +23,7 @@ def cancel_pending(organisation: Organisation, reminders: QuerySet[Reminder], re
     rows = list(reminders.filter(status__in=CANCELLABLE).values_list("id", "customer_id"))
     Reminder.objects.filter(pk__in=[r for r, _ in rows], status__in=CANCELLABLE).update(
         status=Reminder.Status.CANCELLED, last_error=why)
-    return [NewEvent("reminder.cancelled", customer_id=c, reminder_id=r, actor=actor, data={"reason": reason})
-            for r, c in rows]
+    return [kinds.reminder_cancelled(customer_id=c, reminder_id=r, reason=reason, actor=actor) for r, c in rows]
 
 
 def withdraw_held_awaiting(organisation: Organisation, customer_id: int, today: date,

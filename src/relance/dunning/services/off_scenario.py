@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal
 
 from relance.dunning.models import Reminder, ReminderLine
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.holds.models import Instalment, Promise
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
@@ -35,8 +36,7 @@ def plan_message(organisation: Organisation, customer: Customer, kind: str, key:
     ReminderLine.objects.bulk_create([ReminderLine(reminder=reminder, invoice=i, step_position=i.last_step_position,
                                                    amount_due=i.amount_due) for i in invoices])
     Customer.objects.filter(pk=customer.pk).update(last_contact_date=today)
-    record_many(organisation, [NewEvent("reminder.planned", customer_id=customer.pk, reminder_id=reminder.pk, data={
-        "key": key, "step": label, "channel": reminder.channel, "kind": kind, "invoices": [i.number for i in invoices],
-        "total_due": sum((i.amount_due for i in invoices), Decimal(0)),
-    })])
+    record_many(organisation, [kinds.reminder_planned(
+        customer_id=customer.pk, reminder_id=reminder.pk, key=key, step=label, channel=reminder.channel, kind=kind,
+        invoices=[i.number for i in invoices], total_due=sum((i.amount_due for i in invoices), Decimal(0)))])
     return reminder

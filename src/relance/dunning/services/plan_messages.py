@@ -23,7 +23,8 @@ from relance.documents.letter_pdf import LetterDoc
 from relance.documents.plan_letter import SCHEDULE_MARKER, PlanAgreementDoc, ScheduleRow, render_plan_agreement_pdf
 from relance.dunning.models import Reminder, ReminderLine
 from relance.errors import Conflict, InvalidInput
-from relance.events.services import NewEvent, record_many
+from relance.events import kinds
+from relance.events.services import record_many
 from relance.holds.models import PaymentPlan
 from relance.holds.services.holds import found_or_404
 from relance.holds.services.plans import OPEN_STATES, lock_plan
@@ -90,8 +91,9 @@ def agreement_letter(organisation: Organisation, plan: PaymentPlan, *, actor: st
                             save=False)
         plan.agreement_sha256 = hashlib.sha256(pdf).hexdigest()
         plan.save(update_fields=["agreement", "agreement_sha256"])
-        record_many(organisation, [NewEvent("plan.agreement_issued", customer_id=plan.customer_id, actor=actor, data={
-            "plan": plan.pk, "document": plan.agreement.name, "sha256": plan.agreement_sha256})])
+        record_many(organisation, [kinds.plan_agreement_issued(customer_id=plan.customer_id, plan=plan.pk,
+                                                               document=plan.agreement.name or "",
+                                                               sha256=plan.agreement_sha256, actor=actor)])
     return pdf
 
 
@@ -140,9 +142,8 @@ def send_agreement(organisation: Organisation, plan: PaymentPlan, *, actor: str,
         if created:
             ReminderLine.objects.bulk_create([ReminderLine(reminder=reminder, invoice=i, step_position=-1,
                                                            amount_due=i.amount_due) for i in invoices])
-            record_many(organisation, [NewEvent("plan.agreement_planned", customer_id=customer.pk,
-                                                reminder_id=reminder.pk, actor=actor, data={
-                                                    "plan": plan.pk, "invoices": [i.number for i in invoices],
-                                                    "total": plan.total})])
+            record_many(organisation, [kinds.plan_agreement_planned(
+                customer_id=customer.pk, reminder_id=reminder.pk, plan=plan.pk, invoices=[i.number for i in invoices],
+                total=plan.total, actor=actor)])
             queue_send(reminder.pk)
     return reminder, created

@@ -22,6 +22,7 @@ from typing import Any
 from django.db.models import Q
 
 from relance.clock import today_for
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.ledger.services.fec_import import NOT_A_CUSTOMER_REASON, UNATTRIBUTED_REASON, CollectiveHold
@@ -57,9 +58,9 @@ def pause_collective_accounts(sender: Any, organisation: Organisation, holds: Se
         kind = move(hold.machine, hold.state, Hold.State.LIFTED)
         hold.state, hold.ended_on, hold.ended_by = Hold.State.LIFTED, today, AUTO_ENDED_BY
         hold.save(update_fields=["state", "ended_on", "ended_by"])
-        events.append(NewEvent(kind, customer_id=hold.customer_id, actor=actor, data={
-            "hold": hold.pk, "reason": hold.reason, "source": "fec",
-            "note": "plus de paiements non attribués sur ce compte collectif"}))
+        events.append(kinds.hold_moved(kind, customer_id=hold.customer_id, actor=actor, hold=hold.pk,
+                                       reason=hold.reason, source="fec",
+                                       note="plus de paiements non attribués sur ce compte collectif"))
     lifted_by_hand = set(_family(organisation).filter(state=Hold.State.LIFTED).exclude(ended_by=AUTO_ENDED_BY)
                          .values_list("customer_id", "reason"))
     new = [h for key, h in wanted.items() if key not in kept and key not in lifted_by_hand]
@@ -67,8 +68,8 @@ def pause_collective_accounts(sender: Any, organisation: Organisation, holds: Se
         Hold(organisation=organisation, customer_id=h.customer_id, kind=Hold.Kind.PAUSE, until=None,
              reason=h.reason[:300], note=h.note, created_by=actor[:150]) for h in new])
     for hold, wish in zip(created, new, strict=True):
-        events.append(NewEvent("pause.started", customer_id=hold.customer_id, actor=actor, data={
-            "hold": hold.pk, "until": None, "reason": hold.reason, "number": "", **wish.data}))
+        events.append(kinds.pause_started(customer_id=hold.customer_id, hold=hold.pk, until=None, reason=hold.reason,
+                                          number="", actor=actor, **wish.data))
     record_many(organisation, events)
     for customer_id in sorted({h.customer_id for h in new}):
         held_from_now(organisation, customer_id, today, actor)

@@ -54,6 +54,7 @@ from relance.core.holds import (
     validate_promise,
 )
 from relance.errors import Conflict, InvalidInput, NotFound
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.i18n import french
 from relance.ledger.business_calendar import calendar_for
@@ -185,11 +186,10 @@ def record_promise(organisation: Organisation, customer: Customer, promised_on: 
                  until=grace_until, reason=reason, created_by=actor)
             for i in covered
         ])
-        events.append(NewEvent("promise.recorded", customer_id=customer.pk, actor=actor, data={
-            "promise": promise.pk, "invoices": _numbers(covered), "promised_on": promised_on, "amount": amount,
-            "via": via, "obtained_by": promise.obtained_by, "covered_due": covered_due, "grace_until": grace_until,
-            "note": note,
-        }))
+        events.append(kinds.promise_recorded(
+            customer_id=customer.pk, promise=promise.pk, invoices=_numbers(covered), promised_on=promised_on,
+            amount=amount, via=via, obtained_by=promise.obtained_by, covered_due=covered_due, grace_until=grace_until,
+            note=note, actor=actor))
         record_many(organisation, events)
         held_from_now(organisation, customer.pk, today, actor)
     return promise
@@ -206,10 +206,8 @@ def close_promise(promise: Promise, target: str, today: date, actor: str, data: 
     promise.closed_on = today
     promise.save(update_fields=["state", "closed_on"])
     released = end_cover(promise.holds.all(), today, actor)
-    return NewEvent(kind, customer_id=promise.customer_id, actor=actor, data={
-        "promise": promise.pk, "promised_on": promise.promised_on, "amount": promise.amount,
-        "released": released, **data,
-    })
+    return kinds.hold_moved(kind, customer_id=promise.customer_id, actor=actor, promise=promise.pk,
+                            promised_on=promise.promised_on, amount=promise.amount, released=released, **data)
 
 
 def end_cover(holds: QuerySet[Hold], today: date, actor: str) -> list[str]:
@@ -331,12 +329,10 @@ def open_dispute(organisation: Organisation, invoice: Invoice, reason: DisputeRe
             hold.attachment.save(f"{organisation.slug}/{today.isoformat()}-{_safe_name(name)}", ContentFile(content),
                                  save=False)
         hold.save()
-        record_many(organisation, [NewEvent("dispute.opened", customer_id=invoice.customer_id, invoice_id=invoice.pk,
-                                            actor=actor, data={
-                                                "hold": hold.pk, "number": invoice.number, "reason": found.code,
-                                                "label": found.label, "note": note,
-                                                "attachment": hold.attachment.name or "",
-                                                "amount_due": invoice.amount_due})])
+        record_many(organisation, [kinds.dispute_opened(
+            customer_id=invoice.customer_id, invoice_id=invoice.pk, hold=hold.pk, number=invoice.number,
+            reason=found.code, label=found.label, note=note, attachment=hold.attachment.name or "",
+            amount_due=invoice.amount_due, actor=actor)])
         held_from_now(organisation, invoice.customer_id, today, actor)
     return hold
 
@@ -345,11 +341,11 @@ def _end_hold(hold: Hold, target: str, today: date, actor: str, data: dict[str, 
     kind = move(hold.machine, hold.state, target)
     hold.state, hold.ended_on, hold.ended_by = target, today, actor
     hold.save(update_fields=["state", "ended_on", "ended_by"])
-    return NewEvent(kind, customer_id=hold.customer_id, invoice_id=hold.invoice_id, actor=actor,
-                    data={"hold": hold.pk, **({"number": hold.invoice.number} if hold.invoice else {}), **data})
+    return kinds.hold_moved(kind, customer_id=hold.customer_id, invoice_id=hold.invoice_id, actor=actor,
+                            hold=hold.pk, **({"number": hold.invoice.number} if hold.invoice else {}), **data)
 
 
-def _lock_hold(organisation: Organisation, hold: Hold, *, kinds: Sequence[str] = (), customer_invoices: bool = False
+def _lock_hold(organisation: Organisation, hold: Hold, *, hold_kinds: Sequence[str] = (), customer_invoices: bool = False
                ) -> Hold:
     """Lock the hold's invoice (or all its customer's open invoices), the organisation, the hold."""
     found = Hold.objects.filter(organisation=organisation, pk=hold.pk).values_list("invoice_id", "customer_id").first()
@@ -362,15 +358,15 @@ def _lock_hold(organisation: Organisation, hold: Hold, *, kinds: Sequence[str] =
     lock_invoices([invoice_id] if invoice_id else [])
     lock_organisation(organisation)
     hold = found_or_404(lock_row(Hold, organisation, hold.pk), Hold)
-    if kinds and hold.kind not in kinds:
-        raise InvalidInput("cette suspension n’est pas un litige" if kinds == (Hold.Kind.DISPUTE,) else
+    if hold_kinds and hold.kind not in hold_kinds:
+        raise InvalidInput("cette suspension n’est pas un litige" if hold_kinds == (Hold.Kind.DISPUTE,) else
                            "seules une pause ou un arrêt des relances se lèvent ; un litige se résout, "
                            "une promesse ou un échéancier s’annule")
     return hold
 
 
 def _dispute(organisation: Organisation, hold: Hold, customer_invoices: bool = False) -> Hold:
-    return _lock_hold(organisation, hold, kinds=(Hold.Kind.DISPUTE,), customer_invoices=customer_invoices)
+    return _lock_hold(organisation, hold, hold_kinds=(Hold.Kind.DISPUTE,), customer_invoices=customer_invoices)
 
 
 def _disputed_invoice(hold: Hold) -> Invoice:
@@ -419,9 +415,9 @@ def write_off_dispute(organisation: Organisation, hold: Hold, *, actor: str, not
         invoice = _disputed_invoice(hold)
         event = _end_hold(hold, Hold.State.WRITTEN_OFF, today, actor, {"note": note})
         Invoice.objects.filter(pk=invoice.pk).update(dunning_state=Invoice.Dunning.DONE, next_action_date=None)
-        record_many(organisation, [event, NewEvent(
-            "invoice.written_off", customer_id=invoice.customer_id, invoice_id=invoice.pk, actor=actor,
-            data={"number": invoice.number, "amount_due": invoice.amount_due, "hold": hold.pk, "note": note})])
+        record_many(organisation, [event, kinds.invoice_written_off(
+            customer_id=invoice.customer_id, invoice_id=invoice.pk, number=invoice.number,
+            amount_due=invoice.amount_due, hold=hold.pk, note=note, actor=actor)])
     return hold
 
 
@@ -446,10 +442,9 @@ def pause(organisation: Organisation, customer: Customer, until: date, *, reason
         hold = Hold.objects.create(organisation=organisation, customer=customer, invoice=invoice,
                                    kind=Hold.Kind.PAUSE, until=until, reason=reason.strip()[:300], note=reason,
                                    created_by=actor)
-        record_many(organisation, [NewEvent("pause.started", customer_id=customer.pk,
-                                            invoice_id=invoice.pk if invoice else None, actor=actor, data={
-                                                "hold": hold.pk, "until": until, "reason": reason,
-                                                "number": invoice.number if invoice else ""})])
+        record_many(organisation, [kinds.pause_started(
+            customer_id=customer.pk, invoice_id=invoice.pk if invoice else None, hold=hold.pk, until=until,
+            reason=reason, number=invoice.number if invoice else "", actor=actor)])
         held_from_now(organisation, customer.pk, today, actor)
     return hold
 
@@ -469,8 +464,8 @@ def stop(organisation: Organisation, customer: Customer, cause: str, *, reason: 
         hold = Hold.objects.create(organisation=organisation, customer=customer, kind=Hold.Kind.STOP, stop_cause=cause,
                                    reason=(f"{label} — {reason}" if reason.strip() else label)[:300], note=reason,
                                    created_by=actor)
-        record_many(organisation, [NewEvent("stop.started", customer_id=customer.pk, actor=actor, data={
-            "hold": hold.pk, "cause": cause, "reason": reason})])
+        record_many(organisation, [kinds.stop_started(customer_id=customer.pk, hold=hold.pk, cause=cause,
+                                                      reason=reason, actor=actor)])
         held_from_now(organisation, customer.pk, today_or_local(organisation, today), actor)
     return hold
 
@@ -478,7 +473,7 @@ def stop(organisation: Organisation, customer: Customer, cause: str, *, reason: 
 def lift(organisation: Organisation, hold: Hold, *, actor: str, note: str = "", today: date | None = None) -> Hold:
     """Lift a pause (before its date) or a stop: the sequence resumes."""
     with transaction.atomic():
-        hold = _lock_hold(organisation, hold, kinds=(Hold.Kind.PAUSE, Hold.Kind.STOP))
+        hold = _lock_hold(organisation, hold, hold_kinds=(Hold.Kind.PAUSE, Hold.Kind.STOP))
         record_many(organisation, [_end_hold(hold, Hold.State.LIFTED, today_or_local(organisation, today), actor,
                                              {"note": note})])
     return hold

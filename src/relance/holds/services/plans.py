@@ -56,6 +56,7 @@ from relance.core.plans import (
     validate_schedule,
 )
 from relance.errors import Conflict, InvalidInput
+from relance.events import kinds
 from relance.events.services import NewEvent, record_many
 from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Allocation, Customer, Invoice, Organisation
@@ -131,11 +132,10 @@ def propose_plan(organisation: Organisation, customer: Customer, invoices: Itera
                                          for i in chosen])
         Instalment.objects.bulk_create([Instalment(plan=plan, position=n, due_on=s.due_on, amount=s.amount)
                                         for n, s in enumerate(specs, start=1)])
-        record_many(organisation, [NewEvent("plan.proposed", customer_id=customer.pk, actor=actor, data={
-            "plan": plan.pk, "invoices": [i.number for i in chosen], "total": total,
-            "instalments": [{"due_on": s.due_on, "amount": s.amount} for s in specs],
-            "waive_penalties": waive_penalties, "grace_days": grace_days, "note": note,
-        })])
+        record_many(organisation, [kinds.plan_proposed(
+            customer_id=customer.pk, plan=plan.pk, invoices=[i.number for i in chosen], total=total,
+            instalments=[{"due_on": s.due_on, "amount": s.amount} for s in specs],
+            waive_penalties=waive_penalties, grace_days=grace_days, note=note, actor=actor)])
     return plan
 
 
@@ -173,9 +173,9 @@ def accept_plan(organisation: Organisation, plan: PaymentPlan, *, actor: str, on
                  reason=f"Échéancier n° {plan.pk} ({count} échéance{'s' if count > 1 else ''})", created_by=actor)
             for i in invoices
         ])
-        events.append(NewEvent(kind, customer_id=plan.customer_id, actor=actor, data={
-            "plan": plan.pk, "accepted_on": on, "invoices": [i.number for i in invoices],
-            "signed_copy": plan.signed_copy.name or ""}))
+        events.append(kinds.hold_moved(kind, customer_id=plan.customer_id, actor=actor, plan=plan.pk, accepted_on=on,
+                                       invoices=[i.number for i in invoices],
+                                       signed_copy=plan.signed_copy.name or ""))
         record_many(organisation, events)
         held_from_now(organisation, plan.customer_id, on, actor)
         refresh_plan(plan, on)
@@ -215,8 +215,8 @@ def _end_plan(plan: PaymentPlan, target: str, today: date, actor: str, data: dic
     released = end_cover(plan.holds.all(), today, actor)
     still_due = sum(Invoice.objects.filter(plan_lines__plan=plan, status=Invoice.Status.OPEN)
                     .values_list("amount_due", flat=True), Decimal(0))
-    return [NewEvent(kind, customer_id=plan.customer_id, actor=actor,
-                     data={"plan": plan.pk, "still_due": still_due, "released": released, **data})]
+    return [kinds.hold_moved(kind, customer_id=plan.customer_id, actor=actor, plan=plan.pk, still_due=still_due,
+                             released=released, **data)]
 
 
 def _announce_end(plan: PaymentPlan) -> None:
@@ -251,9 +251,9 @@ def refresh_plan(plan: PaymentPlan, today: date, actor: str = "system") -> None:
         inst.paid_amount, inst.credited_amount, inst.paid_on = status.paid, status.credited, status.paid_on
         inst.save(update_fields=["paid_amount", "credited_amount", "paid_on"])
         if newly:
-            events.append(NewEvent("instalment.paid", customer_id=plan.customer_id, data={
-                "plan": plan.pk, "position": inst.position, "due_on": inst.due_on, "amount": inst.amount,
-                "paid": inst.paid_amount, "credited": inst.credited_amount, "paid_on": inst.paid_on}))
+            events.append(kinds.instalment_paid(
+                customer_id=plan.customer_id, plan=plan.pk, position=inst.position, due_on=inst.due_on,
+                amount=inst.amount, paid=inst.paid_amount, credited=inst.credited_amount, paid_on=inst.paid_on))
     open_left = Invoice.objects.filter(plan_lines__plan=plan, status=Invoice.Status.OPEN).exists()
     completed = all(i.remaining <= 0 for i in instalments) or not open_left
     if completed:
@@ -337,8 +337,9 @@ def review_plans(organisation: Organisation, today: date) -> list[Any]:
                 inst.missed_on = today
                 inst.save(update_fields=["missed_on"])
                 messaged = True
-                events.append(NewEvent("instalment.missed", customer_id=plan.customer_id, data={
-                    "plan": plan.pk, "position": inst.position, "due_on": inst.due_on, "remaining": inst.remaining}))
+                events.append(kinds.instalment_missed(customer_id=plan.customer_id, plan=plan.pk,
+                                                      position=inst.position, due_on=inst.due_on,
+                                                      remaining=inst.remaining))
         record_many(organisation, events)
         if broken:
             _announce_end(plan)
@@ -364,10 +365,10 @@ def _replan_notice(organisation: Organisation, plan: PaymentPlan, inst: Instalme
                                  invoices=invoices, today=today, message="notice_again")), None)
     inst.missed_on = today
     inst.save(update_fields=["missed_on"])
-    events.append(NewEvent("instalment.notice_replanned", customer_id=plan.customer_id, reminder_id=cancelled.reminder_id,
-                           data={"plan": plan.pk, "position": inst.position, "due_on": inst.due_on,
-                                 "remaining": inst.remaining, "cancelled_notice": cancelled.reminder_id,
-                                 "notice": reminder.pk if reminder else None}))
+    events.append(kinds.instalment_notice_replanned(
+        customer_id=plan.customer_id, reminder_id=cancelled.reminder_id, plan=plan.pk, position=inst.position,
+        due_on=inst.due_on, remaining=inst.remaining, cancelled_notice=cancelled.reminder_id,
+        notice=reminder.pk if reminder else None))
     return reminder
 
 
