@@ -394,9 +394,10 @@ def reminder_approved(*, customer_id: int, reminder_id: int, planned_for: date |
 
 
 @_builds(REMINDER_EDITED)
-def reminder_edited(*, customer_id: int, reminder_id: int, previous_body_sha256: str, actor: str = SYSTEM,
+def reminder_edited(*, customer_id: int, reminder_id: int, previous_body_sha256: str | None, actor: str = SYSTEM,
                     reverted: bool = False, **edit: Any) -> NewEvent:
-    """A text changed (``edit``: subject, body_sha256, invoices…), or ``reverted`` to the composed one."""
+    """A text changed (``edit``: subject, body_sha256, invoices, dropped), or ``reverted`` to the composed one;
+    ``previous_body_sha256`` is ``None`` at the first edit (the composed text is not hashed)."""
     data = {"reverted": True, "previous_body_sha256": previous_body_sha256} if reverted else {
         **edit, "previous_body_sha256": previous_body_sha256}
     return REMINDER_EDITED.event(customer_id=customer_id, reminder_id=reminder_id, actor=actor, data=data)

@@ -51,7 +51,7 @@ from relance.documents.letter_pdf import LetterDoc, render_letter_pdf
 from relance.documents.payment_block import PaymentBlock
 from relance.errors import Conflict, InvalidInput, NotFound, OrganisationIncomplete, RelanceError
 from relance.events import kinds
-from relance.events.services import NewEvent, record_many
+from relance.events.services import record_many
 from relance.holds.queries import Blocked, blocked
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.ledger.queries import ZERO, visible
@@ -435,15 +435,10 @@ def edit(organisation: Organisation, pk: int, subject: str, body: str, *, actor:
         reminder.edited_by, reminder.edited_at = actor[:150], clock.now()
         reminder.last_error = ""
         reminder.save(update_fields=["subject", "body_text", "body_html", "edited_by", "edited_at", "last_error"])
-        record_many(organisation, [NewEvent(kinds.REMINDER_EDITED, customer_id=reminder.customer_id,
-                                            reminder_id=reminder.pk, actor=actor, data={
-                                                "subject": subject,
-                                                "body_sha256": hashlib.sha256(body.encode()).hexdigest(),
-                                                "previous_body_sha256": before,
-                                                "invoices": [{"number": i.number, "amount_due": i.amount_due}
-                                                             for i in keep],
-                                                "dropped": dropped,
-                                            })])
+        record_many(organisation, [kinds.reminder_edited(
+            customer_id=reminder.customer_id, reminder_id=reminder.pk, previous_body_sha256=before, actor=actor,
+            subject=subject, body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+            invoices=[{"number": i.number, "amount_due": i.amount_due} for i in keep], dropped=dropped)])
     return reminder
 
 
@@ -457,9 +452,8 @@ def revert(organisation: Organisation, pk: int, *, actor: str, collector_id: int
         reminder.subject = reminder.body_text = reminder.body_html = reminder.edited_by = ""
         reminder.edited_at = None
         reminder.save(update_fields=["subject", "body_text", "body_html", "edited_by", "edited_at"])
-        record_many(organisation, [NewEvent(kinds.REMINDER_EDITED, customer_id=reminder.customer_id,
-                                            reminder_id=reminder.pk, actor=actor,
-                                            data={"reverted": True, "previous_body_sha256": before})])
+        record_many(organisation, [kinds.reminder_edited(customer_id=reminder.customer_id, reminder_id=reminder.pk,
+                                                         previous_body_sha256=before, reverted=True, actor=actor)])
     return reminder
 
 
@@ -478,9 +472,9 @@ def approve(organisation: Organisation, ids: Iterable[int], *, actor: str, colle
             reminder.next_attempt_at, reminder.last_error = None, ""
             reminder.save(update_fields=["status", "approved_by", "approved_at", "next_attempt_at", "last_error"])
         record_many(organisation, [
-            NewEvent(kinds.REMINDER_APPROVED, customer_id=r.customer_id, reminder_id=r.pk, actor=actor,
-                     data={"planned_for": r.planned_for, "channel": r.channel, "edited": r.edited_at is not None,
-                           **({"bulk": True} if len(approved) > 1 else {})})
+            kinds.reminder_approved(customer_id=r.customer_id, reminder_id=r.pk, planned_for=r.planned_for,
+                                    channel=r.channel, edited=r.edited_at is not None, bulk=len(approved) > 1,
+                                    actor=actor)
             for r in approved
         ])
         due = [r.pk for r in approved if r.planned_for <= today]
@@ -509,8 +503,8 @@ def skip(organisation: Organisation, pk: int, reason: str, *, actor: str,
         reminder.save(update_fields=["status", "last_error"])
         invoices = list(Invoice.objects.filter(pk__in=reminder.lines.values("invoice_id"), status=Invoice.Status.OPEN))
         record_received(organisation, reminder, invoices, today_for(organisation), skipped=True)
-        record_many(organisation, [NewEvent(kinds.REMINDER_SKIPPED, customer_id=reminder.customer_id,
-                                            reminder_id=reminder.pk, actor=actor, data={"reason": reason})])
+        record_many(organisation, [kinds.reminder_skipped(customer_id=reminder.customer_id, reminder_id=reminder.pk,
+                                                          reason=reason, actor=actor)])
     return reminder
 
 
@@ -527,7 +521,6 @@ def postpone(organisation: Organisation, pk: int, on: date, *, actor: str, colle
         before = reminder.planned_for
         reminder.planned_for = on
         reminder.save(update_fields=["planned_for"])
-        record_many(organisation, [NewEvent(kinds.REMINDER_POSTPONED, customer_id=reminder.customer_id,
-                                            reminder_id=reminder.pk, actor=actor,
-                                            data={"from": before, "to": on})])
+        record_many(organisation, [kinds.reminder_postponed(customer_id=reminder.customer_id, reminder_id=reminder.pk,
+                                                            from_=before, to=on, actor=actor)])
     return reminder

@@ -82,9 +82,9 @@ BACKOFF = [timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1), time
 #: a business moment further than this from the clock is a simulated one (dispatch_now)
 SIMULATED = timedelta(minutes=5)
 #: the event of a message sent, by kind (``reminder.sent`` otherwise)
-SENT_EVENTS: dict[str, str] = {Reminder.Kind.THANKS: kinds.THANKS_SENT,
-                               Reminder.Kind.LITIGATION: kinds.LITIGATION_HANDOVER,
-                               Reminder.Kind.PLAN_AGREEMENT: kinds.PLAN_AGREEMENT_SENT}
+SENT_EVENTS: dict[str, kinds.Kind] = {Reminder.Kind.THANKS: kinds.THANKS_SENT,
+                                      Reminder.Kind.LITIGATION: kinds.LITIGATION_HANDOVER,
+                                      Reminder.Kind.PLAN_AGREEMENT: kinds.PLAN_AGREEMENT_SENT}
 
 
 @dataclass
@@ -351,8 +351,8 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str 
         reminder.status = Reminder.Status.CANCELLED
         reminder.last_error = "plus aucune facture à relancer au moment de l’envoi"
         reminder.save(update_fields=["status", "last_error"])
-        record_many(org, [NewEvent(kinds.REMINDER_CANCELLED, customer_id=reminder.customer_id, reminder_id=reminder.id,
-                                   data={"reason": "paid_or_held_before_sending", "invoices": dropped})], at=now)
+        record_many(org, [kinds.reminder_cancelled(customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                                   reason="paid_or_held_before_sending", invoices=dropped)], at=now)
         return "cancelled"
     if reminder.edited_at is not None and _figures_changed(reminder, keep, dropped):
         return _back_to_review(reminder, org, dropped, now)
@@ -394,8 +394,7 @@ def _record_sent(reminder: Reminder, org: Organisation, customer: Customer, keep
         _, created = CallTask.objects.get_or_create(organisation=org, customer=customer, reminder=reminder,
                                                        defaults={"due_on": today})
         if created:
-            events.append(NewEvent(kinds.CALL_TASK_CREATED, customer_id=customer.id, reminder_id=reminder.id,
-                                   data={"due_on": today}))
+            events.append(kinds.call_task_created(customer_id=customer.id, reminder_id=reminder.id, due_on=today))
     # the lock order: invoices (held), the organisation, then the reminder — only while it is
     # still this attempt's: SENDING, or UNCERTAIN (recovery was faster than the server's 250)
     # and nobody decided yet. A person's « parti » (SENT) or « renvoyer » (PLANNED, maybe claimed
@@ -416,7 +415,7 @@ def _record_sent(reminder: Reminder, org: Organisation, customer: Customer, keep
         extra["escalation"] = escalation
         record_received(org, reminder, locked, today)
     kind = SENT_EVENTS.get(reminder.kind, kinds.REMINDER_SENT)
-    events.insert(0, NewEvent(kind, customer_id=customer.id, reminder_id=reminder.id, data={
+    events.insert(0, kinds.reminder_sent(kind, customer_id=customer.id, reminder_id=reminder.id, data={
         "key": reminder.idempotency_key, "channel": reminder.channel, "recipient": reminder.recipient,
         "subject": reminder.subject, "message_id": reminder.message_id,
         "body_sha256": hashlib.sha256(reminder.body_text.encode()).hexdigest(),
@@ -458,8 +457,8 @@ def _legacy_handover(reminder: Reminder, org: Organisation, invoices: list[Invoi
     reminder.status = Reminder.Status.CANCELLED
     reminder.last_error = "remplacée par un dossier contentieux"
     reminder.save(update_fields=["status", "last_error"])
-    record_many(org, [NewEvent(kinds.REMINDER_CANCELLED, customer_id=reminder.customer_id, reminder_id=reminder.id,
-                               data={"reason": "litigation_case_opened"})], at=now)
+    record_many(org, [kinds.reminder_cancelled(customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                               reason="litigation_case_opened")], at=now)
     return "cancelled"
 
 
@@ -479,8 +478,8 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
         reminder.subject = str(email.subject)  # as sent ([TEST] in test mode)
         reminder.message_id = email.extra_headers["Message-ID"]
         if composed.missing:
-            events.append(NewEvent(kinds.REMINDER_ATTACHMENT_MISSING, customer_id=customer.id, reminder_id=reminder.id,
-                                   data={"invoices": composed.missing}))
+            events.append(kinds.reminder_attachment_missing(customer_id=customer.id, reminder_id=reminder.id,
+                                                            invoices=composed.missing))
         if reminder.kind == Reminder.Kind.PLAN_AGREEMENT:
             extra.update(_keep_agreement(reminder, org, composed, today, progress))
         return email, extra
@@ -533,8 +532,8 @@ def _back_to_review(reminder: Reminder, org: Organisation, dropped: list[str], n
                            "relisez-le avant de valider de nouveau")
     reminder.approved_by, reminder.approved_at = "", None
     reminder.save(update_fields=["status", "last_error", "approved_by", "approved_at"])
-    record_many(org, [NewEvent(kinds.REMINDER_REVIEW_NEEDED, customer_id=reminder.customer_id, reminder_id=reminder.id,
-                               data={"reason": "figures_changed", "dropped": dropped})], at=now)
+    record_many(org, [kinds.reminder_review_needed(customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                                   reason="figures_changed", dropped=dropped)], at=now)
     return "returned"
 
 
@@ -558,9 +557,9 @@ def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent:
             kind, outcome = kinds.REMINDER_RETRY, "retrying"
         fresh.handed_over_at = None  # a definite failure: nothing left
         fresh.save(update_fields=["status", "last_error", "next_attempt_at", "handed_over_at"])
-        record_many(fresh.organisation, [NewEvent(kind, customer_id=fresh.customer_id, reminder_id=fresh.id, data={
-            "error": fresh.last_error, "attempt": fresh.attempts, "next_attempt_at": fresh.next_attempt_at,
-        })], at=now)
+        record_many(fresh.organisation, [kinds.reminder_failed(
+            kind, customer_id=fresh.customer_id, reminder_id=fresh.id, error=fresh.last_error,
+            attempt=fresh.attempts, next_attempt_at=fresh.next_attempt_at)], at=now)
         if fresh.next_attempt_at is not None:
             queue_send(fresh.pk, run_after=fresh.next_attempt_at)  # in this transaction (database queue)
     return outcome
@@ -578,11 +577,10 @@ def _record_uncertain(reminder: Reminder, error: str, reason: str) -> str:
         fresh.last_error = error[:2000]
         fresh.next_attempt_at = None
         fresh.save(update_fields=["status", "last_error", "next_attempt_at"])
-        record_many(fresh.organisation, [NewEvent(kinds.REMINDER_UNCERTAIN, customer_id=fresh.customer_id,
-                                                  reminder_id=fresh.id, data={
-            "reason": reason, "error": fresh.last_error, "attempt": fresh.attempts,
-            "handed_over_at": fresh.handed_over_at, "recipient": fresh.recipient, "message_id": fresh.message_id,
-        })], at=clock.now())
+        record_many(fresh.organisation, [kinds.reminder_uncertain(
+            customer_id=fresh.customer_id, reminder_id=fresh.id, reason=reason, error=fresh.last_error,
+            attempt=fresh.attempts, handed_over_at=fresh.handed_over_at, recipient=fresh.recipient,
+            message_id=fresh.message_id)], at=clock.now())
     return "uncertain"
 
 

@@ -30,7 +30,7 @@ from django.db import transaction
 
 from relance import clock
 from relance.events import kinds
-from relance.events.services import NewEvent, record_many
+from relance.events.services import record_many
 
 from ..models import Reminder
 from .queue import queue_send
@@ -91,19 +91,18 @@ def _recover_reminder(reminder: Reminder, now: datetime) -> str | None:
         if reminder.handed_over_at is None and claim.filter(handed_over_at__isnull=True).update(
                 status=Reminder.Status.PLANNED, next_attempt_at=None, claimed_at=None,
                 last_error="envoi interrompu avant la remise au serveur : renvoyée automatiquement"):
-            record_many(reminder.organisation, [NewEvent(
-                kinds.REMINDER_RECOVERED, customer_id=reminder.customer_id, reminder_id=reminder.pk,
-                data={"attempt": reminder.attempts, "claimed_at": reminder.claimed_at})], at=now)
+            record_many(reminder.organisation, [kinds.reminder_recovered(
+                customer_id=reminder.customer_id, reminder_id=reminder.pk, attempt=reminder.attempts,
+                claimed_at=reminder.claimed_at)], at=now)
             return "replanned"
         fresh = claim.filter(handed_over_at__isnull=False).first()
         if fresh is not None and claim.filter(handed_over_at__isnull=False).update(
                 status=Reminder.Status.UNCERTAIN,
                 last_error="envoi interrompu après la remise au serveur : vérifiez s’il est parti"):
-            record_many(reminder.organisation, [NewEvent(
-                kinds.REMINDER_UNCERTAIN, customer_id=reminder.customer_id, reminder_id=reminder.pk,
-                data={"reason": "worker_lost", "attempt": reminder.attempts, "claimed_at": reminder.claimed_at,
-                      "handed_over_at": fresh.handed_over_at, "recipient": fresh.recipient,
-                      "message_id": fresh.message_id})], at=now)
+            record_many(reminder.organisation, [kinds.reminder_uncertain(
+                customer_id=reminder.customer_id, reminder_id=reminder.pk, reason="worker_lost",
+                attempt=reminder.attempts, claimed_at=reminder.claimed_at, handed_over_at=fresh.handed_over_at,
+                recipient=fresh.recipient, message_id=fresh.message_id)], at=now)
             return "uncertain"
     return None
 

@@ -26,7 +26,7 @@ from django.db import transaction
 from relance.clock import today_for
 from relance.errors import Conflict, NotFound
 from relance.events import kinds
-from relance.events.services import NewEvent, record_many
+from relance.events.services import record_many
 from relance.ledger.models import Organisation
 from relance.ledger.queries import visible
 from relance.locks import lock_organisation
@@ -72,10 +72,9 @@ def retry(organisation: Organisation, reminder_id: int, *, actor: str, collector
         reminder.status = Reminder.Status.PLANNED
         reminder.next_attempt_at, reminder.claimed_at, reminder.last_error = None, None, ""
         reminder.save(update_fields=["status", "next_attempt_at", "claimed_at", "last_error"])
-        record_many(organisation, [NewEvent(kinds.REMINDER_RETRIED, customer_id=reminder.customer_id,
-                                            reminder_id=reminder.pk, actor=actor, data={
-                                                "previous_error": error, "attempts": reminder.attempts,
-                                                "planned_for": reminder.planned_for})])
+        record_many(organisation, [kinds.reminder_retried(customer_id=reminder.customer_id, reminder_id=reminder.pk,
+                                                          previous_error=error, attempts=reminder.attempts,
+                                                          planned_for=reminder.planned_for, actor=actor)])
         if enqueue and reminder.planned_for <= today:
             queue_send(reminder.pk)  # part of this transaction (services/queue.py)
     return reminder

@@ -32,7 +32,7 @@ from relance import clock
 from relance.clock import today_for
 from relance.errors import Conflict, NotFound
 from relance.events import kinds
-from relance.events.services import NewEvent, record_many
+from relance.events.services import record_many
 from relance.holds.models import PaymentPlan
 from relance.ledger.models import Customer, Organisation
 from relance.ledger.queries import visible
@@ -126,8 +126,8 @@ def confirm_sent(organisation: Organisation, reminder_id: int, *, actor: str,
             _, created = CallTask.objects.get_or_create(organisation=organisation, customer=customer,
                                                         reminder=reminder, defaults={"due_on": today_for(organisation)})
             if created:
-                events.append(NewEvent(kinds.CALL_TASK_CREATED, customer_id=customer.pk, reminder_id=reminder.pk,
-                                       data={"due_on": today_for(organisation)}))
+                events.append(kinds.call_task_created(customer_id=customer.pk, reminder_id=reminder.pk,
+                                                      due_on=today_for(organisation)))
         lines = dict(reminder.lines.values_list("invoice_id", "amount_due"))
         data: dict[str, object] = {
             "key": reminder.idempotency_key, "channel": reminder.channel, "recipient": reminder.recipient,
@@ -140,10 +140,10 @@ def confirm_sent(organisation: Organisation, reminder_id: int, *, actor: str,
         if escalation:
             data["escalation"] = escalation
         record_many(organisation, [
-            NewEvent(kinds.REMINDER_CONFIRMED_SENT, customer_id=customer.pk, reminder_id=reminder.pk, actor=actor,
-                     data={"sent_at": sent_at, "message_id": reminder.message_id, "previous_error": previous_error}),
-            NewEvent(SENT_EVENTS.get(reminder.kind, kinds.REMINDER_SENT), customer_id=customer.pk,
-                     reminder_id=reminder.pk, actor=actor, data=data),
+            kinds.reminder_confirmed_sent(customer_id=customer.pk, reminder_id=reminder.pk, sent_at=sent_at,
+                                          message_id=reminder.message_id, previous_error=previous_error, actor=actor),
+            kinds.reminder_sent(SENT_EVENTS.get(reminder.kind, kinds.REMINDER_SENT), customer_id=customer.pk,
+                                reminder_id=reminder.pk, actor=actor, data=data),
             *events,
         ])
     return reminder
@@ -162,10 +162,10 @@ def request_resend(organisation: Organisation, reminder_id: int, *, actor: str, 
         reminder.next_attempt_at = reminder.claimed_at = reminder.handed_over_at = None
         reminder.last_error = ""
         reminder.save(update_fields=["status", "next_attempt_at", "claimed_at", "handed_over_at", "last_error"])
-        record_many(organisation, [NewEvent(kinds.REMINDER_RESEND_REQUESTED, customer_id=reminder.customer_id,
-                                            reminder_id=reminder.pk, actor=actor, data={
-                                                "previous_error": previous_error, "message_id": reminder.message_id,
-                                                "attempts": reminder.attempts, "planned_for": reminder.planned_for})])
+        record_many(organisation, [kinds.reminder_resend_requested(
+            customer_id=reminder.customer_id, reminder_id=reminder.pk, previous_error=previous_error,
+            message_id=reminder.message_id, attempts=reminder.attempts, planned_for=reminder.planned_for,
+            actor=actor)])
         if enqueue and reminder.planned_for <= today:
             queue_send(reminder.pk)  # part of this transaction (services/queue.py)
     return reminder
