@@ -12,7 +12,7 @@ from django.apps import apps
 from django.dispatch import Signal
 
 import relance.holds
-from relance.holds.signals import hold_started, instalment_due, plan_ended, promise_broken
+from relance.holds.signals import hold_started, instalment_due, instalment_notice, plan_ended, promise_broken
 from relance.ledger.signals import collective_holds, invoices_moved, invoices_settled
 
 HOLDS = Path(relance.holds.__file__).parent
@@ -47,6 +47,16 @@ def test_holds_imports_nothing_from_dunning():
     assert offenders == []
 
 
+def test_holds_reads_no_reminder_through_its_relations():
+    """Dunning's reminders point at holds' rows (``Reminder.instalment``, ``.promise``, ``.plan``,
+    related name ``reminders``): holds never follows that relation back, it would read dunning's
+    kinds and statuses. It asks instead (``signals.instalment_notice``)."""
+    offenders = [f"{path.relative_to(HOLDS.parent)}:{node.lineno}" for path in sorted(HOLDS.rglob("*.py"))
+                 for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+                 if isinstance(node, ast.Attribute) and node.attr == "reminders"]
+    assert offenders == []
+
+
 def test_the_walk_sees_relative_and_late_imports():
     sample = HOLDS / "services" / "holds.py"
     assert _package_of(sample) == "relance.holds.services"
@@ -74,6 +84,7 @@ EXPECTED = {
     "plan_ended": (plan_ended, ["relance.dunning.handlers.cancel_messages_of_ended_plan"]),
     "promise_broken": (promise_broken, ["relance.dunning.handlers.plan_promise_broken_message"]),
     "instalment_due": (instalment_due, ["relance.dunning.handlers.plan_instalment_message"]),
+    "instalment_notice": (instalment_notice, ["relance.dunning.handlers.answer_instalment_notice"]),
 }
 
 
