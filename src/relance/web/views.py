@@ -24,7 +24,7 @@ from relance.dunning.services import editing
 from relance.errors import RelanceError
 from relance.events.services import invoice_timeline, timeline
 from relance.ledger import queries as ledger
-from relance.ledger.services.members import members as members_of
+from relance.ledger.services.members import members
 from relance.litigation.queries import live_cases
 from relance.operations.delivery import not_left
 from relance.profiles.models import PayerProfile
@@ -237,7 +237,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_upcoming(org, customer, reminders, chased, actions, day),
         "timeline": entries,
         "timeline_truncated": len(events) == TIMELINE_LIMIT,
-        "assignable": members_of(org) if sc.is_admin else [],
+        "assignable": members(org) if sc.is_admin else [],
         "profile_card": customer_profile(org, customer, day),
         **collector_forms(org, customer),
         "profiles": list(PayerProfile.objects.filter(organisation=org).order_by("position")) if sc.can_edit else [],
