@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import time_machine
@@ -38,3 +39,11 @@ def pinned_clock() -> Iterator[time_machine.Traveller]:
     A ``relance.clock.frozen`` block inside the test still wins over it."""
     with time_machine.travel(PINNED_NOW, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture(autouse=True)
+def _lock_order_checked(settings: Any) -> None:
+    """Every test runs with the lock order enforced (``relance/locks.py``): a service that locks
+    out of order raises ``LockOrderViolation`` at once instead of deadlocking one day in
+    production."""
+    settings.RELANCE_LOCK_ORDER_CHECK = True

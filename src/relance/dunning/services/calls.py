@@ -52,7 +52,7 @@ from relance.holds.services.plans import propose_plan
 from relance.i18n import french
 from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
-from relance.locks import lock_row
+from relance.locks import lock_customer_invoices, lock_organisation, lock_row
 
 #: calls of one customer not reached in a row before the retries stop (a person decides)
 MAX_ATTEMPTS = 3
@@ -408,7 +408,13 @@ def record_call_outcome(
     if outcome not in CallTask.Result.values:
         raise InvalidInput(f"issue d’appel inconnue : « {outcome} » (attendu : {', '.join(CallTask.Result.values)})")
     refs = list(invoices)
+    customer_id = (CallTask.objects.filter(organisation=organisation, pk=target.pk).values_list("customer_id", flat=True)
+                   .first() if isinstance(target, CallTask) else target.pk)
     with transaction.atomic():
+        # the lock order (relance/locks.py): what a promise, a dispute or a plan may write — the
+        # customer's invoices — then the organisation row, then the call task
+        lock_customer_invoices(organisation, [customer_id] if customer_id else [])
+        lock_organisation(organisation)
         task = _task_for(organisation, target, today)
         customer = task.customer
         if contact is not None and (contact.organisation_id != organisation.pk or contact.customer_id != customer.pk):
