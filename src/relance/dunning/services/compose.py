@@ -227,6 +227,5 @@ def _charges(org: Organisation, customer: Customer, invoices: list[Invoice], tod
         return charges
     if key == "mise_en_demeure":
         raise PermanentFailure(f"{RATE_MISSING_PREFIX} : {missing}")
-    events.append(NewEvent(kinds.LAW_RATE_MISSING, customer_id=customer.id, reminder_id=reminder.id,
-                           data={"message": str(missing)}))
+    events.append(kinds.law_rate_missing(customer_id=customer.id, reminder_id=reminder.id, message=str(missing)))
     return {}
