@@ -226,12 +226,6 @@ class MessageTemplate(models.Model):
     def __str__(self) -> str:
         return f"{self.key} ({self.language})"
 
-    def clean(self) -> None:
-        from django.core.exceptions import ValidationError
-
-        from relance.dunning.services.messages import TemplateProblem, validate_template
-
-        try:
-            validate_template(self.subject, self.body, self.language)
-        except TemplateProblem as exc:
-            raise ValidationError(exc.message) from exc
+    # A template is validated (compiled and rendered on sample data) by the one service that
+    # saves it, ``dunning.services.editing.save_template``: the model does not call up into the
+    # services (issue #14).
