@@ -46,6 +46,7 @@ from relance.events.models import Event
 from relance.events.services import record_many
 from relance.ledger.models import Membership, Organisation
 from relance.ledger.queries import day_bounds
+from relance.locks import lock_organisation
 
 from .delivery import NotLeft, not_left
 
@@ -248,7 +249,7 @@ def _claim(org: Organisation, day: date, to: list[str]) -> tuple[str, dict[str, 
     """Lock the organisation, read the day's digest events, and claim it when allowed.
     Returns (state, head, message id): state is ``claimed``, ``already_sent`` or ``uncertain``."""
     with transaction.atomic():
-        Organisation.objects.select_for_update().filter(pk=org.pk).values_list("pk").get()
+        lock_organisation(org)
         last = (Event.objects.filter(organisation=org, kind__in=KINDS, data__day=day.isoformat())
                 .order_by("-seq").values_list("kind", flat=True).first())
         if last == kinds.DIGEST_SENT:

@@ -14,6 +14,7 @@ from relance.events import kinds
 from relance.events.services import record_many
 from relance.ledger.models import CreditNote, Customer, CustomerAlias, Invoice, Organisation, Payment
 from relance.ledger.signals import invoices_moved
+from relance.locks import lock_invoices
 
 from ..balances import refresh_balances
 from .collective import sync_collective_holds
@@ -40,8 +41,8 @@ def map_fec_label(organisation: Organisation, label: str, customer_code: str, ac
     suffix = label_key_suffix(alias.value)
     terms = target.terms_days if target.terms_days is not None else organisation.default_terms_days
     with transaction.atomic():
-        invoices = list(Invoice.objects.select_for_update().filter(
-            organisation=organisation, customer_id=previous, source_key__endswith=suffix))
+        invoices = lock_invoices(Invoice.objects.filter(
+            organisation=organisation, customer_id=previous, source_key__endswith=suffix).values_list("pk", flat=True))
         for invoice in invoices:
             invoice.customer = target
             invoice.due_date = invoice.issue_date + timedelta(days=terms)
