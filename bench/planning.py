@@ -128,7 +128,7 @@ def run_scenario(database: str, slug: str, n_customers: int, n_invoices: int, se
                  n_days: int, profile: bool = False, profile_import: bool = False) -> dict[str, Any]:
     from relance.demo.dataset import generate, write_contacts_csv, write_customers_csv, write_invoices_csv
     from relance.dunning.models import ReminderLine
-    from relance.dunning.services.business_calendar import calendar_for
+    from relance.ledger.business_calendar import calendar_for
     plan_day = _planner().plan_day
     from relance.ledger.models import Customer, Invoice
     from relance.ledger.services.imports import import_file
