@@ -272,6 +272,54 @@ def test_a_new_scenario_takes_over_where_the_old_one_stood(org: Organisation) ->
     assert open_invoice.last_step_position == 1  # the invoice moves on when the message is sent
 
 
+def test_a_scenario_move_locks_the_customer_invoices_before_the_organisation(org: Organisation, monkeypatch) -> None:
+    """The lock order (relance/locks.py): a new scenario reschedules the customer's open invoices,
+    so they are locked before the organisation row, not written after it."""
+    import relance.profiles.services as services
+
+    h = History(org)
+    customer = h.risky("C1")
+    h.invoice(customer, date(2026, 11, 13), reminders=1)
+    taken: list[str] = []
+    lock_invoices, lock_org = services.lock_customer_invoices, services._lock
+    monkeypatch.setattr(services, "lock_customer_invoices",
+                        lambda o, ids: (taken.append(f"factures de {sorted(ids)}"), lock_invoices(o, ids))[1])
+    monkeypatch.setattr(services, "_lock", lambda o: (taken.append("organisation"), lock_org(o))[1])
+    report = assign_profiles(org, DAY)
+    open_invoices = Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).count()
+    assert scenario_of(customer) == FIRM_SCENARIO_NAME and report.invoices_rescheduled == open_invoices >= 1
+    assert taken == [f"factures de {[customer.pk]}", "organisation"]
+
+
+def test_a_move_seen_only_under_the_lock_waits_for_the_next_assignment(org: Organisation, monkeypatch) -> None:
+    """The figures changed between the read and the lock (a payment, an override): the customer
+    whose move was not foreseen keeps its scenario, profile and events for the next assignment."""
+    import relance.profiles.services as services
+
+    h = History(org)
+    customer = h.risky("C1")
+    decide, calls = services._decide, []
+
+    def first_read_sees_no_move(*args: Any) -> Any:
+        decision = decide(*args)
+        calls.append(1)
+        if len(calls) == 1:
+            decision.moves = {}
+        return decision
+
+    monkeypatch.setattr(services, "_decide", first_read_sees_no_move)
+    report = assign_profiles(org, DAY)
+    assert report.deferred == 1 and report.scenarios_changed == 0 and report.changed == 0
+    assert scenario_of(customer) is None or scenario_of(customer) == "Standard"
+    assert not CustomerProfile.objects.filter(customer=customer).exists()
+    assert not Event.objects.filter(organisation=org, kind="profile.changed").exists()
+    monkeypatch.setattr(services, "_decide", decide)
+    report = assign_profiles(org, DAY)
+    assert report.deferred == 0 and scenario_of(customer) == FIRM_SCENARIO_NAME
+    assert Event.objects.filter(organisation=org, kind="profile.changed").count() == 1
+    assert not verify_chain(org)
+
+
 # --- Override ---------------------------------------------------------------------------------
 
 def test_override_wins_and_is_evented(org: Organisation) -> None:

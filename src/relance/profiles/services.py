@@ -175,6 +175,7 @@ class AssignReport:
     scenarios_changed: int = 0
     invoices_rescheduled: int = 0
     by_profile: dict[str, int] = field(default_factory=dict)
+    deferred: int = 0  # scenario moves left to the next assignment (decided only under the lock)
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "day": self.day.isoformat()}
@@ -218,86 +219,121 @@ def _apply_scenarios(organisation: Organisation, moves: dict[int, tuple[int | No
     return rescheduled
 
 
+@dataclass
+class _Decision:
+    report: AssignReport
+    created: list[CustomerProfile]
+    updated: list[CustomerProfile]
+    moves: dict[int, tuple[int | None, int | None]]
+    events: list[NewEvent]
+    book: ScenarioBook
+
+
+def _decide(organisation: Organisation, day: date, profiles: dict[int, PayerProfile], rules: list[Rule],
+            ids: list[int] | None, actor: str) -> _Decision:
+    """What the figures call for, read only: the profile rows to write, the scenario moves and the events."""
+    report = AssignReport(day)
+    customers = Customer.objects.filter(organisation=organisation)
+    assigned = CustomerProfile.objects.filter(organisation=organisation)
+    overrides = ProfileOverride.objects.filter(organisation=organisation)
+    if ids is not None:
+        customers, assigned = customers.filter(pk__in=ids), assigned.filter(customer_id__in=ids)
+        overrides = overrides.filter(customer_id__in=ids)
+    rows = list(customers.values_list("pk", "is_business", "scenario_id").order_by("pk"))
+    sums = tallies(organisation, day, ids)
+    current = {customer_id: (pk, profile_id)
+               for pk, customer_id, profile_id in assigned.values_list("pk", "customer_id", "profile_id")}
+    imposed = dict(overrides.values_list("customer_id", "profile_id"))
+    book = ScenarioBook.load(organisation)
+    names = _scenario_names(organisation)
+
+    created: list[CustomerProfile] = []
+    updated: list[CustomerProfile] = []
+    moves: dict[int, tuple[int | None, int | None]] = {}
+    events: list[NewEvent] = []
+    for customer_id, is_business, scenario_id in rows:
+        history = PaymentHistory.of(sums.get(customer_id, EMPTY), day)
+        rule = choose(rules, is_business, history)
+        computed = profiles[rule.key] if rule and rule.key is not None else None
+        override = profiles.get(imposed[customer_id]) if customer_id in imposed else None
+        effective = override or computed
+        target = effective.scenario_id if effective else None
+        report.customers += 1
+        label = effective.name if effective else "aucun profil"
+        report.by_profile[label] = report.by_profile.get(label, 0) + 1
+
+        previous = current.get(customer_id)
+        previous_id = previous[1] if previous else None
+        changed = previous is None or previous_id != (computed.pk if computed else None)
+        if changed:
+            row = CustomerProfile(pk=previous[0] if previous else None, organisation=organisation,
+                                  customer_id=customer_id, profile=computed, assigned_on=day,
+                                  figures=history.as_dict())
+            (updated if previous else created).append(row)
+        if target != scenario_id:
+            moves[customer_id] = (scenario_id, target)
+        scenario_change = {"from": names.get(scenario_id) if scenario_id else None,
+                           "to": names.get(target) if target else None} if target != scenario_id else None
+        if changed and (computed is not None or previous_id is not None):
+            report.changed += 1
+            events.append(kinds.profile_changed(
+                customer_id=customer_id,
+                from_=profiles[previous_id].name if previous_id in profiles else None,
+                to=computed.name if computed else None,
+                figures=history.as_dict(),
+                override=override.name if override else None,
+                scenario=scenario_change,
+                actor=actor,
+            ))
+        elif scenario_change is not None:
+            events.append(kinds.profile_scenario_changed(
+                customer_id=customer_id,
+                profile=effective.name if effective else None,
+                override=override is not None,
+                scenario=scenario_change,
+                actor=actor,
+            ))
+
+    return _Decision(report, created, updated, moves, events, book)
+
+
 def assign_profiles(organisation: Organisation, day: date, *, customer_ids: Iterable[int] | None = None,
                     actor: str = "system") -> AssignReport:
     """Give every customer (or the ones listed) the profile its figures call for and the scenario
     of that profile — or of the profile a collector imposed. Records ``profile.changed`` when a
     customer's profile changes (with the figures), ``profile.scenario_changed`` when only the
     scenario does (a profile's scenario was edited). Nothing happens for an organisation
-    without profiles; a customer that no profile matches follows the default scenario."""
-    report = AssignReport(day)
+    without profiles; a customer that no profile matches follows the default scenario.
+
+    A new scenario reschedules the customer's open invoices, so they are locked first, in the
+    project's order (``relance/locks.py``): the moves are decided once without locks, the
+    invoices of those customers locked, then the organisation row, and the decision taken again
+    under it. A customer whose move appears only in the second decision (its figures or an
+    override changed in between) keeps its scenario until the next assignment (``deferred``)."""
     profiles = {p.pk: p for p in PayerProfile.objects.filter(organisation=organisation).select_related("scenario")}
     if not profiles:
-        return report
+        return AssignReport(day)
     rules: list[Rule] = sorted((p.rule() for p in profiles.values()), key=lambda r: r.position)
     ids = list(customer_ids) if customer_ids is not None else None
     with transaction.atomic():
+        foreseen = set(_decide(organisation, day, profiles, rules, ids, actor).moves)
+        lock_customer_invoices(organisation, foreseen)
         _lock(organisation)
-        customers = Customer.objects.filter(organisation=organisation)
-        assigned = CustomerProfile.objects.filter(organisation=organisation)
-        overrides = ProfileOverride.objects.filter(organisation=organisation)
-        if ids is not None:
-            customers, assigned = customers.filter(pk__in=ids), assigned.filter(customer_id__in=ids)
-            overrides = overrides.filter(customer_id__in=ids)
-        rows = list(customers.values_list("pk", "is_business", "scenario_id").order_by("pk"))
-        sums = tallies(organisation, day, ids)
-        current = {customer_id: (pk, profile_id)
-                   for pk, customer_id, profile_id in assigned.values_list("pk", "customer_id", "profile_id")}
-        imposed = dict(overrides.values_list("customer_id", "profile_id"))
-        book = ScenarioBook.load(organisation)
-        names = _scenario_names(organisation)
-
-        created: list[CustomerProfile] = []
-        updated: list[CustomerProfile] = []
-        moves: dict[int, tuple[int | None, int | None]] = {}
-        events: list[NewEvent] = []
-        for customer_id, is_business, scenario_id in rows:
-            history = PaymentHistory.of(sums.get(customer_id, EMPTY), day)
-            rule = choose(rules, is_business, history)
-            computed = profiles[rule.key] if rule and rule.key is not None else None
-            override = profiles.get(imposed[customer_id]) if customer_id in imposed else None
-            effective = override or computed
-            target = effective.scenario_id if effective else None
-            report.customers += 1
-            label = effective.name if effective else "aucun profil"
-            report.by_profile[label] = report.by_profile.get(label, 0) + 1
-
-            previous = current.get(customer_id)
-            previous_id = previous[1] if previous else None
-            changed = previous is None or previous_id != (computed.pk if computed else None)
-            if changed:
-                row = CustomerProfile(pk=previous[0] if previous else None, organisation=organisation,
-                                      customer_id=customer_id, profile=computed, assigned_on=day,
-                                      figures=history.as_dict())
-                (updated if previous else created).append(row)
-            if target != scenario_id:
-                moves[customer_id] = (scenario_id, target)
-            scenario_change = {"from": names.get(scenario_id) if scenario_id else None,
-                               "to": names.get(target) if target else None} if target != scenario_id else None
-            if changed and (computed is not None or previous_id is not None):
-                report.changed += 1
-                events.append(kinds.profile_changed(
-                    customer_id=customer_id,
-                    from_=profiles[previous_id].name if previous_id in profiles else None,
-                    to=computed.name if computed else None,
-                    figures=history.as_dict(),
-                    override=override.name if override else None,
-                    scenario=scenario_change,
-                    actor=actor,
-                ))
-            elif scenario_change is not None:
-                events.append(kinds.profile_scenario_changed(
-                    customer_id=customer_id,
-                    profile=effective.name if effective else None,
-                    override=override is not None,
-                    scenario=scenario_change,
-                    actor=actor,
-                ))
-
+        decision = _decide(organisation, day, profiles, rules, ids, actor)
+        report, moves, events = decision.report, decision.moves, decision.events
+        created, updated = decision.created, decision.updated
+        deferred = set(moves) - foreseen
+        if deferred:  # left whole to the next assignment: profile, scenario and events
+            moves = {c: m for c, m in moves.items() if c not in deferred}
+            created = [r for r in created if r.customer_id not in deferred]
+            updated = [r for r in updated if r.customer_id not in deferred]
+            report.changed -= sum(1 for e in events if e.customer_id in deferred and e.kind == kinds.PROFILE_CHANGED)
+            events = [e for e in events if e.customer_id not in deferred]
+            report.deferred = len(deferred)
         CustomerProfile.objects.bulk_create(created, batch_size=CHUNK)
         CustomerProfile.objects.bulk_update(updated, ["profile", "assigned_on", "figures"], batch_size=CHUNK)
         report.scenarios_changed = len(moves)
-        report.invoices_rescheduled = _apply_scenarios(organisation, moves, book)
+        report.invoices_rescheduled = _apply_scenarios(organisation, moves, decision.book)
         record_many(organisation, events)
     return report
 
