@@ -11,7 +11,8 @@ Order of the decision (the traps of the corpus):
    quality or the delivery is contested (a contest pattern of weight ≥ 2): « je vous paierai le
    15 mais la livraison était incomplète » is a dispute, whereas « vos relances sont pénibles, je
    vous règle vendredi » is a promise (anger is not a contest).
-4. ``echeancier`` wins over ``promesse`` when instalments or more time are asked (a date often
+4. A payment word followed by a past date (« réglé le 3/12 », « notre paiement du 27/11 ») counts
+   for ``deja_paye``. ``echeancier`` wins over ``promesse`` when instalments or more time are asked (a date often
    comes with them); ``deja_paye`` wins over ``promesse`` when the payment is told in the past.
 5. A promise whose only date is past, or without a committing verb, is not a promise.
    Nothing above a threshold: ``autre``.
@@ -23,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from .dates import FoundDate, future_dates
+from .dates import FoundDate, find_dates
 from .rules import (
     ABSENCE,
     AUTRE,
@@ -44,6 +45,8 @@ _AUTO_SUBJECT = re.compile(r"(?:r[ée]ponse automatique|automatic reply|auto(?:m
                            r"out of (?:the )?office|absen(?:t|ce)|cong[ée]s|vacances)", re.I)
 _RETURN_CUE = re.compile(r"(?:retour|reviens|reviendrai|jusqu'(?:au|a)|back|return|until|reprendrai|"
                          r"absente? du [^.\n]{0,40} au|du [^.\n]{0,30} au)")
+_PAID_ON = re.compile(r"\b(?:regl|pay|paie|vir|paiement|reglement|cheque|preleve)\w*\s(?:[^.\n\d]{0,25}\s)?"
+                      r"(?:le|du|en date du|on|dated)?\s*$")
 _ENGLISH = re.compile(r"\b(?:the|and|will|invoice|we|you|please|payment|thank|regards)\b")
 
 
@@ -123,7 +126,8 @@ def classify(text: str, *, received_on: date, subject: str = "", auto_submitted:
     folded = fold(f"{own_subject}\n{body}" if own_subject else body)
     lang = language or ("en" if len(_ENGLISH.findall(folded.text)) >= 3 else "fr")
     hits = _score(folded.text)
-    dates = future_dates(folded.text, received_on)
+    every_date = find_dates(folded.text, received_on)
+    dates = [d for d in every_date if d.value >= received_on]
     auto_subject = bool(_AUTO_SUBJECT.search(subject or ""))
     absence = hits[ABSENCE]
     if auto_submitted or auto_subject:
@@ -143,6 +147,14 @@ def classify(text: str, *, received_on: date, subject: str = "", auto_submitted:
     if absence.score >= 3 or (absence.score >= THRESHOLD and (auto_submitted or auto_subject or when)):
         return result(ABSENCE, 0.6 + 0.1 * min(absence.score, 4), when)
 
+    for past in (d for d in every_date if d.value < received_on):
+        paid = _PAID_ON.search(folded.text[max(0, past.start - 45):past.start])
+        if paid:  # « réglé le 3/12 », « notre paiement du 27/11 »: a payment told with a past date
+            start = max(0, past.start - 45) + paid.start()
+            hits[DEJA_PAYE].score += 2.5
+            hits[DEJA_PAYE].strong = max(hits[DEJA_PAYE].strong, 2.5)
+            hits[DEJA_PAYE].spans.append((start, past.end))
+            break
     candidates = {c: h for c, h in hits.items() if c != ABSENCE}
     promise = hits[PROMESSE]
     if promise.score >= 1 and dates and promise.strong >= 2.5:

@@ -5,7 +5,8 @@ semaine », « la semaine prochaine », « demain », « lundi », « d'ici le 2
 
 Conventions: a bare weekday is the next such day (1 to 7 days after the message); « fin de
 semaine » is the Friday of the week (the next Friday on a week-end); « la semaine prochaine »
-the Friday of next week (the latest day the customer committed to); « fin du mois » its last
+the Friday of next week (the latest day the customer committed to), « début de semaine
+prochaine » its Monday; « fin du mois » its last
 day; a day and month without a year that has passed is next year's when that is within six
 months, else it is a past date (« votre facture du 15 novembre »). Only :func:`find_dates`
 returns past dates; a promise is never in the past (:func:`future_dates`)."""
@@ -41,7 +42,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("end_next_month", re.compile(r"\bfin du mois prochain\b|\bend of next month\b")),
     ("end_week", re.compile(r"\b(?:(?:en |d'ici la |d'ici |avant la )?fin de (?:la |cette )?semaine|"
                             r"cette semaine|end of (?:the |this )?week|this week)\b")),
-    ("next_week", re.compile(r"\b(?:la )?semaine prochaine\b|\bnext week\b|\bdebut de semaine prochaine\b")),
+    ("start_next_week", re.compile(r"\bdebut (?:de )?(?:la )?semaine prochaine\b|\bearly next week\b")),
+    ("next_week", re.compile(r"\b(?:la )?semaine prochaine\b|\bnext week\b")),
     ("after_tomorrow", re.compile(r"\bapres[- ]demain\b|\bday after tomorrow\b")),
     ("tomorrow", re.compile(r"\bdemain\b|\btomorrow\b")),
     ("today", re.compile(r"\baujourd'hui\b|\btoday\b|\bce jour\b|\bdans la journee\b")),
@@ -110,6 +112,8 @@ def _resolve(kind: str, m: re.Match[str], received_on: date) -> date | None:
         return _end_of_month(_end_of_month(received_on) + timedelta(days=1))
     if kind == "end_week":
         return received_on + timedelta(days=(4 - received_on.weekday()) % 7)
+    if kind == "start_next_week":
+        return received_on + timedelta(days=7 - received_on.weekday())
     if kind == "next_week":
         return received_on + timedelta(days=7 - received_on.weekday() + 4)
     if kind == "after_tomorrow":

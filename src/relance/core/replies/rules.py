@@ -55,6 +55,11 @@ RULES: dict[str, list[Rule]] = {
         (r"\b(?:se sont croises|s'est croisee|croise avec (?:notre|mon|le) (?:paiement|virement|reglement))\b", 2),
     ),
     NON_RECU: _rules(
+        (r"\b(?:lien|fichier|pdf|piece jointe|document|telechargement)s? (?:ne|n') ?(?:fonctionne|s'ouvre|marche|"
+         r"est pas accessible)\w*", 3),
+        (r"\b(?:trouv|vois|retrouv|avons|ai)\w* (?:aucune|pas de|nulle) (?:trace (?:de |d')?)?(?:facture|invoice)", 2.5),
+        (r"\b(?:me|nous) l'(?:envoyer|renvoyer|transmettre|adresser|faire parvenir)\b", 1.5),
+        (r"\bno (?:record|trace) of\b|\bresend (?:it|the invoice)\b", 3),
         (r"\b(?:la|les|l') ?(?:renvoyer|reediter|rectifier|reemettre)\b|\b(?:reediter|reemettre|refaire) (?:la |une |"
          r"votre )?facture\b", 1.5),
         (r"\badresse de facturation\b|\bau nom de (?:la|notre) (?:holding|societe|filiale)\b", 1.5),
@@ -86,6 +91,16 @@ RULES: dict[str, list[Rule]] = {
         (r"\bspams?\b|\bindesirables\b", 1),
     ),
     LITIGE: _rules(
+        (r"\bne (?:ferme|marche|fonctionne|tient|demarre|chauffe|s'allume|s'ouvre|coule)\w* (?:toujours |plus |pas )*"
+         r"(?:pas|plus|correctement|bien)\b", 2.5),
+        (r"\bsuspend\w* (?:le |notre |tout |les )?(?:paiements?|reglements?)\b", 2.5),
+        (r"\b(?:tarif|prix|montant|taux|remise|quantite)s? [^.\n]{0,30}n'(?:est|sont) pas (?:celui|celle|ceux|le bon|"
+         r"la bonne|conforme)", 2.5),
+        (r"\b(?:marchandises?|articles?|produits?|pieces?|colis|palettes?)\b[^.\n]{0,40}(?:retourne|renvoye|rendu|"
+         r"repris)e?s?\b", 2.5),
+        (r"\bsous reserve\b|\brepren\w+\b|\bcorriger\b", 1.5),
+        (r"\b(?:invoice|facture|montant|amount) (?:is|est) (?:wrong|incorrect|incorrecte|faux|fausse|erronee?)\b", 2.5),
+        (r"\b(?:were|was|been) (?:billed|charged|invoiced) for\b", 2),
         (r"\b(?:erreur|errone\w*) (?:sur|dans|de) (?:la |le |les )?(?:quantite|montant|prix|tarif|taux|tva|facture|"
          r"calcul|heures|nombre)", 2.5),
         (r"\b(?:mal (?:fait|faite|realise|realisee|fini)|bacle\w*|travail inacheve)\b", 2.5),
@@ -110,8 +125,8 @@ RULES: dict[str, list[Rule]] = {
         (r"\b(?:jamais|pas) (?:ete |encore ete )?(?:livre|livree|livres|livrees|realise|realisee|effectuee?s?|"
          r"termine|terminee|installe|installee|fait|faite|commande|commandee)\b", 2),
         (r"\b(?:livraison|prestation|travaux|marchandise|colis|chantier|intervention|materiel|produit|produits|"
-         r"delivery|goods|service|work)s?\b[^.\n]{0,60}(?:incomplete?s?|partielle?s?|defectueu(?:x|se)s?|abime(?:e|s)?"
-         r"|endommage(?:e|s)?|non conforme|en retard|jamais arrive|manquant|casse|pas conforme|inacheve|pas termine|"
+         r"delivery|goods|service|work)s?\b[^.\n]{0,60}(?:incomplete?s?|partielle?s?|defectueu(?:x|se)s?|abimee?s?"
+         r"|endommagee?s?|non conforme|en retard|jamais arrive|manquant|casse|pas conforme|inacheve|pas termine|"
          r"mal fait|bacle|damaged|defective|incomplete|missing|faulty|not delivered|never arrived|broken)", 3),
         (r"\b(?:defectueu(?:x|se)s?|abimee?s?|endommagee?s?|casse(?:e|s)?|manquant(?:e|s)?|malfacons?|"
          r"reserves?|non-conformite|ne fonctionne (?:pas|plus)|hors service|damaged|defective|faulty|broken)\b", 2),
@@ -126,6 +141,9 @@ RULES: dict[str, list[Rule]] = {
          r"resolved|delivered|replaced)", 1.5),
     ),
     PROMESSE: _rules(
+        (r"\bvous serez (?:paye|regle|rembourse|solde)s?\b", 3),
+        (r"\bpassera (?:dans|en|au|avec) (?:notre |le |la )?(?:prochaine?|paiement|reglement|virement)", 3),
+        (r"\b(?:payment|transfer|wire) will (?:go out|be (?:made|sent|released|processed|issued))\b", 3),
         (r"\b(?:virement|paiement|reglement|cheque)s? (?:partira|partiront|arrivera|sera envoye|sera fait)\b", 3),
         (r"\b(?:je|nous|on) (?:vous )?(?:passe|passons|lance|lancons|envoie|envoyons|fait|m'en occupe|"
          r"nous en occupons|m'occupe)\b[^.\n]{0,40}(?:demain|lundi|mardi|mercredi|jeudi|vendredi|semaine|mois|le \d|"
@@ -158,7 +176,7 @@ RULES: dict[str, list[Rule]] = {
          r"\b(?:sorry|apologies) for the delay\b|\bexcusez[- ](?:moi|nous)\b|\boubli de (?:ma|notre) part\b", 1),
     ),
     ECHEANCIER: _rules(
-        (r"\b(?:acompte|une partie|la moitie|\d+ ?(?:€|euros?))\b[^.\n]{0,80}(?:le (?:reste|solde)|puis)\b", 3),
+        (r"(?:\b(?:acompte|une partie|la moitie)\b|\d+ ?(?:€|euros?))[^.\n]{0,80}(?:le (?:reste|solde)|puis)\b", 3),
         (r"\b(?:d'un|d un|en un) (?:seul )?coup\b|\ben une (?:seule )?fois\b", 2),
         (r"\b(?:deux|trois|quatre|cinq|six|\d) (?:fois|mensualites|versements|echeances|paiements|cheques)\b", 3),
         (r"\b(?:echeancier|echelonne\w*|etaler|etalement|etale|plusieurs (?:fois|mensualites|versements|paiements)|"
@@ -189,6 +207,9 @@ RULES: dict[str, list[Rule]] = {
         (r"\bne sera(?:i)? pas (?:transfere|lu|traite)\b|\bwill not be forwarded\b", 1.5),
     ),
     MAUVAIS_CONTACT: _rules(
+        (r"\b(?:ne suis pas|n'est pas|ne sommes pas|pas) (?:la (?:bonne )?personne|le bon interlocuteur|"
+         r"la bonne interlocutrice|le bon service)\b", 3),
+        (r"\btransfere\w* (?:a|au|vers)\b|\bnouveau (?:proprietaire|gerant|dirigeant|responsable|repreneur)\b", 2),
         (r"\b(?:trompe\w* de (?:personne|destinataire|adresse|societe|client)|erreur de (?:destinataire|personne|"
          r"adresse))\b|\bne connais pas (?:cette|votre) (?:societe|entreprise)\b", 3),
         (r"\bc'est (?:mon|notre|ma) (?:comptable|associee?|collegue|service|femme|mari|epouse|fils|fille)\b[^.\n]{0,30}"
