@@ -68,7 +68,7 @@ RULES: dict[str, list[Rule]] = {
         (_INVOICE + r"[^.\n?]{0,40}\b(?:pas|jamais) (?:ete |encore ete |bien ete )?"
                     r"(?:recue?s?|parvenue?s?|arrivee?s?)\b", 3),
         (r"\bne (?:l'|les )?(?:avons|ai|a) (?:jamais|pas) (?:recue?s?|eue?s?)\b", 2.5),
-        (r"\b(?:pas|jamais) (?:de |d')?trace (?:de |d')?" + _INVOICE, 3),
+        (r"\b(?:pas|jamais|aucune) (?:de |d')?trace (?:de |d')?" + _INVOICE, 3),
         (r"\bintrouvable\b|\bne (?:la |les )?trouv(?:e|ons)s? pas\b|\bne (?:la |les )?retrouv(?:e|ons)s? pas\b", 2),
         (r"\b(?:renvoyer|renvoyez|transmettre|transmettez|envoyer|envoyez|faire parvenir|adresser|renvoi|"
          r"reenvoyer|communiquer|communiquez)(?:-moi|-nous)? (?:a nouveau |de nouveau )?(?:la |une |un |cette |"
@@ -91,6 +91,8 @@ RULES: dict[str, list[Rule]] = {
         (r"\bspams?\b|\bindesirables\b", 1),
     ),
     LITIGE: _rules(
+        (r"\b(?:tva|taux|prix|montant|tarif|quantite)s?\b[^.\n]{0,40}\b(?:devrai(?:t|ent)|aurai(?:t|ent) du)\b", 2.5),
+        (r"\bpas pourquoi (?:je|nous|on) (?:payerai|paierai|reglerai|payerions|paierions|reglerions)\w*", 2.5),
         (r"\bne (?:ferme|marche|fonctionne|tient|demarre|chauffe|s'allume|s'ouvre|coule)\w* (?:toujours |plus |pas )*"
          r"(?:pas|plus|correctement|bien)\b", 2.5),
         (r"\bsuspend\w* (?:le |notre |tout |les )?(?:paiements?|reglements?)\b", 2.5),
@@ -119,7 +121,8 @@ RULES: dict[str, list[Rule]] = {
         (r"\b(?:montant|prix|tarif|quantite|taux|remise|tva|ht|ttc|devis|amount|price|total)\b[^.\n]{0,50}"
          r"(?:erreur|errone|faux|fausse|incorrect|ne correspond|pas conforme|different|superieur|trop eleve|"
          r"pas le bon|double|wrong|does not match|doesn't match|higher)", 2.5),
-        (r"\b(?:ne correspond|correspond pas|pas conforme|non conforme|ne colle pas|doesn't match|does not match)\b", 2),
+        (r"\b(?:ne correspond\w*|correspond\w* pas|pas conforme|non conforme|ne colle pas|"
+         r"doesn't match|does not match)\b", 2),
         (r"\b(?:factur(?:e|ee|er|es) (?:deux fois|en double|a tort|plusieurs fois|trop)|double facturation|"
          r"billed twice|charged twice|overcharged|surfactur\w*)\b", 3),
         (r"\b(?:jamais|pas) (?:ete |encore ete )?(?:livre|livree|livres|livrees|realise|realisee|effectuee?s?|"
@@ -176,6 +179,7 @@ RULES: dict[str, list[Rule]] = {
          r"\b(?:sorry|apologies) for the delay\b|\bexcusez[- ](?:moi|nous)\b|\boubli de (?:ma|notre) part\b", 1),
     ),
     ECHEANCIER: _rules(
+        (r"\bpremier versement\b|\b1er versement\b|\bfirst instal?lment\b", 3),
         (r"(?:\b(?:acompte|une partie|la moitie)\b|\d+ ?(?:€|euros?))[^.\n]{0,80}(?:le (?:reste|solde)|puis)\b", 3),
         (r"\b(?:d'un|d un|en un) (?:seul )?coup\b|\ben une (?:seule )?fois\b", 2),
         (r"\b(?:deux|trois|quatre|cinq|six|\d) (?:fois|mensualites|versements|echeances|paiements|cheques)\b", 3),
@@ -207,6 +211,8 @@ RULES: dict[str, list[Rule]] = {
         (r"\bne sera(?:i)? pas (?:transfere|lu|traite)\b|\bwill not be forwarded\b", 1.5),
     ),
     MAUVAIS_CONTACT: _rules(
+        (r"\bconfond\w*\b|\bjamais travaille ensemble\b", 2.5),
+        (r"\b(?:gerees?|traitees?|geres?) par (?:notre|le|la|nos)\b|\bcelle du standard\b", 2),
         (r"\b(?:ne suis pas|n'est pas|ne sommes pas|pas) (?:la (?:bonne )?personne|le bon interlocuteur|"
          r"la bonne interlocutrice|le bon service)\b", 3),
         (r"\btransfere\w* (?:a|au|vers)\b|\bnouveau (?:proprietaire|gerant|dirigeant|responsable|repreneur)\b", 2),
