@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from django.core.exceptions import ValidationError
 
 from relance.dunning.models import MessageTemplate
+from relance.dunning.services.editing import save_template
 from relance.dunning.services.messages import (
     TEMPLATE_DIR,
     TemplateProblem,
@@ -73,12 +73,10 @@ def test_unknown_variable_and_syntax_error_are_reported_with_the_line():
 def test_an_organisation_template_replaces_the_shipped_one_and_is_validated():
     org = bare_org("o", "O")
     assert template_source(org, "relance_1", "fr")[0].startswith("{% if nombre_factures == 1 %}Facture")
-    own = MessageTemplate(organisation=org, key="relance_1", language="fr", subject="Rappel {{ client.nom }}",
-                          body="{{ salutation }}\n\n{{ tableau_factures }}")
-    own.full_clean()
-    own.save()
+    # the one service that saves a template validates it (the model does not call up into the services)
+    own = save_template(org, "relance_1", "fr", "Rappel {{ client.nom }}", "{{ salutation }}\n\n{{ tableau_factures }}",
+                        actor="test")
     assert template_source(org, "relance_1", "fr") == ("Rappel {{ client.nom }}", own.body)
-    bad = MessageTemplate(organisation=org, key="relance_2", language="fr", subject="x",
-                          body="{{ ''.__class__.__mro__ }}")
-    with pytest.raises(ValidationError):
-        bad.full_clean()
+    with pytest.raises(TemplateProblem):
+        save_template(org, "relance_2", "fr", "x", "{{ ''.__class__.__mro__ }}", actor="test")
+    assert not MessageTemplate.objects.filter(organisation=org, key="relance_2").exists()
