@@ -109,8 +109,13 @@ def _near(dates: list[FoundDate], spans: list[tuple[int, int]]) -> FoundDate | N
 
 def _evidence(folded: Folded, spans: list[tuple[int, int]], date_found: FoundDate | None) -> tuple[str, ...]:
     quoted: list[str] = []
-    allspans = sorted(set(spans + ([(date_found.start, date_found.end)] if date_found else [])))
-    for start, end in allspans:
+    merged: list[list[int]] = []
+    for start, end in sorted(set(spans + ([(date_found.start, date_found.end)] if date_found else []))):
+        if merged and start <= merged[-1][1]:  # overlapping words are quoted once
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    for start, end in merged:
         words = folded.quote(start, end)
         if words and words not in quoted:
             quoted.append(words)

@@ -38,8 +38,8 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
                            r"(?![\d/]|\.\d|\s*(?:€|eur|%))")),
     ("day_month", re.compile(rf"\b(?:(?P<weekday>{_WEEKDAY})\s+)?{_DAY}\s+(?:of\s+)?(?P<month>{_MONTH})\b\.?{_YEAR}")),
     ("month_day", re.compile(rf"\b(?P<month>{_MONTH})\.?\s+{_DAY}\b(?:,?\s*(?P<year>20\d\d))?")),
-    ("end_month", re.compile(r"\b(?:fin (?:du |de )?mois|end of (?:the |this )?month)\b")),
     ("end_next_month", re.compile(r"\bfin du mois prochain\b|\bend of next month\b")),
+    ("end_month", re.compile(r"\b(?:fin (?:du |de )?mois|end of (?:the |this )?month)\b")),
     ("end_week", re.compile(r"\b(?:(?:en |d'ici la |d'ici |avant la )?fin de (?:la |cette )?semaine|"
                             r"cette semaine|end of (?:the |this )?week|this week)\b")),
     ("start_next_week", re.compile(r"\bdebut (?:de )?(?:la )?semaine prochaine\b|\bearly next week\b")),
@@ -148,9 +148,9 @@ def find_dates(folded: str, received_on: date) -> list[FoundDate]:
             if any(m.start() < end and start < m.end() for start, end in taken):
                 continue
             value = _resolve(kind, m, received_on)
+            taken.append((m.start(), m.end()))  # an impossible date (« 30 février ») is not read again as a day
             if value is None:
                 continue
-            taken.append((m.start(), m.end()))
             found.append(FoundDate(value, m.start(), m.end()))
     return sorted(found, key=lambda f: f.start)
 

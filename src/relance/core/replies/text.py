@@ -63,9 +63,10 @@ class Folded:
 
 
 def fold_char(char: str) -> str:
-    if char in _SPECIAL:
-        return _SPECIAL[char]
-    base = "".join(c for c in unicodedata.normalize("NFD", char.lower()) if not unicodedata.combining(c))
+    lower = char.lower()
+    if lower in _SPECIAL:
+        return _SPECIAL[lower]
+    base = "".join(c for c in unicodedata.normalize("NFD", lower) if not unicodedata.combining(c))
     return base or " "
 
 
