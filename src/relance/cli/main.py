@@ -19,11 +19,13 @@ OWN_COMMANDS: tuple[str, ...] = (
 OWN_COMMANDS += ("doctor", "digest")  # operations_commands
 OWN_COMMANDS += ("backup", "restore", "schedule")  # ops_commands
 OWN_COMMANDS += ("uncertain",)  # uncertain_commands
+OWN_COMMANDS += ("replies",)  # replies_commands
 #: commands that run on a data folder never migrated (they create the database, or need none):
 #: every other one refuses it in one line (``_require_database``)
 WITHOUT_DATABASE = {"demo", "law", "doctor", "migrate", "makemigrations", "showmigrations", "sqlmigrate", "help",
                     "version", "check", "shell", "dbshell", "diffsettings", "sendtestemail", "compilemessages",
-                    "makemessages", "collectstatic", "squashmigrations", "optimizemigration", "test", "restore"}
+                    "makemessages", "collectstatic", "squashmigrations", "optimizemigration", "test", "restore",
+                    "replies"}
 
 
 def _require_database(command: str | None, data_dir: str | None) -> None:
@@ -68,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         operations_commands,
         ops_commands,
         profile_commands,
+        replies_commands,
         uncertain_commands,
     )
 
@@ -86,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     operations_commands.add_parsers(sub)
     ops_commands.add_parsers(sub)
     uncertain_commands.add_parsers(sub)
+    replies_commands.add_parsers(sub)
 
     run = sub.add_parser("run", help="planifie puis envoie les relances du jour")
     run.add_argument("--date", help="date de la journée (AAAA-MM-JJ), défaut aujourd’hui")
@@ -247,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         operations_commands,
         ops_commands,
         profile_commands,
+        replies_commands,
         uncertain_commands,
     )
 
@@ -255,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = next(
             getattr(module, name) for module in (commands, import_commands, profile_commands, law_commands,
                                                  litigation_commands, escalation_commands, operations_commands,
-                                                 ops_commands, uncertain_commands)
+                                                 ops_commands, uncertain_commands, replies_commands)
             if hasattr(module, name))
         return handler(args)
     except BrokenPipeError:  # « relance events | head »: the reader left, that is fine
