@@ -40,6 +40,8 @@ from .rules import (
 from .text import Folded, fold, own_words
 
 THRESHOLD = 2.0
+#: a reply's own words longer than this are not read further (a pasted document, not an answer)
+MAX_OWN_CHARS = 20_000
 _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|tr|fw|fwd|aw|wg|rep)\s*:\s*)+", re.I)
 _AUTO_SUBJECT = re.compile(r"(?:r[ée]ponse automatique|automatic reply|auto(?:matic)?[- ]?reply|"
                            r"out of (?:the )?office|absen(?:t|ce)|cong[ée]s|vacances)", re.I)
@@ -125,8 +127,10 @@ def _evidence(folded: Folded, spans: list[tuple[int, int]], date_found: FoundDat
 def classify(text: str, *, received_on: date, subject: str = "", auto_submitted: bool = False,
              language: str | None = None) -> Classification:
     """The category of a reply (one of :data:`CATEGORIES`), the words that decided, a confidence
-    in [0, 1], and the promised or return date (never before ``received_on``)."""
-    body = own_words(text)
+    in [0, 1], and the promised or return date (never before ``received_on``). The patterns of
+    both languages always apply (a French reply says « out of office » too); ``language``, or the
+    one guessed, is only recorded on the result."""
+    body = own_words(text)[:MAX_OWN_CHARS]
     own_subject = "" if _REPLY_PREFIX.match(subject or "") else (subject or "")
     folded = fold(f"{own_subject}\n{body}" if own_subject else body)
     lang = language or ("en" if len(_ENGLISH.findall(folded.text)) >= 3 else "fr")
