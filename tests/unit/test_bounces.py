@@ -271,3 +271,30 @@ def test_mutated_samples_never_raise(sample: bytes, edits: list[tuple[int, bytes
 def test_line_endings_and_stray_bytes_never_raise(sample: bytes, noise: bytes) -> None:
     result = bounces._read(sample.replace(b"\n", noise))
     assert result is None or isinstance(result, Bounce)
+
+
+HEAD = b"From: MAILER-DAEMON@mx.example.fr\nTo: relances@example.fr\nSubject: Undelivered Mail Returned to Sender\n"
+
+
+@pytest.mark.parametrize("raw, problem", [
+    # thousands of nested multiparts: cut before the stdlib parser, which recurses
+    (HEAD + b"".join(b"Content-Type: multipart/mixed; boundary=b%d\n\n--b%d\n" % (i, i) for i in range(3000)),
+     "parties MIME"),
+    # thousands of returned messages nested in one another, without a boundary: read as text
+    (HEAD + b"Content-Type: message/rfc822\n\n" * 3000 + b"could not be delivered to <a@b.fr>:\n", "imbriquées"),
+    # thousands of parts
+    (HEAD + b"Content-Type: multipart/mixed; boundary=zz\n\n"
+     + b"--zz\nContent-Type: text/plain\n\nunable to deliver <client@exemple.fr>:\n" * 5000, "parties MIME"),
+])
+def test_pathological_structures_are_recorded(raw: bytes, problem: str) -> None:
+    bounce = bounces._read(raw)
+    assert bounce is not None and any(problem in p for p in bounce.problems), bounce
+
+
+@pytest.mark.parametrize("body", [b"a" * 500_000, b"\n" * 500_000, b"x.y" * 200_000, b"<script>" * 60_000,
+                                  b"5." * 300_000, b"u@d.fr " * 60_000])
+def test_long_runs_are_read(body: bytes) -> None:
+    """Inputs that would make a backtracking expression quadratic: read in linear time."""
+    kind = b"text/html" if body.startswith(b"<") else b"text/plain"
+    bounce = bounces._read(HEAD + b"Content-Type: " + kind + b"\n\ncould not be delivered\n" + body)
+    assert bounce is not None and bounce.final

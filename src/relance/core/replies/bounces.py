@@ -33,6 +33,8 @@ MAX_BYTES: Final = 1024 * 1024
 #: Text read from the notice when looking for recipients, codes and wording.
 MAX_TEXT: Final = 64 * 1024
 MAX_PARTS: Final = 200
+MAX_ADDRESSES: Final = 50
+MAX_RECIPIENTS: Final = 1000
 
 ADDRESS_UNKNOWN: Final = "adresse inconnue"
 MAILBOX_FULL: Final = "boîte pleine"
@@ -92,9 +94,10 @@ def read_bounce(raw: bytes) -> Bounce | None:
 
 # --- parsing -----------------------------------------------------------------------------------
 
-_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d.]*\d)")
+_STATUS = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
 _SMTP_CODE = re.compile(r"(?<![\d.#])([45])\d\d(?=[\s\-]|$)")
-_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+# bounded parts: a long run of letters without "@" costs a linear scan, not a quadratic one
+_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,64}@[A-Za-z0-9\-]{1,63}(?:\.[A-Za-z0-9\-]{1,63}){1,8}")
 _MESSAGE_ID_HEADER = re.compile(r"^message-id\s*:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
 _DAEMON = re.compile(
@@ -114,7 +117,7 @@ _AUTO_REPLY_SUBJECT = re.compile(
     r"|absence|réponse automatique|reponse automatique|message automatique|en congés?|vacances|vacation",
     re.IGNORECASE)
 _FAILURE_WORDS = re.compile(
-    r"could not be delivered|couldn.t be delivered|wasn.t able to deliver|unable to deliver|delivery .*failed"
+    r"could not be delivered|couldn.t be delivered|wasn.t able to deliver|unable to deliver|delivery [^\n]{0,80}failed"
     r"|failed permanently|permanent (?:error|failure)|not be delivered|undeliverable|delivery has failed"
     r"|rejected|user unknown|unknown user|does not exist|no such (?:user|address)|address(?:es)? failed"
     r"|n.a pas pu être (?:remis|délivré|distribué)|n.a pas pu etre|impossible de (?:remettre|délivrer|distribuer)"
@@ -134,13 +137,13 @@ _PERMANENT_WORDS = re.compile(
 _TRANSIENT_WORDS = re.compile(r"temporar|transient|temporaire|try again later|essayer plus tard", re.IGNORECASE)
 # where the returned copy of the message starts, in the non-standard texts
 _COPY_MARKER = re.compile(
-    r"^.*(?:copy of (?:the|your) message|below this line|original message|message d.origine|undelivered message"
-    r"|returned message|message retourné|original message headers|en-têtes du message d.origine"
+    r"^[^\n]{0,200}?(?:copy of (?:the|your) message|below this line|original message|message d.origine"
+    r"|undelivered message|returned message|message retourné|original message headers|en-têtes du message d.origine"
     r"|message original|text of your message|unsent message|rejected message|headers? of the (?:original )?message)"
-    r".*$|^(?:received|return-path|dkim-signature)\s*:", re.IGNORECASE | re.MULTILINE)
+    r"|^(?:received|return-path|dkim-signature)\s*:", re.IGNORECASE | re.MULTILINE)
 # lines of a notice that quote the returned message's headers: their addresses are not the failed ones
 _QUOTED_HEADER = re.compile(
-    r"^\s*(?:to|from|cc|bcc|sent|date|subject|reply-to|return-path|sender|message-id|in-reply-to|references"
+    r"^[ \t]*(?:to|from|cc|bcc|sent|date|subject|reply-to|return-path|sender|message-id|in-reply-to|references"
     r"|envoyé|de|à|objet)\s*:.*$", re.IGNORECASE | re.MULTILINE)
 
 _REASONS: Final = (
@@ -156,8 +159,8 @@ _REASONS: Final = (
     (SPAM, re.compile(
         r"spam|blacklist|blocklist|block list|black list|listed (?:in|on|at|by)|\brbl\b|dnsbl|reputation|réputation"
         r"|indésirable|ip source bloqu|bloquee pour|bloquée pour|junk|content rejected|message content|virus"
-        r"|blocked (?:by|using|because|due)|\bpolicy\b.*reject|rejected .*policy|\bspf\b|\bdmarc\b|\bdkim\b",
-        re.IGNORECASE)),
+        r"|blocked (?:by|using|because|due)|\bpolicy\b[^\n]{0,80}reject|rejected [^\n]{0,80}policy"
+        r"|\bspf\b|\bdmarc\b|\bdkim\b", re.IGNORECASE)),
     (ADDRESS_UNKNOWN, re.compile(
         r"user unknown|unknown user|unknown (?:local[- ]part|recipient|address|mailbox)|no such (?:user|mailbox"
         r"|recipient|address|person)|does not exist|doesn.t exist|not exist|invalid (?:recipient|mailbox|address)"
@@ -182,7 +185,13 @@ def _read(raw: bytes) -> Bounce | None:
     if len(raw) > MAX_BYTES:
         problems.append(f"message tronqué à {MAX_BYTES} octets pour la lecture ({len(raw)} octets)")
         raw = bytes(raw[:MAX_BYTES])
-    msg = BytesParser(policy=policy.default).parsebytes(bytes(raw))
+    raw = _cut_parts(bytes(raw), problems)
+    try:
+        msg = BytesParser(policy=policy.default).parsebytes(bytes(raw))
+    except RecursionError:  # MIME parts nested thousands deep: the headers, then the body as plain text
+        problems.append("parties MIME imbriquées trop profondément : corps lu comme du texte")
+        msg = BytesParser(policy=policy.default).parsebytes(bytes(raw), headersonly=True)
+        msg.set_type("text/plain")
     if msg.defects:
         problems.append("MIME mal formé : " + ", ".join(sorted({type(d).__name__ for d in msg.defects})))
     subject = _header(msg, "subject")
@@ -200,6 +209,17 @@ def _read(raw: bytes) -> Bounce | None:
             return None
         bounce = _from_text(msg, parts, subject, problems, standard_report=report is not None)
     return bounce
+
+
+def _cut_parts(raw: bytes, problems: list[str]) -> bytes:
+    """At most about ``MAX_PARTS`` boundary lines: the stdlib parser is slow on thousands of parts."""
+    at, seen = 0, 0
+    while (at := raw.find(b"\n--", at) + 1) > 0:
+        seen += 1
+        if seen > 2 * MAX_PARTS:
+            problems.append(f"plus de {MAX_PARTS} parties MIME : les suivantes sont ignorées")
+            return raw[:at]
+    return raw
 
 
 def _header(msg: Message, name: str) -> str:
@@ -312,7 +332,7 @@ def _from_report(msg: Message, parts: list[Message], report: Message,
     failed: list[tuple[str, str, str]] = []
     delayed: list[tuple[str, str, str]] = []
     seen = 0
-    for block in _fields(_text_of(report, problems)):
+    for block in _fields(_text_of(report, problems))[:MAX_RECIPIENTS]:
         recipient = _address(block.get("final-recipient", "") or block.get("original-recipient", ""))
         if not recipient:
             continue
@@ -405,7 +425,7 @@ def _notice(parts: list[Message], problems: list[str]) -> str:
             continue
         if part.get_content_maintype() != "text":
             continue
-        text = _text_of(part, problems)
+        text = _text_of(part, problems)[:MAX_TEXT]
         if ctype == "text/html":
             text = _html_text(text)
         chunks.append(text)
@@ -417,10 +437,25 @@ def _notice(parts: list[Message], problems: list[str]) -> str:
 
 
 def _html_text(html: str) -> str:
-    text = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", html)
+    text = _without_blocks(html, "script")
+    text = _without_blocks(text, "style")
     text = re.sub(r"(?i)<br\s*/?>|</p\s*>|</div\s*>|</tr\s*>", "\n", text)
     text = re.sub(r"<[^>]{0,2000}>", " ", text)
     return text.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _without_blocks(html: str, tag: str) -> str:
+    """``html`` without its ``<tag>…</tag>`` blocks (linear: no backtracking regular expression)."""
+    lower, kept, at = html.lower(), [], 0
+    while (start := lower.find(f"<{tag}", at)) >= 0:
+        kept.append(html[at:start])
+        end = lower.find(f"</{tag}", start)
+        if end < 0:
+            return "".join(kept)
+        close = lower.find(">", end)
+        at = len(html) if close < 0 else close + 1
+    kept.append(html[at:])
+    return " ".join(kept)
 
 
 def _from_text(msg: Message, parts: list[Message], subject: str, problems: list[str],
@@ -456,10 +491,11 @@ def _failed_recipients(msg: Message, notice: str) -> list[str]:
     ignored = {a.lower() for a in _ADDRESS.findall(_header(msg, "to") + " " + _header(msg, "from")
                                                    + " " + _header(msg, "return-path"))}
     mentioned = [m.group(0).strip(".") for m in _ADDRESS.finditer(notice)]
-    mentioned = [a for a in mentioned if not re.match(r"(?i)(mailer-daemon|postmaster|abuse|noreply|no-reply)@", a)]
+    mentioned = list(dict.fromkeys(a for a in mentioned if not re.match(
+        r"(?i)(mailer-daemon|postmaster|abuse|noreply|no-reply)@", a)))[:MAX_ADDRESSES]
     # an address alone on its line (qmail's ``<a@b>:``, Exim's indented list, Gmail's) is the failed one
     alone = [a for a in mentioned if re.search(
-        rf"(?im)^[\s>*-]*<?(?:mailto:)?{re.escape(a)}>?(?:<mailto:[^>]*>)?\s*[:;,]?(?:\s+on\s.{{0,60}}|.{{0,24}})$",
+        rf"(?im)^[ \t>*-]*<?(?:mailto:)?{re.escape(a)}>?(?:<mailto:[^>]*>)?\s*[:;,]?(?:\s+on\s.{{0,60}}|.{{0,24}})$",
         notice)]
     return list(dict.fromkeys(alone or [a for a in mentioned if a.lower() not in ignored][:5]))
 
