@@ -137,10 +137,11 @@ _PERMANENT_WORDS = re.compile(
 _TRANSIENT_WORDS = re.compile(r"temporar|transient|temporaire|try again later|essayer plus tard", re.IGNORECASE)
 # where the returned copy of the message starts, in the non-standard texts
 _COPY_MARKER = re.compile(
-    r"^[^\n]{0,200}?(?:copy of (?:the|your) message|below this line|original message|message d.origine"
-    r"|undelivered message|returned message|message retourné|original message headers|en-têtes du message d.origine"
-    r"|message original|text of your message|unsent message|rejected message|headers? of the (?:original )?message)"
-    r"|^(?:received|return-path|dkim-signature)\s*:", re.IGNORECASE | re.MULTILINE)
+    r"^[ \t>]*(?:[-=_*]{2,}[^\n]{0,120}?(?:copy of|original message|message d.origine|returned message"
+    r"|undelivered message|unsent message|en-têtes|headers? of|message original|text of your message|rejected message)"
+    r"|[^\n]{0,40}?below this line is a copy|original message (?:headers|follows)|en-têtes du message d.origine"
+    r"|message d.origine\s*:|(?:received|return-path|dkim-signature)\s*:)", re.IGNORECASE | re.MULTILINE)
+_FINAL_RECIPIENT = re.compile(r"^final-recipient[ \t]*:[ \t]*([^\n]{0,300})", re.IGNORECASE | re.MULTILINE)
 # lines of a notice that quote the returned message's headers: their addresses are not the failed ones
 _QUOTED_HEADER = re.compile(
     r"^[ \t]*(?:to|from|cc|bcc|sent|date|subject|reply-to|return-path|sender|message-id|in-reply-to|references"
@@ -423,7 +424,8 @@ def _notice(parts: list[Message], problems: list[str]) -> str:
                 for sub in part.walk():
                     inside_returned.add(id(sub))
             continue
-        if part.get_content_maintype() != "text":
+        broken = part.get_content_maintype() == "multipart" and isinstance(part.get_payload(), str)
+        if part.get_content_maintype() != "text" and not broken:  # a multipart without its parts: its text
             continue
         text = _text_of(part, problems)[:MAX_TEXT]
         if ctype == "text/html":
@@ -487,6 +489,9 @@ def _failed_recipients(msg: Message, notice: str) -> list[str]:
         found = [m.group(0) for m in _ADDRESS.finditer(header)]
         if found:
             return list(dict.fromkeys(found))
+    reported = [_address(v) for v in _FINAL_RECIPIENT.findall(notice)]  # a report the MIME parser could not see
+    if any(reported):
+        return list(dict.fromkeys(a for a in reported if a))
     notice = _QUOTED_HEADER.sub("", notice)
     ignored = {a.lower() for a in _ADDRESS.findall(_header(msg, "to") + " " + _header(msg, "from")
                                                    + " " + _header(msg, "return-path"))}
