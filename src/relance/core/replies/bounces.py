@@ -324,7 +324,7 @@ def _typed(value: str) -> str:
 
 def _address(value: str) -> str:
     match = _ADDRESS.search(_typed(value))
-    return match.group(0).strip(".") if match else ""
+    return match.group(0).strip(".'`") if match else ""
 
 
 def _from_report(msg: Message, parts: list[Message], report: Message,
@@ -334,7 +334,8 @@ def _from_report(msg: Message, parts: list[Message], report: Message,
     delayed: list[tuple[str, str, str]] = []
     seen = 0
     for block in _fields(_text_of(report, problems))[:MAX_RECIPIENTS]:
-        recipient = _address(block.get("final-recipient", "") or block.get("original-recipient", ""))
+        # the address we wrote to (Original-Recipient), before the receiving side forwarded it (Final-Recipient)
+        recipient = _address(block.get("original-recipient", "")) or _address(block.get("final-recipient", ""))
         if not recipient:
             continue
         seen += 1
@@ -495,7 +496,7 @@ def _failed_recipients(msg: Message, notice: str) -> list[str]:
     notice = _QUOTED_HEADER.sub("", notice)
     ignored = {a.lower() for a in _ADDRESS.findall(_header(msg, "to") + " " + _header(msg, "from")
                                                    + " " + _header(msg, "return-path"))}
-    mentioned = [m.group(0).strip(".") for m in _ADDRESS.finditer(notice)]
+    mentioned = [m.group(0).strip(".'`") for m in _ADDRESS.finditer(notice)]
     mentioned = list(dict.fromkeys(a for a in mentioned if not re.match(
         r"(?i)(mailer-daemon|postmaster|abuse|noreply|no-reply)@", a)))[:MAX_ADDRESSES]
     # an address alone on its line (qmail's ``<a@b>:``, Exim's indented list, Gmail's) is the failed one
