@@ -8,6 +8,7 @@ from typing import Any
 
 from django.dispatch import Signal
 
+from relance.holds.signals import answers
 from relance.ledger.models import Organisation
 
 #: sent with ``organisation``, ``today``, ``handovers`` (customer id -> invoice ids whose scenario
@@ -22,8 +23,5 @@ def hand_over(organisation: Organisation, today: date, handovers: Mapping[int, S
     hears would leave the invoices nowhere: that is a configuration error, raised at once."""
     if not handover_due.has_listeners():
         raise RuntimeError("aucun récepteur pour handover_due : l’application relance.litigation est-elle installée ?")
-    cases: list[Any] = []
-    for _receiver, opened in handover_due.send(sender=Organisation, organisation=organisation, today=today,
-                                                handovers=handovers, step_label=step_label):
-        cases.extend(opened or [])
-    return cases
+    return [case for opened in answers(handover_due, Organisation, organisation=organisation, today=today,
+                                       handovers=handovers, step_label=step_label) for case in opened]
