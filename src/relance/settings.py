@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "relance.banking",
     "relance.profiles",
     "relance.litigation",
+    "relance.replies",
     "relance.channels",
     "relance.documents",
     "relance.web",

@@ -17,6 +17,7 @@ import relance
 from relance.core import holds as hold_machine
 from relance.core import litigation as case_machine
 from relance.core.hashchain import canonical
+from relance.core.replies import inbox as reply_machine
 from relance.events import kinds
 from relance.events.services import NewEvent, _plain
 from relance.web.labels import event_label
@@ -26,7 +27,7 @@ CODE = re.compile(r"^[a-z_]+\.[a-z_]+$")
 
 # ``core`` imports no Django, so not ``events.kinds``: its state machines name the kind each
 # transition leaves, and ``test_the_state_machines_leave_known_kinds`` checks every one of them.
-CORE_STATE_MACHINES = ("core/holds.py", "core/litigation.py")
+CORE_STATE_MACHINES = ("core/holds.py", "core/litigation.py", "core/replies/inbox.py")
 
 
 def test_every_kind_has_a_label_and_a_constructor() -> None:
@@ -55,6 +56,11 @@ def test_the_state_machines_leave_known_kinds() -> None:
         assert kinds.hold_moved(code, customer_id=1).kind == code  # the constructor the holds use
     for code in case_machine.TRANSITIONS.values():
         assert kinds.litigation_moved(code, customer_id=1).kind == code
+    for code in reply_machine.TRANSITIONS.values():
+        assert code in kinds.KINDS, code
+        if code != kinds.REPLY_RECEIVED:
+            assert kinds.reply_moved(kinds.known(code), reply=1, customer_id=1, source="a", target="b",
+                                     actor="x").kind == code
 
 
 def _skipped(rel: str) -> bool:

@@ -133,6 +133,19 @@ def message_id(key: str, organisation: Organisation, nonce: str = "") -> str:
     return f"<relance.{key[:16]}.{nonce[:16]}@{sender_domain(organisation)}>"
 
 
+def reply_address(organisation: Organisation, key: str) -> str:
+    """The address a reminder asks the customer to answer: the organisation's reply address,
+    tagged with the reminder's key (its first 16 hex digits) when the organisation set a
+    separator — ``recouvrement+3f2a9c…@atelier.fr`` (``relance.replies`` attaches the answer to
+    its reminder by it)."""
+    address = organisation.reply_to_email
+    separator = organisation.reply_tag_separator
+    if not separator or "@" not in address or not key:
+        return address
+    local, domain = address.rsplit("@", 1)
+    return f"{local}{separator}{key[:16].lower()}@{domain}"
+
+
 def signature_lines(organisation: Organisation) -> list[str]:
     return [x for x in (organisation.signature_name, organisation.signature_title, organisation.legal_name,
                         organisation.phone) if x]
@@ -174,7 +187,7 @@ def build_email(
         body=email_text(organisation, text),  # the payment block is in ``text`` already
         from_email=sender,
         to=[formataddr((contact.full_name, contact.email))],
-        reply_to=[organisation.reply_to_email] if organisation.reply_to_email else None,
+        reply_to=[reply_address(organisation, key)] if organisation.reply_to_email else None,
         headers={
             "Message-ID": message_id(key, organisation, nonce),
             "X-Relance-Key": key,

@@ -24,8 +24,7 @@ OWN_COMMANDS += ("replies",)  # replies_commands
 #: every other one refuses it in one line (``_require_database``)
 WITHOUT_DATABASE = {"demo", "law", "doctor", "migrate", "makemigrations", "showmigrations", "sqlmigrate", "help",
                     "version", "check", "shell", "dbshell", "diffsettings", "sendtestemail", "compilemessages",
-                    "makemessages", "collectstatic", "squashmigrations", "optimizemigration", "test", "restore",
-                    "replies"}
+                    "makemessages", "collectstatic", "squashmigrations", "optimizemigration", "test", "restore"}
 
 
 def _require_database(command: str | None, data_dir: str | None) -> None:
@@ -239,7 +238,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure(args.demo_dir)
     else:
         _configure(args.dir)
-        _require_database(args.command, args.dir)
+        # « replies classify » reads a file and needs no database; the other « replies » actions do
+        if not (args.command == "replies" and getattr(args, "action", "") == "classify"):
+            _require_database(args.command, args.dir)
     from relance.errors import RelanceError
 
     from . import (

@@ -24,8 +24,11 @@ LABELS = {
 
 
 def add_parsers(sub: Any) -> None:
-    replies = sub.add_parser("replies", help="réponses des clients : classer une réponse (.eml ou texte)")
+    replies = sub.add_parser("replies", help="réponses des clients : relever la boîte, lister, traiter, classer")
     actions = replies.add_subparsers(dest="action", required=True)
+    from .inbox_commands import add_inbox_parsers
+
+    add_inbox_parsers(actions)
     classify = actions.add_parser("classify", help="classe une réponse : catégorie, indices, date promise ou de retour")
     classify.add_argument("file", help="fichier .eml ou texte du message ; « - » pour l’entrée standard")
     classify.add_argument("--date", help="date de réception (AAAA-MM-JJ) ; défaut : l’en-tête Date, sinon aujourd’hui")
@@ -45,6 +48,10 @@ def _read(name: str) -> bytes:
 
 
 def cmd_replies(args: argparse.Namespace) -> int:
+    if args.action != "classify":
+        from .inbox_commands import run_inbox
+
+        return run_inbox(args)
     from relance.clock import today_for
     from relance.core.formatting import long_date
     from relance.core.replies import classify

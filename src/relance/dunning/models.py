@@ -98,6 +98,9 @@ class Reminder(models.Model):
         FAILED = "failed", _("Échec")
         CANCELLED = "cancelled", _("Annulée")
         UNCERTAIN = "uncertain", _("À vérifier")
+        # sent, then returned for good by the recipient's server (a permanent bounce): a final
+        # state, never claimed nor sent again (dunning.services.bounces)
+        UNDELIVERED = "undelivered", _("Non distribuée")
         # planned for a step that needs approval: never claimed by the dispatcher until approved
         AWAITING_APPROVAL = "awaiting", _("À valider")
 
@@ -134,6 +137,9 @@ class Reminder(models.Model):
     document_sha256 = models.CharField(max_length=64, blank=True)
     tracking_number = models.CharField("numéro de recommandé", max_length=30, blank=True)
     received_on = models.DateField("reçue le (avis de réception)", null=True, blank=True)
+    # a permanent bounce (dunning.services.bounces): when it came, and why (« adresse inconnue (5.1.1) »)
+    bounced_at = models.DateTimeField("non distribuée le", null=True, blank=True)
+    bounce_reason = models.CharField("motif de non-distribution", max_length=200, blank=True)
     receipt_scan = models.FileField("avis de réception scanné", upload_to="receipts/", blank=True)
     # approval mode (dunning.services.approvals): a wording edited for this one customer is kept in
     # subject/body_text/body_html and sent as is (edited_at set); who edited it and who approved it

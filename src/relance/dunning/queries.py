@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Value, Window
@@ -38,7 +38,11 @@ STILL_OPEN = (*PENDING, S.AWAITING_APPROVAL)
 PROBLEMS = (S.FAILED, S.UNCERTAIN, S.AWAITING_APPROVAL, S.SENDING)
 
 #: The order of the groups on the day's page: problems first.
-STATUS_ORDER = (S.FAILED, S.UNCERTAIN, S.AWAITING_APPROVAL, S.SENDING, S.PLANNED, S.SENT, S.CANCELLED)
+STATUS_ORDER = (S.FAILED, S.UNCERTAIN, S.AWAITING_APPROVAL, S.SENDING, S.PLANNED, S.SENT, S.UNDELIVERED,
+                S.CANCELLED)
+
+#: The days over which the dashboard counts the reminders returned for good (bounces).
+BOUNCE_WINDOW_DAYS = 30
 
 #: Rows listed per group (and per list) on the day's page; the rest is counted, and paged.
 DAY_PAGE_SIZE = 50
@@ -263,11 +267,14 @@ class DayCounts:
     failed: int
     calls: int
     letters: int
+    #: reminders returned for good (a permanent bounce) over the last :data:`BOUNCE_WINDOW_DAYS` days
+    undelivered: int = 0
 
 
 def day_counts(organisation: Organisation, day: date, collector_id: int | None = None) -> DayCounts:
     """Today's figures for the dashboard — two queries."""
     start, end = day_bounds(organisation, day)
+    since, _ = day_bounds(organisation, day - timedelta(days=BOUNCE_WINDOW_DAYS - 1))
     qs = visible(Reminder.objects.filter(organisation=organisation), collector_id, "customer__")
     row = qs.aggregate(
         planned=Count("pk", filter=Q(planned_for=day)),
@@ -275,10 +282,12 @@ def day_counts(organisation: Organisation, day: date, collector_id: int | None =
         pending=Count("pk", filter=Q(status__in=PENDING, planned_for__lte=day)),
         failed=Count("pk", filter=Q(status=S.FAILED)),
         letters=Count("pk", filter=Q(status=S.SENT, channel__in=POSTAL, sent_at__gte=start, sent_at__lt=end)),
+        undelivered=Count("pk", filter=Q(status=S.UNDELIVERED, bounced_at__gte=since, bounced_at__lt=end)),
     )
     calls = visible(CallTask.objects.filter(organisation=organisation, status=CallTask.Status.OPEN, due_on__lte=day),
                     collector_id, "customer__").count()
-    return DayCounts(row["planned"], row["sent"], row["pending"], row["failed"], calls, row["letters"])
+    return DayCounts(row["planned"], row["sent"], row["pending"], row["failed"], calls, row["letters"],
+                     row["undelivered"])
 
 
 def invoice_reminders(organisation: Organisation, invoice: Invoice) -> list[Reminder]:

@@ -746,6 +746,56 @@ def bank_line_dismissed(*, line: Mapping[str, Any], reason: str, actor: str = SY
 
 
 # ------------------------------------------------------------------------------------------
+# Bounces (dunning)
+# ------------------------------------------------------------------------------------------
+
+REMINDER_UNDELIVERED = _kind("reminder.undelivered", _("Relance non distribuée"))
+REMINDER_DELIVERY_DELAYED = _kind("reminder.delivery_delayed", _("Distribution retardée"))
+CONTACT_EMAIL_BOUNCED = _kind("contact.email_bounced", _("Adresse e-mail en échec"))
+CONTACT_EMAIL_RESTORED = _kind("contact.email_restored", _("Adresse e-mail rétablie"))
+
+
+@_builds(REMINDER_UNDELIVERED)
+def reminder_undelivered(*, customer_id: int, reminder_id: int, message_id: str, recipients: Sequence[str],
+                         status: str, reason: str, diagnostic: str, received_at: datetime, previous_status: str,
+                         actor: str = SYSTEM, not_received: Sequence[str] = ()) -> NewEvent:
+    """A permanent bounce of a reminder that left: ``status`` the RFC 3463 code, ``reason`` the
+    French reason; ``previous_status`` the reminder's state before (``sent``, ``uncertain``…);
+    ``not_received`` the invoices whose count of reminders received lost this one."""
+    return REMINDER_UNDELIVERED.event(customer_id=customer_id, reminder_id=reminder_id, actor=actor, data={
+        "message_id": message_id, "recipients": list(recipients), "status": status, "reason": reason,
+        "diagnostic": diagnostic, "received_at": received_at, "previous_status": previous_status,
+        "not_received": list(not_received)})
+
+
+@_builds(REMINDER_DELIVERY_DELAYED)
+def reminder_delivery_delayed(*, customer_id: int, reminder_id: int, message_id: str, recipients: Sequence[str],
+                              status: str, reason: str, diagnostic: str, final: bool, permanent: bool,
+                              received_at: datetime, actor: str = SYSTEM) -> NewEvent:
+    """A delay notice, or a failure that is not permanent: nothing changes but this event."""
+    return REMINDER_DELIVERY_DELAYED.event(customer_id=customer_id, reminder_id=reminder_id, actor=actor, data={
+        "message_id": message_id, "recipients": list(recipients), "status": status, "reason": reason,
+        "diagnostic": diagnostic, "final": final, "permanent": permanent, "received_at": received_at})
+
+
+@_builds(CONTACT_EMAIL_BOUNCED)
+def contact_email_bounced(*, customer_id: int, contact: int, email: str, reason: str, reminder_id: int | None,
+                          actor: str = SYSTEM) -> NewEvent:
+    """A contact's address returned for good: no email goes to it until it is changed."""
+    return CONTACT_EMAIL_BOUNCED.event(customer_id=customer_id, reminder_id=reminder_id, actor=actor, data={
+        "contact": contact, "email": email, "reason": reason})
+
+
+@_builds(CONTACT_EMAIL_RESTORED)
+def contact_email_restored(*, customer_id: int, contact: int, previous_email: str, email: str,
+                           bounced_at: datetime | None, reason: str, actor: str = SYSTEM) -> NewEvent:
+    """A flagged contact's address changed: the flag is cleared (``reason``: the one it had)."""
+    return CONTACT_EMAIL_RESTORED.event(customer_id=customer_id, actor=actor, data={
+        "contact": contact, "previous_email": previous_email, "email": email, "bounced_at": bounced_at,
+        "reason": reason})
+
+
+# ------------------------------------------------------------------------------------------
 # Operations: the daily run and the digest
 # ------------------------------------------------------------------------------------------
 
@@ -786,3 +836,68 @@ def digest(kind: Kind, *, data: Mapping[str, Any], **more: Any) -> NewEvent:
     if kind not in DIGEST_KINDS:
         raise ValueError(f"{kind} is not a step of the digest")
     return kind.event(data={**data, **more})
+
+
+# ------------------------------------------------------------------------------------------
+# Customers' replies (replies)
+# ------------------------------------------------------------------------------------------
+
+REPLY_RECEIVED = _kind("reply.received", _("Réponse du client reçue"))
+REPLY_ATTACHED = _kind("reply.attached", _("Réponse rattachée à un client"))
+REPLY_RECLASSIFIED = _kind("reply.reclassified", _("Catégorie de la réponse corrigée"))
+REPLY_APPLIED = _kind("reply.applied", _("Suite donnée à la réponse"))
+REPLY_DISMISSED = _kind("reply.dismissed", _("Réponse classée sans suite"))
+REPLY_REVERTED = _kind("reply.reverted", _("Suite de la réponse annulée"))
+REPLY_REOPENED = _kind("reply.reopened", _("Réponse rouverte"))
+REPLY_PAYMENT_NOT_SEEN = _kind("reply.payment_not_seen", _("Paiement annoncé non rapproché"))
+MAILBOX_FETCHED = _kind("mailbox.fetched", _("Boîte de réception relevée"))
+MAILBOX_FAILED = _kind("mailbox.failed", _("Échec de la relève de la boîte de réception"))
+
+#: the transitions of a reply (``core.replies.inbox.TRANSITIONS``)
+REPLY_MOVES = (REPLY_ATTACHED, REPLY_APPLIED, REPLY_DISMISSED, REPLY_REVERTED, REPLY_REOPENED)
+
+
+@_builds(REPLY_RECEIVED)
+def reply_received(*, reply: int, customer_id: int | None, reminder_id: int | None, message_key: str, sha256: str,
+                   sender: str, subject: str, category: str, confidence: str, evidence: Sequence[str],
+                   state: str, attached_by: str, kind: str, problems: Sequence[str]) -> NewEvent:
+    return REPLY_RECEIVED.event(customer_id=customer_id, reminder_id=reminder_id, data={
+        "reply": reply, "message_key": message_key, "sha256": sha256, "sender": sender, "subject": subject,
+        "category": category, "confidence": confidence, "evidence": list(evidence), "state": state,
+        "attached_by": attached_by, "kind": kind, "problems": list(problems)})
+
+
+@_builds(*REPLY_MOVES)
+def reply_moved(kind: Kind, *, reply: int, customer_id: int | None, source: str, target: str, actor: str,
+                **more: Any) -> NewEvent:
+    """A reply's transition (``more``: the category, the effect applied or reverted, the note…)."""
+    if kind not in REPLY_MOVES:
+        raise ValueError(f"{kind} is not a transition of a reply")
+    return kind.event(customer_id=customer_id, actor=actor,
+                      data={"reply": reply, "from": source, "to": target, **more})
+
+
+@_builds(REPLY_RECLASSIFIED)
+def reply_reclassified(*, reply: int, customer_id: int | None, predicted: str, before: str, after: str,
+                       actor: str) -> NewEvent:
+    return REPLY_RECLASSIFIED.event(customer_id=customer_id, actor=actor, data={
+        "reply": reply, "predicted": predicted, "from": before, "to": after})
+
+
+@_builds(REPLY_PAYMENT_NOT_SEEN)
+def reply_payment_not_seen(*, reply: int, customer_id: int, task: int, waited_until: date) -> NewEvent:
+    return REPLY_PAYMENT_NOT_SEEN.event(customer_id=customer_id, data={
+        "reply": reply, "task": task, "waited_until": waited_until})
+
+
+@_builds(MAILBOX_FETCHED)
+def mailbox_fetched(*, stored: int, duplicates: int, bounces: int, uidvalidity: int | None, last_uid: int,
+                    uidvalidity_changed: bool) -> NewEvent:
+    return MAILBOX_FETCHED.event(data={"stored": stored, "duplicates": duplicates, "bounces": bounces,
+                                       "uidvalidity": uidvalidity, "last_uid": last_uid,
+                                       "uidvalidity_changed": uidvalidity_changed})
+
+
+@_builds(MAILBOX_FAILED)
+def mailbox_failed(*, error: str) -> NewEvent:
+    return MAILBOX_FAILED.event(data={"error": error})

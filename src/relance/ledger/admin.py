@@ -35,6 +35,7 @@ from .models import (
     Payment,
     RecoveryCost,
 )
+from .services.contacts import save_contact
 from .services.references import assign_references
 
 admin.site.site_header = "Relance — administration"
@@ -152,7 +153,10 @@ class MembershipAdmin(admin.ModelAdmin):
 class ContactInline(admin.TabularInline):
     model = Contact
     extra = 0
-    fields = ["civility", "first_name", "last_name", "role", "email", "phone", "is_billing"]
+    fields = ["civility", "first_name", "last_name", "role", "email", "phone", "is_billing", "email_bounced_at",
+              "email_bounce_reason"]
+    # set by a permanent bounce, cleared when the address changes (ledger.services.contacts)
+    readonly_fields = ["email_bounced_at", "email_bounce_reason"]
 
 
 @admin.register(Customer)
@@ -191,7 +195,9 @@ class CustomerAdmin(ScopedAdmin):
         for obj in formset.save(commit=False):
             if isinstance(obj, Contact):
                 obj.organisation_id = form.instance.organisation_id
-            obj.save()
+                save_contact(obj, actor=actor_of(request, "admin"))  # a new address clears a bounce's flag
+            else:
+                obj.save()
         for obj in formset.deleted_objects:
             obj.delete()
         formset.save_m2m()
@@ -204,6 +210,11 @@ class ContactAdmin(ScopedAdmin):
     search_fields = ["first_name", "last_name", "email", "phone", "customer__legal_name", "customer__code"]
     list_select_related = ["customer", "organisation"]
     autocomplete_fields = ["organisation", "customer"]
+    # set by a permanent bounce, cleared when the address changes (ledger.services.contacts)
+    readonly_fields = ["email_bounced_at", "email_bounce_reason"]
+
+    def save_model(self, request: HttpRequest, obj: Contact, form: Any, change: bool) -> None:
+        save_contact(obj, actor=actor_of(request, "admin"))
 
 
 @admin.register(Invoice)

@@ -62,6 +62,12 @@ class Organisation(models.Model):
     sender_name = models.CharField("nom d’expéditeur", max_length=200, blank=True)
     sender_email = models.EmailField("adresse d’expédition", blank=True)
     reply_to_email = models.EmailField("adresse de réponse", blank=True)
+    reply_tag_separator = models.CharField(
+        "séparateur d’étiquette de l’adresse de réponse", max_length=1, blank=True,
+        help_text="« + » : chaque relance demande la réponse à recouvrement+clé@… (adresse étiquetée), qui la "
+                  "rattache à sa relance même si la messagerie du client perd le fil ; vide = désactivé. Votre "
+                  "messagerie doit livrer ces adresses dans la boîte de réception (Gmail, Microsoft 365, Fastmail… "
+                  "le font avec « + »)")
     phone = models.CharField("téléphone", max_length=30, blank=True)
     signature_name = models.CharField("signataire", max_length=200, blank=True)
     signature_title = models.CharField("fonction du signataire", max_length=200, blank=True)
@@ -195,6 +201,10 @@ class Contact(models.Model):
     email = models.EmailField(blank=True)
     phone = models.CharField("téléphone", max_length=30, blank=True)
     is_billing = models.BooleanField("contact facturation", default=False)
+    # the address was returned for good (a permanent bounce, dunning.services.bounces): no email
+    # goes to it any more until it is changed (ledger.services.contacts clears the flag)
+    email_bounced_at = models.DateTimeField("adresse en échec depuis le", null=True, blank=True)
+    email_bounce_reason = models.CharField("motif de l’échec de l’adresse", max_length=200, blank=True)
 
     class Meta:
         verbose_name = "contact"
@@ -206,6 +216,11 @@ class Contact(models.Model):
     @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def usable_email(self) -> str:
+        """The address an email may go to: none when it is empty or was returned for good."""
+        return "" if self.email_bounced_at is not None else self.email
 
 
 class Source(models.TextChoices):

@@ -1,6 +1,6 @@
 """The daily job of an organisation: payer profiles, then planning, then sending. One function
 for the CLI, the scheduler, the demo and tests; it sits above dunning and profiles because it
-drives both."""
+drives both (and checks the « déjà payé » replies whose wait for the bank statement is over)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from relance.dunning.services.dispatcher import DispatchReport, dispatch_now, en
 from relance.dunning.services.planner import PlanReport, plan_day
 from relance.ledger.models import Organisation
 from relance.profiles.services import AssignReport, assign_profiles
+from relance.replies.services.follow_up import follow_paid_claims
 
 
 @dataclass
@@ -54,6 +55,7 @@ def run_day(organisation: Organisation, day: date, *, dry_run: bool = False, que
                 transaction.set_rollback(True)
             return DayReport(plan, None, profiles)
         profiles = assign_profiles(organisation, day)
+        follow_paid_claims(organisation, day)
         plan = plan_day(organisation, day)
         if not queue:
             return DayReport(plan, dispatch_now(organisation, now, skip_channels), profiles)

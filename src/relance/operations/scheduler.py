@@ -25,6 +25,9 @@ Rules, each tested (tests/integration/test_scheduler.py):
   next ticks run it again — planning and sending are idempotent — until the checks pass, and the held
   reminders leave the same day (not on the next scheduled day). The event ``schedule.day_held`` is
   recorded when the held channels change, not at every retry.
+* **Replies read on their own interval.** After the days and the digests, every mailbox whose
+  interval has passed is read (``relance.replies.services.fetch``); the messages are stored once
+  whatever happens to the worker (idempotent on their Message-ID).
 * **The digest once.** After the day ran, the collectors' digest is sent once
   (``operations.digest.send_digest``), claimed the same way (a conditional update with a lease).
 """
@@ -65,9 +68,10 @@ TICK_SECONDS = 60
 class TickReport:
     ran: list[dict[str, Any]] = field(default_factory=list)  # one per day this tick ran (or tried)
     digests: list[dict[str, Any]] = field(default_factory=list)
+    mailboxes: list[dict[str, Any]] = field(default_factory=list)  # the mailboxes read (relance.replies)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ran": self.ran, "digests": self.digests}
+        return {"ran": self.ran, "digests": self.digests, "mailboxes": self.mailboxes}
 
 
 def due_day(organisation: Organisation, now: datetime) -> date | None:
@@ -302,7 +306,20 @@ def tick(worker: str | None = None) -> TickReport:
         report.ran.append({"organisation": org.slug, "day": day.isoformat(), "outcome": outcome,
                            "attempt": run.attempts, "missed_days": list(run.missed_days)})
     send_pending_digests(clock.now(), report)
+    read_mailboxes(clock.now(), report)
     return report
+
+
+def read_mailboxes(now: datetime, report: TickReport) -> None:
+    """The customers' replies: each mailbox whose interval has passed (``Mailbox.every_minutes``) is
+    read; one that fails is recorded on its mailbox and does not stop the others."""
+    from relance.replies.services.fetch import due_mailboxes, fetch
+
+    for mailbox in due_mailboxes(now):
+        try:
+            report.mailboxes.append(fetch(mailbox.organisation).as_dict())
+        except Exception:  # a bug reading one mailbox must not stop the others, nor the days
+            logger.exception("relance worker : relève de la boîte de %s en erreur", mailbox.organisation.slug)
 
 
 # --- the worker's background threads -------------------------------------------------------------------

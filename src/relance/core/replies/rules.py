@@ -29,7 +29,8 @@ _INVOICE = r"(?:la |cette |votre |vos |les |ces |une |de |d'|la dite )?(?:factur
 RULES: dict[str, list[Rule]] = {
     DEJA_PAYE: _rules(
         (r"\bdeja (?:ete )?(?:regl|pay|vir|sold|acquitt)\w*", 3),
-        (r"(?<!sera )(?<!seront )(?<!etre )(?<!vais )\b(?:paye|regle|vire|acquitte)e?s? (?:hier|ce matin|par (?:cb|virement|"
+        (r"(?<!sera )(?<!seront )(?<!etre )(?<!vais )(?<!vous )(?<!je )(?<!nous )(?<!on )"
+         r"\b(?:paye|regle|vire|acquitte)e?s? (?:hier|ce matin|par (?:cb|virement|"
          r"cheque|carte|prelevement)|en ligne|vendredi dernier|la semaine derniere|lors de|en (?:especes|octobre|"
          r"novembre)|le (?:\d|1er))", 3),
         (r"\b(?:ai|avons|a) (?:tout |bien |deja )+(?:regle|paye|vire|solde)\b", 3),

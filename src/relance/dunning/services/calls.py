@@ -493,3 +493,36 @@ def _follow_up(organisation: Organisation, customer: Customer, purpose: str, con
     events.append(kinds.call_task_created(customer_id=customer.pk, due_on=today, actor=actor, task=task.pk,
                                           purpose=purpose, contact=contact.pk if contact else None))
     return task
+
+
+def open_task(organisation: Organisation, customer: Customer, *, purpose: str, note: str, due_on: date,
+              actor: str = "system", contact: Contact | None = None) -> CallTask:
+    """A task for a person (a call, a plan to prepare, a contact to check…), evented: the service
+    other apps open tasks with (``relance.replies``). In the caller's transaction, after its
+    invoices were locked (``relance.locks``)."""
+    if purpose not in CallTask.Purpose.values:
+        raise InvalidInput(f"objet de tâche inconnu : « {purpose} »")
+    with transaction.atomic():
+        lock_organisation(organisation)
+        events: list[NewEvent] = []
+        task = _follow_up(organisation, customer, purpose, contact, note, due_on, actor, events)
+        record_many(organisation, events)
+    return task
+
+
+def withdraw_task(organisation: Organisation, task_id: int, *, actor: str, note: str, today: date) -> bool:
+    """Close an open task that is no longer needed (what asked for it was undone), evented as a
+    call recorded « Traité » with the note; ``False`` when it was already done."""
+    with transaction.atomic():
+        lock_organisation(organisation)
+        task = lock_row(CallTask, organisation, task_id)
+        if task is None or task.status != CallTask.Status.OPEN:
+            return False
+        task.status, task.result, task.done_on, task.done_by = (CallTask.Status.DONE, CallTask.Result.DONE, today,
+                                                                actor[:150])
+        task.outcome = note[:200]
+        task.save(update_fields=["status", "result", "done_on", "done_by", "outcome"])
+        record_many(organisation, [kinds.call_recorded(
+            customer_id=task.customer_id, task=task.pk, outcome=CallTask.Result.DONE, note=note, attempt=task.attempt,
+            contact=task.contact_id, also_closed=[], actor=actor, withdrawn=True)])
+    return True

@@ -51,8 +51,8 @@ KIND_TEMPLATES: dict[str, str] = {
 def _billing_contact(customer: Customer, want_email: bool) -> Contact | None:
     contacts = list(customer.contacts.all())
     ordered = sorted(contacts, key=lambda c: (not c.is_billing, c.id))
-    if want_email:
-        return next((c for c in ordered if c.email), None)
+    if want_email:  # an address returned for good (a permanent bounce) is not used any more
+        return next((c for c in ordered if c.usable_email), None)
     return ordered[0] if ordered else None
 
 
@@ -177,7 +177,7 @@ def _agreement_attachment(reminder: Reminder, org: Organisation, customer: Custo
     plan = reminder.plan
     if plan is None:
         raise InvalidInput("accord d’échéancier sans échéancier")
-    if channel != Channel.EMAIL or not any(c.email for c in customer.contacts.all()):
+    if channel != Channel.EMAIL or not any(c.usable_email for c in customer.contacts.all()):
         raise PermanentFailure("pas d’adresse e-mail pour envoyer l’accord d’échéancier : imprimez la lettre "
                                "d’accord et envoyez-la par courrier")
     name = f"Payment-plan-{plan.pk}.pdf" if customer.language == "en" else f"Accord-echeancier-{plan.pk}.pdf"

@@ -15,8 +15,9 @@ from relance.ledger.models import Contact, Customer, Invoice, Organisation
 
 
 def channel_for(customer: Customer) -> str:
-    """Email when the customer takes email and has an address, else a letter (as the planner)."""
-    has_email = Contact.objects.filter(customer=customer).exclude(email="").exists()
+    """Email when the customer takes email and has an address (not one returned for good), else a
+    letter (as the planner)."""
+    has_email = Contact.objects.filter(customer=customer, email_bounced_at__isnull=True).exclude(email="").exists()
     return "email" if customer.preferred_channel != "letter" and has_email else "letter"
 
 

@@ -127,7 +127,7 @@ def send_agreement(organisation: Organisation, plan: PaymentPlan, *, actor: str,
             raise Conflict(f"L’échéancier n° {plan.pk} est {plan.get_state_display().lower()} : plus d’accord "
                            "à envoyer.")
         customer = Customer.objects.get(pk=plan.customer_id)
-        if not Contact.objects.filter(customer=customer).exclude(email="").exists():
+        if not Contact.objects.filter(customer=customer, email_bounced_at__isnull=True).exclude(email="").exists():
             raise NoEmailAddress(f"Le client {customer.code} n’a pas d’adresse e-mail : imprimez la lettre d’accord "
                                  "et envoyez-la par courrier.")
         invoices = list(Invoice.objects.filter(plan_lines__plan=plan, status=Invoice.Status.OPEN, amount_due__gt=0)

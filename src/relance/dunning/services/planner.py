@@ -212,7 +212,8 @@ def _plan(organisation: Organisation, today: date, book: ScenarioBook, report: P
 
     customers = {c.id: c for c in Customer.objects.filter(pk__in=actions).only(
         "id", "code", "legal_name", "scenario_id", "preferred_channel")}
-    with_email = set(Contact.objects.filter(customer_id__in=actions).exclude(email="")
+    # an address returned for good (a permanent bounce) counts as none: the step goes as a letter
+    with_email = set(Contact.objects.filter(customer_id__in=actions, email_bounced_at__isnull=True).exclude(email="")
                      .values_list("customer_id", flat=True))
     # a step whose message failed waits for a person (« Renvoyer »), or for the missing rate: it is
     # never planned a second time beside the failed one, which could then leave too

@@ -426,12 +426,13 @@ def write_off_dispute(organisation: Organisation, hold: Hold, *, actor: str, not
 # ------------------------------------------------------------------------------------------
 
 
-def pause(organisation: Organisation, customer: Customer, until: date, *, reason: str,
+def pause(organisation: Organisation, customer: Customer, until: date | None, *, reason: str,
           invoice: Invoice | None = None, actor: str = "system", today: date | None = None) -> Hold:
-    """Pause the reminders of one invoice, or of the whole customer, until ``until`` (included)."""
+    """Pause the reminders of one invoice, or of the whole customer, until ``until`` (included),
+    or until lifted when ``until`` is ``None`` (a reply waiting for a person: ``relance.replies``)."""
     check_customer(organisation, customer)
     today = today_or_local(organisation, today)
-    if until < today:
+    if until is not None and until < today:
         raise InvalidInput(f"La date de fin de pause ({fmt.long_date(until)}) est déjà passée.")
     if not reason.strip():
         raise InvalidInput("Indiquez le motif de la pause.")

@@ -58,7 +58,7 @@ from relance.core.formats.tabular import MAX_BYTES, TabularError, read_csv, read
 from relance.core.law import check_terms
 from relance.errors import AlreadyRecorded, Conflict, ImportRejected, ImportStopped
 from relance.events import kinds
-from relance.events.services import record_many
+from relance.events.services import NewEvent, record_many
 from relance.ledger.models import (
     Allocation,
     Contact,
@@ -72,6 +72,7 @@ from relance.ledger.models import (
 from relance.locks import customer_invoice_ids, lock_invoices, lock_organisation
 
 from .balances import refresh_balances
+from .contacts import clear_bounce
 from .payments import record_credit_note, record_payment
 from .references import assign_references
 
@@ -571,6 +572,7 @@ def _import_contacts(
         if c.is_billing:
             billing.setdefault(c.customer_id, c)
     new, changed = [], []
+    restored: list[NewEvent] = []
     for r in rows:
         customer = customers[r.customer]
         civility, first, last = r.civility, r.first_name, r.last_name
@@ -583,12 +585,18 @@ def _import_contacts(
             new.append(contact)
             existing[key] = contact
         elif any(getattr(current, k) != v for k, v in values.items()):
+            previous_email = current.email
             for k, v in values.items():
                 setattr(current, k, v)
+            # a new address for a contact whose address was returned for good: the flag goes
+            event = clear_bounce(current, previous_email, actor=actor)
+            if event is not None:
+                restored.append(event)
             changed.append(current)
     Contact.objects.bulk_create(new, batch_size=1000)
     Contact.objects.bulk_update(changed, ["civility", "first_name", "last_name", "role", "email", "phone",
-                                          "is_billing"], batch_size=500)
+                                          "is_billing", "email_bounced_at", "email_bounce_reason"], batch_size=500)
+    record_many(org, restored)
     report.counts["contacts_created"] += len(new)
     report.counts["contacts_updated"] += len(changed)
 

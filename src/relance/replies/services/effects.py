@@ -1,0 +1,167 @@
+"""What a reply does to the sequence, and how it is undone.
+
+Each effect goes through the service of the app that owns what it changes (holds: pauses,
+promises, disputes; dunning: tasks), so each leaves its own events; the reply keeps the ids of
+what it created (``Reply.effect``) to revert it. Every effect and revert runs in the caller's
+transaction, after the customer's invoices were locked (``relance.locks``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from relance.core import formatting as fmt
+from relance.core.replies.inbox import Action, Delays, EffectPlan, dispute_reason_code, named_invoices, plan_effect
+from relance.dunning.models import CallTask
+from relance.dunning.services.calls import open_task, withdraw_task
+from relance.holds.models import Hold, Promise
+from relance.holds.services.holds import (
+    cancel_promise,
+    dispute_reasons,
+    lift,
+    open_dispute,
+    pause,
+    record_promise,
+    resolve_dispute,
+)
+from relance.ledger.business_calendar import calendar_for
+from relance.ledger.models import Invoice, Organisation
+
+from ..models import Mailbox, Reply
+
+#: the pause that holds a customer's sequence while a person reads the reply
+REVIEW_REASON = "Réponse du client à traiter"
+
+
+def delays(mailbox: Mailbox | None) -> Delays:
+    if mailbox is None:
+        return Delays()
+    return Delays(mailbox.paid_wait_business_days, mailbox.resend_delay_days, mailbox.plan_wait_days)
+
+
+def open_numbers(reply: Reply) -> list[str]:
+    if reply.customer_id is None:
+        return []
+    return list(Invoice.objects.filter(organisation_id=reply.organisation_id, customer_id=reply.customer_id,
+                                       status=Invoice.Status.OPEN).order_by("number").values_list("number", flat=True))
+
+
+def plan_for(reply: Reply, mailbox: Mailbox | None) -> EffectPlan:
+    organisation = reply.organisation
+    return plan_effect(reply.category, received_on=reply.received_on, promised_date=reply.promised_date,
+                       return_date=reply.return_date,
+                       named_invoices=named_invoices(f"{reply.subject}\n{reply.body}", open_numbers(reply)),
+                       calendar=calendar_for(organisation), delays=delays(mailbox))
+
+
+def _dispute_reason(organisation: Organisation, code: str) -> str:
+    """``code`` when the organisation still offers it, else its first reason."""
+    codes = [r.code for r in dispute_reasons(organisation)]
+    return code if code in codes or not codes else codes[0]
+
+
+def _day(value: date) -> str:
+    return fmt.long_date(value)
+
+
+def _pause(reply: Reply, until: date | None, reason: str, actor: str, today: date) -> dict[str, Any]:
+    assert reply.customer is not None
+    if until is not None and until < today:
+        return {"note": f"pause non posée : le {_day(until)} est passé"}
+    hold = pause(reply.organisation, reply.customer, until, reason=reason, actor=actor, today=today)
+    return {"holds": [hold.pk]}
+
+
+def _task(reply: Reply, purpose: str, note: str, actor: str, today: date) -> int:
+    assert reply.customer is not None
+    return open_task(reply.organisation, reply.customer, purpose=purpose, note=note, due_on=today, actor=actor).pk
+
+
+def apply(reply: Reply, plan: EffectPlan, *, actor: str, today: date, all_invoices: bool = False) -> dict[str, Any]:
+    """Carry ``plan`` out for ``reply``; what was created, for :func:`revert`. ``all_invoices``:
+    a person confirmed a dispute on every open invoice of the customer (none was named)."""
+    customer = reply.customer
+    assert customer is not None
+    organisation: Organisation = reply.organisation
+    received = _day(reply.received_on)
+    action = plan.action
+    if action is Action.PAUSE_PAID:
+        effect = _pause(reply, plan.pause_until, f"Le client dit avoir payé (réponse du {received}) : "
+                        "en attente du relevé bancaire", actor, today)
+        effect["waits_until"] = plan.pause_until.isoformat() if plan.pause_until else None
+        return effect
+    if action is Action.RESEND:
+        numbers = ", ".join(plan.invoice_numbers) or "les factures relancées"
+        task = _task(reply, CallTask.Purpose.CALL, f"Renvoyer {numbers} : le client dit ne pas l’avoir reçue "
+                     f"(réponse du {received}).", actor, today)
+        effect = _pause(reply, plan.pause_until, f"Facture non reçue (réponse du {received}) : renvoyée, "
+                        "nouveau délai laissé au client", actor, today)
+        return {**effect, "tasks": [task]}
+    if action is Action.DISPUTE:
+        disputed = list(plan.invoice_numbers)
+        if not disputed and all_invoices:
+            disputed = open_numbers(reply)
+        reason = _dispute_reason(organisation, dispute_reason_code(reply.evidence))
+        holds = []
+        for invoice in Invoice.objects.filter(organisation=organisation, customer=customer, number__in=disputed,
+                                              status=Invoice.Status.OPEN).order_by("number"):
+            holds.append(open_dispute(organisation, invoice, reason,
+                                      note=f"Réponse du {received} : {'; '.join(reply.evidence)}"[:2000],
+                                      actor=actor, today=today).pk)
+        return {"holds": holds, "disputes": holds}
+    if action is Action.PROMISE:
+        assert plan.promised_on is not None
+        refs = list(plan.invoice_numbers)
+        due = Invoice.objects.filter(organisation=organisation, customer=customer, status=Invoice.Status.OPEN)
+        if refs:
+            due = due.filter(number__in=refs)
+        amount = sum((i.amount_due for i in due), Decimal(0))
+        promise = record_promise(organisation, customer, plan.promised_on, amount, via=Promise.Via.EMAIL,
+                                 obtained_by=f"réponse du {received}"[:150], invoices=refs,
+                                 note="; ".join(reply.evidence)[:2000], actor=actor, today=today)
+        return {"promise": promise.pk}
+    if action is Action.PLAN:
+        task = _task(reply, CallTask.Purpose.PLAN, f"Le client demande un échéancier ou un délai (réponse du "
+                     f"{received}) : proposez-en un.", actor, today)
+        effect = _pause(reply, plan.pause_until, f"Demande d’échéancier (réponse du {received}) : le temps de le "
+                        "proposer", actor, today)
+        return {**effect, "tasks": [task]}
+    if action is Action.ABSENT:
+        assert plan.pause_until is not None
+        until = reply.return_date
+        return _pause(reply, plan.pause_until, f"Absent jusqu’au {_day(until)} (réponse automatique)" if until
+                      else "Absent (réponse automatique)", actor, today)
+    if action is Action.CONTACT:
+        task = _task(reply, CallTask.Purpose.CONTACT, f"Le destinataire dit ne pas être la bonne personne "
+                     f"(réponse du {received}) : mettez le contact à jour.", actor, today)
+        return {"tasks": [task]}
+    return {}
+
+
+def revert(reply: Reply, *, actor: str, today: date) -> list[str]:
+    """Undo what :func:`apply` created for ``reply`` (what is already over stays as it is); the
+    list of what could not be undone, in French."""
+    organisation = reply.organisation
+    effect = reply.effect or {}
+    left: list[str] = []
+    note = f"annulé : la réponse du {_day(reply.received_on)} a été reclassée"
+    disputes = set(effect.get("disputes", []))
+    for hold in Hold.objects.filter(organisation=organisation, pk__in=effect.get("holds", [])).order_by("pk"):
+        if hold.state != Hold.State.ACTIVE:
+            left.append(f"{hold.get_kind_display()} déjà terminée")
+        elif hold.pk in disputes:
+            resolve_dispute(organisation, hold, actor=actor, note=note, today=today)
+        else:
+            lift(organisation, hold, actor=actor, note=note, today=today)
+    if effect.get("promise"):
+        promise = Promise.objects.filter(organisation=organisation, pk=effect["promise"]).first()
+        if promise is not None and promise.state == Promise.State.ACTIVE:
+            cancel_promise(organisation, promise, actor=actor, reason=note, today=today)
+        elif promise is not None:
+            left.append(f"promesse déjà {promise.get_state_display().lower()}")
+    for task in effect.get("tasks", []):
+        if not withdraw_task(organisation, task, actor=actor, note=note, today=today):
+            left.append(f"tâche n° {task} déjà faite")
+    return left

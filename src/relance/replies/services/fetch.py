@@ -1,0 +1,139 @@
+"""Read the organisation's mailbox: every new message stored once (:mod:`.receive`), the position
+kept so that the next reading starts after it.
+
+* **Position.** ``Mailbox.last_uid`` advances after each message is stored (its own transaction):
+  a worker killed in the middle reads again only what it had not stored, and a message read
+  twice is found by its key (:func:`.receive.message_key`), never stored twice.
+* **UIDVALIDITY** (RFC 9051 §2.3.1.1): when the server's value changes, the UIDs no longer mean
+  what they meant; the whole folder is read again from the start, and the keys keep it from
+  being stored twice.
+* **Read-only**: the folder is examined, never selected for writing, and the messages are read
+  with ``BODY.PEEK[]`` (no \\Seen flag) — except the optional move of the stored messages to
+  the « traité » folder (``Mailbox.processed_folder``).
+* **A failure** (server down, password refused) is kept on the mailbox (``last_error``) and
+  recorded once as an event (not at every reading while it lasts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+
+from relance import clock
+from relance.events import kinds
+from relance.events.services import record_many
+from relance.ledger.models import Organisation
+
+from ..imap import ImapSettings, MailboxUnavailable, open_mailbox
+from ..models import Mailbox, Reply
+from .receive import MAX_STORED_BYTES, receive
+
+
+@dataclass
+class FetchReport:
+    organisation: str
+    stored: int = 0
+    duplicates: int = 0
+    bounces: int = 0
+    to_attach: int = 0
+    to_review: int = 0
+    applied: int = 0
+    moved: int = 0
+    uidvalidity_changed: bool = False
+    error: str = ""
+    replies: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def settings_of(mailbox: Mailbox) -> ImapSettings:
+    return ImapSettings(host=mailbox.host, port=mailbox.port, security=mailbox.security, username=mailbox.username,
+                        password=mailbox.password, folder=mailbox.folder or "INBOX",
+                        processed_folder=mailbox.processed_folder, cafile=mailbox.cafile)
+
+
+def _failed(mailbox: Mailbox, error: str, report: FetchReport) -> FetchReport:
+    report.error = error
+    with transaction.atomic():
+        fresh = Mailbox.objects.select_for_update().get(pk=mailbox.pk)
+        first = fresh.last_error != error
+        fresh.last_error, fresh.last_fetch_at = error, clock.now()
+        fresh.save(update_fields=["last_error", "last_fetch_at"])
+        if first:
+            record_many(mailbox.organisation, [kinds.mailbox_failed(error=error)])
+    return report
+
+
+def fetch(organisation: Organisation, *, limit: int = 500) -> FetchReport:
+    """Read the new messages of ``organisation``'s mailbox (at most ``limit`` in one reading)."""
+    report = FetchReport(organisation.slug)
+    mailbox = Mailbox.objects.filter(organisation=organisation).first()
+    if mailbox is None:
+        report.error = "aucune boîte de réception configurée"
+        return report
+    stored_uids: list[int] = []
+    try:
+        settings = settings_of(mailbox)
+    except ValueError as exc:
+        return _failed(mailbox, f"réglages de la boîte de réception : {exc}", report)
+    try:
+        with open_mailbox(settings) as box:
+            after = mailbox.last_uid
+            if mailbox.uidvalidity is not None and mailbox.uidvalidity != box.uidvalidity:
+                report.uidvalidity_changed, after = True, 0
+            if report.uidvalidity_changed or mailbox.uidvalidity is None:
+                Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=box.uidvalidity, last_uid=0)
+            for message in box.new_messages(after, max_bytes=MAX_STORED_BYTES, limit=limit):
+                problems = (message.problem,) if message.problem else ()
+                received = receive(organisation, message.raw, source="imap", uidvalidity=box.uidvalidity,
+                                   uid=message.uid, problems=problems)
+                Mailbox.objects.filter(pk=mailbox.pk).update(last_uid=message.uid)
+                stored_uids.append(message.uid)
+                _count(report, received.reply, received.created)
+            if mailbox.processed_folder and stored_uids:
+                box.move_processed(stored_uids)
+                report.moved = len(stored_uids)
+    except MailboxUnavailable as exc:
+        return _failed(mailbox, str(exc), report)
+    Mailbox.objects.filter(pk=mailbox.pk).update(last_fetch_at=clock.now(), last_error="")
+    if report.stored or report.uidvalidity_changed:
+        fresh = Mailbox.objects.get(pk=mailbox.pk)
+        record_many(organisation, [kinds.mailbox_fetched(
+            stored=report.stored, duplicates=report.duplicates, bounces=report.bounces, uidvalidity=fresh.uidvalidity,
+            last_uid=fresh.last_uid, uidvalidity_changed=report.uidvalidity_changed)])
+    return report
+
+
+def _count(report: FetchReport, reply: Reply, created: bool) -> None:
+    if not created:
+        report.duplicates += 1
+        return
+    report.stored += 1
+    report.replies.append(reply.pk)
+    if reply.kind == Reply.Kind.BOUNCE:
+        report.bounces += 1
+    elif reply.state == Reply.State.TO_ATTACH:
+        report.to_attach += 1
+    elif reply.state == Reply.State.TO_REVIEW:
+        report.to_review += 1
+    else:
+        report.applied += 1
+
+
+def due_mailboxes(now: datetime) -> list[Mailbox]:
+    """The enabled mailboxes whose last reading is older than their interval."""
+    due = []
+    for mailbox in Mailbox.objects.filter(enabled=True).select_related("organisation").order_by("pk"):
+        last = mailbox.last_fetch_at
+        if last is None or now - last >= timedelta(minutes=max(1, mailbox.every_minutes)):
+            due.append(mailbox)
+    return due
+
+
+def fetch_due(now: datetime | None = None) -> list[FetchReport]:
+    """The worker's reading: every mailbox that is due (``Mailbox.every_minutes``)."""
+    return [fetch(m.organisation) for m in due_mailboxes(now or clock.now())]
