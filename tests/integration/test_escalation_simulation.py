@@ -4,7 +4,10 @@ testing), with the escalation invariants of issue #10 asserted after every simul
 The machine creates invoices (some imported long after their due date), pays them in part or in
 full, credits them, opens and resolves disputes, pauses customers, records promises, moves
 customers to another scenario (payer profiles), records the advice of delivery of formal
-notices, and lets days pass — the planner sometimes not running for days. After every day:
+notices, receives the customers' replies (promises, paid claims, disputes, absences…, in the
+thread of their last reminder) and bounces of their emails, lets a person confirm, dismiss or
+undo what a reply did, and lets days pass — the planner sometimes not running for days. After
+every day (a reply waiting for a person is a pause: nothing leaves for its customer):
 
 1–5. ``relance audit`` on the event log finds nothing (forward only, each step once, on time,
      nothing skipped, every sentence true — ``core.escalation_audit``);
@@ -15,11 +18,14 @@ notices, and lets days pass — the planner sometimes not running for days. Afte
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
+import time_machine
 from django.db import transaction
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
@@ -28,7 +34,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from relance.dunning import queries as dunning
 from relance.dunning.models import Reminder
 from relance.dunning.services.audit import audit_organisation
+from relance.dunning.services.bounces import record_bounce
 from relance.dunning.services.registered_mail import record_delivery
+from relance.errors import Conflict, InvalidInput
 from relance.holds.models import Hold
 from relance.holds.services import holds as hold_services
 from relance.holds.services import plans
@@ -38,9 +46,27 @@ from relance.litigation.models import CaseInvoice
 from relance.operations.daily import run_day
 from relance.profiles.models import PayerProfile
 from relance.profiles.services import assign_profiles, install_default_profiles, override_profile
+from relance.replies.models import Reply
+from relance.replies.services import review
+from relance.replies.services.receive import receive
 from tests.builders import make_org
 
 pytestmark = pytest.mark.django_db
+
+#: what customers answer ({date}: a day ahead, {number}: one of their invoices)
+REPLIES = [
+    "Bonjour, je vous règle le {date}.",
+    "La facture a été réglée par virement, merci de vérifier.",
+    "Le montant de la facture {number} ne correspond pas au devis.",
+    "Je n’ai jamais reçu cette facture, pouvez-vous me la renvoyer ?",
+    "Pouvons-nous payer en trois fois ?",
+    "Je suis absente jusqu’au {date}, je traiterai votre message à mon retour.",
+    "Je ne m’occupe plus de la comptabilité, écrivez à compta@example.test.",
+    "Bien reçu, merci.",
+]
+
+#: what the examples went through, across the run (the test fails if the replies never played a part)
+SEEN: Counter[str] = Counter()
 
 START = date(2026, 3, 2)  # a Monday, far from today's date: the simulation never meets the real clock
 
@@ -64,6 +90,14 @@ class Collection(RuleBasedStateMachine):
                 event("a litigation case opened")
             if Reminder.objects.filter(organisation=self.org, status="sent", channel="registered_letter").exists():
                 event("a formal notice sent")
+            if Reply.objects.filter(organisation=self.org, state="traitee").exists():
+                event("a reply applied")
+                SEEN["replies applied"] += 1
+            if Reply.objects.filter(organisation=self.org, reviewed_by="test").exists():
+                SEEN["replies handled by a person"] += 1
+            if Reminder.objects.filter(organisation=self.org, status="undelivered").exists():
+                event("a reminder bounced")
+                SEEN["reminders bounced"] += 1
         transaction.set_rollback(True)
         self.atomic.__exit__(None, None, None)
 
@@ -183,6 +217,57 @@ class Collection(RuleBasedStateMachine):
         if sent + timedelta(days=days) <= self.day:
             record_delivery(self.org, letter.pk, received_on=sent + timedelta(days=days), today=self.day)
 
+    def _last_email(self, customer: Customer) -> Reminder | None:
+        return (Reminder.objects.filter(customer=customer, channel="email", status=Reminder.Status.SENT)
+                .order_by("-pk").first())
+
+    @rule(customer=st.sampled_from([0, 2]), text=st.sampled_from(REPLIES), in_days=st.integers(1, 20),
+          threaded=st.booleans())
+    def reply(self, customer: int, text: str, in_days: int, threaded: bool) -> None:
+        """A customer answers (the words of ``REPLIES``, dates ``in_days`` ahead), in the thread of
+        their last reminder or from their address only."""
+        who = self.customers[customer]
+        last = self._last_email(who)
+        when = noon(self.day) + timedelta(hours=3)
+        ahead = self.day + timedelta(days=in_days)
+        body = text.format(date=f"{ahead.day:02d}/{ahead.month:02d}", number=(
+            Invoice.objects.filter(customer=who).order_by("-pk").values_list("number", flat=True).first() or "F-0"))
+        self.serial += 1
+        raw = (f"From: {who.code.lower()}@example.test\r\nTo: recouvrement@atelier-dubois.test\r\n"
+               f"Subject: RE: relance\r\nDate: {format_datetime(when)}\r\nMessage-ID: <r{self.serial}@example.test>\r\n"
+               + (f"In-Reply-To: {last.message_id}\r\n" if threaded and last is not None else "")
+               + ("Auto-Submitted: auto-replied\r\n" if "absente" in body else "")
+               + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "\r\n").encode()
+        with time_machine.travel(when, tick=False):
+            receive(self.org, raw)
+
+    @precondition(lambda self: Reply.objects.filter(state__in=["a_traiter", "traitee"]).exists())
+    @rule(pick=st.integers(0, 20), what=st.sampled_from(["confirm", "dismiss", "undo", "other"]))
+    def handle_reply(self, pick: int, what: str) -> None:
+        """A person confirms, sets aside, undoes, or corrects the category of a reply."""
+        replies = list(Reply.objects.filter(state__in=["a_traiter", "traitee"]).order_by("pk"))
+        reply = replies[pick % len(replies)]
+        try:
+            if what == "undo" and reply.state == "traitee" and reply.kind == "reply":
+                review.undo(self.org, reply, actor="test", today=self.day)
+            elif what == "dismiss" and reply.state == "a_traiter":
+                review.dismiss(self.org, reply, actor="test", today=self.day)
+            elif what in ("confirm", "other") and reply.state == "a_traiter":
+                review.confirm(self.org, reply, actor="test", today=self.day,
+                               category="mauvais_contact" if what == "other" else None, all_invoices=True)
+        except (InvalidInput, Conflict):
+            pass  # what a person would be told on the page (a promise with a date already passed…)
+
+    @precondition(lambda self: Reminder.objects.filter(channel="email", status="sent").exists())
+    @rule()
+    def bounce(self) -> None:
+        """The last email sent comes back: the address is unknown."""
+        last = Reminder.objects.filter(channel="email", status="sent").order_by("-pk").first()
+        assert last is not None
+        record_bounce(self.org, our_message_ids=[last.message_id], recipients=[last.recipient], permanent=True,
+                      final=True, reason="adresse inconnue", status="5.1.1", diagnostic="550 5.1.1 unknown",
+                      received_at=noon(self.day))
+
     @rule(days=st.integers(1, 30), idle=st.sets(st.integers(0, 29), max_size=6))
     def days_pass(self, days: int, idle: set[int]) -> None:
         """Days pass; the daily job runs on each, but on the ``idle`` ones (missed days)."""
@@ -266,6 +351,7 @@ def test_months_of_collection_keep_every_escalation_rule(settings_email: Any) ->
     run_state_machine_as_test(Collection, settings=settings(
         max_examples=15, stateful_step_count=40, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]))
+    assert SEEN["replies applied"] and SEEN["replies handled by a person"] and SEEN["reminders bounced"], SEEN
 
 
 @pytest.fixture
