@@ -4,6 +4,7 @@ from . import views, views_bank, views_collector, views_dashboard, views_imports
 from . import views_approvals as approvals
 from . import views_litigation as litigation
 from . import views_reminders as reminder_actions
+from . import views_replies as replies
 
 app_name = "web"
 
@@ -48,4 +49,8 @@ urlpatterns = [
     path("contentieux/", litigation.case_list, name="litigation"),
     path("contentieux/<int:pk>/", litigation.case_detail, name="litigation_case"),
     path("contentieux/<int:pk>/<slug:action>/", litigation.case_action, name="litigation_action"),
+    path("reponses/", replies.inbox, name="replies"),
+    path("reponses/<int:pk>/", replies.reply_detail, name="reply"),
+    path("reponses/<int:pk>/message.eml", replies.reply_eml, name="reply_eml"),
+    path("reponses/<int:pk>/<slug:action>/", replies.reply_action, name="reply_action"),
 ]

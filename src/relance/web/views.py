@@ -29,6 +29,7 @@ from relance.litigation.queries import live_cases
 from relance.operations.delivery import not_left
 from relance.profiles.models import PayerProfile
 from relance.profiles.queries import customer_profile
+from relance.replies import queries as replies
 
 from .labels import event_label
 from .rendering import render_page
@@ -37,6 +38,8 @@ from .views_law import customer_charges
 
 CUSTOMERS_PER_PAGE = 50
 TIMELINE_LIMIT = 200
+#: the replies shown on a customer's page (the inbox, filtered on the customer, has them all)
+CUSTOMER_REPLIES = 20
 
 
 def _parse_day(text: str | None) -> date | None:
@@ -237,6 +240,7 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         **_upcoming(org, customer, reminders, chased, actions, day),
         "timeline": entries,
         "timeline_truncated": len(events) == TIMELINE_LIMIT,
+        "replies": list(replies.inbox(org, customer_id=customer.pk)[:CUSTOMER_REPLIES]),
         "assignable": members(org) if sc.is_admin else [],
         "profile_card": customer_profile(org, customer, day),
         **collector_forms(org, customer),

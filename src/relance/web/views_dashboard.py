@@ -48,6 +48,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                   "bar_height": BAR_HEIGHT},
         "dso": figures.dso,
         "counts": dunning.day_counts(org, day, sc.collector_id),
+        "bounce_window_days": dunning.BOUNCE_WINDOW_DAYS,  # « Non distribuées »: permanent bounces
         # failed, waiting for a retry, to check — with their reasons, whatever their day
         "not_left": not_left(ledger.visible(Reminder.objects.filter(organisation=org), sc.collector_id, "customer__")),
     }
