@@ -215,3 +215,27 @@ def test_no_message_leaves_after_an_unhandled_reply(org: Organisation) -> None:
     dispatch_now(org, noon(DAY))
     assert not [m for m in mail.outbox if "boulangerie" in m.to[0]]
     assert not Reminder.objects.filter(customer__code="C001", status="sent").exists()
+
+
+def test_a_promise_covers_the_overdue_invoices_only(org: Organisation, tmp_path: Any) -> None:
+    from tests.builders import make_invoice
+
+    c001 = Customer.objects.get(code="C001")
+    make_invoice(c001, "F-009", "300", date(2026, 12, 31))  # not due yet
+    reply = receive(org, eml("Je vous règle le 15 décembre.")).reply
+    promise = Promise.objects.get(pk=reply.effect["promise"])
+    assert promise.amount == promise.covered_due == sum(
+        i.amount_due for i in Invoice.objects.filter(customer=c001, due_date__lt=DAY))
+
+
+def test_an_effect_the_ledger_refuses_is_left_to_a_person(org: Organisation) -> None:
+    from relance.holds.services import plans
+
+    c001 = Customer.objects.get(code="C001")
+    plan = plans.propose_plan(org, c001, ["F-001", "F-002"], count=2, first_due=date(2026, 12, 1), actor="t",
+                              today=DAY)
+    plans.accept_plan(org, plan, actor="t", on=DAY)
+    reply = receive(org, eml("Je vous règle le 15 décembre.")).reply
+    assert reply.state == "a_traiter" and not reply.effect
+    assert any("suite non appliquée" in p and "échéancier" in p for p in reply.problems)
+    assert reply.review_hold is not None and not Promise.objects.exists()

@@ -40,6 +40,7 @@ from relance.profiles.services import install_default_profiles
 from relance.rates.services import add_rate
 
 from .dataset import GenInvoice, generate, write_contacts_csv, write_customers_csv, write_invoices_csv
+from .replies import receive_demo_replies
 
 DEMO_DATE = date(2026, 11, 23)
 DEMO_SLUG = "demo"
@@ -189,6 +190,7 @@ def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
             current += timedelta(days=1)
     finally:
         settings.EMAIL_BACKEND = real_backend
+    receive_demo_replies(org, day, imports / "reponses")
     # the folder's web app and commands open on the demo's day, not on the real date (settings.RELANCE_DEMO_DAY)
     (directory / DEMO_DAY_FILE).write_text(day.isoformat() + "\n", encoding="utf-8")
     return _summary(org, directory, day)

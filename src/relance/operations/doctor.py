@@ -37,7 +37,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Q
 
 from relance import clock
-from relance.clock import today_for
+from relance.clock import today_for, zone_of
 
 from . import heartbeat
 
@@ -287,6 +287,25 @@ def check_organisation(org: Any) -> list[Check]:
     return checks
 
 
+def check_mailbox(org: Any) -> Check:
+    """The mailbox where the customers' replies arrive (``relance.replies``): its last reading failed, or
+    it is not configured (the replies are then not read: not a fault, said plainly)."""
+    from relance.replies.models import Mailbox
+
+    mailbox = Mailbox.objects.filter(organisation=org).first()
+    if mailbox is None:
+        return Check("mailbox", True, "aucune boîte de réception : les réponses des clients ne sont pas relevées "
+                                      "(relance replies mailbox --host … --user … --password-env …)", org.slug)
+    if not mailbox.enabled:
+        return Check("mailbox", True, f"relève de {mailbox} arrêtée", org.slug)
+    if mailbox.last_error:
+        return Check("mailbox", False, f"{mailbox.last_error} : vérifiez les réglages (relance replies mailbox "
+                                       "--test)", org.slug)
+    when = (f"dernière relève le {mailbox.last_fetch_at.astimezone(zone_of(org)):%d/%m/%Y à %H:%M}"
+            if mailbox.last_fetch_at else "jamais relevée encore")
+    return Check("mailbox", True, f"boîte de réception {mailbox} ({when})", org.slug)
+
+
 def check_rates(org: Any, today: date | None = None) -> Check:
     """The rates the day's documents may need: the legal interest rate of the organisation's
     current semester (both creditor categories) and the ECB rate of its first day (L441-10 II)."""
@@ -462,6 +481,7 @@ def run_checks(organisations: Sequence[Any] | None = None, *, data_dir: str | No
         for org in orgs:
             report.checks.extend(check_organisation(org))
             report.checks.append(check_rates(org))
+            report.checks.append(check_mailbox(org))
         if workers:
             report.checks.extend(check_schedule(org, now) for org in orgs)
             report.checks.append(check_workers(now))

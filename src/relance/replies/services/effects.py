@@ -114,9 +114,12 @@ def apply(reply: Reply, plan: EffectPlan, *, actor: str, today: date, all_invoic
     if action is Action.PROMISE:
         assert plan.promised_on is not None
         refs = list(plan.invoice_numbers)
-        due = Invoice.objects.filter(organisation=organisation, customer=customer, status=Invoice.Status.OPEN)
+        due = list(Invoice.objects.filter(organisation=organisation, customer=customer, status=Invoice.Status.OPEN,
+                                          amount_due__gt=0))
         if refs:
-            due = due.filter(number__in=refs)
+            due = [i for i in due if i.number in refs]
+        else:  # what record_promise covers without invoices named: the overdue ones, else all
+            due = [i for i in due if i.due_date < today] or due
         amount = sum((i.amount_due for i in due), Decimal(0))
         promise = record_promise(organisation, customer, plan.promised_on, amount, via=Promise.Via.EMAIL,
                                  obtained_by=f"réponse du {received}"[:150], invoices=refs,

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from django.core.files.base import ContentFile
@@ -33,8 +33,9 @@ from relance.clock import zone_of
 from relance.core.replies import classify
 from relance.core.replies.bounces import Bounce, our_message_ids, read_bounce
 from relance.core.replies.envelope import Envelope, read_envelope
-from relance.core.replies.inbox import ReplyState, move
+from relance.core.replies.inbox import DEFAULT_AUTOMATIC, ReplyState, move
 from relance.core.replies.message import UnreadableMessage, read_message
+from relance.errors import RelanceError
 from relance.events import kinds
 from relance.events.services import record_many
 from relance.ledger.models import Organisation
@@ -108,7 +109,7 @@ def _save_raw(reply: Reply, raw: bytes) -> None:
 
 
 def _store(organisation: Organisation, reply: Reply, raw: bytes, found: Attachment, mailbox: Mailbox | None,
-           actor: str, today: object) -> Received:
+           actor: str, today: date) -> Received:
     reply.customer, reply.reminder, reply.attached_by = found.customer, found.reminder, found.by
     if found.candidates:
         reply.problems = [*reply.problems, f"adresse partagée par {len(found.candidates)} clients : à rattacher"]
@@ -118,7 +119,7 @@ def _store(organisation: Organisation, reply: Reply, raw: bytes, found: Attachme
                 lock_customer_invoices(organisation, [reply.customer.pk])
             plan = plan_for(reply, mailbox) if reply.customer is not None else None
             automatic = (plan is not None and not plan.needs_person and not reply.problems
-                         and reply.category in (mailbox.automatic if mailbox is not None else []))
+                         and reply.category in (mailbox.automatic if mailbox is not None else DEFAULT_AUTOMATIC))
             state = (ReplyState.TO_ATTACH if reply.customer is None
                      else ReplyState.APPLIED if automatic else ReplyState.TO_REVIEW)
             move(None, state)
@@ -131,11 +132,19 @@ def _store(organisation: Organisation, reply: Reply, raw: bytes, found: Attachme
                 category=reply.category, confidence=str(reply.confidence), evidence=reply.evidence, state=state,
                 attached_by=reply.attached_by, kind=reply.kind, problems=reply.problems)])
             if state == ReplyState.APPLIED and plan is not None:
-                reply.effect = {**apply(reply, plan, actor=actor, today=reply.received_on),
-                                "action": plan.action.value, "automatic": True}
-                reply.save(update_fields=["effect"])
-            elif state == ReplyState.TO_REVIEW:
-                hold_for_review(reply, actor=actor, today=reply.received_on)
+                try:
+                    with transaction.atomic():
+                        reply.effect = {**apply(reply, plan, actor=actor, today=today),
+                                        "action": plan.action.value, "automatic": True}
+                        reply.save(update_fields=["effect"])
+                except RelanceError as exc:  # the ledger says no (an invoice in a plan…): a person decides
+                    reply.effect = {}
+                    reply.state = ReplyState.TO_REVIEW
+                    reply.problems = [*reply.problems, f"suite non appliquée : {exc.message}"]
+                    reply.save(update_fields=["effect", "state", "problems"])
+                    state = ReplyState.TO_REVIEW
+            if state == ReplyState.TO_REVIEW:
+                hold_for_review(reply, actor=actor, today=today)
     except IntegrityError:
         # another worker stored the same message first
         reply.raw.delete(save=False) if reply.raw else None
