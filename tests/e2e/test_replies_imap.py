@@ -183,3 +183,23 @@ def test_the_letter_after_a_bounce_does_not_claim_the_email_arrived(org: Any, sm
     assert Invoice.objects.get(number="F-2026-0107").reminders_received == 0
     event = Event.objects.get(kind="reminder.undelivered")
     assert event.data["not_received"] == ["F-2026-0107"]
+
+
+def test_a_first_reading_skips_old_mail_and_a_new_uidvalidity_stores_nothing_twice(
+        org: Any, imap_server: imap_fixtures.ImapAccount) -> None:
+    import imaplib
+    import time
+
+    old = time.time() - 60 * 86400  # the server's internal date: two months ago
+    with imap_server.session() as conn:
+        conn.append("INBOX", None, imaplib.Time2Internaldate(old),
+                    b"From: x@old.test\r\nSubject: vieux message\r\nMessage-ID: <old@old.test>\r\n\r\nancien\r\n")
+    imap_server.append(b"From: compta@garageducentre.test\r\nSubject: RE: relance\r\nMessage-ID: <new@g.test>\r\n"
+                       b"\r\nBien recu, merci.\r\n")
+    first = worker_reads(FIRST)
+    assert first["stored"] == 1 and first["started_after_uid"] == 1
+    assert list(Reply.objects.values_list("message_key", flat=True)) == ["<new@g.test>"]
+    imap_server.recreate_folder("INBOX")  # the server renumbers: a new UIDVALIDITY
+    again = worker_reads(FIRST + timedelta(days=1))
+    assert again["uidvalidity_changed"] and again["stored"] == 0
+    assert Reply.objects.count() == 1

@@ -34,6 +34,7 @@ import ssl
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
@@ -43,6 +44,7 @@ BATCH = 200  # UIDs per RFC822.SIZE, MOVE or COPY command: short command lines, 
 MAX_LINE = 8 * 1024 * 1024  # one response line (UID SEARCH lists every new UID on one line)
 MAX_UID = 2**32 - 1  # UIDs are 32-bit unsigned (RFC 3501 §2.3.1.1)
 SECURITIES = ("ssl", "starttls", "none")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")  # RFC 3501 date
 # The capabilities worth showing on « tester la connexion ».
 SHOWN_CAPABILITIES = frozenset({"IMAP4REV1", "IMAP4REV2", "MOVE", "UIDPLUS", "IDLE", "CONDSTORE", "QRESYNC",
                                 "ESEARCH", "SPECIAL-USE", "UTF8=ACCEPT", "STARTTLS", "LITERAL+", "LITERAL-"})
@@ -452,6 +454,17 @@ class Mailbox:
                 problem = (f"message de {size_text(size)}, au-delà de la limite de {size_text(max_bytes)} : "
                            "seul son en-tête est lu") if truncated else ""
                 yield Fetched(uid=uid, size=size, raw=raw, truncated=truncated, problem=problem)
+
+    def last_uid_before(self, day: date) -> int:
+        """The highest UID of the messages the server dates before ``day`` (its internal date,
+        RFC 3501 §6.4.4 ``BEFORE``), 0 when there are none: where a first reading starts, so that
+        years of old mail are not read as new replies."""
+        with self._talking("la recherche des messages anciens"):
+            typ, data = self._conn.uid("SEARCH", f"BEFORE {day.day}-{_MONTHS[day.month - 1]}-{day.year}")
+            if typ != "OK":
+                raise self._unavailable(f"recherche des messages anciens refusée ({_text(data)})")
+        return max((int(word) for item in data if isinstance(item, bytes) for word in item.split()
+                    if word.isdigit()), default=0)
 
     def _sizes(self, uids: Sequence[int]) -> dict[int, int]:
         typ, data = self._conn.uid("FETCH", _sequence_set(uids), "(UID RFC822.SIZE)")

@@ -4,9 +4,11 @@ kept so that the next reading starts after it.
 * **Position.** ``Mailbox.last_uid`` advances after each message is stored (its own transaction):
   a worker killed in the middle reads again only what it had not stored, and a message read
   twice is found by its key (:func:`.receive.message_key`), never stored twice.
+* **A first reading** starts with the messages of the last :data:`HISTORY_DAYS` days (the
+  server's internal date): a mailbox configured today does not turn years of old mail into replies.
 * **UIDVALIDITY** (RFC 9051 §2.3.1.1): when the server's value changes, the UIDs no longer mean
-  what they meant; the whole folder is read again from the start, and the keys keep it from
-  being stored twice.
+  what they meant; the folder is read again from :data:`HISTORY_DAYS` days before the last
+  reading, and the keys keep what was already stored from being stored twice.
 * **Read-only**: the folder is examined, never selected for writing, and the messages are read
   with ``BODY.PEEK[]`` (no \\Seen flag) — except the optional move of the stored messages to
   the « traité » folder (``Mailbox.processed_folder``).
@@ -23,6 +25,7 @@ from typing import Any
 from django.db import transaction
 
 from relance import clock
+from relance.clock import today_for, zone_of
 from relance.events import kinds
 from relance.events.services import record_many
 from relance.ledger.models import Organisation
@@ -30,6 +33,9 @@ from relance.ledger.models import Organisation
 from ..imap import ImapSettings, MailboxUnavailable, open_mailbox
 from ..models import Mailbox, Reply
 from .receive import MAX_STORED_BYTES, receive
+
+#: a first reading starts with the messages of the last two weeks (the replies to recent reminders)
+HISTORY_DAYS = 14
 
 
 @dataclass
@@ -43,6 +49,7 @@ class FetchReport:
     applied: int = 0
     moved: int = 0
     uidvalidity_changed: bool = False
+    started_after_uid: int | None = None  # a first reading: the messages up to this UID are older, not read
     error: str = ""
     replies: list[int] = field(default_factory=list)
 
@@ -84,9 +91,15 @@ def fetch(organisation: Organisation, *, limit: int = 500) -> FetchReport:
         with open_mailbox(settings) as box:
             after = mailbox.last_uid
             if mailbox.uidvalidity is not None and mailbox.uidvalidity != box.uidvalidity:
-                report.uidvalidity_changed, after = True, 0
+                report.uidvalidity_changed = True
             if report.uidvalidity_changed or mailbox.uidvalidity is None:
-                Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=box.uidvalidity, last_uid=0)
+                # a first reading (or the UIDs renumbered): from HISTORY_DAYS before the last reading
+                # (or today), not years of old mail; what was already stored is found by its key
+                since = (mailbox.last_fetch_at.astimezone(zone_of(organisation)).date() if mailbox.last_fetch_at
+                         else today_for(organisation)) - timedelta(days=HISTORY_DAYS)
+                after = box.last_uid_before(since)
+                report.started_after_uid = after
+                Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=box.uidvalidity, last_uid=after)
             for message in box.new_messages(after, max_bytes=MAX_STORED_BYTES, limit=limit):
                 problems = (message.problem,) if message.problem else ()
                 received = receive(organisation, message.raw, source="imap", uidvalidity=box.uidvalidity,
