@@ -28,6 +28,8 @@ _INVOICE = r"(?:la |cette |votre |vos |les |ces |une |de |d'|la dite )?(?:factur
 
 RULES: dict[str, list[Rule]] = {
     DEJA_PAYE: _rules(
+        (r"\bcompensee?s? (?:avec|par) (?:votre |notre |l'|un |cet )?avoir\b|\bil ne reste rien a (?:payer|regler)\b",
+         3),
         (r"\bdeja (?:ete )?(?:regl|pay|vir|sold|acquitt)\w*", 3),
         (r"(?<!sera )(?<!seront )(?<!etre )(?<!vais )(?<!vous )(?<!je )(?<!nous )(?<!on )"
          r"\b(?:paye|regle|vire|acquitte)e?s? (?:hier|ce matin|par (?:cb|virement|"
@@ -92,6 +94,9 @@ RULES: dict[str, list[Rule]] = {
         (r"\bspams?\b|\bindesirables\b", 1),
     ),
     LITIGE: _rules(
+        (r"\b(?:tombe|tombent|est tombee?) en panne\b|\bpas de (?:paiement|reglement) tant que\b|"
+         r"\bnon (?:prevue?s?|inclus(?:es?)?|compris(?:es?)?) (?:au|dans le|sur le) (?:devis|contrat|bon de commande)\b|"
+         r"\b(?:demandons|demande|exigeons|attendons) un avoir\b", 3),
         (r"\b(?:tva|taux|prix|montant|tarif|quantite)s?\b[^.\n]{0,40}\b(?:devrai(?:t|ent)|aurai(?:t|ent) du)\b", 2.5),
         (r"\bpas pourquoi (?:je|nous|on) (?:payerai|paierai|reglerai|payerions|paierions|reglerions)\w*", 2.5),
         (r"\bne (?:ferme|marche|fonctionne|tient|demarre|chauffe|s'allume|s'ouvre|coule)\w* (?:toujours |plus |pas )*"
@@ -173,6 +178,11 @@ RULES: dict[str, list[Rule]] = {
          r"release|released|scheduled)\b", 3),
         (r"\b(?:payment|transfer) (?:is |has been )?(?:scheduled|planned|due to go|on its way)\b|\bpayment run\b", 3),
         (r"\b(?:sous|d'ici|avant|au plus tard|des|by|before)\b", 0.5),
+        (r"\b(?:je m'engage|nous nous engageons) a (?:vous )?(?:payer|regler|solder|virer)\b|"
+         r"\b(?:passera|passerons|passerai|lancera|lancerons|fera|ferons) (?:le |notre |mon |un )?"
+         r"(?:reglement|paiement|virement|cheque)\b|"
+         r"\bvous (?:recevrez|aurez|allez recevoir) (?:le |votre |notre |un |son )?(?:paiement|reglement|virement|"
+         r"cheque)\b", 3),
         (r"\b(?:promis|je m'engage|nous nous engageons|engagement|sans faute|des reception|des que (?:je|nous|"
          r"j'|on) (?:recois|recevons|serai|aurai|encaisse|suis))\b", 1.5),
         (r"\ble (?:temps|delai) de (?:faire|passer|lancer)\b|\bvalidation (?:interne|du directeur|de la direction)\b", 1),
@@ -184,6 +194,9 @@ RULES: dict[str, list[Rule]] = {
         (r"(?:\b(?:acompte|une partie|la moitie)\b|\d+ ?(?:€|euros?))[^.\n]{0,80}(?:le (?:reste|solde)|puis)\b", 3),
         (r"\b(?:d'un|d un|en un) (?:seul )?coup\b|\ben une (?:seule )?fois\b", 2),
         (r"\b(?:deux|trois|quatre|cinq|six|\d) (?:fois|mensualites|versements|echeances|paiements|cheques)\b", 3),
+        (r"\d+ ?(?:€|euros?) par mois\b|\bjusqu'a (?:complet )?(?:solde|apurement)\b|"
+         r"\breport(?:er)? (?:de )?(?:l'|la |notre |mon )?(?:echeance|date)\b|"
+         r"\bmoitie maintenant\b|\bla moitie (?:maintenant|ce mois|aujourd'hui)\b", 3),
         (r"\b(?:echeancier|echelonne\w*|etaler|etalement|etale|plusieurs (?:fois|mensualites|versements|paiements)|"
          r"(?:en |par )(?:deux|trois|quatre|cinq|six|\d) (?:fois|mensualites|versements|echeances|paiements)|"
          r"mensualites?|fractionne\w*|plan de (?:paiement|reglement|remboursement))\b", 3),
@@ -212,6 +225,8 @@ RULES: dict[str, list[Rule]] = {
         (r"\bne sera(?:i)? pas (?:transfere|lu|traite)\b|\bwill not be forwarded\b", 1.5),
     ),
     MAUVAIS_CONTACT: _rules(
+        (r"\b(?:a pris sa retraite|est (?:parti|partie) a la retraite|(?:son|sa) (?:successeur|remplacant\w*)|"
+         r"(?:a ete|est) remplacee? par)\b", 3),
         (r"\bconfond\w*\b|\bjamais travaille ensemble\b", 2.5),
         (r"\b(?:gerees?|traitees?|geres?) par (?:notre|le|la|nos)\b|\bcelle du standard\b", 2),
         (r"\b(?:ne suis pas|n'est pas|ne sommes pas|pas) (?:la (?:bonne )?personne|le bon interlocuteur|"
