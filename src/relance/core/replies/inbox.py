@@ -157,8 +157,10 @@ def plan_effect(category: str, *, received_on: date, promised_date: date | None,
     if action is Action.ABSENT:
         if return_date is None or return_date <= received_on:
             return EffectPlan(Action.NOTHING, why="réponse automatique sans date de retour : rien ne change")
-        # the next message waits until the return date: the pause covers the days before it
-        return EffectPlan(action, pause_until=return_date - timedelta(days=1))
+        # the date read is sometimes the last day away (« absente jusqu’au 11 inclus »), sometimes the
+        # day back (« de retour le 14 »): the pause covers it either way, so that nothing arrives
+        # while the reader is away (at worst one day late)
+        return EffectPlan(action, pause_until=return_date)
     if action is Action.CONTACT:
         return EffectPlan(action)
     return EffectPlan(Action.NOTHING, needs_person=True, why="réponse à lire")
