@@ -31,7 +31,9 @@ class MailboxForm(forms.ModelForm):
 
     class Meta:
         model = Mailbox
-        exclude = ("uidvalidity", "last_uid", "last_fetch_at", "last_error")
+        fields = ("organisation", "enabled", "host", "port", "security", "username", "password", "cafile", "folder",
+                  "processed_folder", "every_minutes", "automatic", "paid_wait_business_days", "resend_delay_days",
+                  "plan_wait_days")
 
     def clean_automatic(self) -> list[str]:
         chosen = self.cleaned_data.get("automatic") or []
