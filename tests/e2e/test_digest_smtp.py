@@ -137,3 +137,19 @@ def test_no_recipient_no_message(org, smtp):
     result = send_digest(org, DAY)
     assert result.outcome == "no_recipient" and smtp.received == []
     assert not Event.objects.filter(organisation=org, kind__startswith="digest.").exists()
+
+
+def test_the_digest_names_the_replies_to_read_and_the_bounces_of_the_day(org, smtp):
+    from relance.replies.models import Reply
+
+    [bounced] = _reminders(org, 1, None, S.UNDELIVERED, start=60, attempts=1, sent_at=SENT_AT,
+                           bounced_at=SENT_AT.replace(hour=10), bounce_reason="adresse inconnue (5.1.1)")
+    for n, state in enumerate(("a_traiter", "a_rattacher", "traitee")):
+        Reply.objects.create(organisation=org, message_key=f"<r{n}@x>", state=state, sha256="0" * 64,
+                             received_at=SENT_AT, received_on=DAY, customer=bounced.customer)
+    assert send_digest(org, DAY).outcome == "sent"
+    body = body_of(smtp)
+    assert ("  • 2 réponses de clients à lire (page « Réponses ») : leurs relances attendent votre décision\n"
+            in body)
+    assert ("  • 1 relance revenue non distribuée : l’adresse est signalée, la suite part par courrier ; corrigez "
+            "l’adresse si vous la connaissez\n" in body)

@@ -47,6 +47,7 @@ from relance.events.services import record_many
 from relance.ledger.models import Membership, Organisation
 from relance.ledger.queries import day_bounds
 from relance.locks import lock_organisation
+from relance.replies.queries import waiting_count
 
 from .delivery import NotLeft, not_left
 
@@ -66,10 +67,13 @@ class DayFigures:
     letters_to_post: int = 0
     registered_to_post: int = 0
     digests_maybe_left: list[date] = field(default_factory=list)  # earlier digests cut after their content
+    replies_waiting: int = 0  # customers' replies to handle or to attach (relance.replies)
+    undelivered: int = 0  # reminders whose bounce arrived on the day
 
     def as_dict(self) -> dict[str, Any]:
         return {"sent": self.sent, "not_left": self.not_left.as_dict(), "awaiting_approval": self.awaiting_approval,
                 "calls": self.calls, "letters_to_post": self.letters_to_post,
+                "replies_waiting": self.replies_waiting, "undelivered": self.undelivered,
                 "registered_to_post": self.registered_to_post, "uncertain": self.not_left.uncertain.count,
                 "digests_maybe_left": [d.isoformat() for d in self.digests_maybe_left]}
 
@@ -147,6 +151,8 @@ def day_figures(org: Organisation, day: date) -> DayFigures:
     figures.registered_to_post = counts["registered"]
     figures.calls = CallTask.objects.filter(organisation=org, status=CallTask.Status.OPEN, due_on__lte=day).count()
     figures.digests_maybe_left = maybe_left(org, day)
+    figures.replies_waiting = waiting_count(org)
+    figures.undelivered = reminders.filter(status=S.UNDELIVERED, bounced_at__gte=start, bounced_at__lt=end).count()
     return figures
 
 
@@ -209,6 +215,15 @@ def compose(org: Organisation, day: date, figures: DayFigures, head: dict[str, A
     if figures.awaiting_approval:
         waiting.append(_plural(figures.awaiting_approval, "relance à valider (page « À valider »)",
                                "relances à valider (page « À valider »)"))
+    if figures.replies_waiting:
+        waiting.append(_plural(figures.replies_waiting, "réponse de client à lire (page « Réponses ») : ses relances "
+                               "attendent votre décision", "réponses de clients à lire (page « Réponses ») : leurs "
+                               "relances attendent votre décision"))
+    if figures.undelivered:
+        waiting.append(_plural(figures.undelivered, "relance revenue non distribuée : l’adresse est signalée, la "
+                               "suite part par courrier ; corrigez l’adresse si vous la connaissez",
+                               "relances revenues non distribuées : les adresses sont signalées, la suite part par "
+                               "courrier ; corrigez-les si vous les connaissez"))
     if figures.calls:
         waiting.append(_plural(figures.calls, "appel à passer", "appels à passer"))
     if figures.letters_to_post:
