@@ -76,11 +76,40 @@ def _as_dict(reply: Any) -> dict[str, Any]:
             "effect": reply.effect, "message_key": reply.message_key, "sha256": reply.sha256}
 
 
+ACTION_TEXT = {
+    "pause_paiement": "relances en pause en attendant le relevé bancaire",
+    "renvoi_facture": "facture à renvoyer (tâche), nouveau délai laissé au client",
+    "litige": "litige ouvert",
+    "promesse": "promesse de paiement enregistrée",
+    "echeancier": "échéancier à proposer (tâche), relances en pause",
+    "absence": "relances en pause jusqu’au retour du destinataire",
+    "contact": "contact à mettre à jour (tâche)",
+    "aucune": "aucune",
+}
+
+
+def _effect_text(effect: dict[str, Any]) -> str:
+    parts = [ACTION_TEXT.get(str(effect.get("action", "")), str(effect.get("action", "")))]
+    if effect.get("waits_until"):
+        from datetime import date
+
+        from relance.core.formatting import long_date
+
+        parts.append(f"jusqu’au {long_date(date.fromisoformat(effect['waits_until']))}")
+    refs = [f"promesse n° {effect['promise']}"] if effect.get("promise") else []
+    refs += [f"suspension n° {h}" for h in effect.get("holds", [])]
+    refs += [f"tâche n° {t}" for t in effect.get("tasks", [])]
+    if refs:
+        parts[-1] += f" ({', '.join(refs)})"
+    parts.append("appliquée automatiquement" if effect.get("automatic") else "confirmée par une personne")
+    return " ; ".join(parts)
+
+
 def _detail(reply: Any) -> str:
     from relance.core.formatting import long_date
 
     lines = [_reply_text(reply)]
-    lines.append(f"Catégorie lue : {reply.get_predicted_display()} (confiance {float(reply.confidence):.0%})"
+    lines.append(f"Catégorie lue : {reply.get_predicted_display()} (confiance {round(float(reply.confidence) * 100)}\u202f%)"
                  + (f" ; retenue : {reply.get_category_display()}" if reply.category != reply.predicted else ""))
     if reply.evidence:
         lines.append("Indices : " + ", ".join(f"« {e} »" for e in reply.evidence))
@@ -91,7 +120,7 @@ def _detail(reply: Any) -> str:
     for problem in reply.problems:
         lines.append(f"Problème de lecture : {problem}")
     if reply.effect:
-        lines.append(f"Suite : {reply.effect}")
+        lines.append("Suite : " + _effect_text(reply.effect))
     lines.append("")
     lines.append(reply.body[:3000])
     return "\n".join(lines)
