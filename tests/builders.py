@@ -100,3 +100,22 @@ def one_planned_reminder(tmp_path: Path, settings: Any, day: date) -> tuple[Orga
     import_file(org, write(tmp_path, "factures.csv", invoices_csv([("F-1", "C001", "2026-10-01", "2026-10-31", "900")])))
     plan_day(org, day)
     return org, Reminder.objects.get()
+
+
+#: the invoices of :func:`org_with_three_invoices`: C001 owes two (one 40 days late on 19 November 2026, one
+#: 19 days), C002 one (5 days)
+THREE_INVOICES = [
+    ("F-001", "C001", "2026-09-10", "2026-10-10", "1200,00"),
+    ("F-002", "C001", "2026-10-01", "2026-10-31", "480,50"),
+    ("F-003", "C002", "2026-10-15", "2026-11-14", "2 400,00"),
+]
+
+
+def org_with_three_invoices(tmp_path: Path) -> Organisation:
+    """:func:`make_org` with the customers of :data:`CUSTOMERS_CSV` and :data:`THREE_INVOICES`, imported."""
+    from relance.ledger.services.imports import import_file
+
+    org = make_org()
+    import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
+    import_file(org, write(tmp_path, "factures.csv", invoices_csv(THREE_INVOICES)))
+    return org

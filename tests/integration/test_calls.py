@@ -20,8 +20,7 @@ from relance.events.models import Event
 from relance.holds.models import Hold, PaymentPlan, Promise
 from relance.holds.services.holds import dispute_reasons, open_dispute, stop
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
-from relance.ledger.services.imports import import_file
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
+from tests.builders import org_with_three_invoices
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,13 +36,7 @@ def _locmem(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture
 def org(tmp_path: Any) -> Organisation:
-    org = make_org()
-    import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
-    import_file(org, write(tmp_path, "factures.csv", invoices_csv([
-        ("F-001", "C001", "2026-09-10", "2026-10-10", "1200,00"),
-        ("F-002", "C001", "2026-10-01", "2026-10-31", "480,50"),
-        ("F-003", "C002", "2026-10-15", "2026-11-14", "2 400,00"),
-    ])))
+    org = org_with_three_invoices(tmp_path)
     plan_day(org, DAY)
     dispatch_now(org, datetime(2026, 11, 19, 11, tzinfo=UTC))  # some history
     return org

@@ -17,12 +17,11 @@ from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.holds.models import Hold, Promise
 from relance.ledger.models import Customer, Invoice, Organisation
-from relance.ledger.services.imports import import_file
 from relance.replies.models import Mailbox, Reply
 from relance.replies.services import review
 from relance.replies.services.follow_up import follow_paid_claims
 from relance.replies.services.receive import receive
-from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
+from tests.builders import org_with_three_invoices
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +36,7 @@ def _locmem(settings: Any, tmp_path: Any) -> None:
 
 @pytest.fixture
 def org(tmp_path: Any) -> Organisation:
-    org = make_org()
-    import_file(org, write(tmp_path, "clients.csv", CUSTOMERS_CSV))
-    import_file(org, write(tmp_path, "factures.csv", invoices_csv([
-        ("F-001", "C001", "2026-09-10", "2026-10-10", "1200,00"),
-        ("F-002", "C001", "2026-10-01", "2026-10-31", "480,50"),
-        ("F-003", "C002", "2026-10-15", "2026-11-14", "2 400,00"),
-    ])))
+    org = org_with_three_invoices(tmp_path)
     Mailbox.objects.create(organisation=org, host="127.0.0.1", username="recouvrement", password="x")
     return org
 
