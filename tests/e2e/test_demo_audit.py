@@ -34,3 +34,11 @@ def test_the_demo_history_breaks_no_escalation_rule(tmp_path: Path, settings: An
     today = {r["channel"] for r in summary.today}
     assert {"email", "registered_letter"} <= today
     assert LitigationCase.objects.filter(opened_on=DEMO_DATE).exists()
+    # the inbox of the demo day: five replies, three waiting for a person (a contested amount, an invoice never
+    # received, an unknown sender), the promise and the out-of-office applied
+    from relance.replies.models import Reply
+
+    assert sorted(Reply.objects.values_list("category", "state")) == [
+        ("absence", "traitee"), ("autre", "a_rattacher"), ("litige", "a_traiter"), ("non_recu", "a_traiter"),
+        ("promesse", "traitee")]
+    assert (summary.replies, summary.replies_waiting) == (5, 3)

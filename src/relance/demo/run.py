@@ -38,6 +38,8 @@ from relance.litigation.models import LitigationCase
 from relance.operations.daily import run_day
 from relance.profiles.services import install_default_profiles
 from relance.rates.services import add_rate
+from relance.replies.models import Reply
+from relance.replies.queries import waiting_count
 
 from .dataset import GenInvoice, generate, write_contacts_csv, write_customers_csv, write_invoices_csv
 from .replies import receive_demo_replies
@@ -67,11 +69,14 @@ class DemoSummary:
     calls: int = 0
     emails: list[str] = field(default_factory=list)
     letters: list[str] = field(default_factory=list)
+    replies: int = 0  # customers' replies received on the day
+    replies_waiting: int = 0  # of which a person has to read
 
     def as_dict(self) -> dict[str, Any]:
         return {"directory": str(self.directory), "organisation": self.organisation, "date": self.day.isoformat(),
                 "counts": self.counts, "outstanding": f"{self.outstanding:.2f}", "overdue": f"{self.overdue:.2f}",
-                "today": self.today, "calls": self.calls, "emails": self.emails, "letters": self.letters}
+                "today": self.today, "calls": self.calls, "emails": self.emails, "letters": self.letters,
+                "replies": self.replies, "replies_waiting": self.replies_waiting}
 
     def text(self) -> str:
         c = self.counts
@@ -97,6 +102,8 @@ class DemoSummary:
                        f"{r['step'][:30]:<30} {r['invoices']} fact. {r['total']:>14}  {r['status']}")
         out += [
             f"  appels à passer (liste du jour dans l’application) : {self.calls}",
+            f"  réponses de clients reçues : {self.replies}, dont {self.replies_waiting} à lire (page « Réponses » ; "
+            f"les messages : {d / 'import' / 'reponses'})",
             "",
             "Où regarder :",
             f"  emails envoyés (.eml, à ouvrir avec un logiciel de messagerie) : {d / 'emails'} ({len(self.emails)})",
@@ -276,6 +283,8 @@ def _summary(org: Organisation, directory: Path, day: date) -> DemoSummary:
             "status": case.get_state_display(), "recipient": "", "document": "",
         })
     summary.calls = CallTask.objects.filter(organisation=org, status=CallTask.Status.OPEN).count()
+    summary.replies = Reply.objects.filter(organisation=org).count()
+    summary.replies_waiting = waiting_count(org)
     summary.emails = sorted(str(p) for p in (directory / "emails").glob("*.eml"))
     summary.letters = sorted(str(p) for p in (directory / "fichiers" / "letters").rglob(f"*/{day.isoformat()}/*.pdf"))
     return summary
