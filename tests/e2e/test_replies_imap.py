@@ -197,8 +197,11 @@ def test_a_first_reading_skips_old_mail_and_a_new_uidvalidity_stores_nothing_twi
                     b"From: x@old.test\r\nSubject: vieux message\r\nMessage-ID: <old@old.test>\r\n\r\nancien\r\n")
     imap_server.append(b"From: compta@garageducentre.test\r\nSubject: RE: relance\r\nMessage-ID: <new@g.test>\r\n"
                        b"\r\nBien recu, merci.\r\n")
+    imap_server.append(b"From: compta@atelier-dubois.test\r\nTo: claire.martin@boulangerie-martin.test\r\n"
+                       b"Subject: Facture impayee\r\nMessage-ID: <relance.0123456789abcdef.fedcba9876543210@"
+                       b"atelier-dubois.test>\r\n\r\nMadame,\r\n")  # a copy of our own reminder (a BCC)
     first = worker_reads(FIRST)
-    assert first["stored"] == 1 and first["started_after_uid"] == 1
+    assert first["stored"] == 1 and first["started_after_uid"] == 1 and first["ours"] == 1
     assert list(Reply.objects.values_list("message_key", flat=True)) == ["<new@g.test>"]
     imap_server.recreate_folder("INBOX")  # the server renumbers: a new UIDVALIDITY
     again = worker_reads(FIRST + timedelta(days=1))

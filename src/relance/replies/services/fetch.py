@@ -26,6 +26,8 @@ from django.db import transaction
 
 from relance import clock
 from relance.clock import today_for, zone_of
+from relance.core.replies.bounces import OUR_MESSAGE_ID
+from relance.core.replies.envelope import read_envelope
 from relance.events import kinds
 from relance.events.services import record_many
 from relance.ledger.models import Organisation
@@ -48,6 +50,7 @@ class FetchReport:
     to_review: int = 0
     applied: int = 0
     moved: int = 0
+    ours: int = 0  # copies of our own reminders found in the folder: not replies, not stored
     uidvalidity_changed: bool = False
     started_after_uid: int | None = None  # a first reading: the messages up to this UID are older, not read
     error: str = ""
@@ -101,6 +104,10 @@ def fetch(organisation: Organisation, *, limit: int = 500) -> FetchReport:
                 report.started_after_uid = after
                 Mailbox.objects.filter(pk=mailbox.pk).update(uidvalidity=box.uidvalidity, last_uid=after)
             for message in box.new_messages(after, max_bytes=MAX_STORED_BYTES, limit=limit):
+                if _ours(message.raw):  # a copy of one of our own reminders (a BCC, a server's own copy)
+                    Mailbox.objects.filter(pk=mailbox.pk).update(last_uid=message.uid)
+                    report.ours += 1
+                    continue
                 problems = (message.problem,) if message.problem else ()
                 received = receive(organisation, message.raw, source="imap", uidvalidity=box.uidvalidity,
                                    uid=message.uid, problems=problems)
@@ -119,6 +126,12 @@ def fetch(organisation: Organisation, *, limit: int = 500) -> FetchReport:
             stored=report.stored, duplicates=report.duplicates, bounces=report.bounces, uidvalidity=fresh.uidvalidity,
             last_uid=fresh.last_uid, uidvalidity_changed=report.uidvalidity_changed)])
     return report
+
+
+def _ours(raw: bytes) -> bool:
+    """The message is one of our reminders itself (its own Message-ID is ours), not an answer to one."""
+    envelope = read_envelope(raw)
+    return bool(envelope.message_id) and bool(OUR_MESSAGE_ID.fullmatch(f"<{envelope.message_id}>"))
 
 
 def _count(report: FetchReport, reply: Reply, created: bool) -> None:
