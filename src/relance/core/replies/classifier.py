@@ -47,6 +47,8 @@ _AUTO_SUBJECT = re.compile(r"(?:r[ée]ponse automatique|automatic reply|auto(?:m
                            r"out of (?:the )?office|absen(?:t|ce)|cong[ée]s|vacances)", re.I)
 _RETURN_CUE = re.compile(r"(?:retour|reviens|reviendrai|jusqu'(?:au|a)|back|return|until|reprendrai|"
                          r"absente? du [^.\n]{0,40} au|du [^.\n]{0,30} au)")
+_BACK_CUE = re.compile(r"(?:de retour|retour (?:prevu |au bureau )?(?:le|lundi|mardi|mercredi|jeudi|vendredi)|"
+                       r"reouverture|reprise (?:le|lundi)|back (?:on|in the office on)|return(?:ing)? on)[^.\n]{0,25}$")
 _PAID_ON = re.compile(r"\b(?:regl|pay|paie|vir|paiement|reglement|cheque|preleve)\w*\s(?:[^.\n\d]{0,25}\s)?"
                       r"(?:le|du|en date du|on|dated)?\s*$")
 _ENGLISH = re.compile(r"\b(?:the|and|will|invoice|we|you|please|payment|thank|regards)\b")
@@ -90,10 +92,12 @@ def _score(folded: str) -> dict[str, _Hits]:
 
 
 def _return(dates: list[FoundDate], folded: str) -> FoundDate | None:
-    """The first date announced as a return (« de retour le », « jusqu'au », « back on »)."""
-    for found in dates:
-        if _RETURN_CUE.search(folded[max(0, found.start - 60):found.start]):
-            return found
+    """The date announced as a return: the day back when the message says it (« de retour le »,
+    « réouverture le », « back on »), else the last day away (« jusqu'au », « until »)."""
+    for cue in (_BACK_CUE, _RETURN_CUE):
+        for found in dates:
+            if cue.search(folded[max(0, found.start - 60):found.start]):
+                return found
     return None
 
 
@@ -153,9 +157,12 @@ def classify(text: str, *, received_on: date, subject: str = "", auto_submitted:
             scores=scores, language=lang)
 
     when = _return(dates, folded.text) if absence.score >= THRESHOLD else None
-    if absence.score >= 3 or (absence.score >= THRESHOLD and (auto_submitted or auto_subject or when)):
+    automatic = auto_submitted or auto_subject
+    person_promises = not automatic and hits[PROMESSE].strong >= 3  # « je m'occupe du règlement à mon retour »
+    if not person_promises and (absence.score >= 3 or (absence.score >= THRESHOLD and (automatic or when))):
         return result(ABSENCE, 0.6 + 0.1 * min(absence.score, 4), when)
 
+    told_in_past = False
     for past in (d for d in every_date if d.value < received_on):
         paid = _PAID_ON.search(folded.text[max(0, past.start - 45):past.start])
         if paid:  # « réglé le 3/12 », « notre paiement du 27/11 »: a payment told with a past date
@@ -163,6 +170,7 @@ def classify(text: str, *, received_on: date, subject: str = "", auto_submitted:
             hits[DEJA_PAYE].score += 2.5
             hits[DEJA_PAYE].strong = max(hits[DEJA_PAYE].strong, 2.5)
             hits[DEJA_PAYE].spans.append((start, past.end))
+            told_in_past = True
             break
     candidates = {c: h for c, h in hits.items() if c != ABSENCE}
     promise = hits[PROMESSE]
@@ -171,6 +179,9 @@ def classify(text: str, *, received_on: date, subject: str = "", auto_submitted:
     if hits[LITIGE].strong >= 2 and hits[LITIGE].score >= 2.5:
         for other in (PROMESSE, ECHEANCIER, DEJA_PAYE):
             candidates[other].score = min(candidates[other].score, hits[LITIGE].score - 0.1)
+    # « payé en deux fois, le 10 octobre et le 10 novembre »: a payment told in the past, not a plan asked for
+    if (told_in_past or any(d.value < received_on for d in every_date)) and hits[DEJA_PAYE].strong >= 3:
+        hits[ECHEANCIER].score = min(hits[ECHEANCIER].score, hits[DEJA_PAYE].score - 0.1)
     if hits[ECHEANCIER].strong >= 2.5:
         promise.score = min(promise.score, hits[ECHEANCIER].score - 0.1)
     if hits[DEJA_PAYE].strong >= 2.5 and promise.strong < 3:

@@ -49,6 +49,9 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("today", re.compile(r"\baujourd'hui\b|\btoday\b|\bce jour\b|\bdans la journee\b")),
     ("in_days", re.compile(r"\b(?:dans|sous|d'ici|within|in)\s+(?P<n>\d{1,2}|huit|quinze|deux|trois|two|three)"
                            r"\s+(?P<unit>jours?|days?|semaines?|weeks?)\b")),
+    ("fortnight", re.compile(r"\b(?:sous|dans la|d'ici) (?P<w>huitaine|quinzaine)\b")),
+    ("weekday_day", re.compile(rf"\b(?P<weekday>{_WEEKDAY})\s+(?P<day>[0-3]?\d)(?:er)?\b(?!\s*(?:[/.,:h-]\d|%|€|"
+                               r"eur|h\b|heures?|jours?|mois|ans?|factures?|euros?))")),
     ("weekday", re.compile(rf"\b(?P<weekday>{_WEEKDAY})\b(?:\s+(?:prochain|next))?")),
     ("day_only", re.compile(r"\b(?:d'ici le|avant le|au plus tard le|jusqu'au|le|by the|on the)\s+"
                             r"(?P<day>[0-3]?\d)(?:er|th|st|nd|rd)?\b(?!\s*(?:[/.,-]\d|%|€|eur|h\b|heures?|"
@@ -126,6 +129,17 @@ def _resolve(kind: str, m: re.Match[str], received_on: date) -> date | None:
         raw = groups["n"]
         n = int(raw) if raw.isdigit() else _NUMBERS[raw]
         return received_on + timedelta(days=n * (7 if groups["unit"].startswith(("semaine", "week")) else 1))
+    if kind == "fortnight":  # « sous huitaine » : eight days, « sous quinzaine » : fifteen (usage of the courts)
+        return received_on + timedelta(days=8 if groups["w"] == "huitaine" else 15)
+    if kind == "weekday_day":  # « vendredi 18 »: the next 18th that is a Friday (within three months)
+        wanted_day, wanted_weekday = int(groups["day"]), WEEKDAYS[groups["weekday"]]
+        year, month = received_on.year, received_on.month
+        for _ in range(3):
+            found = _safe(year, month, wanted_day)
+            if found is not None and found >= received_on and found.weekday() == wanted_weekday:
+                return found
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return None
     if kind == "weekday":
         return next_weekday(received_on, WEEKDAYS[groups["weekday"]])
     if kind == "day_only":

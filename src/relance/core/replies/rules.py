@@ -28,6 +28,9 @@ _INVOICE = r"(?:la |cette |votre |vos |les |ces |une |de |d'|la dite )?(?:factur
 
 RULES: dict[str, list[Rule]] = {
     DEJA_PAYE: _rules(
+        (r"\b(?:reglement|paiement|virement|cheque)s?\b[^.\n]{0,30}\b(?:est|sont) (?:bien |deja )?"
+         r"(?:parti|partis|partie|envoye|poste|passe)\b|\b(?:avons|ai) procede au (?:paiement|reglement|virement)\b|"
+         r"\b(?:ai|avons) (?:paye|regle|solde|vire)\b|\bpar lcr\b", 3),
         (r"\bcompensee?s? (?:avec|par) (?:votre |notre |l'|un |cet )?avoir\b|\bil ne reste rien a (?:payer|regler)\b",
          3),
         (r"\bdeja (?:ete )?(?:regl|pay|vir|sold|acquitt)\w*", 3),
@@ -94,6 +97,10 @@ RULES: dict[str, list[Rule]] = {
         (r"\bspams?\b|\bindesirables\b", 1),
     ),
     LITIGE: _rules(
+        (r"\bfacture rectificative\b|\bexonere\w*\b|\b(?:only|seulement) \d+ [^.\n]{0,20}(?:delivered|livre)\w*|"
+         r"\bmissing (?:units|items|parts)\b|\bon hold\b|\ble prix [^.\n]{0,15}a change\b|"
+         r"\b(?:paye|paie|regle|payerai|reglerai)\w* rien tant que\b|"
+         r"\bquand vous aurez (?:remplace|repare|livre|corrige|rembourse|change|repris)\b", 3),
         (r"\b(?:tombe|tombent|est tombee?) en panne\b|\bpas de (?:paiement|reglement) tant que\b|"
          r"\bnon (?:prevue?s?|inclus(?:es?)?|compris(?:es?)?) (?:au|dans le|sur le) (?:devis|contrat|bon de commande)\b|"
          r"\b(?:demandons|demande|exigeons|attendons) un avoir\b", 3),
@@ -128,7 +135,7 @@ RULES: dict[str, list[Rule]] = {
          r"(?:erreur|errone|faux|fausse|incorrect|ne correspond|pas conforme|different|superieur|trop eleve|"
          r"pas le bon|double|wrong|does not match|doesn't match|higher)", 2.5),
         (r"\b(?:ne correspond\w*|correspond\w* pas|pas conforme|non conforme|ne colle pas|"
-         r"doesn't match|does not match)\b", 2),
+         r"doesn't match|does not match)\b(?!(?: pas)? (?:au|a|with the) (?:nom|titulaire|beneficiaire|name))", 2),
         (r"\b(?:factur(?:e|ee|er|es) (?:deux fois|en double|a tort|plusieurs fois|trop)|double facturation|"
          r"billed twice|charged twice|overcharged|surfactur\w*)\b", 3),
         (r"\b(?:jamais|pas) (?:ete |encore ete )?(?:livre|livree|livres|livrees|realise|realisee|effectuee?s?|"
@@ -150,6 +157,12 @@ RULES: dict[str, list[Rule]] = {
          r"resolved|delivered|replaced)", 1.5),
     ),
     PROMESSE: _rules(
+        (r"\bscheduled for payment\b|\bje m'occupe (?:du|de mon|de notre) (?:reglement|paiement|virement)\b|"
+         r"\b(?:paiement|reglement|virement)s? (?:interviendra|interviendront|arrivera|arriveront)\b|"
+         r"\b(?:je|nous|on) (?:vous )?(?:poste|postons|envoie|envoyons|depose|deposons) (?:le|mon|notre|un) cheque\b",
+         3),
+        (r"\b(?:virement|paiement|reglement|cheque)s?\b[^.\n]{1,30}?\b(?:sera|seront)\s+(?:bien |normalement |donc )?"
+         r"(?:effectue|fait|emis|envoye|passe|programme|execute|vire|regle)\w*", 2.5),
         (r"\bvous serez (?:paye|regle|rembourse|solde)s?\b", 3),
         (r"\bpassera (?:dans|en|au|avec) (?:notre |le |la )?(?:prochaine?|paiement|reglement|virement)", 3),
         (r"\b(?:payment|transfer|wire) will (?:go out|be (?:made|sent|released|processed|issued))\b", 3),
@@ -190,6 +203,9 @@ RULES: dict[str, list[Rule]] = {
          r"\b(?:sorry|apologies) for the delay\b|\bexcusez[- ](?:moi|nous)\b|\boubli de (?:ma|notre) part\b", 1),
     ),
     ECHEANCIER: _rules(
+        (r"\b(?:des que possible|au plus vite|des que (?:je|nous) (?:pourrai|pourrons|peux|pouvons))\b"
+         r"[^.\n]{0,80}(?:patienter|attente|en attendant)|\bmerci de patienter\b|"
+         r"\breport (?:d'|de l'|de la )?(?:echeance|paiement|reglement)\b", 3),
         (r"\bpremier versement\b|\b1er versement\b|\bfirst instal?lment\b", 3),
         (r"(?:\b(?:acompte|une partie|la moitie)\b|\d+ ?(?:€|euros?))[^.\n]{0,80}(?:le (?:reste|solde)|puis)\b", 3),
         (r"\b(?:d'un|d un|en un) (?:seul )?coup\b|\ben une (?:seule )?fois\b", 2),
@@ -225,6 +241,8 @@ RULES: dict[str, list[Rule]] = {
         (r"\bne sera(?:i)? pas (?:transfere|lu|traite)\b|\bwill not be forwarded\b", 1.5),
     ),
     MAUVAIS_CONTACT: _rules(
+        (r"\bi (?:have )?left\b|\bremove this address\b|\bnotre filiale\b|\bsa propre comptabilite\b|"
+         r"\bje fais suivre (?:a|au|aux) (?:la|le|notre|mon|ma|nos)\b", 3),
         (r"\b(?:a pris sa retraite|est (?:parti|partie) a la retraite|(?:son|sa) (?:successeur|remplacant\w*)|"
          r"(?:a ete|est) remplacee? par)\b", 3),
         (r"\bconfond\w*\b|\bjamais travaille ensemble\b", 2.5),
