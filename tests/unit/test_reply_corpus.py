@@ -14,12 +14,12 @@ from relance.core.replies import CATEGORIES
 from relance.core.replies.measure import load, measure
 
 CORPUS = Path(__file__).resolve().parents[1] / "fixtures" / "replies" / "corpus.jsonl"
-#: measured once on the held-out part (the fourth round, written by someone who had not read the rules:
+#: measured once on the held-out part (the fifth round, written by someone who had not read the rules:
 #: docs/replies.md): a floor, so a change of the rules that loses on it fails; the target of the issue
 #: (90 %) is the strict xfail below
-HELD_OUT_FLOOR = 0.775
-#: the promised or return dates read right when the category is right, on the same round: 11 of 15
-DATES_FLOOR = 11 / 15
+HELD_OUT_FLOOR = 0.825
+#: the promised or return dates read right when the category is right, on the same round: 18 of 18
+DATES_FLOOR = 1.0
 TARGET = 0.90
 
 
@@ -44,7 +44,7 @@ def test_held_out_accuracy_per_category_and_overall():
     assert result.dates_right >= DATES_FLOOR * result.dates_total
 
 
-@pytest.mark.xfail(strict=True, reason="held-out accuracy measured at 77.5 % (62/80), under the issue's 90 % target")
+@pytest.mark.xfail(strict=True, reason="held-out accuracy measured at 82.5 % (66/80), under the issue's 90 % target")
 def test_held_out_accuracy_reaches_the_target():
     assert measure(load(CORPUS, "heldout")).accuracy >= TARGET
 
