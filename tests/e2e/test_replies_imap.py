@@ -2,7 +2,7 @@
 their mail client « je vous règle le 15 décembre »; the worker reads the real IMAP mailbox
 (Dovecot on loopback); the promise appears, the next reminder waits; then the promise is kept
 (a payment) or broken (the broken-promise message leaves). A bounce of a reminder makes it
-« non distribuée » and the next step a letter."""
+« non distribuée » and the next step a letter. « Jamais reçu la facture » sends its copy, PDF attached."""
 
 from __future__ import annotations
 
@@ -15,17 +15,21 @@ from typing import Any
 
 import pytest
 import time_machine
+from django.core.files.base import ContentFile
+from django.core.management import call_command
 
 from relance.dunning.models import Reminder
+from relance.events import kinds
 from relance.events.models import Event
 from relance.events.services import verify_chain
 from relance.holds.models import Promise
-from relance.ledger.models import Customer
+from relance.ledger.models import Customer, Invoice
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment
 from relance.operations.daily import run_day
 from relance.operations.scheduler import TickReport, read_mailboxes
 from relance.replies.models import Mailbox, Reply
+from relance.replies.services import review
 from tests import imap_server as imap_fixtures
 from tests.builders import CUSTOMERS_CSV, make_org, write
 from tests.smtp_server import SMTPServer
@@ -116,6 +120,33 @@ def test_a_promise_by_reply_is_kept(org: Any, smtp: SMTPServer, imap_server: ima
     for offset in range(15, 40):
         run_day(org, FIRST + timedelta(days=offset), queue=True)
     assert [r.kind for r in Reminder.objects.filter(status="sent").order_by("pk")] == ["reminder", "thanks"]
+    assert not verify_chain(org)
+
+
+def test_an_invoice_never_received_is_sent_again_with_its_pdf(org: Any, smtp: SMTPServer, settings: Any,
+                                                             tmp_path: Any,
+                                                             imap_server: imap_fixtures.ImapAccount) -> None:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    pdf = b"%PDF-1.4 F-2026-0107\n%%EOF\n"
+    Invoice.objects.get(organisation=org, number="F-2026-0107").pdf.save("F-2026-0107.pdf", ContentFile(pdf))
+    run_day(org, FIRST, queue=True)
+    [reminder] = smtp.received
+    imap_server.append(the_reply(reminder.message, "Bonjour,\nJe n’ai jamais reçu cette facture, pouvez-vous me "
+                                 "la renvoyer ?", at(FIRST)))
+    assert worker_reads(FIRST)["stored"] == 1
+    reply = Reply.objects.get()
+    assert (reply.category, reply.state) == ("non_recu", "a_traiter")
+    with time_machine.travel(at(FIRST, 16), tick=False):
+        review.confirm(org, reply, actor="web:alice")
+        call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)  # the worker
+    assert len(smtp.received) == 2
+    copy = smtp.received[1]
+    assert copy.rcpt_tos == ["claire.martin@boulangerie-martin.test"]
+    assert str(copy.message["Subject"]) == "Copie de la facture n° F-2026-0107"
+    [attached] = [p for p in copy.message.iter_attachments() if p.get_filename() == "Facture-F-2026-0107.pdf"]
+    assert attached.get_content() == pdf
+    assert Reminder.objects.get(kind="invoice_copy").status == "sent"
+    assert Event.objects.filter(organisation=org, kind=kinds.INVOICE_COPY_SENT).count() == 1
     assert not verify_chain(org)
 
 

@@ -244,7 +244,7 @@ def test_change_the_category_without_applying(collector: Client, replies: dict[s
     page = act(collector, reply, "reclasser", {"category": "non_recu"})
     assert "Catégorie changée en « Facture non reçue » : rien n’est encore appliqué." in page
     assert (reply.category, reply.state) == ("non_recu", "a_traiter")
-    assert "Une tâche « renvoyer F-002 » est ouverte" in page  # the new proposal
+    assert "Une copie de F-002 part par e-mail" in page  # the new proposal
     page = act(collector, reply, "reclasser", {"category": "inconnue"})
     assert "choisissez une catégorie" in page.lower() and reply.category == "non_recu"
 

@@ -90,6 +90,9 @@ class Reminder(models.Model):
         PLAN_AGREEMENT = "plan_agreement", _("Accord d’échéancier")
         # a second formal notice, asked for by a person (dunning.services.escalation.reissue_formal_notice)
         FORMAL_NOTICE_AGAIN = "notice_again", _("Nouvelle mise en demeure")
+        # a copy of invoices the customer says never reached them (a reply « non reçue »,
+        # dunning.services.invoice_copy): not a scenario step, sent while the customer is paused
+        INVOICE_COPY = "invoice_copy", _("Copie de facture")
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planifiée")

@@ -309,8 +309,9 @@ def reminder_planned(*, customer_id: int, reminder_id: int, key: str, step: str,
 
 #: what the send of each kind of reminder records (a reminder by default)
 SENDS = (REMINDER_SENT, THANKS_SENT, _kind("litigation.handover", _("Dossier transmis au contentieux")),
-              _kind("plan.agreement_sent", _("Accord d’échéancier envoyé")))
-LITIGATION_HANDOVER, PLAN_AGREEMENT_SENT = SENDS[2], SENDS[3]
+              _kind("plan.agreement_sent", _("Accord d’échéancier envoyé")),
+              _kind("invoice_copy.sent", _("Copie de facture envoyée")))
+LITIGATION_HANDOVER, PLAN_AGREEMENT_SENT, INVOICE_COPY_SENT = SENDS[2], SENDS[3], SENDS[4]
 
 
 @_builds(*SENDS)

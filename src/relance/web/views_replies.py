@@ -156,7 +156,8 @@ def describe_plan(plan: EffectPlan) -> str:
             "day": _day(plan.pause_until)}
     if action is Action.RESEND:
         what = numbers or _("les factures relancées")
-        return _("Une tâche « renvoyer %(what)s » est ouverte, et les relances attendent jusqu’au %(day)s "
+        return _("Une copie de %(what)s part par e-mail, PDF joint (une tâche « renvoyer » est ouverte à la place "
+                 "s’il n’y a pas d’adresse e-mail ou pas de PDF), et les relances attendent jusqu’au %(day)s "
                  "(nouveau délai laissé au client).") % {"what": what, "day": _day(plan.pause_until)}
     if action is Action.DISPUTE:
         if numbers:
@@ -198,7 +199,7 @@ def describe_effect(effect: dict[str, Any]) -> list[str]:
     action = effect.get("action", "")
     labels = {
         Action.PAUSE_PAID: _("Relances en pause, en attente du relevé bancaire."),
-        Action.RESEND: _("Facture à renvoyer, nouveau délai laissé au client."),
+        Action.RESEND: _("Facture renvoyée, nouveau délai laissé au client."),
         Action.DISPUTE: _("Litige ouvert."),
         Action.PROMISE: _("Promesse de paiement enregistrée."),
         Action.PLAN: _("Échéancier à proposer, relances en pause."),
@@ -216,6 +217,8 @@ def describe_effect(effect: dict[str, Any]) -> list[str]:
     if effect.get("disputes"):
         n = len(effect["disputes"])
         lines.append(ngettext("%(n)s facture en litige.", "%(n)s factures en litige.", n) % {"n": n})
+    if effect.get("copy"):
+        lines.append(_("Copie de la facture par e-mail (message n° %(n)s).") % {"n": effect["copy"]})
     if effect.get("tasks"):
         n = len(effect["tasks"])
         lines.append(ngettext("%(n)s tâche ouverte dans « Appels ».", "%(n)s tâches ouvertes dans « Appels ».", n)

@@ -32,6 +32,7 @@ from relance.ledger.models import Contact, Customer, Invoice, Organisation
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
+from .invoice_copy import COPY_TEMPLATE
 from .messages import CHARGED_TEMPLATES, build_context, render
 from .payment_details import payment_block_for
 from .plan_messages import AGREEMENT_EMAIL_TEMPLATE, PLAN_KINDS, agreement_pdf
@@ -45,6 +46,7 @@ KIND_TEMPLATES: dict[str, str] = {
     Reminder.Kind.INSTALMENT_MISSED: "echeance_impayee",
     Reminder.Kind.PLAN_AGREEMENT: AGREEMENT_EMAIL_TEMPLATE,
     Reminder.Kind.FORMAL_NOTICE_AGAIN: FORMAL_NOTICE_TEMPLATE,
+    Reminder.Kind.INVOICE_COPY: COPY_TEMPLATE,
 }
 
 
@@ -108,7 +110,9 @@ def compose(reminder: Reminder, org: Organisation, customer: Customer, invoices:
     missing: list[str] = []
     if reminder.kind == Reminder.Kind.PLAN_AGREEMENT:
         attachments.append(_agreement_attachment(reminder, org, customer, channel, today))
-    if channel == Channel.EMAIL and step is not None and step.attach_invoices:
+    if reminder.kind == Reminder.Kind.INVOICE_COPY:
+        attachments += _copy_attachments(channel, customer, invoices)
+    elif channel == Channel.EMAIL and step is not None and step.attach_invoices:
         for invoice in invoices:
             if invoice.pdf:
                 try:
@@ -182,6 +186,25 @@ def _agreement_attachment(reminder: Reminder, org: Organisation, customer: Custo
                                "d’accord et envoyez-la par courrier")
     name = f"Payment-plan-{plan.pk}.pdf" if customer.language == "en" else f"Accord-echeancier-{plan.pk}.pdf"
     return name, agreement_pdf(org, plan, today), "application/pdf"
+
+
+def _copy_attachments(channel: str, customer: Customer, invoices: list[Invoice]) -> list[tuple[str, bytes, str]]:
+    """The PDFs of an invoice copy. The copy is nothing without them: no email address any more, or
+    a PDF that cannot be read, fails visibly (the reminder « Échec », its error saying why; a person
+    sends the invoice another way or retries) instead of sending « ci-joint » with nothing joined."""
+    if channel != Channel.EMAIL or not any(c.usable_email for c in customer.contacts.all()):
+        raise PermanentFailure("pas d’adresse e-mail pour envoyer la copie de facture : renvoyez-la par courrier")
+    attachments = []
+    for invoice in invoices:
+        try:
+            if not invoice.pdf:
+                raise OSError("no PDF")
+            with invoice.pdf.open("rb") as fh:
+                attachments.append((f"Facture-{invoice.number}.pdf", fh.read(), "application/pdf"))
+        except OSError as exc:
+            raise PermanentFailure(f"PDF de la facture n° {invoice.number} introuvable : la copie n’est pas "
+                                   "envoyée, renvoyez la facture vous-même") from exc
+    return attachments
 
 
 def payment_block(reminder: Reminder, org: Organisation, customer: Customer,

@@ -84,7 +84,8 @@ SIMULATED = timedelta(minutes=5)
 #: the event of a message sent, by kind (``reminder.sent`` otherwise)
 SENT_EVENTS: dict[str, kinds.Kind] = {Reminder.Kind.THANKS: kinds.THANKS_SENT,
                                       Reminder.Kind.LITIGATION: kinds.LITIGATION_HANDOVER,
-                                      Reminder.Kind.PLAN_AGREEMENT: kinds.PLAN_AGREEMENT_SENT}
+                                      Reminder.Kind.PLAN_AGREEMENT: kinds.PLAN_AGREEMENT_SENT,
+                                      Reminder.Kind.INVOICE_COPY: kinds.INVOICE_COPY_SENT}
 
 
 @dataclass
@@ -153,6 +154,8 @@ def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[I
         return [i for i in invoices if i.status == Invoice.Status.OPEN and i.amount_due > 0]
     if kind == Reminder.Kind.PLAN_AGREEMENT:
         return _agreement_invoices(org, reminder, invoices, today)
+    if kind == Reminder.Kind.INVOICE_COPY:
+        return _copy_invoices(invoices)
     if kind == Reminder.Kind.PROMISE_BROKEN and (reminder.promise is None
                                                  or reminder.promise.state != Promise.State.BROKEN):
         return []
@@ -180,6 +183,16 @@ def _agreement_invoices(org: Organisation, reminder: Reminder, invoices: Sequenc
     if reminder.customer_id in blocked(org, [reminder.customer_id], today, except_plan_id=plan.pk).customers:
         return []
     return [i for i in invoices if i.status == Invoice.Status.OPEN and i.amount_due > 0]
+
+
+def _copy_invoices(invoices: Sequence[Invoice]) -> list[Invoice]:
+    """A copy of invoices the customer says never reached them goes for those still open — even
+    while the customer is paused, stopped or the invoice disputed: the reply's own pause (the new
+    delay left to the customer) must not cancel the copy it announces, and a copy asks nothing (it
+    states no charge, no deadline, no law), so no hold has a reason to stop it. Only an invoice
+    paid or credited since is dropped (no copy of what is settled), and with none left the copy is
+    cancelled."""
+    return [i for i in invoices if i.status == Invoice.Status.OPEN]
 
 
 @dataclass
@@ -482,6 +495,9 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
                                                             invoices=composed.missing))
         if reminder.kind == Reminder.Kind.PLAN_AGREEMENT:
             extra.update(_keep_agreement(reminder, org, composed, today, progress))
+        if reminder.kind == Reminder.Kind.INVOICE_COPY:  # what was joined, for the proof
+            extra["attachments"] = [{"name": name, "sha256": hashlib.sha256(content).hexdigest()}
+                                    for name, content, _ in composed.attachments]
         return email, extra
     else:
         registered = channel == Channel.REGISTERED_LETTER

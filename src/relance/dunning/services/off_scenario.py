@@ -23,7 +23,7 @@ def channel_for(customer: Customer) -> str:
 
 def plan_message(organisation: Organisation, customer: Customer, kind: str, key: str, today: date,
                  invoices: Sequence[Invoice], *, promise: Promise | None = None,
-                 instalment: Instalment | None = None, label: str = "") -> Reminder | None:
+                 instalment: Instalment | None = None, label: str = "", actor: str = "system") -> Reminder | None:
     """Plan a message outside the scenario (its idempotency key makes it unique: planned once,
     never twice). The customer's last contact becomes today, so the normal sequence keeps its
     minimum gap. Returns ``None`` when the key already exists."""
@@ -39,5 +39,6 @@ def plan_message(organisation: Organisation, customer: Customer, kind: str, key:
     Customer.objects.filter(pk=customer.pk).update(last_contact_date=today)
     record_many(organisation, [kinds.reminder_planned(
         customer_id=customer.pk, reminder_id=reminder.pk, key=key, step=label, channel=reminder.channel, kind=kind,
-        invoices=[i.number for i in invoices], total_due=sum((i.amount_due for i in invoices), Decimal(0)))])
+        invoices=[i.number for i in invoices], total_due=sum((i.amount_due for i in invoices), Decimal(0)),
+        actor=actor)])
     return reminder

@@ -14,8 +14,11 @@ from typing import Any
 
 from relance.core import formatting as fmt
 from relance.core.replies.inbox import Action, Delays, EffectPlan, dispute_reason_code, named_invoices, plan_effect
-from relance.dunning.models import CallTask
+from relance.dunning.models import CallTask, Reminder
 from relance.dunning.services.calls import open_task, withdraw_task
+from relance.dunning.services.cancelling import CANCELLABLE, cancel_pending
+from relance.dunning.services.invoice_copy import copy_key, plan_invoice_copy
+from relance.events.services import record_many
 from relance.holds.models import Hold, Promise
 from relance.holds.services.holds import (
     cancel_promise,
@@ -28,6 +31,7 @@ from relance.holds.services.holds import (
 )
 from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Invoice, Organisation
+from relance.locks import lock_rows
 
 from ..models import Mailbox, Reply
 
@@ -79,6 +83,61 @@ def _task(reply: Reply, purpose: str, note: str, actor: str, today: date) -> int
     return open_task(reply.organisation, reply.customer, purpose=purpose, note=note, due_on=today, actor=actor).pk
 
 
+def _not_received(reply: Reply, named: list[str]) -> list[Invoice]:
+    """The open invoices the customer did not receive: those the reply names, else those of the
+    reminder it answers, else all the customer's open invoices."""
+    assert reply.customer is not None
+    invoices = Invoice.objects.filter(organisation_id=reply.organisation_id, customer=reply.customer,
+                                      status=Invoice.Status.OPEN).order_by("due_date", "number")
+    if named:
+        return list(invoices.filter(number__in=named))
+    if reply.reminder_id is not None:
+        answered = list(invoices.filter(reminder_lines__reminder_id=reply.reminder_id).distinct())
+        if answered:
+            return answered
+    return list(invoices)
+
+
+def _resend(reply: Reply, plan: EffectPlan, actor: str, today: date) -> dict[str, Any]:
+    """« Je n’ai jamais reçu la facture »: a copy of the invoices (their PDFs) is sent by email
+    through the dispatcher (``dunning.services.invoice_copy``), and the next reminder waits for the
+    new delay left to the customer (a pause the copy goes through). A task « renvoyer » is opened
+    only for what the copy cannot carry: no usable email address, or an invoice without its PDF."""
+    customer = reply.customer
+    assert customer is not None
+    received = _day(reply.received_on)
+    invoices = _not_received(reply, list(plan.invoice_numbers))
+    copy = plan_invoice_copy(reply.organisation, customer, invoices, key=_copy_round(reply), today=today,
+                             actor=actor)
+    effect = _pause(reply, plan.pause_until, f"Facture non reçue (réponse du {received}) : renvoyée, "
+                    "nouveau délai laissé au client", actor, today)
+    copied = set(copy.lines.values_list("invoice_id", flat=True)) if copy is not None else set()
+    left = [i.number for i in invoices if i.pk not in copied]
+    if copy is not None:
+        effect["copy"] = copy.pk
+    if copy is None or left:
+        numbers = ", ".join(left) or ", ".join(plan.invoice_numbers) or "les factures relancées"
+        why = "pas de PDF dans relance" if copy is not None else "pas de copie possible par e-mail"
+        effect["tasks"] = [_task(reply, CallTask.Purpose.CALL, f"Renvoyer {numbers} : le client dit ne pas l’avoir "
+                                 f"reçue (réponse du {received} ; {why}).", actor, today)]
+    return effect
+
+
+def _copy_round(reply: Reply) -> str:
+    """The key of the reply's copy: one per reply, and a new one only after the last was cancelled
+    (« Annuler la suite » before it left, then confirmed again); a copy planned or already sent
+    under the key is found again and never sent twice."""
+    n = 0
+    while Reminder.objects.filter(idempotency_key=copy_key(reply.organisation_id, _round_key(reply, n)),
+                                  status=Reminder.Status.CANCELLED).exists():
+        n += 1
+    return _round_key(reply, n)
+
+
+def _round_key(reply: Reply, n: int) -> str:
+    return f"copie:{reply.pk}" if n == 0 else f"copie:{reply.pk}:{n}"
+
+
 def apply(reply: Reply, plan: EffectPlan, *, actor: str, today: date, all_invoices: bool = False) -> dict[str, Any]:
     """Carry ``plan`` out for ``reply``; what was created, for :func:`revert`. ``all_invoices``:
     a person confirmed a dispute on every open invoice of the customer (none was named)."""
@@ -93,12 +152,7 @@ def apply(reply: Reply, plan: EffectPlan, *, actor: str, today: date, all_invoic
         effect["waits_until"] = plan.pause_until.isoformat() if plan.pause_until else None
         return effect
     if action is Action.RESEND:
-        numbers = ", ".join(plan.invoice_numbers) or "les factures relancées"
-        task = _task(reply, CallTask.Purpose.CALL, f"Renvoyer {numbers} : le client dit ne pas l’avoir reçue "
-                     f"(réponse du {received}).", actor, today)
-        effect = _pause(reply, plan.pause_until, f"Facture non reçue (réponse du {received}) : renvoyée, "
-                        "nouveau délai laissé au client", actor, today)
-        return {**effect, "tasks": [task]}
+        return _resend(reply, plan, actor, today)
     if action is Action.DISPUTE:
         disputed = list(plan.invoice_numbers)
         if not disputed and all_invoices:
@@ -164,6 +218,17 @@ def revert(reply: Reply, *, actor: str, today: date) -> list[str]:
             cancel_promise(organisation, promise, actor=actor, reason=note, today=today)
         elif promise is not None:
             left.append(f"promesse déjà {promise.get_state_display().lower()}")
+    if effect.get("copy"):
+        # the copy's row locked (below the organisation, held by the caller): a worker claiming it
+        # now waits, or has claimed it already and it is left as it goes
+        copy = Reminder.objects.filter(organisation=organisation, pk=effect["copy"]).first()
+        if copy is not None and lock_rows(Reminder, [copy.pk], status__in=CANCELLABLE):
+            record_many(organisation, cancel_pending(organisation, Reminder.objects.filter(pk=copy.pk), "reply_undone",
+                                                     "la réponse a été reclassée avant l’envoi de la copie", actor))
+        elif copy is not None:
+            copy.refresh_from_db(fields=["status"])
+            if copy.status != Reminder.Status.CANCELLED:
+                left.append(f"copie de facture déjà {copy.get_status_display().lower()}")
     for task in effect.get("tasks", []):
         if not withdraw_task(organisation, task, actor=actor, note=note, today=today):
             left.append(f"tâche n° {task} déjà faite")
