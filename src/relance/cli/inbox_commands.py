@@ -89,7 +89,11 @@ ACTION_TEXT = {
 
 
 def _effect_text(effect: dict[str, Any]) -> str:
-    parts = [ACTION_TEXT.get(str(effect.get("action", "")), str(effect.get("action", "")))]
+    action = str(effect.get("action", ""))
+    parts = [ACTION_TEXT.get(action, action)]
+    if action == "renvoi_facture" and effect.get("copy"):
+        parts = [f"copie de la facture envoyée par e-mail, PDF joint (message n° {effect['copy']}), nouveau délai "
+                 "laissé au client"]
     if effect.get("waits_until"):
         from datetime import date
 
