@@ -348,8 +348,10 @@ class Collection(RuleBasedStateMachine):
 
 
 def test_months_of_collection_keep_every_escalation_rule(settings_email: Any) -> None:
+    # derandomized: the same examples on every run and every database, so that the check below (the replies,
+    # a person's decisions and a bounce did take part) never depends on luck, and a failure always shows again
     run_state_machine_as_test(Collection, settings=settings(
-        max_examples=15, stateful_step_count=40, deadline=None,
+        max_examples=15, stateful_step_count=40, deadline=None, derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]))
     assert SEEN["replies applied"] and SEEN["replies handled by a person"] and SEEN["reminders bounced"], SEEN
 
