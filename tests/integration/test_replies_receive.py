@@ -161,6 +161,8 @@ def test_paid_claim_with_the_invoices_paid_opens_no_task(org: Organisation) -> N
     reply = receive(org, eml("Facture réglée par virement le 17/11.")).reply
     Invoice.objects.filter(customer=reply.customer).update(status=Invoice.Status.PAID, amount_due=0)
     assert follow_paid_claims(org, date(2026, 12, 1)) == []
+    reply.refresh_from_db()
+    assert reply.effect["followed_up"] == "2026-12-01" and reply.follow_up_task is None  # looked at once, no task
 
 
 def test_an_applied_effect_is_reverted_and_the_reply_is_to_review_again(org: Organisation) -> None:
@@ -232,3 +234,19 @@ def test_an_effect_the_ledger_refuses_is_left_to_a_person(org: Organisation) -> 
     assert reply.state == "a_traiter" and not reply.effect
     assert any("suite non appliquée" in p and "échéancier" in p for p in reply.problems)
     assert reply.review_hold is not None and not Promise.objects.exists()
+
+
+def test_the_scheduler_tick_reads_the_due_mailboxes_and_survives_one_that_fails(org: Organisation) -> None:
+    from relance.operations.scheduler import tick
+    from tests.smtp_server import free_port
+
+    Mailbox.objects.filter(organisation=org).update(port=free_port(), security="none")  # nothing listens there
+    early = datetime(2026, 11, 19, 5, 0, tzinfo=UTC)  # 06:00 in Paris: before the day's run, only the mailbox
+    with time_machine.travel(early, tick=False):
+        first = tick("test").as_dict()
+        again = tick("test").as_dict()
+    assert first["ran"] == [] and len(first["mailboxes"]) == 1
+    assert "IMAP" in first["mailboxes"][0]["error"]
+    assert again["mailboxes"] == []  # read again only after its interval
+    mailbox = Mailbox.objects.get(organisation=org)
+    assert mailbox.last_error and Event.objects.filter(kind="mailbox.failed").count() == 1

@@ -7,9 +7,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .output import emit
+from relance.core.replies.rules import CATEGORIES as CATEGORY_CODES
 
-CATEGORY_CODES = ["deja_paye", "non_recu", "litige", "promesse", "echeancier", "absence", "mauvais_contact", "autre"]
+from .output import emit
 
 
 def add_inbox_parsers(actions: Any) -> None:

@@ -37,7 +37,7 @@ from relance.core.replies.inbox import DEFAULT_AUTOMATIC, ReplyState, move
 from relance.core.replies.message import UnreadableMessage, read_message
 from relance.errors import RelanceError
 from relance.events import kinds
-from relance.events.services import record_many
+from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Organisation
 from relance.locks import lock_customer_invoices
 
@@ -104,6 +104,15 @@ def receive(organisation: Organisation, raw: bytes, *, source: str = "imap", uid
     return _store(organisation, reply, raw, found, mailbox, actor, received_on)
 
 
+def _received_event(reply: Reply) -> NewEvent:
+    bounce = reply.kind == Reply.Kind.BOUNCE  # a bounce has no category
+    return kinds.reply_received(
+        reply=reply.pk, customer_id=reply.customer_id, reminder_id=reply.reminder_id, message_key=reply.message_key,
+        sha256=reply.sha256, sender=reply.sender, subject=reply.subject, category="" if bounce else reply.category,
+        confidence="0" if bounce else str(reply.confidence), evidence=[] if bounce else reply.evidence,
+        state=reply.state, attached_by=reply.attached_by, kind=reply.kind, problems=reply.problems)
+
+
 def _save_raw(reply: Reply, raw: bytes) -> None:
     reply.raw.save(f"{reply.organisation.slug}/{reply.sha256}.eml", ContentFile(raw[:MAX_STORED_BYTES]), save=False)
 
@@ -126,11 +135,7 @@ def _store(organisation: Organisation, reply: Reply, raw: bytes, found: Attachme
             reply.state = state
             _save_raw(reply, raw)
             reply.save()
-            record_many(organisation, [kinds.reply_received(
-                reply=reply.pk, customer_id=reply.customer_id, reminder_id=reply.reminder_id,
-                message_key=reply.message_key, sha256=reply.sha256, sender=reply.sender, subject=reply.subject,
-                category=reply.category, confidence=str(reply.confidence), evidence=reply.evidence, state=state,
-                attached_by=reply.attached_by, kind=reply.kind, problems=reply.problems)])
+            record_many(organisation, [_received_event(reply)])
             if state == ReplyState.APPLIED and plan is not None:
                 try:
                     with transaction.atomic():
@@ -177,11 +182,7 @@ def _store_bounce(organisation: Organisation, reply: Reply, raw: bytes, bounce: 
             reply.state = ReplyState.APPLIED if outcome.reminder_id is not None else ReplyState.TO_ATTACH
             _save_raw(reply, raw)
             reply.save()
-            record_many(organisation, [kinds.reply_received(
-                reply=reply.pk, customer_id=reply.customer_id, reminder_id=reply.reminder_id,
-                message_key=reply.message_key, sha256=reply.sha256, sender=reply.sender, subject=reply.subject,
-                category="", confidence="0", evidence=[], state=reply.state, attached_by=reply.attached_by,
-                kind=reply.kind, problems=reply.problems)])
+            record_many(organisation, [_received_event(reply)])
     except IntegrityError:
         return Received(Reply.objects.get(organisation=organisation, message_key=reply.message_key), False)
     return Received(reply, True)
