@@ -350,7 +350,8 @@ def test_the_list_puts_open_cases_first_with_totals_and_proof(org: Organisation,
         (date(2026, 10, 26), TRACKING, date(2026, 10, 28), ["FA-2026-0101"])]
     assert row.without_notice == [] and rows[1].without_notice == ["FA-2026-0300"]
     assert [r.case.pk for r in queries.rows(org, queries.cases(org, "filed"))] == [filed.pk]
-    assert queries.state_counts(org) == {"opened": 1, "filed": 1, "closed": 1}
+    assert queries.state_counts(org) == {"opened": 1, "filed": 1, "request_filed": 0, "order_issued": 0,
+                                         "served": 0, "closed": 1}
     with pytest.raises(InvalidInput):
         queries.cases(org, "perdu")
     with pytest.raises(NotFound):
@@ -506,7 +507,8 @@ def test_the_cli_lists_shows_files_and_closes_in_json(capsys: Any, org: Organisa
                                                       notices: tuple[Reminder, Reminder]) -> None:
     case = opened(org, martin, invoices)
     code, listing = _cli(capsys, "list", "--org", org.slug)
-    assert code == 0 and listing["counts"] == {"opened": 1, "filed": 0, "closed": 0}
+    assert code == 0 and listing["counts"] == {"opened": 1, "filed": 0, "request_filed": 0,
+                                                             "order_issued": 0, "served": 0, "closed": 0}
     (row,) = listing["cases"]
     assert row["case"] == case.pk and row["state"] == "opened" and row["customer"]["code"] == "C001"
     assert row["total_due_now"] == "1430.50" and [i["number"] for i in row["invoices"]] == ["FA-2026-0101",

@@ -26,12 +26,20 @@ from relance.core.litigation import (
     transition,
     validate_closing,
     validate_filing,
+    validate_step,
 )
 
 EXPECTED = {
     ("opened", "filed"): "litigation.filed",
+    ("opened", "request_filed"): "litigation.request_filed",
+    ("filed", "request_filed"): "litigation.request_filed",
+    ("request_filed", "order_issued"): "litigation.order_issued",
+    ("order_issued", "served"): "litigation.served",
     ("opened", "closed"): "litigation.closed",
     ("filed", "closed"): "litigation.closed",
+    ("request_filed", "closed"): "litigation.closed",
+    ("order_issued", "closed"): "litigation.closed",
+    ("served", "closed"): "litigation.closed",
 }
 FORBIDDEN = [(s.value, t.value) for s, t in product(State, State) if (s.value, t.value) not in EXPECTED]
 
@@ -60,17 +68,30 @@ def test_every_other_transition_is_refused_in_french(source: str, target: str) -
 
 def test_closed_is_final_and_the_live_states_hold_invoices() -> None:
     assert is_final(State.CLOSED) and not is_final(State.OPENED) and not is_final(State.FILED)
-    assert allowed_targets(State.OPENED) == {State.FILED, State.CLOSED}
-    assert allowed_targets(State.FILED) == {State.CLOSED}
+    assert allowed_targets(State.OPENED) == {State.FILED, State.REQUEST_FILED, State.CLOSED}
+    assert allowed_targets(State.FILED) == {State.REQUEST_FILED, State.CLOSED}
+    assert allowed_targets(State.SERVED) == {State.CLOSED}
     assert "« clôturé » est un état final" in str(ForbiddenTransition("closed", "filed"))
-    assert LIVE_STATES == {State.OPENED, State.FILED}
-    assert STATE_ORDER == (State.OPENED, State.FILED, State.CLOSED)
+    assert LIVE_STATES == set(State) - {State.CLOSED}
+    assert STATE_ORDER == (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED,
+                           State.CLOSED)
 
 
 def test_outcomes_and_their_labels() -> None:
     assert OUTCOME_LABELS == {"paid": "Payé", "settled": "Accord amiable", "judgment": "Décision obtenue",
-                              "abandoned": "Abandonné", "other": "Autre"}
-    assert GIVES_UP == {Outcome.ABANDONED}
+                              "irrecoverable": "Irrécouvrable", "abandoned": "Abandonné", "other": "Autre"}
+    assert GIVES_UP == {Outcome.ABANDONED, Outcome.IRRECOVERABLE}
+
+
+def test_a_procedural_step_falls_between_the_previous_one_and_today() -> None:
+    validate_step(State.REQUEST_FILED, FILED, OPENED, TODAY, None)
+    validate_step(State.ORDER_ISSUED, TODAY, OPENED, TODAY, FILED)
+    with pytest.raises(CaseInputError, match="de l’ordonnance .* précède l’étape précédente"):
+        validate_step(State.ORDER_ISSUED, date(2026, 11, 5), OPENED, TODAY, FILED)
+    with pytest.raises(CaseInputError, match="de signification .* dans le futur"):
+        validate_step(State.SERVED, date(2026, 11, 30), OPENED, TODAY, FILED)
+    with pytest.raises(CaseInputError, match="précède l’ouverture"):
+        validate_step(State.REQUEST_FILED, date(2026, 10, 1), OPENED, TODAY, None)
 
 
 def test_a_filing_names_who_and_a_day_between_opening_and_today() -> None:

@@ -3,16 +3,24 @@
 When the scenario's last step hands invoices over to litigation, the planner opens a case
 (``litigation.services.open_cases``): its own record, with the invoices, what they owed on
 that day and, for each, the formal notice sent by registered letter and its proof of
-delivery. A person then hands the case to whoever pursues it (lawyer, bailiff, collection
-agency) and, in the end, closes it with an outcome:
+delivery. A person then hands the case to whoever pursues it (lawyer, commissaire de justice,
+collection agency) or files the *requête en injonction de payer* themselves (C. proc. civ.
+1405 to 1425); the judge's order is issued, then served on the debtor by a commissaire de
+justice (1411), and the case closes with an outcome:
 
-=========  ==========================  =====================
-from       to                          event
-=========  ==========================  =====================
-opened     filed (« transmis »)        ``litigation.filed``
-opened     closed (« clôturé »)        ``litigation.closed``
-filed      closed                      ``litigation.closed``
-=========  ==========================  =====================
+=================  ==================================  ==============================
+from               to                                  event
+=================  ==================================  ==============================
+opened             filed (« transmis »)                ``litigation.filed``
+opened, filed      request_filed (« requête déposée ») ``litigation.request_filed``
+request_filed      order_issued (« ordonnance rendue ») ``litigation.order_issued``
+order_issued       served (« ordonnance signifiée »)   ``litigation.served``
+any live state     closed (« clôturé »)                ``litigation.closed``
+=================  ==================================  ==============================
+
+A closed case carries its outcome: paid (« payé », also reached by itself when a payment
+settles the last invoice of a live case), settled, judgment, irrecoverable (« irrécouvrable »:
+the invoices are written off, see ``litigation.writeoffs``), abandoned, other.
 
 Anything else raises :class:`ForbiddenTransition` (the service layer turns it into
 ``relance.errors.Conflict``). Opening a case is not a transition but leaves an event too
@@ -31,6 +39,9 @@ from .formatting import long_date
 class State(StrEnum):
     OPENED = "opened"
     FILED = "filed"
+    REQUEST_FILED = "request_filed"
+    ORDER_ISSUED = "order_issued"
+    SERVED = "served"
     CLOSED = "closed"
 
 
@@ -38,6 +49,7 @@ class Outcome(StrEnum):
     PAID = "paid"
     SETTLED = "settled"
     JUDGMENT = "judgment"
+    IRRECOVERABLE = "irrecoverable"
     ABANDONED = "abandoned"
     OTHER = "other"
 
@@ -50,28 +62,57 @@ INVOICES_ADDED_EVENT = "litigation.invoices_added"
 #: (from, to) -> event kind. Anything absent is forbidden.
 TRANSITIONS: dict[tuple[str, str], str] = {
     (State.OPENED, State.FILED): "litigation.filed",
-    (State.OPENED, State.CLOSED): "litigation.closed",
-    (State.FILED, State.CLOSED): "litigation.closed",
+    (State.OPENED, State.REQUEST_FILED): "litigation.request_filed",
+    (State.FILED, State.REQUEST_FILED): "litigation.request_filed",
+    (State.REQUEST_FILED, State.ORDER_ISSUED): "litigation.order_issued",
+    (State.ORDER_ISSUED, State.SERVED): "litigation.served",
+    **{(s, State.CLOSED): "litigation.closed"
+       for s in (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED)},
 }
 
 #: States in which a case holds its invoices: an invoice is never in two such cases.
-LIVE_STATES = frozenset({State.OPENED, State.FILED})
+LIVE_STATES = frozenset({State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED})
 
-#: The order of the list: open cases first, then filed, then closed.
-STATE_ORDER: tuple[State, ...] = (State.OPENED, State.FILED, State.CLOSED)
+#: The order of the list: open cases first, then along the procedure, then closed.
+STATE_ORDER: tuple[State, ...] = (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED,
+                                  State.SERVED, State.CLOSED)
 
-STATE_LABELS: dict[str, str] = {State.OPENED: "ouvert", State.FILED: "transmis", State.CLOSED: "clôturé"}
+STATE_LABELS: dict[str, str] = {State.OPENED: "ouvert", State.FILED: "transmis",
+                                State.REQUEST_FILED: "requête déposée", State.ORDER_ISSUED: "ordonnance rendue",
+                                State.SERVED: "ordonnance signifiée", State.CLOSED: "clôturé"}
+
+#: The procedural steps after the hand-over: the date field each one fills on the case, and
+#: what the date is called in a message.
+STEP_DATES: dict[str, tuple[str, str]] = {
+    State.REQUEST_FILED: ("request_filed_on", "de dépôt de la requête"),
+    State.ORDER_ISSUED: ("order_issued_on", "de l’ordonnance"),
+    State.SERVED: ("served_on", "de signification"),
+}
+
+#: What a person does next, by state (shown on the case page and in the list).
+NEXT_ACTIONS: dict[str, str] = {
+    State.OPENED: "Produire le dossier de recouvrement et la requête, puis transmettre le dossier ou déposer "
+                  "la requête au greffe.",
+    State.FILED: "Suivre le dossier auprès de son destinataire ; enregistrer le dépôt de la requête.",
+    State.REQUEST_FILED: "Attendre l’ordonnance du juge (C. proc. civ. art. 1409) ; l’enregistrer à réception.",
+    State.ORDER_ISSUED: "Faire signifier l’ordonnance par un commissaire de justice dans les six mois de sa date "
+                        "(C. proc. civ. art. 1411).",
+    State.SERVED: "Sans opposition dans le mois de la signification (art. 1416), demander l’apposition de la "
+                  "formule exécutoire (art. 1422), puis l’exécution.",
+    State.CLOSED: "",
+}
 
 OUTCOME_LABELS: dict[str, str] = {
     Outcome.PAID: "Payé",
     Outcome.SETTLED: "Accord amiable",
     Outcome.JUDGMENT: "Décision obtenue",
+    Outcome.IRRECOVERABLE: "Irrécouvrable",
     Outcome.ABANDONED: "Abandonné",
     Outcome.OTHER: "Autre",
 }
 
 #: Outcomes after which the case's invoices still open are never chased again.
-GIVES_UP = frozenset({Outcome.ABANDONED})
+GIVES_UP = frozenset({Outcome.ABANDONED, Outcome.IRRECOVERABLE})
 
 
 class ForbiddenTransition(ValueError):
@@ -147,3 +188,13 @@ def validate_closing(outcome: str, on: date, opened_on: date, today: date, note:
         raise CaseInputError("Issue « Autre » : précisez-la dans la note.")
     _check_day(on, opened_on, today, "de clôture", filed_on)
     return chosen
+
+
+def validate_step(target: str, on: date, opened_on: date, today: date, previous_on: date | None) -> None:
+    """A procedural step (request filed, order issued, order served) happens on a day between
+    the previous step (or the opening) and today."""
+    _field, what = STEP_DATES[target]
+    _check_day(on, opened_on, today, what)
+    if previous_on is not None and on < previous_on:
+        raise CaseInputError(f"La date {what} ({long_date(on)}) précède l’étape précédente du dossier "
+                             f"({long_date(previous_on)}).")

@@ -93,6 +93,9 @@ class Reminder(models.Model):
         # a copy of invoices the customer says never reached them (a reply « non reçue »,
         # dunning.services.invoice_copy): not a scenario step, sent while the customer is paused
         INVOICE_COPY = "invoice_copy", _("Copie de facture")
+        # a litigation case's file emailed to the lawyer, commissaire de justice or agency it is
+        # handed to (litigation.services.handover): written when planned, sent as written
+        CASE_HANDOVER = "case_handover", _("Transmission d’un dossier de contentieux")
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planifiée")

@@ -310,8 +310,9 @@ def reminder_planned(*, customer_id: int, reminder_id: int, key: str, step: str,
 #: what the send of each kind of reminder records (a reminder by default)
 SENDS = (REMINDER_SENT, THANKS_SENT, _kind("litigation.handover", _("Dossier transmis au contentieux")),
               _kind("plan.agreement_sent", _("Accord d’échéancier envoyé")),
-              _kind("invoice_copy.sent", _("Copie de facture envoyée")))
-LITIGATION_HANDOVER, PLAN_AGREEMENT_SENT, INVOICE_COPY_SENT = SENDS[2], SENDS[3], SENDS[4]
+              _kind("invoice_copy.sent", _("Copie de facture envoyée")),
+              _kind("case_handover.sent", _("Dossier de contentieux envoyé à son destinataire")))
+LITIGATION_HANDOVER, PLAN_AGREEMENT_SENT, INVOICE_COPY_SENT, CASE_HANDOVER_SENT = SENDS[2], SENDS[3], SENDS[4], SENDS[5]
 
 
 @_builds(*SENDS)
@@ -650,15 +651,47 @@ LITIGATION_OPENED = _kind("litigation.opened", _("Passage au contentieux"))
 LITIGATION_INVOICES_ADDED = _kind("litigation.invoices_added", _("Factures ajoutées au dossier de contentieux"))
 LITIGATION_FILED = _kind("litigation.filed", _("Dossier de contentieux transmis"))
 LITIGATION_CLOSED = _kind("litigation.closed", _("Dossier de contentieux clôturé"))
+LITIGATION_REQUEST_FILED = _kind("litigation.request_filed", _("Requête en injonction de payer déposée"))
+LITIGATION_ORDER_ISSUED = _kind("litigation.order_issued", _("Ordonnance d’injonction de payer rendue"))
+LITIGATION_SERVED = _kind("litigation.served", _("Ordonnance d’injonction de payer signifiée"))
+LITIGATION_MOVES = (LITIGATION_OPENED, LITIGATION_INVOICES_ADDED, LITIGATION_FILED, LITIGATION_CLOSED,
+                    LITIGATION_REQUEST_FILED, LITIGATION_ORDER_ISSUED, LITIGATION_SERVED)
 
 
-@_builds(LITIGATION_OPENED, LITIGATION_INVOICES_ADDED, LITIGATION_FILED, LITIGATION_CLOSED)
+@_builds(*LITIGATION_MOVES)
 def litigation_moved(kind: str, *, customer_id: int, actor: str = SYSTEM, **data: Any) -> NewEvent:
-    """A case opened, joined by invoices, filed or closed (``kind`` from ``core.litigation``)."""
+    """A case opened, joined by invoices, moved along the procedure or closed (``kind`` from
+    ``core.litigation``)."""
     found = known(kind)
-    if found not in (LITIGATION_OPENED, LITIGATION_INVOICES_ADDED, LITIGATION_FILED, LITIGATION_CLOSED):
+    if found not in LITIGATION_MOVES:
         raise ValueError(f"{kind} is not a move of a litigation case")
     return found.event(customer_id=customer_id, actor=actor, data=data)
+
+
+LITIGATION_DOCUMENT_ADDED = _kind("litigation.document_added", _("Document ajouté au dossier de contentieux"))
+LITIGATION_HANDED_OVER = _kind("litigation.handed_over", _("Dossier de contentieux remis à son destinataire"))
+LITIGATION_DOWNLOADED = _kind("litigation.link_downloaded", _("Dossier de contentieux téléchargé par son destinataire"))
+
+
+@_builds(LITIGATION_DOCUMENT_ADDED)
+def litigation_document(*, customer_id: int, case: int, document: int, kind: str, title: str, sha256: str,
+                        size: int, as_of: date | None = None, actor: str = SYSTEM) -> NewEvent:
+    """A document produced for a case (evidence file, request…) or received at a step (the order,
+    the act of service), with its SHA-256: the log proves which bytes existed when."""
+    return LITIGATION_DOCUMENT_ADDED.event(customer_id=customer_id, actor=actor, data={
+        "case": case, "document": document, "kind": kind, "title": title, "sha256": sha256, "size": size,
+        "as_of": as_of})
+
+
+@_builds(LITIGATION_HANDED_OVER, LITIGATION_DOWNLOADED)
+def litigation_handover(kind: Kind, *, customer_id: int, case: int, handover: int, method: str, recipient: str,
+                        documents: Sequence[Mapping[str, Any]], reminder_id: int | None = None,
+                        actor: str = SYSTEM, **more: Any) -> NewEvent:
+    """The case's file handed to its recipient (``method``: attachment, link, download), or a
+    download link used; ``documents``: id, title and SHA-256 of each file."""
+    return kind.event(customer_id=customer_id, reminder_id=reminder_id, actor=actor, data={
+        "case": case, "handover": handover, "method": method, "recipient": recipient,
+        "documents": list(documents), **more})
 
 
 # ------------------------------------------------------------------------------------------
