@@ -73,22 +73,27 @@ def test_closed_is_final_and_the_live_states_hold_invoices() -> None:
     assert allowed_targets(State.SERVED) == {State.CLOSED}
     assert "« clôturé » est un état final" in str(ForbiddenTransition("closed", "filed"))
     assert LIVE_STATES == set(State) - {State.CLOSED}
-    assert STATE_ORDER == (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED,
-                           State.CLOSED)
+    assert STATE_ORDER == (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED, State.CLOSED)
 
 
 def test_outcomes_and_their_labels() -> None:
-    assert OUTCOME_LABELS == {"paid": "Payé", "settled": "Accord amiable", "judgment": "Décision obtenue",
-                              "irrecoverable": "Irrécouvrable", "abandoned": "Abandonné", "other": "Autre"}
+    assert OUTCOME_LABELS == {
+        "paid": "Payé",
+        "settled": "Accord amiable",
+        "judgment": "Décision obtenue",
+        "irrecoverable": "Irrécouvrable",
+        "abandoned": "Abandonné",
+        "other": "Autre",
+    }
     assert GIVES_UP == {Outcome.ABANDONED, Outcome.IRRECOVERABLE}
 
 
 def test_a_procedural_step_falls_between_the_previous_one_and_today() -> None:
     validate_step(State.REQUEST_FILED, FILED, OPENED, TODAY, None)
     validate_step(State.ORDER_ISSUED, TODAY, OPENED, TODAY, FILED)
-    with pytest.raises(CaseInputError, match="de l’ordonnance .* précède l’étape précédente"):
+    with pytest.raises(CaseInputError, match=r"de l’ordonnance .* précède l’étape précédente"):
         validate_step(State.ORDER_ISSUED, date(2026, 11, 5), OPENED, TODAY, FILED)
-    with pytest.raises(CaseInputError, match="de signification .* dans le futur"):
+    with pytest.raises(CaseInputError, match=r"de signification .* dans le futur"):
         validate_step(State.SERVED, date(2026, 11, 30), OPENED, TODAY, FILED)
     with pytest.raises(CaseInputError, match="précède l’ouverture"):
         validate_step(State.REQUEST_FILED, date(2026, 10, 1), OPENED, TODAY, None)
