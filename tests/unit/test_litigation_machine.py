@@ -73,18 +73,13 @@ def test_closed_is_final_and_the_live_states_hold_invoices() -> None:
     assert allowed_targets(State.SERVED) == {State.CLOSED}
     assert "« clôturé » est un état final" in str(ForbiddenTransition("closed", "filed"))
     assert LIVE_STATES == set(State) - {State.CLOSED}
-    assert STATE_ORDER == (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED, State.CLOSED)
+    assert STATE_ORDER == (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED,
+                           State.CLOSED)
 
 
 def test_outcomes_and_their_labels() -> None:
-    assert OUTCOME_LABELS == {
-        "paid": "Payé",
-        "settled": "Accord amiable",
-        "judgment": "Décision obtenue",
-        "irrecoverable": "Irrécouvrable",
-        "abandoned": "Abandonné",
-        "other": "Autre",
-    }
+    assert OUTCOME_LABELS == {"paid": "Payé", "settled": "Accord amiable", "judgment": "Décision obtenue",
+                              "irrecoverable": "Irrécouvrable", "abandoned": "Abandonné", "other": "Autre"}
     assert GIVES_UP == {Outcome.ABANDONED, Outcome.IRRECOVERABLE}
 
 

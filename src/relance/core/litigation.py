@@ -66,33 +66,20 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (State.FILED, State.REQUEST_FILED): "litigation.request_filed",
     (State.REQUEST_FILED, State.ORDER_ISSUED): "litigation.order_issued",
     (State.ORDER_ISSUED, State.SERVED): "litigation.served",
-    **{
-        (s, State.CLOSED): "litigation.closed"
-        for s in (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED)
-    },
+    **{(s, State.CLOSED): "litigation.closed"
+       for s in (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED)},
 }
 
 #: States in which a case holds its invoices: an invoice is never in two such cases.
 LIVE_STATES = frozenset({State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED, State.SERVED})
 
 #: The order of the list: open cases first, then along the procedure, then closed.
-STATE_ORDER: tuple[State, ...] = (
-    State.OPENED,
-    State.FILED,
-    State.REQUEST_FILED,
-    State.ORDER_ISSUED,
-    State.SERVED,
-    State.CLOSED,
-)
+STATE_ORDER: tuple[State, ...] = (State.OPENED, State.FILED, State.REQUEST_FILED, State.ORDER_ISSUED,
+                                  State.SERVED, State.CLOSED)
 
-STATE_LABELS: dict[str, str] = {
-    State.OPENED: "ouvert",
-    State.FILED: "transmis",
-    State.REQUEST_FILED: "requête déposée",
-    State.ORDER_ISSUED: "ordonnance rendue",
-    State.SERVED: "ordonnance signifiée",
-    State.CLOSED: "clôturé",
-}
+STATE_LABELS: dict[str, str] = {State.OPENED: "ouvert", State.FILED: "transmis",
+                                State.REQUEST_FILED: "requête déposée", State.ORDER_ISSUED: "ordonnance rendue",
+                                State.SERVED: "ordonnance signifiée", State.CLOSED: "clôturé"}
 
 #: The procedural steps after the hand-over: the date field each one fills on the case, and
 #: what the date is called in a message.
@@ -105,13 +92,13 @@ STEP_DATES: dict[str, tuple[str, str]] = {
 #: What a person does next, by state (shown on the case page and in the list).
 NEXT_ACTIONS: dict[str, str] = {
     State.OPENED: "Produire le dossier de recouvrement et la requête, puis transmettre le dossier ou déposer "
-    "la requête au greffe.",
+                  "la requête au greffe.",
     State.FILED: "Suivre le dossier auprès de son destinataire ; enregistrer le dépôt de la requête.",
     State.REQUEST_FILED: "Attendre l’ordonnance du juge (C. proc. civ. art. 1409) ; l’enregistrer à réception.",
     State.ORDER_ISSUED: "Faire signifier l’ordonnance par un commissaire de justice dans les six mois de sa date "
-    "(C. proc. civ. art. 1411).",
+                        "(C. proc. civ. art. 1411).",
     State.SERVED: "Sans opposition dans le mois de la signification (art. 1416), demander l’apposition de la "
-    "formule exécutoire (art. 1422), puis l’exécution.",
+                  "formule exécutoire (art. 1422), puis l’exécution.",
     State.CLOSED: "",
 }
 
@@ -134,15 +121,10 @@ class ForbiddenTransition(ValueError):
     def __init__(self, source: str, target: str):
         self.source, self.target = source, target
         allowed = sorted(STATE_LABELS.get(t, t) for t in allowed_targets(source))
-        then = (
-            f" (depuis « {state_label(source)} » : {', '.join(f'« {a} »' for a in allowed)})"
-            if allowed
-            else f" : « {state_label(source)} » est un état final"
-        )
-        self.message = (
-            f"Transition impossible pour le dossier de contentieux : "
-            f"« {state_label(source)} » → « {state_label(target)} »{then}."
-        )
+        then = (f" (depuis « {state_label(source)} » : {', '.join(f'« {a} »' for a in allowed)})" if allowed
+                else f" : « {state_label(source)} » est un état final")
+        self.message = (f"Transition impossible pour le dossier de contentieux : "
+                        f"« {state_label(source)} » → « {state_label(target)} »{then}.")
         super().__init__(self.message)
 
     def __str__(self) -> str:
@@ -177,24 +159,24 @@ def _check_day(on: date, opened_on: date, today: date, what: str, filed_on: date
     if on > today:
         raise CaseInputError(f"La date {what} ({long_date(on)}) est dans le futur.")
     if on < opened_on:
-        raise CaseInputError(f"La date {what} ({long_date(on)}) précède l’ouverture du dossier ({long_date(opened_on)}).")
+        raise CaseInputError(f"La date {what} ({long_date(on)}) précède l’ouverture du dossier "
+                             f"({long_date(opened_on)}).")
     if filed_on is not None and on < filed_on:
-        raise CaseInputError(f"La date {what} ({long_date(on)}) précède la transmission du dossier ({long_date(filed_on)}).")
+        raise CaseInputError(f"La date {what} ({long_date(on)}) précède la transmission du dossier "
+                             f"({long_date(filed_on)}).")
 
 
 def validate_filing(on: date, opened_on: date, today: date, handled_by: str) -> None:
     """A case is handed to someone (lawyer, bailiff, collection agency), on a day between its
     opening and today."""
     if not handled_by.strip():
-        raise CaseInputError(
-            "Indiquez à qui le dossier est transmis (avocat, commissaire de justice, société de recouvrement…)."
-        )
+        raise CaseInputError("Indiquez à qui le dossier est transmis (avocat, commissaire de justice, "
+                             "société de recouvrement…).")
     _check_day(on, opened_on, today, "de transmission")
 
 
-def validate_closing(
-    outcome: str, on: date, opened_on: date, today: date, note: str, filed_on: date | None = None
-) -> Outcome:
+def validate_closing(outcome: str, on: date, opened_on: date, today: date, note: str,
+                     filed_on: date | None = None) -> Outcome:
     """A case closes with one of :class:`Outcome`, on a day between its opening (or filing)
     and today; « Autre » needs a note saying what happened."""
     try:
@@ -214,6 +196,5 @@ def validate_step(target: str, on: date, opened_on: date, today: date, previous_
     _field, what = STEP_DATES[target]
     _check_day(on, opened_on, today, what)
     if previous_on is not None and on < previous_on:
-        raise CaseInputError(
-            f"La date {what} ({long_date(on)}) précède l’étape précédente du dossier ({long_date(previous_on)})."
-        )
+        raise CaseInputError(f"La date {what} ({long_date(on)}) précède l’étape précédente du dossier "
+                             f"({long_date(previous_on)}).")

@@ -24,7 +24,8 @@ class CaseInvoiceInline(admin.TabularInline):
 
 @admin.register(LitigationCase)
 class LitigationCaseAdmin(admin.ModelAdmin):
-    list_display = ("pk", "customer", "state", "opened_on", "filed_on", "closed_on", "outcome", "handled_by", "organisation")
+    list_display = ("pk", "customer", "state", "opened_on", "filed_on", "closed_on", "outcome", "handled_by",
+                    "organisation")
     list_filter = ("organisation", "state", "outcome")
     search_fields = ("customer__legal_name", "customer__code", "handled_by")
     list_select_related = ("customer", "organisation")

@@ -53,15 +53,8 @@ class Piece:
     size: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "number": self.number,
-            "title": self.title,
-            "kind": self.kind,
-            "on": self.on,
-            "filename": self.filename,
-            "sha256": self.sha256,
-            "size": self.size,
-        }
+        return {"number": self.number, "title": self.title, "kind": self.kind, "on": self.on,
+                "filename": self.filename, "sha256": self.sha256, "size": self.size}
 
 
 @dataclass
@@ -80,20 +73,10 @@ class ClaimLine:
 
     def as_dict(self) -> dict[str, Any]:
         i = self.invoice
-        return {
-            "invoice": i.pk,
-            "number": i.number,
-            "issue_date": i.issue_date,
-            "due_date": i.due_date,
-            "amount_incl_tax": i.amount_incl_tax,
-            "principal": self.principal,
-            "penalties": self.penalties,
-            "interest": self.interest,
-            "indemnity": self.indemnity,
-            "complement": self.complement,
-            "total": self.total,
-            "days_late": self.charges.days_late if self.charges else 0,
-        }
+        return {"invoice": i.pk, "number": i.number, "issue_date": i.issue_date, "due_date": i.due_date,
+                "amount_incl_tax": i.amount_incl_tax, "principal": self.principal, "penalties": self.penalties,
+                "interest": self.interest, "indemnity": self.indemnity, "complement": self.complement,
+                "total": self.total, "days_late": self.charges.days_late if self.charges else 0}
 
 
 @dataclass
@@ -143,11 +126,9 @@ class Claim:
         left out, and a consumer's list never names a business-only article."""
         found: list[tuple[str, Decimal, str]] = [("Principal (factures restant dues)", self.principal, PRINCIPAL_BASIS)]
         if self.business:
-            found += [
-                ("Pénalités de retard", self.penalties, PENALTIES_BASIS),
-                ("Indemnité forfaitaire pour frais de recouvrement", self.indemnity, INDEMNITY_BASIS),
-                ("Frais de recouvrement justifiés au-delà de l’indemnité", self.complement, COSTS_BASIS),
-            ]
+            found += [("Pénalités de retard", self.penalties, PENALTIES_BASIS),
+                      ("Indemnité forfaitaire pour frais de recouvrement", self.indemnity, INDEMNITY_BASIS),
+                      ("Frais de recouvrement justifiés au-delà de l’indemnité", self.complement, COSTS_BASIS)]
         else:
             found.append(("Intérêts de retard", self.interest, CLAUSE_BASIS if self.uses_clause else INTEREST_BASIS))
         return [(label, amount, basis) for label, amount, basis in found if amount or label.startswith("Principal")]
@@ -157,23 +138,16 @@ class Claim:
         return L441_BASIS if self.business else CIVIL_BASIS
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of,
-            "business": self.business,
-            "currency": self.currency,
-            "principal": self.principal,
-            "penalties": self.penalties,
-            "interest": self.interest,
-            "indemnity": self.indemnity,
-            "complement": self.complement,
-            "total": self.total,
-            "elements": [{"label": label, "amount": amount, "basis": basis} for label, amount, basis in self.elements()],
-            "lines": [line.as_dict() for line in self.lines],
-            "warnings": self.warnings,
-        }
+        return {"as_of": self.as_of, "business": self.business, "currency": self.currency,
+                "principal": self.principal, "penalties": self.penalties, "interest": self.interest,
+                "indemnity": self.indemnity, "complement": self.complement, "total": self.total,
+                "elements": [{"label": label, "amount": amount, "basis": basis}
+                             for label, amount, basis in self.elements()],
+                "lines": [line.as_dict() for line in self.lines], "warnings": self.warnings}
 
 
-def claim_of_invoices(organisation: Organisation, invoices: Iterable[Invoice], as_of: date, *, business: bool) -> Claim:
+def claim_of_invoices(organisation: Organisation, invoices: Iterable[Invoice], as_of: date, *,
+                      business: bool) -> Claim:
     """The claim on ``invoices`` (those still owing something) to ``as_of``."""
     owed = sorted((i for i in invoices if i.amount_due > ZERO), key=lambda i: (i.due_date, i.number))
     claim = Claim(as_of, business, owed[0].currency if owed else "EUR")

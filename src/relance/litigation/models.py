@@ -41,7 +41,8 @@ class HandoverRecipient(models.Model):
     address = models.TextField("adresse postale", blank=True)
     # the organisation's reference with them (client number, mandate)
     reference = models.CharField("référence", max_length=100, blank=True)
-    delivery = models.CharField("envoi du dossier", max_length=10, choices=Delivery.choices, default=Delivery.ATTACHMENT)
+    delivery = models.CharField("envoi du dossier", max_length=10, choices=Delivery.choices,
+                                default=Delivery.ATTACHMENT)
     # how long a download link stays valid
     link_days = models.PositiveSmallIntegerField("validité du lien (jours)", default=14)
     active = models.BooleanField("actif", default=True)
@@ -97,14 +98,8 @@ class LitigationCase(models.Model):
     court_address = models.TextField("adresse du greffe", blank=True)
     # the court's reference (numéro RG, or the order's number) once the request is filed
     court_reference = models.CharField("référence au greffe", max_length=60, blank=True)
-    recipient = models.ForeignKey(
-        HandoverRecipient,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="cases",
-        verbose_name="transmis à (destinataire)",
-    )
+    recipient = models.ForeignKey(HandoverRecipient, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="cases", verbose_name="transmis à (destinataire)")
     note = models.TextField("note", blank=True)
     created_by = models.CharField("ouvert par", max_length=150, blank=True)
     # who pursues it: a lawyer, a bailiff (commissaire de justice), a collection agency…
@@ -121,24 +116,16 @@ class LitigationCase(models.Model):
             models.Index(fields=["customer", "opened_on"], name="litigation_case_customer_day"),
         ]
         constraints = [
-            models.CheckConstraint(
-                condition=~Q(state="filed") | Q(filed_on__isnull=False), name="litigation_filed_has_date"
-            ),
-            models.CheckConstraint(
-                condition=~Q(state__in=["request_filed", "order_issued", "served"]) | Q(request_filed_on__isnull=False),
-                name="litigation_request_has_date",
-            ),
-            models.CheckConstraint(
-                condition=~Q(state__in=["order_issued", "served"]) | Q(order_issued_on__isnull=False),
-                name="litigation_order_has_date",
-            ),
-            models.CheckConstraint(
-                condition=~Q(state="served") | Q(served_on__isnull=False), name="litigation_served_has_date"
-            ),
-            models.CheckConstraint(
-                condition=~Q(state="closed") | (Q(closed_on__isnull=False) & ~Q(outcome="")),
-                name="litigation_closed_has_outcome",
-            ),
+            models.CheckConstraint(condition=~Q(state="filed") | Q(filed_on__isnull=False),
+                                   name="litigation_filed_has_date"),
+            models.CheckConstraint(condition=~Q(state__in=["request_filed", "order_issued", "served"])
+                                   | Q(request_filed_on__isnull=False), name="litigation_request_has_date"),
+            models.CheckConstraint(condition=~Q(state__in=["order_issued", "served"]) | Q(order_issued_on__isnull=False),
+                                   name="litigation_order_has_date"),
+            models.CheckConstraint(condition=~Q(state="served") | Q(served_on__isnull=False),
+                                   name="litigation_served_has_date"),
+            models.CheckConstraint(condition=~Q(state="closed") | (Q(closed_on__isnull=False) & ~Q(outcome="")),
+                                   name="litigation_closed_has_outcome"),
         ]
 
     def __str__(self) -> str:
@@ -150,14 +137,8 @@ class CaseInvoice(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="litigation_lines")
     amount_due_at_opening = models.DecimalField("reste dû à l’ouverture", **MONEY)
     # the formal notice (registered letter) sent about this invoice: its proof of delivery
-    formal_notice = models.ForeignKey(
-        "dunning.Reminder",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="litigation_lines",
-        verbose_name="mise en demeure",
-    )
+    formal_notice = models.ForeignKey("dunning.Reminder", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="litigation_lines", verbose_name="mise en demeure")
 
     class Meta:
         verbose_name = "facture du dossier"
@@ -211,13 +192,11 @@ class Handover(models.Model):
         DOWNLOAD = "download", _("Téléchargé")
 
     case = models.ForeignKey(LitigationCase, on_delete=models.CASCADE, related_name="handovers")
-    recipient = models.ForeignKey(
-        HandoverRecipient, null=True, blank=True, on_delete=models.SET_NULL, related_name="handovers"
-    )
+    recipient = models.ForeignKey(HandoverRecipient, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="handovers")
     method = models.CharField("mode", max_length=10, choices=Method.choices)
-    reminder = models.OneToOneField(
-        "dunning.Reminder", null=True, blank=True, on_delete=models.SET_NULL, related_name="case_handover"
-    )
+    reminder = models.OneToOneField("dunning.Reminder", null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="case_handover")
     documents = models.ManyToManyField(CaseDocument, related_name="handovers")
     on = models.DateField("le")
     # a download link's end of validity

@@ -40,22 +40,17 @@ def cases(organisation: Organisation, state: str = "", collector_id: int | None 
     qs = visible(LitigationCase.objects.filter(organisation=organisation), collector_id, "customer__")
     if state:
         qs = qs.filter(state=state)
-    rank = Case(
-        *(When(state=s, then=Value(n)) for n, s in enumerate(STATES)),
-        default=Value(len(STATES)),
-        output_field=IntegerField(),
-    )
-    lines = CaseInvoice.objects.select_related("invoice", "formal_notice").order_by("invoice__due_date", "invoice__number")
-    return (
-        qs.select_related("customer")
-        .annotate(
-            rank=rank,
-            total_due_now=Coalesce(Sum("lines__invoice__amount_due"), Value(ZERO), output_field=money_field()),
-            total_at_opening=Coalesce(Sum("lines__amount_due_at_opening"), Value(ZERO), output_field=money_field()),
-        )
-        .prefetch_related(Prefetch("lines", queryset=lines))
-        .order_by("rank", "-opened_on", "-pk")
-    )
+    rank = Case(*(When(state=s, then=Value(n)) for n, s in enumerate(STATES)), default=Value(len(STATES)),
+                output_field=IntegerField())
+    lines = CaseInvoice.objects.select_related("invoice", "formal_notice").order_by(
+        "invoice__due_date", "invoice__number")
+    return (qs.select_related("customer")
+            .annotate(rank=rank,
+                      total_due_now=Coalesce(Sum("lines__invoice__amount_due"), Value(ZERO), output_field=money_field()),
+                      total_at_opening=Coalesce(Sum("lines__amount_due_at_opening"), Value(ZERO),
+                                                output_field=money_field()))
+            .prefetch_related(Prefetch("lines", queryset=lines))
+            .order_by("rank", "-opened_on", "-pk"))
 
 
 def live_cases(invoices: Iterable[Invoice]) -> dict[int, int]:
@@ -63,11 +58,8 @@ def live_cases(invoices: Iterable[Invoice]) -> dict[int, int]:
     ids = [i.pk for i in invoices if i.dunning_state == Invoice.Dunning.LITIGATION]
     if not ids:
         return {}
-    return dict(
-        CaseInvoice.objects.filter(invoice_id__in=ids, case__state__in=machine.LIVE_STATES).values_list(
-            "invoice_id", "case_id"
-        )
-    )
+    return dict(CaseInvoice.objects.filter(invoice_id__in=ids, case__state__in=machine.LIVE_STATES)
+                .values_list("invoice_id", "case_id"))
 
 
 def state_counts(organisation: Organisation, collector_id: int | None = None) -> dict[str, int]:
@@ -119,16 +111,10 @@ class Notice:
 
     def as_dict(self) -> dict[str, Any]:
         r = self.reminder
-        return {
-            "reminder": r.pk,
-            "sent_on": self.sent_on,
-            "tracking_number": r.tracking_number,
-            "received_on": r.received_on,
-            "document": r.document.name or None,
-            "document_sha256": r.document_sha256 or None,
-            "receipt_scan": r.receipt_scan.name or None,
-            "invoices": self.numbers,
-        }
+        return {"reminder": r.pk, "sent_on": self.sent_on, "tracking_number": r.tracking_number,
+                "received_on": r.received_on, "document": r.document.name or None,
+                "document_sha256": r.document_sha256 or None, "receipt_scan": r.receipt_scan.name or None,
+                "invoices": self.numbers}
 
 
 @dataclass
@@ -139,18 +125,10 @@ class Line:
 
     def as_dict(self) -> dict[str, Any]:
         i = self.invoice
-        return {
-            "invoice": i.pk,
-            "number": i.number,
-            "due_date": i.due_date,
-            "amount_incl_tax": i.amount_incl_tax,
-            "amount_due_at_opening": self.amount_due_at_opening,
-            "amount_due": i.amount_due,
-            "status": i.status,
-            "dunning_state": i.dunning_state,
-            "currency": i.currency,
-            "formal_notice": self.notice.reminder.pk if self.notice else None,
-        }
+        return {"invoice": i.pk, "number": i.number, "due_date": i.due_date, "amount_incl_tax": i.amount_incl_tax,
+                "amount_due_at_opening": self.amount_due_at_opening, "amount_due": i.amount_due,
+                "status": i.status, "dunning_state": i.dunning_state, "currency": i.currency,
+                "formal_notice": self.notice.reminder.pk if self.notice else None}
 
 
 @dataclass
@@ -195,19 +173,11 @@ class CaseRow:
     def as_dict(self) -> dict[str, Any]:
         c = self.case
         return {
-            "case": c.pk,
-            "state": c.state,
-            "customer": {"id": c.customer_id, "code": c.customer.code, "name": c.customer.legal_name},
-            "opened_on": c.opened_on,
-            "filed_on": c.filed_on,
-            "closed_on": c.closed_on,
-            "outcome": c.outcome or None,
-            "handled_by": c.handled_by,
-            "note": c.note,
-            "created_by": c.created_by,
-            "currency": self.currency,
-            "total_at_opening": self.total_at_opening,
-            "total_due_now": self.total_due_now,
+            "case": c.pk, "state": c.state, "customer": {"id": c.customer_id, "code": c.customer.code,
+                                                         "name": c.customer.legal_name},
+            "opened_on": c.opened_on, "filed_on": c.filed_on, "closed_on": c.closed_on, "outcome": c.outcome or None,
+            "handled_by": c.handled_by, "note": c.note, "created_by": c.created_by, "currency": self.currency,
+            "total_at_opening": self.total_at_opening, "total_due_now": self.total_due_now,
             "invoices": [line.as_dict() for line in self.lines],
             "formal_notices": [n.as_dict() for n in self.notices],
             "without_formal_notice": self.without_notice,
@@ -236,9 +206,8 @@ def rows(organisation: Organisation, found: Iterable[LitigationCase]) -> list[Ca
             if line.formal_notice is not None:
                 notice = notices.get(line.formal_notice.pk)
                 if notice is None:
-                    notice = notices[line.formal_notice.pk] = Notice(
-                        line.formal_notice, _sent_on(line.formal_notice, organisation)
-                    )
+                    notice = notices[line.formal_notice.pk] = Notice(line.formal_notice,
+                                                                     _sent_on(line.formal_notice, organisation))
                 notice.numbers.append(line.invoice.number)
             lines.append(Line(line.invoice, line.amount_due_at_opening, notice))
         result.append(CaseRow(case, lines, sorted(notices.values(), key=lambda n: (n.sent_on, n.reminder.pk))))
@@ -256,21 +225,9 @@ class CaseDetail:
     events: list[Event]
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            **self.row.as_dict(),
-            "events": [
-                {
-                    "seq": e.seq,
-                    "kind": e.kind,
-                    "at": e.occurred_at,
-                    "actor": e.actor,
-                    "invoice": e.invoice_id_ref,
-                    "reminder": e.reminder_id_ref,
-                    "data": e.data,
-                }
-                for e in self.events
-            ],
-        }
+        return {**self.row.as_dict(), "events": [
+            {"seq": e.seq, "kind": e.kind, "at": e.occurred_at, "actor": e.actor, "invoice": e.invoice_id_ref,
+             "reminder": e.reminder_id_ref, "data": e.data} for e in self.events]}
 
 
 def case_events(organisation: Organisation, row: CaseRow, limit: int = TIMELINE_LIMIT) -> list[Event]:
@@ -279,13 +236,9 @@ def case_events(organisation: Organisation, row: CaseRow, limit: int = TIMELINE_
     case = row.case
     own = Q(kind__startswith="litigation.", data__case=case.pk)
     about = Q(reminder_id_ref__in=[n.reminder.pk for n in row.notices]) | Q(
-        invoice_id_ref__in=[line.invoice.pk for line in row.lines], occurred_at__gte=case.created_at
-    )
-    return list(
-        Event.objects.filter(organisation=organisation, customer_id_ref=case.customer_id)
-        .filter(own | about)
-        .order_by("-seq")[:limit]
-    )
+        invoice_id_ref__in=[line.invoice.pk for line in row.lines], occurred_at__gte=case.created_at)
+    return list(Event.objects.filter(organisation=organisation, customer_id_ref=case.customer_id)
+                .filter(own | about).order_by("-seq")[:limit])
 
 
 def case_detail(organisation: Organisation, pk: int, collector_id: int | None = None) -> CaseDetail:

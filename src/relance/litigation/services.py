@@ -58,16 +58,12 @@ def _move(source: str, target: str) -> str:
 def formal_notices(organisation: Organisation, invoice_ids: Iterable[int]) -> dict[int, Reminder]:
     """For each invoice, the latest formal notice *sent* whose lines list it (one query): the same
     predicate as the escalation rules (``formal_notice_q``)."""
-    lines = (
-        ReminderLine.objects.filter(
-            formal_notice_q("reminder__"),
-            invoice_id__in=list(invoice_ids),
-            reminder__organisation=organisation,
-            reminder__status=Reminder.Status.SENT,
-        )
-        .select_related("reminder")
-        .order_by("invoice_id", F("reminder__sent_at").desc(nulls_last=True), "-reminder__planned_for", "-reminder_id")
-    )
+    lines = (ReminderLine.objects.filter(formal_notice_q("reminder__"), invoice_id__in=list(invoice_ids),
+                                         reminder__organisation=organisation,
+                                         reminder__status=Reminder.Status.SENT)
+             .select_related("reminder")
+             .order_by("invoice_id", F("reminder__sent_at").desc(nulls_last=True), "-reminder__planned_for",
+                       "-reminder_id"))
     found: dict[int, Reminder] = {}
     for line in lines:
         found.setdefault(line.invoice_id, line.reminder)
@@ -88,20 +84,15 @@ def notice_facts(reminder: Reminder | None, organisation: Organisation) -> dict[
     }
 
 
-def _line_facts(line: CaseInvoice, invoice: Invoice, notice: Reminder | None, organisation: Organisation) -> dict[str, Any]:
-    return {
-        "invoice": invoice.pk,
-        "number": invoice.number,
-        "due_date": invoice.due_date,
-        "amount_due": line.amount_due_at_opening,
-        "currency": invoice.currency,
-        "formal_notice": notice_facts(notice, organisation),
-    }
+def _line_facts(line: CaseInvoice, invoice: Invoice, notice: Reminder | None,
+                organisation: Organisation) -> dict[str, Any]:
+    return {"invoice": invoice.pk, "number": invoice.number, "due_date": invoice.due_date,
+            "amount_due": line.amount_due_at_opening, "currency": invoice.currency,
+            "formal_notice": notice_facts(notice, organisation)}
 
 
-def open_cases(
-    organisation: Organisation, today: date, handovers: Mapping[int, Sequence[int]], *, step_label: str = ""
-) -> list[LitigationCase]:
+def open_cases(organisation: Organisation, today: date, handovers: Mapping[int, Sequence[int]], *,
+               step_label: str = "") -> list[LitigationCase]:
     """handovers: customer_id -> invoice ids handed over today. One case per customer and day
     (idempotent: calling twice the same day with the same invoices opens nothing new; an invoice
     already in an open or filed case is never put in a second one). Each invoice gets its formal
@@ -124,62 +115,40 @@ def open_cases(
         invoices = {i.pk: i for i in lock_invoices(all_ids)}
         lock_organisation(organisation)
         for customer_id, ids in wanted.items():
-            strays = [
-                i
-                for i in ids
-                if i not in invoices
-                or invoices[i].organisation_id != organisation.pk
-                or invoices[i].customer_id != customer_id
-            ]
+            strays = [i for i in ids if i not in invoices or invoices[i].organisation_id != organisation.pk
+                      or invoices[i].customer_id != customer_id]
             if strays:
-                raise InvalidInput(
-                    f"factures {strays} : pas des factures du client {customer_id} de l’organisation {organisation.slug}"
-                )
-        taken = set(
-            CaseInvoice.objects.filter(invoice_id__in=all_ids, case__state__in=machine.LIVE_STATES).values_list(
-                "invoice_id", flat=True
-            )
-        )
+                raise InvalidInput(f"factures {strays} : pas des factures du client {customer_id} de l’organisation "
+                                   f"{organisation.slug}")
+        taken = set(CaseInvoice.objects.filter(invoice_id__in=all_ids, case__state__in=machine.LIVE_STATES)
+                    .values_list("invoice_id", flat=True))
         notices = formal_notices(organisation, all_ids)
         same_day_ids = LitigationCase.objects.filter(
-            organisation=organisation, customer_id__in=list(wanted), opened_on=today, state=LitigationCase.State.OPENED
-        ).values_list("pk", flat=True)
-        same_day = {
-            c.customer_id: c for c in lock_rows(LitigationCase, list(same_day_ids), state=LitigationCase.State.OPENED)
-        }
+            organisation=organisation, customer_id__in=list(wanted), opened_on=today,
+            state=LitigationCase.State.OPENED).values_list("pk", flat=True)
+        same_day = {c.customer_id: c for c in lock_rows(LitigationCase, list(same_day_ids),
+                                                         state=LitigationCase.State.OPENED)}
         touched: list[LitigationCase] = []
         events: list[NewEvent] = []
         moved: list[int] = []
         for customer_id in sorted(wanted):
-            fresh = [
-                invoices[i] for i in wanted[customer_id] if i not in taken and invoices[i].status == Invoice.Status.OPEN
-            ]
+            fresh = [invoices[i] for i in wanted[customer_id]
+                     if i not in taken and invoices[i].status == Invoice.Status.OPEN]
             if not fresh:
                 continue
             fresh.sort(key=lambda i: (i.due_date, i.number))
             case = same_day.get(customer_id)
             created = case is None
             if case is None:
-                case = LitigationCase.objects.create(
-                    organisation=organisation,
-                    customer_id=customer_id,
-                    state=machine.INITIAL,
-                    opened_on=today,
-                    created_by=SYSTEM,
-                )
-            lines = CaseInvoice.objects.bulk_create(
-                [
-                    CaseInvoice(case=case, invoice=i, amount_due_at_opening=i.amount_due, formal_notice=notices.get(i.pk))
-                    for i in fresh
-                ]
-            )
+                case = LitigationCase.objects.create(organisation=organisation, customer_id=customer_id,
+                                                     state=machine.INITIAL, opened_on=today, created_by=SYSTEM)
+            lines = CaseInvoice.objects.bulk_create([
+                CaseInvoice(case=case, invoice=i, amount_due_at_opening=i.amount_due, formal_notice=notices.get(i.pk))
+                for i in fresh])
             facts = [_line_facts(line, i, notices.get(i.pk), organisation) for line, i in zip(lines, fresh, strict=True)]
             data: dict[str, Any] = {
-                "case": case.pk,
-                "opened_on": case.opened_on,
-                "step": step_label,
-                "numbers": [i.number for i in fresh],
-                "invoices": facts,
+                "case": case.pk, "opened_on": case.opened_on, "step": step_label,
+                "numbers": [i.number for i in fresh], "invoices": facts,
                 "total_due": sum((line.amount_due_at_opening for line in lines), ZERO),
                 "without_formal_notice": [i.number for i in fresh if i.pk not in notices],
             }
@@ -213,9 +182,8 @@ def _refuse(exc: machine.CaseInputError) -> InvalidInput:
     return InvalidInput(str(exc))
 
 
-def file_case(
-    organisation: Organisation, case: LitigationCase | int, *, actor: str, on: date, handled_by: str = "", note: str = ""
-) -> LitigationCase:
+def file_case(organisation: Organisation, case: LitigationCase | int, *, actor: str, on: date, handled_by: str = "",
+              note: str = "") -> LitigationCase:
     """The case is handed to ``handled_by`` (lawyer, bailiff, collection agency) on ``on``."""
     with transaction.atomic():
         case = _lock_case(organisation, case, with_invoices=False)
@@ -228,26 +196,14 @@ def file_case(
         if note.strip():
             case.note = _append(case.note, note)
         case.save(update_fields=["state", "filed_on", "handled_by", "note"])
-        record_many(
-            organisation,
-            [
-                kinds.litigation_moved(
-                    kind,
-                    customer_id=case.customer_id,
-                    actor=actor,
-                    case=case.pk,
-                    filed_on=on,
-                    handled_by=case.handled_by,
-                    note=note.strip(),
-                )
-            ],
-        )
+        record_many(organisation, [kinds.litigation_moved(kind, customer_id=case.customer_id, actor=actor, case=case.pk,
+                                                          filed_on=on, handled_by=case.handled_by,
+                                                          note=note.strip())])
     return case
 
 
-def close_case(
-    organisation: Organisation, case: LitigationCase | int, *, outcome: str, actor: str, on: date, note: str = ""
-) -> LitigationCase:
+def close_case(organisation: Organisation, case: LitigationCase | int, *, outcome: str, actor: str, on: date,
+               note: str = "") -> LitigationCase:
     """The case ends with ``outcome``. « abandoned »: its invoices still open are never chased
     again (``dunning_state = done``); any other outcome leaves the invoices as they are (a payment
     settles them through the ledger)."""
@@ -255,39 +211,24 @@ def close_case(
         case = _lock_case(organisation, case, with_invoices=True)
         kind = _move(case.state, LitigationCase.State.CLOSED)
         try:
-            chosen = machine.validate_closing(outcome, on, case.opened_on, today_for(organisation), note, case.filed_on)
+            chosen = machine.validate_closing(outcome, on, case.opened_on, today_for(organisation), note,
+                                              case.filed_on)
         except machine.CaseInputError as exc:
             raise _refuse(exc) from exc
         given_up: list[dict[str, Any]] = []
         if chosen in machine.GIVES_UP:
-            still_open = list(
-                Invoice.objects.filter(litigation_lines__case=case, status=Invoice.Status.OPEN).order_by(
-                    "due_date", "number"
-                )
-            )
+            still_open = list(Invoice.objects.filter(litigation_lines__case=case, status=Invoice.Status.OPEN)
+                              .order_by("due_date", "number"))
             Invoice.objects.filter(pk__in=[i.pk for i in still_open]).update(
-                dunning_state=Invoice.Dunning.DONE, next_action_date=None
-            )
+                dunning_state=Invoice.Dunning.DONE, next_action_date=None)
             given_up = [{"invoice": i.pk, "number": i.number, "amount_due": i.amount_due} for i in still_open]
         case.state, case.closed_on, case.outcome = LitigationCase.State.CLOSED, on, chosen.value
         if note.strip():
             case.note = _append(case.note, note)
         case.save(update_fields=["state", "closed_on", "outcome", "note"])
-        record_many(
-            organisation,
-            [
-                kinds.litigation_moved(
-                    kind,
-                    customer_id=case.customer_id,
-                    actor=actor,
-                    case=case.pk,
-                    closed_on=on,
-                    outcome=chosen.value,
-                    note=note.strip(),
-                    abandoned_invoices=given_up,
-                )
-            ],
-        )
+        record_many(organisation, [kinds.litigation_moved(kind, customer_id=case.customer_id, actor=actor, case=case.pk,
+                                                          closed_on=on, outcome=chosen.value, note=note.strip(),
+                                                          abandoned_invoices=given_up)])
     return case
 
 
@@ -295,13 +236,7 @@ def _append(existing: str, note: str) -> str:
     return f"{existing.rstrip()}\n\n{note.strip()}" if existing.strip() else note.strip()
 
 
-def on_handover_due(
-    sender: Any,
-    organisation: Organisation,
-    today: date,
-    handovers: Mapping[int, Sequence[int]],
-    step_label: str = "",
-    **kwargs: Any,
-) -> list[LitigationCase]:
+def on_handover_due(sender: Any, organisation: Organisation, today: date, handovers: Mapping[int, Sequence[int]],
+                    step_label: str = "", **kwargs: Any) -> list[LitigationCase]:
     """Receiver of ``dunning.signals.handover_due``: the cases opened (or extended) today."""
     return open_cases(organisation, today, handovers, step_label=step_label)
