@@ -153,6 +153,9 @@ class Customer(models.Model):
     code = models.CharField("code client", max_length=50)
     legal_name = models.CharField("raison sociale", max_length=200)
     is_business = models.BooleanField("professionnel", default=True)
+    # a company's legal form (SAS, SARL…): a mention the injonction de payer request needs
+    # (C. proc. civ. 1407 and 57 for a legal person: « sa forme, sa dénomination, son siège social »)
+    legal_form = models.CharField("forme juridique", max_length=60, blank=True)
     siren = models.CharField(max_length=9, blank=True, validators=[validate_siren])
     siret = models.CharField(max_length=14, blank=True, validators=[validate_siret])
     vat_number = models.CharField("TVA intracommunautaire", max_length=20, blank=True, validators=[validate_vat])
