@@ -18,6 +18,9 @@ DATA_DIR = Path(os.environ.get("RELANCE_DATA_DIR", Path.cwd() / "relance-data"))
 DEMO_SECRET_KEY = "relance-demo-only-insecure-key-change-me-in-production"
 SECRET_KEY = os.environ.get("RELANCE_SECRET_KEY", DEMO_SECRET_KEY)
 DEBUG = os.environ.get("RELANCE_DEBUG", "0") == "1"
+# the address this relance is reached at from outside (https://relance.example.fr): the download
+# links of litigation files sent to a lawyer or an agency need it; empty, only attachments go
+RELANCE_PUBLIC_URL = os.environ.get("RELANCE_PUBLIC_URL", "")
 ALLOWED_HOSTS = [h for h in os.environ.get("RELANCE_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",") if h]
 
 INSTALLED_APPS = [

@@ -8,7 +8,7 @@ import pytest
 from relance.dunning.models import Scenario
 from relance.dunning.signals import handover_due
 from relance.ledger.services.organisations import create_organisation
-from relance.ledger.signals import organisation_created
+from relance.ledger.signals import invoices_settled, organisation_created
 from relance.profiles.models import PayerProfile
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +31,8 @@ def test_each_receiver_is_connected_once():
         "relance.dunning.services.scenarios.install_for_new_organisation",
         "relance.profiles.services.install_for_new_organisation",
     ]
-    assert _names(handover_due) == ["relance.litigation.services.on_handover_due"]
+    assert _names(handover_due) == ["relance.litigation.services.cases.on_handover_due"]
+    assert "relance.litigation.services.settlement.on_invoices_settled" in _names(invoices_settled)
 
 
 def test_a_failing_receiver_leaves_no_organisation(monkeypatch):

@@ -2,6 +2,7 @@ from django.urls import path
 
 from . import views, views_bank, views_collector, views_dashboard, views_imports, views_law, views_members, views_scenarios
 from . import views_approvals as approvals
+from . import views_case_link as case_link
 from . import views_litigation as litigation
 from . import views_reminders as reminder_actions
 from . import views_replies as replies
@@ -46,6 +47,8 @@ urlpatterns = [
     path("banque/a-verifier/", views_bank.review, name="bank_review"),
     path("banque/lignes/<int:pk>/rapprocher/", views_bank.apply, name="bank_apply"),
     path("banque/lignes/<int:pk>/ecarter/", views_bank.dismiss, name="bank_dismiss"),
+    path("dossier/<str:token>/", case_link.case_link, name="case_download"),
+    path("dossier/<str:token>/<int:doc>/", case_link.case_link_document, name="case_download_document"),
     path("contentieux/", litigation.case_list, name="litigation"),
     path("contentieux/<int:pk>/", litigation.case_detail, name="litigation_case"),
     path("contentieux/<int:pk>/<slug:action>/", litigation.case_action, name="litigation_action"),

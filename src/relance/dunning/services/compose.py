@@ -11,9 +11,11 @@ records and hands over (``dispatcher``); the approval queue composes to preview
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from email.utils import parseaddr
 from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
@@ -100,6 +102,8 @@ def is_charged(key: str, customer: Customer) -> bool:
 def compose(reminder: Reminder, org: Organisation, customer: Customer, invoices: list[Invoice], today: date,
             events: list[NewEvent], shared: Shared | None = None) -> Composed:
     """Everything the message will be, without sending it (the send and the approval preview)."""
+    if reminder.kind == Reminder.Kind.CASE_HANDOVER:
+        return _case_handover(reminder)
     channel = reminder.channel
     contact = _billing_contact(customer, want_email=channel == Channel.EMAIL)
     if channel == Channel.EMAIL and contact is None:
@@ -205,6 +209,31 @@ def _copy_attachments(channel: str, customer: Customer, invoices: list[Invoice])
             raise PermanentFailure(f"PDF de la facture n° {invoice.number} introuvable : la copie n’est pas "
                                    "envoyée, renvoyez la facture vous-même") from exc
     return attachments
+
+
+def _case_handover(reminder: Reminder) -> Composed:
+    """A litigation case's file emailed to the lawyer, commissaire de justice or agency it is
+    handed to: written when planned (``litigation.services.handover``: subject, text, the recipient
+    as « Name <address> », and the file — one ZIP — as the reminder's document), sent as written.
+    No payment block, no late-payment law: it speaks to a professional about the debtor. The
+    file that cannot be read fails visibly rather than leaving without it."""
+    name, address = parseaddr(reminder.recipient)
+    if not address:
+        raise PermanentFailure("pas d’adresse e-mail pour le destinataire du dossier")
+    parts = name.rsplit(" ", 1)
+    contact = Contact(first_name=parts[0] if len(parts) == 2 else "", last_name=parts[-1], email=address)
+    attachments: list[tuple[str, bytes, str]] = []
+    if reminder.document:
+        try:
+            with reminder.document.open("rb") as fh:
+                content = fh.read()
+        except OSError as exc:
+            raise PermanentFailure("le dossier à joindre est introuvable : produisez-le de nouveau") from exc
+        if hashlib.sha256(content).hexdigest() != reminder.document_sha256:
+            raise PermanentFailure("le dossier à joindre a changé depuis sa production : il n’est pas envoyé")
+        attachments.append(((reminder.document.name or "dossier.zip").rsplit("/", 1)[-1], content, "application/zip"))
+    return Composed(Channel.EMAIL, contact, reminder.subject, reminder.body_text, reminder.body_html, None,
+                    attachments, [], edited=True)
 
 
 def payment_block(reminder: Reminder, org: Organisation, customer: Customer,

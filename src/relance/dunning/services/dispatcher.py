@@ -85,7 +85,8 @@ SIMULATED = timedelta(minutes=5)
 SENT_EVENTS: dict[str, kinds.Kind] = {Reminder.Kind.THANKS: kinds.THANKS_SENT,
                                       Reminder.Kind.LITIGATION: kinds.LITIGATION_HANDOVER,
                                       Reminder.Kind.PLAN_AGREEMENT: kinds.PLAN_AGREEMENT_SENT,
-                                      Reminder.Kind.INVOICE_COPY: kinds.INVOICE_COPY_SENT}
+                                      Reminder.Kind.INVOICE_COPY: kinds.INVOICE_COPY_SENT,
+                                      Reminder.Kind.CASE_HANDOVER: kinds.CASE_HANDOVER_SENT}
 
 
 @dataclass
@@ -154,7 +155,9 @@ def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[I
         return [i for i in invoices if i.status == Invoice.Status.OPEN and i.amount_due > 0]
     if kind == Reminder.Kind.PLAN_AGREEMENT:
         return _agreement_invoices(org, reminder, invoices, today)
-    if kind == Reminder.Kind.INVOICE_COPY:
+    if kind in (Reminder.Kind.INVOICE_COPY, Reminder.Kind.CASE_HANDOVER):
+        # a case's file goes to its lawyer while something of it is still owed: its invoices are in
+        # litigation (no hold applies to them), and once all are settled there is nothing to pursue
         return _copy_invoices(invoices)
     if kind == Reminder.Kind.PROMISE_BROKEN and (reminder.promise is None
                                                  or reminder.promise.state != Promise.State.BROKEN):
@@ -495,7 +498,7 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
                                                             invoices=composed.missing))
         if reminder.kind == Reminder.Kind.PLAN_AGREEMENT:
             extra.update(_keep_agreement(reminder, org, composed, today, progress))
-        if reminder.kind == Reminder.Kind.INVOICE_COPY:  # what was joined, for the proof
+        if reminder.kind in (Reminder.Kind.INVOICE_COPY, Reminder.Kind.CASE_HANDOVER):  # what was joined, for the proof
             extra["attachments"] = [{"name": name, "sha256": hashlib.sha256(content).hexdigest()}
                                     for name, content, _ in composed.attachments]
         return email, extra

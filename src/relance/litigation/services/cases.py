@@ -37,7 +37,7 @@ from relance.events.services import NewEvent, record_many
 from relance.ledger.models import Invoice, Organisation
 from relance.locks import lock_invoices, lock_organisation, lock_rows
 
-from .models import CaseInvoice, LitigationCase
+from ..models import CaseInvoice, LitigationCase
 
 SYSTEM = "system"
 ZERO = Decimal("0.00")
@@ -167,7 +167,7 @@ def open_cases(organisation: Organisation, today: date, handovers: Mapping[int, 
 # ------------------------------------------------------------------------------------------
 
 
-def _lock_case(organisation: Organisation, case: LitigationCase | int, *, with_invoices: bool) -> LitigationCase:
+def lock_case(organisation: Organisation, case: LitigationCase | int, *, with_invoices: bool) -> LitigationCase:
     """Lock the case's invoices (when they may change), the organisation, then the case."""
     pk = case.pk if isinstance(case, LitigationCase) else case
     if not LitigationCase.objects.filter(organisation=organisation, pk=pk).exists():
@@ -186,7 +186,7 @@ def file_case(organisation: Organisation, case: LitigationCase | int, *, actor: 
               note: str = "") -> LitigationCase:
     """The case is handed to ``handled_by`` (lawyer, bailiff, collection agency) on ``on``."""
     with transaction.atomic():
-        case = _lock_case(organisation, case, with_invoices=False)
+        case = lock_case(organisation, case, with_invoices=False)
         kind = _move(case.state, LitigationCase.State.FILED)
         try:
             machine.validate_filing(on, case.opened_on, today_for(organisation), handled_by)
@@ -194,7 +194,7 @@ def file_case(organisation: Organisation, case: LitigationCase | int, *, actor: 
             raise _refuse(exc) from exc
         case.state, case.filed_on, case.handled_by = LitigationCase.State.FILED, on, handled_by.strip()[:200]
         if note.strip():
-            case.note = _append(case.note, note)
+            case.note = append_note(case.note, note)
         case.save(update_fields=["state", "filed_on", "handled_by", "note"])
         record_many(organisation, [kinds.litigation_moved(kind, customer_id=case.customer_id, actor=actor, case=case.pk,
                                                           filed_on=on, handled_by=case.handled_by,
@@ -204,35 +204,48 @@ def file_case(organisation: Organisation, case: LitigationCase | int, *, actor: 
 
 def close_case(organisation: Organisation, case: LitigationCase | int, *, outcome: str, actor: str, on: date,
                note: str = "") -> LitigationCase:
-    """The case ends with ``outcome``. « abandoned »: its invoices still open are never chased
-    again (``dunning_state = done``); any other outcome leaves the invoices as they are (a payment
-    settles them through the ledger)."""
+    """The case ends with ``outcome``. « abandoned » and « irrecoverable »: its invoices still
+    open are never chased again (``dunning_state = done``; the irrecoverable ones are the
+    write-offs, ``litigation.writeoffs``); any other outcome leaves the invoices as they are (a
+    payment settles them through the ledger)."""
     with transaction.atomic():
-        case = _lock_case(organisation, case, with_invoices=True)
+        case = lock_case(organisation, case, with_invoices=True)
         kind = _move(case.state, LitigationCase.State.CLOSED)
         try:
             chosen = machine.validate_closing(outcome, on, case.opened_on, today_for(organisation), note,
-                                              case.filed_on)
+                                              latest_step_on(case))
         except machine.CaseInputError as exc:
             raise _refuse(exc) from exc
-        given_up: list[dict[str, Any]] = []
-        if chosen in machine.GIVES_UP:
-            still_open = list(Invoice.objects.filter(litigation_lines__case=case, status=Invoice.Status.OPEN)
-                              .order_by("due_date", "number"))
-            Invoice.objects.filter(pk__in=[i.pk for i in still_open]).update(
-                dunning_state=Invoice.Dunning.DONE, next_action_date=None)
-            given_up = [{"invoice": i.pk, "number": i.number, "amount_due": i.amount_due} for i in still_open]
-        case.state, case.closed_on, case.outcome = LitigationCase.State.CLOSED, on, chosen.value
-        if note.strip():
-            case.note = _append(case.note, note)
-        case.save(update_fields=["state", "closed_on", "outcome", "note"])
-        record_many(organisation, [kinds.litigation_moved(kind, customer_id=case.customer_id, actor=actor, case=case.pk,
-                                                          closed_on=on, outcome=chosen.value, note=note.strip(),
-                                                          abandoned_invoices=given_up)])
+        close_locked(organisation, case, kind, chosen, on, actor, note)
     return case
 
 
-def _append(existing: str, note: str) -> str:
+def latest_step_on(case: LitigationCase) -> date | None:
+    """The date of the case's latest step after its opening (hand-over, request, order, service)."""
+    days = [d for d in (case.filed_on, case.request_filed_on, case.order_issued_on, case.served_on) if d]
+    return max(days) if days else None
+
+
+def close_locked(organisation: Organisation, case: LitigationCase, kind: str, chosen: machine.Outcome, on: date,
+                 actor: str, note: str, **more: Any) -> None:
+    """Close ``case`` (locked with its invoices by the caller) and record ``litigation.closed``."""
+    given_up: list[dict[str, Any]] = []
+    if chosen in machine.GIVES_UP:
+        still_open = list(Invoice.objects.filter(litigation_lines__case=case, status=Invoice.Status.OPEN)
+                          .order_by("due_date", "number"))
+        Invoice.objects.filter(pk__in=[i.pk for i in still_open]).update(
+            dunning_state=Invoice.Dunning.DONE, next_action_date=None)
+        given_up = [{"invoice": i.pk, "number": i.number, "amount_due": i.amount_due} for i in still_open]
+    case.state, case.closed_on, case.outcome = LitigationCase.State.CLOSED, on, chosen.value
+    if note.strip():
+        case.note = append_note(case.note, note)
+    case.save(update_fields=["state", "closed_on", "outcome", "note"])
+    record_many(organisation, [kinds.litigation_moved(kind, customer_id=case.customer_id, actor=actor, case=case.pk,
+                                                      closed_on=on, outcome=chosen.value, note=note.strip(),
+                                                      abandoned_invoices=given_up, **more)])
+
+
+def append_note(existing: str, note: str) -> str:
     return f"{existing.rstrip()}\n\n{note.strip()}" if existing.strip() else note.strip()
 
 
