@@ -6,13 +6,13 @@ while, and the case that closes « payé » by itself when a payment settles its
 from __future__ import annotations
 
 import hashlib
-import re
 import io
+import re
 import zipfile
-from email.utils import parseaddr
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
