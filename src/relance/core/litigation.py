@@ -97,8 +97,8 @@ NEXT_ACTIONS: dict[str, str] = {
     State.REQUEST_FILED: "Attendre l’ordonnance du juge (C. proc. civ. art. 1409) ; l’enregistrer à réception.",
     State.ORDER_ISSUED: "Faire signifier l’ordonnance par un commissaire de justice dans les six mois de sa date "
                         "(C. proc. civ. art. 1411).",
-    State.SERVED: "Sans opposition dans le mois de la signification (art. 1416), demander l’apposition de la "
-                  "formule exécutoire (art. 1422), puis l’exécution.",
+    State.SERVED: "Sans opposition dans le mois de la signification (art. 1416), l’ordonnance, déjà revêtue de la "
+                  "formule exécutoire, peut être exécutée par un commissaire de justice.",
     State.CLOSED: "",
 }
 

@@ -132,7 +132,8 @@ def bundle(case: LitigationCase, documents: list[CaseDocument]) -> tuple[str, by
                         archive.writestr(entry, inner.read(info))
                 continue
             n += 1
-            entry = zipfile.ZipInfo(f"{n:02d}-{(doc.file.name or 'document').rsplit('/', 1)[-1].split('-', 1)[-1]}", ZIP_TIME)
+            stored = (doc.file.name or "document").rsplit("/", 1)[-1].split("-", 1)[-1]  # without the hash prefix
+            entry = zipfile.ZipInfo(f"{n:02d}-{stored}", ZIP_TIME)
             entry.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(entry, content)
     return f"dossier-contentieux-{case.pk}.zip", out.getvalue()
@@ -276,7 +277,7 @@ def _plan_email(organisation: Organisation, case: LitigationCase, recipient: Han
     key = hashlib.sha256(f"relance:case-handover:{organisation.pk}:{handover.pk}".encode()).hexdigest()[:32]
     reminder = Reminder(organisation=organisation, customer=case.customer, kind=Reminder.Kind.CASE_HANDOVER,
                         channel=Channel.EMAIL, planned_for=on, idempotency_key=key, subject=subject[:300],
-                        body_text=text, recipient=f"{recipient.name.replace('<', '').replace('>', '')} <{recipient.email}>"[:300])
+                        body_text=text, recipient=f"{_plain_name(recipient.name)} <{recipient.email}>"[:300])
     if not link:
         name, content = bundle(case, documents)
         reminder.document.save(f"{organisation.slug}/{on.isoformat()}/{name}", ContentFile(content), save=False)
@@ -292,6 +293,10 @@ def _plan_email(organisation: Organisation, case: LitigationCase, recipient: Han
                                      step=str(Reminder.Kind.CASE_HANDOVER.label), channel=Channel.EMAIL,
                                      kind=Reminder.Kind.CASE_HANDOVER, invoices=numbers, total_due=total, actor=actor)
     return reminder, planned
+
+
+def _plain_name(name: str) -> str:
+    return name.replace("<", "").replace(">", "").replace('"', "")
 
 
 def _html(paragraph: str) -> str:
