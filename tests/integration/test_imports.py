@@ -642,3 +642,13 @@ def test_a_newer_payment_export_does_not_duplicate_known_payments(loaded, tmp_pa
     assert allocations_of("VIR-20260930-0417") == [("F2026-0101", D("1500.00"))]
     assert allocations_of("CHQ-0001") == [("F2026-0102", D("500.00"))]
     assert_amount_due_is_derived()
+
+
+def test_a_legal_form_column_is_read_and_a_file_without_it_keeps_the_form(loaded, tmp_path):
+    """The debtor's legal form is a mention of the injonction de payer request (C. proc. civ. 1407, 57)."""
+    import_file(loaded, write(tmp_path, "formes.csv", "Code client;Raison sociale;Type;Forme juridique\n"
+                                                     "C001;Boulangerie Lemoine;entreprise;SARL\n"))
+    assert Customer.objects.get(code="C001").legal_form == "SARL"
+    import_file(loaded, write(tmp_path, "sans-forme.csv", "Code client;Raison sociale;Type\n"
+                                                         "C001;Boulangerie Lemoine;entreprise\n"))
+    assert Customer.objects.get(code="C001").legal_form == "SARL"

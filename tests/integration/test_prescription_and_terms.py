@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from relance.dunning.services.prescription import record_interruption, watch
+from relance.dunning.services.prescription import record_interruption
 from relance.errors import InvalidInput
 from relance.ledger.models import Customer
 from relance.ledger.services.imports import import_file
 from relance.ledger.services.payments import record_payment
+from relance.litigation.prescription import watch as litigation_watch
 from tests.builders import CUSTOMERS_CSV, invoices_csv, make_org, write
 
 pytestmark = pytest.mark.django_db
@@ -30,11 +31,15 @@ def org(tmp_path):
     return org
 
 
+def watch(org, as_of):
+    return litigation_watch(org, as_of, days=183)
+
+
 def test_watch_lists_expired_and_soon_expired_invoices(org):
-    rows = {w.invoice.number: w.result for w in watch(org, date(2026, 11, 23))}
+    rows = {w.invoice.number: w for w in watch(org, date(2026, 11, 23))}
     assert set(rows) == {"OLD-B", "OLD-C"}
-    assert rows["OLD-B"].expired and rows["OLD-B"].deadline == date(2026, 6, 30)
-    assert not rows["OLD-C"].expired and rows["OLD-C"].alert == "6_months"  # 38 days left
+    assert rows["OLD-B"].expired and rows["OLD-B"].ends_on == date(2026, 6, 30)
+    assert not rows["OLD-C"].expired and rows["OLD-C"].days_left == 38
 
 
 def test_acknowledgment_restarts_the_period_and_is_an_event(org):

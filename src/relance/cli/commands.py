@@ -218,11 +218,16 @@ def cmd_retry(args: argparse.Namespace) -> int:
 
 
 
+#: « relance prescription » lists what ends within six months (the web and « relance cases prescription »: 90 days)
+WATCH_DAYS = 183
+
+
 def cmd_prescription(args: argparse.Namespace) -> int:
     from relance.clock import today_for
     from relance.core.formatting import long_date
-    from relance.dunning.services.prescription import record_interruption, watch
+    from relance.dunning.services.prescription import record_interruption
     from relance.ledger.services.organisations import resolve_organisation
+    from relance.litigation.prescription import watch
 
     org = resolve_organisation(args.org)
     today = parse_date(args.as_of) if args.as_of else today_for(org)
@@ -233,13 +238,13 @@ def cmd_prescription(args: argparse.Namespace) -> int:
         emit(args, {"event": event.seq, "invoice": args.invoice, "kind": args.kind, "date": args.date},
                f"Acte enregistré (événement n° {event.seq}) : la prescription de {args.invoice} repart du {args.date}.")
         return 0
-    rows = watch(org, today)
-    data = [{"invoice": w.invoice.number, "customer": w.invoice.customer.code, "amount_due": f"{w.invoice.amount_due:.2f}",
-             "deadline": w.result.deadline.isoformat(), "days_left": w.result.days_left, "expired": w.result.expired,
-             "alert": w.result.alert} for w in rows]
+    rows = watch(org, today, days=WATCH_DAYS)
+    data = [{"invoice": w.invoice.number, "customer": w.customer.code, "amount_due": f"{w.invoice.amount_due:.2f}",
+             "deadline": w.ends_on.isoformat(), "days_left": w.days_left, "expired": w.expired,
+             "interruptions": [{"on": d.isoformat(), "act": label} for d, label in w.interruptions]} for w in rows]
     text = "\n".join(
-        f"{w.invoice.number:<16} {w.invoice.customer.code:<8} "
-        f"{'prescrite depuis le' if w.result.expired else 'à agir avant le'} {long_date(w.result.deadline)}"
+        f"{w.invoice.number:<16} {w.customer.code:<8} "
+        f"{'prescrite depuis le' if w.expired else 'à agir avant le'} {long_date(w.ends_on)}"
         for w in rows) or "Aucune facture ouverte à moins de six mois de la prescription."
     emit(args, {"as_of": today.isoformat(), "invoices": data}, text)
     return 0

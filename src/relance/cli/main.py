@@ -15,7 +15,7 @@ from pathlib import Path
 
 OWN_COMMANDS: tuple[str, ...] = (
     "demo", "import", "bank", "alias", "run", "serve", "events", "verify-events", "worker", "orgs",
-    "letter", "law", "rates", "prescription", "retry", "profiles", "audit", "formal-notice", "litigation")
+    "letter", "law", "rates", "prescription", "retry", "profiles", "audit", "formal-notice", "litigation", "cases")
 OWN_COMMANDS += ("doctor", "digest")  # operations_commands
 OWN_COMMANDS += ("backup", "restore", "schedule")  # ops_commands
 OWN_COMMANDS += ("uncertain",)  # uncertain_commands
@@ -63,9 +63,9 @@ def _configure(data_dir: str | None) -> None:
 
 def _parser() -> argparse.ArgumentParser:
     from . import (
+        cases_commands,
         escalation_commands,
         import_commands,
-        litigation_commands,
         operations_commands,
         ops_commands,
         profile_commands,
@@ -84,7 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     import_commands.add_parsers(sub)
     profile_commands.add_parsers(sub)
     escalation_commands.add_parsers(sub)
-    litigation_commands.add_parsers(sub)
+    cases_commands.add_parsers(sub)
     operations_commands.add_parsers(sub)
     ops_commands.add_parsers(sub)
     uncertain_commands.add_parsers(sub)
@@ -244,11 +244,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from relance.errors import RelanceError
 
     from . import (
+        cases_commands,
         commands,
         escalation_commands,
         import_commands,
         law_commands,
-        litigation_commands,
         operations_commands,
         ops_commands,
         profile_commands,
@@ -260,7 +260,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         name = "cmd_" + args.command.replace("-", "_")
         handler: Callable[[argparse.Namespace], int] = next(
             getattr(module, name) for module in (commands, import_commands, profile_commands, law_commands,
-                                                 litigation_commands, escalation_commands, operations_commands,
+                                                 cases_commands, escalation_commands, operations_commands,
                                                  ops_commands, uncertain_commands, replies_commands)
             if hasattr(module, name))
         return handler(args)

@@ -192,11 +192,12 @@ def generate(n_customers: int, n_invoices: int, today: date, seed: int = 2026, h
 def write_customers_csv(path: Path, customers: Iterable[GenCustomer]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh, delimiter=";")
-        w.writerow(["Code client", "Raison sociale", "Type", "SIREN", "Adresse", "Code postal", "Ville", "Canal",
-                    "Contact", "Fonction", "Email", "Téléphone"])
+        w.writerow(["Code client", "Raison sociale", "Type", "Forme juridique", "SIREN", "Adresse", "Code postal",
+                    "Ville", "Canal", "Contact", "Fonction", "Email", "Téléphone"])
         for c in customers:
             b = c.contacts[0]
-            w.writerow([c.code, c.name, "entreprise" if c.is_business else "particulier", c.siren, c.address1,
+            form = c.name.rsplit(" ", 1)[-1] if c.is_business else ""  # « Transports Martinez SA » → SA
+            w.writerow([c.code, c.name, "entreprise" if c.is_business else "particulier", form, c.siren, c.address1,
                         c.postal_code, c.city, "courrier" if c.channel == "letter" else "email",
                         f"{b.civility} {b.first_name} {b.last_name}", b.role, b.email, b.phone])
     return path

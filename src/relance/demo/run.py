@@ -30,6 +30,7 @@ from relance.documents.letter_pdf import InvoiceDoc, Party, render_many_invoice_
 from relance.dunning.models import CallTask, Reminder
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.errors import Conflict
+from relance.events.models import Event
 from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
 from relance.ledger.services.imports import import_file
@@ -71,12 +72,15 @@ class DemoSummary:
     letters: list[str] = field(default_factory=list)
     replies: int = 0  # customers' replies received on the day
     replies_waiting: int = 0  # of which a person has to read
+    #: litigation cases whose evidence file and injonction de payer request the demo wrote:
+    #: (case id, customer, folder, files, mentions to complete)
+    case_files: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {"directory": str(self.directory), "organisation": self.organisation, "date": self.day.isoformat(),
                 "counts": self.counts, "outstanding": f"{self.outstanding:.2f}", "overdue": f"{self.overdue:.2f}",
                 "today": self.today, "calls": self.calls, "emails": self.emails, "letters": self.letters,
-                "replies": self.replies, "replies_waiting": self.replies_waiting}
+                "replies": self.replies, "replies_waiting": self.replies_waiting, "case_files": self.case_files}
 
     def text(self) -> str:
         c = self.counts
@@ -100,6 +104,12 @@ class DemoSummary:
         for r in self.today:
             out.append(f"  {labels.get(r['channel'], r['channel']):<14} {r['customer']:<7} {r['name'][:34]:<34} "
                        f"{r['step'][:30]:<30} {r['invoices']} fact. {r['total']:>14}  {r['status']}")
+        for f in self.case_files:
+            out.append(f"  dossier de contentieux n° {f['case']} ({f['name']}) : dossier de recouvrement, pièces et "
+                       f"requête en injonction de payer dans {f['folder']}")
+            if f["missing"]:
+                out.append("    à compléter avant de déposer la requête (page du dossier ou « relance cases ») :")
+                out += [f"      – {m.rstrip('.')}" for m in f["missing"]]
         out += [
             f"  appels à passer (liste du jour dans l’application) : {self.calls}",
             f"  réponses de clients reçues : {self.replies}, dont {self.replies_waiting} à lire (page « Réponses » ; "
@@ -198,9 +208,44 @@ def run_demo(directory: Path, day: date = DEMO_DATE) -> DemoSummary:
     finally:
         settings.EMAIL_BACKEND = real_backend
     receive_demo_replies(org, day, imports / "reponses")
+    case_files = _case_files(org, day, directory / "contentieux")
     # the folder's web app and commands open on the demo's day, not on the real date (settings.RELANCE_DEMO_DAY)
     (directory / DEMO_DAY_FILE).write_text(day.isoformat() + "\n", encoding="utf-8")
-    return _summary(org, directory, day)
+    summary = _summary(org, directory, day)
+    summary.case_files = case_files
+    return summary
+
+
+#: how many live cases the demo writes the files of (each takes about a second)
+DEMO_CASE_FILES = 2
+
+
+def _case_files(org: Organisation, day: date, folder: Path) -> list[dict[str, Any]]:
+    """Write the evidence file, its originals and the request of the oldest live cases under
+    ``folder`` (the court is left for the user to enter: the request says so)."""
+    from relance.core import litigation as machine
+    from relance.litigation.services import produce_documents
+
+    written = []
+    cases = (LitigationCase.objects.filter(organisation=org, state__in=machine.LIVE_STATES)
+             .select_related("customer").order_by("opened_on", "pk")[:DEMO_CASE_FILES])
+    with clock.frozen(datetime.combine(day, time(18, 0), tzinfo=clock.zone_of(org))):
+        for case in cases:
+            docs = produce_documents(org, case, actor="demo", as_of=day)
+            target = folder / f"dossier-{case.pk}"
+            target.mkdir(parents=True, exist_ok=True)
+            files = []
+            for doc in docs:
+                name = (doc.file.name or "document").rsplit("/", 1)[-1].split("-", 1)[-1]
+                with doc.file.open("rb") as fh:
+                    (target / name).write_bytes(fh.read())
+                files.append(str(target / name))
+            event = (Event.objects.filter(organisation=org, kind="litigation.document_added", data__case=case.pk,
+                                          data__kind="request").order_by("-seq").first())
+            missing: list[str] = list(event.data.get("missing", [])) if event is not None else []
+            written.append({"case": case.pk, "customer": case.customer.code, "name": case.customer.legal_name,
+                            "folder": str(target), "files": files, "missing": missing})
+    return written
 
 
 def _replay_morning(org: Organisation, current: date, day: date, by_week: dict[date, list[GenInvoice]],

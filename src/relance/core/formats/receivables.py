@@ -35,6 +35,7 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "code": ("code client", "code", "customer code", "customer id", "client", "compte"),
         "name": ("raison sociale", "nom", "name", "legal name", "company", "societe"),
         "kind": ("type", "type client", "customer type", "kind"),
+        "legal_form": ("forme juridique", "forme", "legal form", "company type"),
         "siren": ("siren",),
         "siret": ("siret",),
         "vat": ("tva intracommunautaire", "numero tva", "n tva", "vat", "vat number", "tva intra"),
@@ -102,7 +103,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 # French header names used in messages, one per field
 LABELS: dict[str, str] = {
-    "code": "code client", "name": "raison sociale", "kind": "type", "siren": "siren", "siret": "siret",
+    "code": "code client", "name": "raison sociale", "kind": "type", "legal_form": "forme juridique",
+    "siren": "siren", "siret": "siret",
     "vat": "numéro TVA", "address1": "adresse", "address2": "complément", "postal_code": "code postal",
     "city": "ville", "country": "pays", "language": "langue", "channel": "canal", "terms": "délai de paiement",
     "contact_name": "contact", "contact_role": "fonction", "email": "email", "phone": "téléphone",
@@ -136,6 +138,7 @@ class CustomerRow:
     code: str
     name: str
     is_business: bool | None = None  # None: no kind in the row (the import decides, never a guess)
+    legal_form: str = ""  # SAS, SARL…: kept when the column is absent or empty (entered elsewhere)
     siren: str = ""
     siret: str = ""
     vat: str = ""

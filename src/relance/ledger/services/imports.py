@@ -166,7 +166,7 @@ def _limits() -> dict[str, dict[str, int]]:
             "address2": length(Customer, "address2"), "postal_code": length(Customer, "postal_code"),
             "city": length(Customer, "city"), "contact_name": contact["last_name"],
             "contact_role": contact["role"], "email": contact["email"], "phone": contact["phone"],
-            "siren": 40, "siret": 40,
+            "siren": 40, "siret": 40, "legal_form": length(Customer, "legal_form"),
         },
         "contacts": {"customer": length(Customer, "code"), **contact},
         "invoices": {"number": length(Invoice, "number"), "customer": length(Customer, "code"),
@@ -506,14 +506,16 @@ def _check_references(
 def _import_customers(org: Organisation, rows: list[CustomerRow], report: ImportReport, _: Any, actor: str) -> None:
     existing = {c.code: c for batch in _chunks(r.code for r in rows)
                 for c in Customer.objects.filter(organisation=org, code__in=batch)}
-    fields = ["legal_name", "is_business", "siren", "siret", "vat_number", "address1", "address2", "postal_code",
-              "city", "country", "language", "preferred_channel", "terms_days"]
+    fields = ["legal_name", "is_business", "legal_form", "siren", "siret", "vat_number", "address1", "address2",
+              "postal_code", "city", "country", "language", "preferred_channel", "terms_days"]
     new, changed = [], []
     for r in rows:
         values = dict(legal_name=r.name, is_business=r.is_business, siren=r.siren, siret=r.siret, vat_number=r.vat,
                       address1=r.address1, address2=r.address2, postal_code=r.postal_code, city=r.city,
                       country=r.country or "FR", language=r.language, preferred_channel=r.channel,
                       terms_days=r.terms_days)
+        if r.legal_form:  # a file without the column keeps the form entered in the back-office
+            values["legal_form"] = r.legal_form
         current = existing.get(r.code)
         if current is None:
             new.append(Customer(organisation=org, code=r.code, **values))
