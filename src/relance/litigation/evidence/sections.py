@@ -25,6 +25,7 @@ from pypdf import PdfReader
 from pypdf._page import PageObject
 
 from relance.core.formatting import long_date, money, short_date
+from relance.dunning.models import Reminder
 from relance.events import kinds
 from relance.events.models import Event
 
@@ -178,7 +179,10 @@ def _invoice(b: _Builder, facts: Any) -> None:
 
 def _reminder(b: _Builder, sent: SentReminder, kind: str) -> None:
     r = sent.reminder
-    what = "Mise en demeure" if kind == "formal_notice" else "Relance"
+    # a thank-you, a copy of an invoice, a promise broken… is named for what it is, not « relance »
+    what = ("Mise en demeure" if kind == "formal_notice"
+            else "Relance" if r.kind in (Reminder.Kind.REMINDER, Reminder.Kind.FORMAL_NOTICE_AGAIN)
+            else str(r.get_kind_display()))
     how = r.get_channel_display()
     section = b.add(f"{what} du {long_date(sent.sent_on)} ({how})", kind, sent.sent_on,
                     {"reminder": r, "sent": sent, "send_label": kinds.label(sent.send_event.kind) if sent.send_event else "",
