@@ -231,6 +231,7 @@ def _case_files(org: Organisation, day: date, folder: Path) -> list[dict[str, An
              .select_related("customer").order_by("opened_on", "pk")[:DEMO_CASE_FILES])
     with clock.frozen(datetime.combine(day, time(18, 0), tzinfo=clock.zone_of(org))):
         for case in cases:
+            _record_proof(org, case, day)
             docs = produce_documents(org, case, actor="demo", as_of=day)
             target = folder / f"dossier-{case.pk}"
             target.mkdir(parents=True, exist_ok=True)
@@ -246,6 +247,22 @@ def _case_files(org: Organisation, day: date, folder: Path) -> list[dict[str, An
             written.append({"case": case.pk, "customer": case.customer.code, "name": case.customer.legal_name,
                             "folder": str(target), "files": files, "missing": missing})
     return written
+
+
+def _record_proof(org: Organisation, case: LitigationCase, day: date) -> None:
+    """What the user does when La Poste's receipt comes back: the tracking number and the date of
+    the avis de réception of the case's formal notices (fictitious numbers, two business days)."""
+    from relance.dunning.services.registered_mail import record_delivery
+
+    calendar = calendar_for(org)
+    for line in case.lines.select_related("formal_notice"):
+        notice = line.formal_notice
+        if notice is None or notice.tracking_number or notice.sent_at is None:
+            continue
+        sent = clock.today_for(org, notice.sent_at)
+        received = min(calendar.on_or_after(calendar.on_or_after(sent + timedelta(days=1)) + timedelta(days=1)), day)
+        record_delivery(org, notice.pk, tracking_number=f"1A{notice.pk:011d}", received_on=received, actor="demo",
+                        today=day)
 
 
 def _replay_morning(org: Organisation, current: date, day: date, by_week: dict[date, list[GenInvoice]],
