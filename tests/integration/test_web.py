@@ -209,6 +209,8 @@ def _web_urls() -> list[tuple[str, str]]:
             kwargs.update(key="relance_1", language="fr")
         if "<int:doc_pk>" in route:
             kwargs["doc_pk"] = 1
+        if "<int:handover_pk>" in route:
+            kwargs["handover_pk"] = 1
         if "<str:token>" in route:
             continue  # a litigation file's download link: public, the signed token is the key (test_litigation_procedure)
         urls.append((name, reverse(name, kwargs=kwargs)))

@@ -149,7 +149,8 @@ def test_the_list_shows_each_state_with_its_count_next_action_and_documents(
     assert "Ordonnance signifiée (0)" in listing and "Tous (2)" in listing
     assert "Produire le dossier de recouvrement et la requête" in listing  # opened: its next action
     assert "Suivre le dossier auprès de son destinataire" in listing  # filed
-    assert f'data-testid="documents-{case.pk}">1 document<' in listing and f'data-testid="documents-{other.pk}"' not in listing
+    assert f'data-testid="documents-{case.pk}">1 document<' in listing
+    assert f'data-testid="documents-{other.pk}"' not in listing
     assert "1\u202f430,50\xa0€" in listing
     for name in ("litigation_export_csv", "litigation_export_json", "litigation_recipients",
                  "litigation_writeoffs_csv", "litigation_writeoffs_fec"):
@@ -358,7 +359,7 @@ def test_recipients_are_added_changed_and_offered_for_the_hand_over(claire: Clie
     page = page_of(claire, case)
     assert f'<option value="{durand.pk}">Maître Durand (Avocat) — durand@avocats.test</option>' in page
     page = act(claire, case, "remettre", {"recipient": str(durand.pk), "method": "attachment", "on": "2026-11-23"})
-    assert "Dossier envoyé à Maître Durand" in page
+    assert "Dossier confié à la file d’envoi pour Maître Durand" in page
     handover = Handover.objects.get(case=case)
     assert handover.recipient_id == durand.pk and handover.method == "attachment"
     case.refresh_from_db()
@@ -370,6 +371,10 @@ def test_recipients_are_added_changed_and_offered_for_the_hand_over(claire: Clie
 
     page = act(claire, case, "remettre", {"recipient": "", "method": "download", "on": "2026-11-23"})
     assert "Remise du dossier enregistrée" in page and Handover.objects.filter(case=case).count() == 2
+    downloaded = Handover.objects.filter(case=case, method="download").get()
+    bundle = claire.get(reverse("web:litigation_handover_bundle", kwargs={"pk": case.pk, "handover_pk": downloaded.pk}))
+    assert bundle.status_code == 200 and bundle["Content-Type"] == "application/zip"
+    assert bundle.content.startswith(b"PK") and f'data-testid="bundle-{downloaded.pk}"' in page
     assert "Choisissez le destinataire du dossier" in act(claire, case, "remettre",
                                                           {"recipient": "", "method": "link", "on": "2026-11-23"})
 

@@ -57,6 +57,8 @@ urlpatterns = [
     path("contentieux/destinataires/", litigation.recipients, name="litigation_recipients"),
     path("contentieux/<int:pk>/", litigation.case_detail, name="litigation_case"),
     path("contentieux/<int:pk>/documents/<int:doc_pk>/", litigation.case_document, name="litigation_document"),
+    path("contentieux/<int:pk>/remises/<int:handover_pk>/dossier.zip", litigation.handover_bundle,
+         name="litigation_handover_bundle"),
     path("contentieux/<int:pk>/<slug:action>/", litigation.case_action, name="litigation_action"),
     path("reponses/", replies.inbox, name="replies"),
     path("reponses/<int:pk>/", replies.reply_detail, name="reply"),

@@ -351,6 +351,27 @@ def case_document(request: HttpRequest, pk: int, doc_pk: int) -> FileResponse:
     return response
 
 
+@login_required
+@require_GET
+def handover_bundle(request: HttpRequest, pk: int, handover_pk: int) -> HttpResponse:
+    """The ZIP of one hand-over (its documents and the originals with their manifest), to the
+    members of the organisation: what « téléchargé » hands over."""
+    sc = scope(request)
+    handovers = visible(Handover.objects.filter(case__organisation=sc.organisation), sc.collector_id,
+                        "case__customer__")
+    handover = handovers.select_related("case").filter(pk=handover_pk, case_id=pk).first()
+    if handover is None:
+        raise Http404(_("Remise introuvable."))
+    try:
+        name, content = litigation.bundle(handover.case, list(handover.documents.order_by("pk")))
+    except RelanceError as exc:
+        raise Http404(exc.message) from exc
+    response = HttpResponse(content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def _upload(request: HttpRequest, field: str) -> tuple[str, bytes] | None:
     return read_upload(request, field, MAX_DOCUMENT, "document", _("document trop lourd (20 Mo au plus)"))
 
@@ -414,9 +435,10 @@ def _hand_over(request: HttpRequest, org: Organisation, case: LitigationCase) ->
                                     method=request.POST.get("method", ""), actor=actor_of(request), on=on)
     who = handover.recipient.name if handover.recipient is not None else _("vous-même")
     if handover.method == handover.Method.DOWNLOAD:
-        return _("Remise du dossier enregistrée (téléchargé pour %(who)s) : téléchargez ses documents ci-dessous.") % {
+        return _("Remise du dossier enregistrée (pour %(who)s) : téléchargez son ZIP sous « Remise du dossier ».") % {
             "who": who}
-    return _("Dossier envoyé à %(who)s : l’e-mail part avec les envois du jour.") % {"who": who}
+    return _("Dossier confié à la file d’envoi pour %(who)s : l’e-mail part dès qu’un worker tourne "
+             "(« relance worker »), une seule fois.") % {"who": who}
 
 
 def _add_document(request: HttpRequest, org: Organisation, case: LitigationCase) -> str:
