@@ -71,6 +71,15 @@ class Organisation(models.Model):
     phone = models.CharField("téléphone", max_length=30, blank=True)
     signature_name = models.CharField("signataire", max_length=200, blank=True)
     signature_title = models.CharField("fonction du signataire", max_length=200, blank=True)
+    # the writing check (relance.writing): words it accepts for this organisation (one per line:
+    # brand names, trades, people), and whether a text a person changed waits « à valider » when
+    # it finds a spelling mistake in it instead of leaving
+    accepted_words = models.TextField("mots acceptés par la vérification d’écriture", blank=True,
+                                      help_text="un mot par ligne : noms de marque, de produits, de personnes…")
+    writing_check_holds = models.BooleanField(
+        "retenir un texte modifié qui contient une faute", default=True,
+        help_text="un message dont une personne a modifié le texte et où la vérification trouve une faute "
+                  "d’orthographe attend « à valider » au lieu de partir")
     logo = models.FileField(upload_to="logos/", blank=True)
     timezone = models.CharField("fuseau horaire", max_length=64, default="Europe/Paris")
     holiday_subdivision = models.CharField("jours fériés locaux", max_length=8, blank=True)
