@@ -76,6 +76,9 @@ class Organisation(models.Model):
     # it finds a spelling mistake in it instead of leaving
     accepted_words = models.TextField("mots acceptés par la vérification d’écriture", blank=True,
                                       help_text="un mot par ligne : noms de marque, de produits, de personnes…")
+    copy_other_contacts = models.BooleanField(
+        "mettre en copie les autres contacts du client", default=False,
+        help_text="les e-mails vont au contact de facturation, les autres contacts du client ayant une adresse en copie")
     writing_check_holds = models.BooleanField(
         "retenir un texte modifié qui contient une faute", default=True,
         help_text="un message dont une personne a modifié le texte et où la vérification trouve une faute "
@@ -145,6 +148,8 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.COLLECTOR)
+    # how the member signs the messages of the customers assigned to them (« Chargée de recouvrement »)
+    job_title = models.CharField("fonction (signature)", max_length=100, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")]
