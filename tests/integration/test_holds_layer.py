@@ -77,7 +77,8 @@ def _receivers(signal: Signal) -> list[str]:
 
 EXPECTED = {
     "invoices_settled": (invoices_settled, ["relance.holds.services.settlement.keep_promises_and_refresh_plans",
-                                            "relance.dunning.handlers.stop_chasing_settled_invoices"]),
+                                            "relance.dunning.handlers.stop_chasing_settled_invoices",
+                                            "relance.litigation.services.settlement.on_invoices_settled"]),
     "invoices_moved": (invoices_moved, ["relance.dunning.handlers.cancel_reminders_of_moved_invoices"]),
     "collective_holds": (collective_holds, ["relance.holds.services.collective.pause_collective_accounts"]),
     "hold_started": (hold_started, ["relance.dunning.handlers.withdraw_held_from_approval"]),

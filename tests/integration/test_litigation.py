@@ -413,7 +413,8 @@ def test_the_pages_show_the_case_and_its_proof(client: Client, org: Organisation
     case = opened(org, martin, invoices)
     listing = client.get(reverse("web:litigation")).content.decode()
     assert 'href="/contentieux/"' in listing and ">Contentieux<" in listing  # the main navigation
-    assert "Boulangerie Martin SARL" in listing and "FA-2026-0101, FA-2026-0107" in listing
+    assert "Boulangerie Martin SARL" in listing
+    assert '<span class="nowrap">FA-2026-0101</span>, <span class="nowrap">FA-2026-0107</span>' in listing
     assert "1\u202f430,50\xa0€" in listing and "LRAR 1A12345678901" in listing and "AR du 28 octobre 2026" in listing
     assert "Envoyée" not in listing
 

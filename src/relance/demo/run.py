@@ -30,6 +30,7 @@ from relance.documents.letter_pdf import InvoiceDoc, Party, render_many_invoice_
 from relance.dunning.models import CallTask, Reminder
 from relance.dunning.services.scenarios import install_default_scenario
 from relance.errors import Conflict
+from relance.events import kinds
 from relance.events.models import Event
 from relance.ledger.business_calendar import calendar_for
 from relance.ledger.models import Contact, Customer, Invoice, Membership, Organisation
@@ -241,7 +242,7 @@ def _case_files(org: Organisation, day: date, folder: Path) -> list[dict[str, An
                 with doc.file.open("rb") as fh:
                     (target / name).write_bytes(fh.read())
                 files.append(str(target / name))
-            event = (Event.objects.filter(organisation=org, kind="litigation.document_added", data__case=case.pk,
+            event = (Event.objects.filter(organisation=org, kind=kinds.LITIGATION_DOCUMENT_ADDED.code, data__case=case.pk,
                                           data__kind="request").order_by("-seq").first())
             missing: list[str] = list(event.data.get("missing", [])) if event is not None else []
             written.append({"case": case.pk, "customer": case.customer.code, "name": case.customer.legal_name,
