@@ -17,6 +17,15 @@ $(BIN)/relance: pyproject.toml
 			echo "note: libharfbuzz-subset0 not installed, PDF rendering will be slower"; \
 		else echo "note: install libharfbuzz-subset0 (apt) for faster PDF rendering"; fi; \
 	fi
+	@# The writing check (relance.writing): libenchant-2 and Debian's hunspell dictionaries (French, British English).
+	@if [ ! -f /usr/share/hunspell/fr_FR.dic ] || [ ! -f /usr/share/hunspell/en_GB.dic ] || \
+		! ldconfig -p 2>/dev/null | grep -q libenchant-2; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			(apt-get install -y -qq hunspell-fr hunspell-en-gb libenchant-2-2 >/dev/null 2>&1 || \
+			 (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq hunspell-fr hunspell-en-gb libenchant-2-2)) || \
+			echo "note: hunspell-fr, hunspell-en-gb or libenchant-2-2 not installed: the writing check will refuse to run"; \
+		else echo "note: install hunspell-fr hunspell-en-gb libenchant-2-2 (apt) for the writing check"; fi; \
+	fi
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'

@@ -20,6 +20,7 @@ OWN_COMMANDS += ("doctor", "digest")  # operations_commands
 OWN_COMMANDS += ("backup", "restore", "schedule")  # ops_commands
 OWN_COMMANDS += ("uncertain",)  # uncertain_commands
 OWN_COMMANDS += ("replies",)  # replies_commands
+OWN_COMMANDS += ("writing",)  # writing_commands
 #: commands that run on a data folder never migrated (they create the database, or need none):
 #: every other one refuses it in one line (``_require_database``)
 WITHOUT_DATABASE = {"demo", "law", "doctor", "migrate", "makemigrations", "showmigrations", "sqlmigrate", "help",
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         profile_commands,
         replies_commands,
         uncertain_commands,
+        writing_commands,
     )
 
     p = argparse.ArgumentParser(prog="relance", description="Recouvrement amiable des factures impayées.")
@@ -89,6 +91,7 @@ def _parser() -> argparse.ArgumentParser:
     ops_commands.add_parsers(sub)
     uncertain_commands.add_parsers(sub)
     replies_commands.add_parsers(sub)
+    writing_commands.add_parsers(sub)
 
     run = sub.add_parser("run", help="planifie puis envoie les relances du jour")
     run.add_argument("--date", help="date de la journée (AAAA-MM-JJ), défaut aujourd’hui")
@@ -239,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         _configure(args.dir)
         # « replies classify » reads a file and needs no database; the other « replies » actions do
-        if not (args.command == "replies" and getattr(args, "action", "") == "classify"):
+        if not (args.command == "replies" and getattr(args, "action", "") == "classify") and args.command != "writing":
             _require_database(args.command, args.dir)
     from relance.errors import RelanceError
 
@@ -254,6 +257,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile_commands,
         replies_commands,
         uncertain_commands,
+        writing_commands,
     )
 
     try:
@@ -261,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler: Callable[[argparse.Namespace], int] = next(
             getattr(module, name) for module in (commands, import_commands, profile_commands, law_commands,
                                                  cases_commands, escalation_commands, operations_commands,
-                                                 ops_commands, uncertain_commands, replies_commands)
+                                                 ops_commands, uncertain_commands, replies_commands, writing_commands)
             if hasattr(module, name))
         return handler(args)
     except BrokenPipeError:  # « relance events | head »: the reader left, that is fine
