@@ -226,6 +226,8 @@ MEMBER_ROLE_CHANGED = _kind("member.role_changed", _("Rôle modifié"))
 MEMBER_REMOVED = _kind("member.removed", _("Membre retiré"))
 ORGANISATION_COLLECTOR_RESTRICTION = _kind("organisation.collector_restriction",
                                            _("Visibilité des chargés de recouvrement modifiée"))
+ORGANISATION_WRITING_SETTINGS = _kind("organisation.writing_settings",
+                                      _("Réglages de la vérification d’écriture modifiés"))
 CUSTOMER_ASSIGNED = _kind("customer.assigned", _("Client attribué"))
 
 
@@ -247,6 +249,14 @@ def member_removed(*, user: str, actor: str = SYSTEM) -> NewEvent:
 @_builds(ORGANISATION_COLLECTOR_RESTRICTION)
 def organisation_collector_restriction(*, assigned_only: bool, actor: str = SYSTEM) -> NewEvent:
     return ORGANISATION_COLLECTOR_RESTRICTION.event(actor=actor, data={"assigned_only": assigned_only})
+
+
+@_builds(ORGANISATION_WRITING_SETTINGS)
+def organisation_writing_settings(*, accepted_words: Sequence[str], holds: bool, actor: str = SYSTEM) -> NewEvent:
+    """The organisation's accepted words (``Organisation.accepted_words``) and whether an edited text
+    with a spelling mistake waits « à valider » (``writing_check_holds``), as saved (issue 17)."""
+    return ORGANISATION_WRITING_SETTINGS.event(actor=actor, data={"accepted_words": list(accepted_words),
+                                                                  "holds": holds})
 
 
 @_builds(CUSTOMER_ASSIGNED)
@@ -275,6 +285,8 @@ REMINDER_SKIPPED = _kind("reminder.skipped", _("Relance écartée à la validati
 REMINDER_POSTPONED = _kind("reminder.postponed", _("Relance reportée"))
 REMINDER_REVIEW_NEEDED = _kind("reminder.review_needed",
                                _("Relance à relire : montants changés depuis la modification"))
+REMINDER_HELD_FOR_WRITING = _kind("reminder.held_for_writing",
+                                  _("Relance retenue : fautes d’orthographe dans le texte modifié"))
 THANKS_PLANNED = _kind("thanks.planned", _("Remerciement planifié"))
 THANKS_SENT = _kind("thanks.sent", _("Remerciement envoyé"))
 LAW_RATE_MISSING = _kind("law.rate_missing", _("Taux manquant"))
@@ -423,6 +435,16 @@ def reminder_review_needed(*, customer_id: int, reminder_id: int, reason: str, d
                                         data={"reason": reason, "dropped": dropped})
 
 
+@_builds(REMINDER_HELD_FOR_WRITING)
+def reminder_held_for_writing(*, customer_id: int, reminder_id: int, problems: Sequence[Mapping[str, Any]],
+                              text_sha256: str, attempt: int) -> NewEvent:
+    """An edited text with a spelling mistake went back « à valider » instead of leaving
+    (``Organisation.writing_check_holds``): the problems found (``relance.writing``) and the
+    digest of the text held (``dunning.services.proofreading.digest``)."""
+    return REMINDER_HELD_FOR_WRITING.event(customer_id=customer_id, reminder_id=reminder_id, data={
+        "problems": [dict(p) for p in problems], "text_sha256": text_sha256, "attempt": attempt})
+
+
 @_builds(THANKS_PLANNED)
 def thanks_planned(*, customer_id: int, reminder_id: int, invoices: Sequence[str]) -> NewEvent:
     return THANKS_PLANNED.event(customer_id=customer_id, reminder_id=reminder_id, data={"invoices": invoices})
@@ -511,8 +533,13 @@ def scenario_default(*, scenario: str, actor: str = SYSTEM) -> NewEvent:
 
 
 @_builds(TEMPLATE_SAVED)
-def template_saved(*, key: str, language: str, created: bool, actor: str = SYSTEM) -> NewEvent:
-    return TEMPLATE_SAVED.event(actor=actor, data={"key": key, "language": language, "created": created})
+def template_saved(*, key: str, language: str, created: bool, actor: str = SYSTEM,
+                   writing_problems: Sequence[Mapping[str, Any]] | None = None) -> NewEvent:
+    """``writing_problems``: the spelling mistakes a person confirmed saving (issue 17), when any."""
+    data: dict[str, Any] = {"key": key, "language": language, "created": created}
+    if writing_problems:
+        data["writing_problems"] = [dict(p) for p in writing_problems]
+    return TEMPLATE_SAVED.event(actor=actor, data=data)
 
 
 @_builds(TEMPLATE_RESET)

@@ -111,11 +111,19 @@ class OrganisationAdmin(admin.ModelAdmin):
             {
                 "fields": [
                     "sender_name", "sender_email", "reply_to_email", "phone",
-                    "signature_name", "signature_title", "logo", "test_mode_email",
+                    "signature_name", "signature_title", "logo", "test_mode_email", "copy_other_contacts",
                 ]
             },
         ),
         ("Règles", {"fields": ["timezone", "run_at", "holiday_subdivision", "default_terms_days", "min_gap_days"]}),
+        (
+            "Vérification d’écriture",
+            {
+                "fields": ["accepted_words", "writing_check_holds"],
+                "description": "Les modèles et les textes modifiés sont relus avant l’envoi : les mots listés ici "
+                               "(un par ligne : marques, produits, noms propres) ne sont jamais signalés.",
+            },
+        ),
         (
             "Conditions de règlement (retards de paiement)",
             {
@@ -143,7 +151,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "organisation", "role"]
+    list_display = ["user", "organisation", "role", "job_title"]
     list_filter = ["role", "organisation"]
     search_fields = ["user__username", "user__email", "organisation__legal_name"]
     autocomplete_fields = ["user", "organisation"]
@@ -172,7 +180,7 @@ class CustomerAdmin(ScopedAdmin):
     readonly_fields = ["last_contact_date", "created_at"]
     inlines = [ContactInline]
     fieldsets = [
-        (None, {"fields": ["organisation", "code", "legal_name", "is_business"]}),
+        (None, {"fields": ["organisation", "code", "legal_name", "is_business", "legal_form"]}),
         ("Identifiants", {"fields": ["siren", "siret", "vat_number"]}),
         ("Adresse", {"fields": ["address1", "address2", "postal_code", "city", "country"]}),
         ("Relances", {"fields": ["language", "preferred_channel", "terms_days", "scenario", "last_contact_date"]}),

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from relance.actors import actor_of
 from relance.clock import today_for
 from relance.dunning.models import Reminder
-from relance.dunning.services import approvals
+from relance.dunning.services import approvals, proofreading
 from relance.errors import Conflict, InvalidInput, NotFound, RelanceError
 
 from .rendering import render_page
@@ -29,6 +29,8 @@ from .scoping import Scope, scope
 
 #: each card shows its message's text (the cards of a page are read together)
 PER_PAGE = 10
+#: the box a person ticks to store a text despite the spelling mistakes shown (issue 17)
+CONFIRM_WRITING = "confirmer_fautes"
 READ_ONLY = gettext_lazy("Accès en lecture seule : vous ne pouvez pas valider ni modifier les relances.")
 
 
@@ -99,6 +101,8 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
     day = today_for(org)
     status = 200
     draft: tuple[str, str] | None = None
+    review: proofreading.Review | None = None
+    to_confirm = False
     if request.method == "POST":
         action = request.POST.get("action", "")
         actor = actor_of(request)
@@ -121,9 +125,11 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Relance de %(name)s reportée ; elle reste à valider.")
                                  % {"name": reminder.customer.legal_name})
                 return _to_next(request, reminder, sc)
-            if action == "edit":
+            if action in ("edit", "edit_anyway"):
                 draft = (request.POST.get("subject", ""), request.POST.get("body", ""))
-                approvals.edit(org, pk, *draft, actor=actor, collector_id=sc.collector_id, today=day)
+                confirmed = action == "edit_anyway" or bool(request.POST.get(CONFIRM_WRITING))
+                approvals.edit(org, pk, *draft, actor=actor, collector_id=sc.collector_id, today=day,
+                               check_writing=True, writing_confirmed=confirmed)
                 messages.success(request, _("Texte enregistré pour ce client : c’est lui qui partira, tel quel."))
                 return HttpResponseRedirect(reverse("web:approval", kwargs={"pk": pk}))
             if action == "revert":
@@ -131,6 +137,9 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Texte du modèle rétabli."))
                 return HttpResponseRedirect(reverse("web:approval", kwargs={"pk": pk}))
             raise InvalidInput("action inconnue")
+        except proofreading.WritingToConfirm as exc:
+            review, to_confirm = exc.review, True
+            reminder = _reminder(sc, pk)
         except RelanceError as exc:
             _error(request, exc)
             status = exc.http_status
@@ -142,6 +151,9 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
             return HttpResponseRedirect(reverse("web:reminder", kwargs={"pk": pk}))
     preview = approvals.preview(org, reminder, day)
     subject, body = draft or (preview.draft_subject, preview.draft_text)
+    if review is None and reminder.edited_at is not None and approvals.has_message(reminder):
+        # the text a person wrote, as it will go (a text the dispatcher held comes back here)
+        review = approvals.writing_review(org, reminder.customer, reminder.subject, reminder.body_text)
     context = {
         "day": day,
         "reminder": reminder,
@@ -152,6 +164,9 @@ def review(request: HttpRequest, pk: int) -> HttpResponse:
         "awaiting": reminder.status == Reminder.Status.AWAITING_APPROVAL,
         "remaining": approvals.queue(org, sc.collector_id).count(),
         "test_mode_email": org.test_mode_email,
+        "review": review,
+        "to_confirm": to_confirm,
+        "confirm_field": CONFIRM_WRITING,
     }
     return render_page(request, "relance/approval.html", sc, context, status=status)
 

@@ -19,7 +19,7 @@ from relance.actors import actor_of
 from relance.clock import today_for
 from relance.dunning import queries as dunning
 from relance.dunning.models import Scenario, Step
-from relance.dunning.services import editing
+from relance.dunning.services import editing, proofreading
 from relance.errors import RelanceError
 from relance.ledger import queries as ledger
 from relance.ledger.models import Customer
@@ -164,20 +164,44 @@ def _preview_customer(request: HttpRequest, sc: Scope) -> Customer | None:
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def template_list(request: HttpRequest) -> HttpResponse:
-    sc = scope(request)
+    """The templates, and the writing check's settings (administrators change them): the words it
+    accepts and whether an edited text with a spelling mistake waits « à valider »."""
+    sc = _editor(request)
+    org = sc.organisation
     from relance.dunning.models import MessageTemplate
 
-    own = set(MessageTemplate.objects.filter(organisation=sc.organisation).values_list("key", "language"))
+    words = "\n".join(editing.accepted_words(org))
+    holds = org.writing_check_holds
+    status = 200
+    if request.method == "POST":
+        words, holds = request.POST.get("accepted_words", ""), bool(request.POST.get("writing_check_holds"))
+        try:
+            editing.set_writing_settings(org, words, holds, actor=actor_of(request))
+            messages.success(request, _("Réglages de la vérification d’écriture enregistrés."))
+            return HttpResponseRedirect(reverse("web:templates"))
+        except RelanceError as exc:
+            _error(request, exc)
+            status = exc.http_status
+    own = set(MessageTemplate.objects.filter(organisation=org).values_list("key", "language"))
     rows = [{"key": k, "languages": [(lang, (k, lang) in own) for lang in editing.LANGUAGES]}
-            for k in editing.template_keys(sc.organisation)]
-    return render_page(request, "relance/templates.html", sc, {"rows": rows})
+            for k in editing.template_keys(org)]
+    return render_page(request, "relance/templates.html", sc,
+                       {"rows": rows, "accepted_words": words, "writing_check_holds": holds}, status=status)
+
+
+#: the box a person ticks to save a text despite the spelling mistakes shown
+CONFIRM_WRITING = "confirmer_fautes"
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse:
+    """The editor: the preview (rendered on the chosen customer, else on sample data) with the
+    writing check's problems underlined and listed; saving a text with a spelling mistake asks
+    to confirm (the page comes back with the problems and « Enregistrer malgré les fautes
+    signalées »), and saves only once confirmed."""
     sc = _editor(request)
     org = sc.organisation
     if key not in editing.template_keys(org) or language not in editing.LANGUAGES:
@@ -185,6 +209,9 @@ def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse
     subject, body = editing.template_source(org, key, language)
     status = 200
     problem = None
+    to_confirm = False
+    customer = _preview_customer(request, sc)
+    day = today_for(org)
     if request.method == "POST":
         subject, body = request.POST.get("subject", ""), request.POST.get("body", "")
         try:
@@ -192,37 +219,49 @@ def template_edit(request: HttpRequest, key: str, language: str) -> HttpResponse
                 editing.reset_template(org, key, language, actor=actor_of(request))
                 messages.success(request, _("Le modèle d’origine s’applique de nouveau."))
             else:
-                editing.save_template(org, key, language, subject, body, actor=actor_of(request))
+                confirmed = bool(request.POST.get(CONFIRM_WRITING)) or request.POST.get("action") == "save_anyway"
+                editing.save_template(org, key, language, subject, body, actor=actor_of(request),
+                                      check_writing=True, writing_confirmed=confirmed, today=day, customer=customer)
                 messages.success(request, _("Modèle enregistré."))
             return HttpResponseRedirect(reverse("web:template", kwargs={"key": key, "language": language}))
+        except proofreading.WritingToConfirm:
+            to_confirm = True
         except RelanceError as exc:
             problem = exc.message
             status = exc.http_status
-    customer = _preview_customer(request, sc)
     preview = None
+    review = None
     if problem is None:
         try:
-            preview = editing.preview(org, key, language, today_for(org), customer=customer,
-                                      subject=subject, body=body)
+            preview, review = editing.preview_checked(org, key, language, day, customer=customer,
+                                                      subject=subject, body=body)
         except RelanceError as exc:
             problem = exc.message
     context = {"key": key, "language": language, "subject": subject, "body": body, "problem": problem,
-               "preview": preview, "preview_customer": customer, **_customer_choices(request, sc, customer)}
+               "preview": preview, "review": review, "to_confirm": to_confirm, "confirm_field": CONFIRM_WRITING,
+               "preview_customer": customer, **_customer_choices(request, sc, customer)}
     return render_page(request, "relance/template_edit.html", sc, context, status=status)
 
 
 @login_required
 @require_POST
 def template_preview(request: HttpRequest, key: str, language: str) -> JsonResponse:
-    """Live preview of the text being typed: JSON {subject, html, text} or {error}."""
+    """Live preview of the text being typed: JSON {subject, html, text, problems, segments,
+    subject_segments} or {error}. ``segments``: the text cut at its problems (``kind`` and
+    ``title`` on a faulty piece), for the script to underline without building HTML."""
     sc = scope(request)
     org = sc.organisation
     if key not in editing.template_keys(org) or language not in editing.LANGUAGES:
         raise Http404("Modèle inconnu.")
     try:
-        rendered = editing.preview(org, key, language, today_for(org),
-                                   customer=_preview_customer(request, sc),
-                                   subject=request.POST.get("subject", ""), body=request.POST.get("body", ""))
+        rendered, review = editing.preview_checked(org, key, language, today_for(org),
+                                                   customer=_preview_customer(request, sc),
+                                                   subject=request.POST.get("subject", ""),
+                                                   body=request.POST.get("body", ""))
     except RelanceError as exc:
         return JsonResponse({"error": exc.message}, status=200)
-    return JsonResponse({"subject": rendered.subject, "html": rendered.html, "text": rendered.text})
+    data: dict[str, Any] = {"subject": rendered.subject, "html": rendered.html, "text": rendered.text}
+    if review is not None:
+        data.update(problems=review.items(), segments=review.segments(), subject_segments=review.subject_segments(),
+                    spelling=len(review.spelling))
+    return JsonResponse(data)

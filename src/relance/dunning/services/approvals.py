@@ -11,7 +11,10 @@ claims planned ones, so they never go by themselves. From the review queue a col
 * edits the wording for this one customer (:func:`edit`): the edited subject and text are stored
   on the reminder and sent as they are, the HTML part derived from the text with everything
   escaped (:func:`text_to_html`); the invoices and amounts the text quotes are recorded, and a
-  change before sending sends it back to the queue (dispatcher);
+  change before sending sends it back to the queue (dispatcher); the review page passes the
+  text through the writing check (issue 17, ``proofreading``): a spelling mistake is stored only
+  once the person confirmed it, and the dispatcher holds an edited text with a mistake nobody
+  acknowledged (``Organisation.writing_check_holds``);
 * approves (:func:`approve`, one or many): ``PLANNED``, enqueued like the day's reminders when
   due; the send-time re-checks (paid, disputed, held) apply as to any other;
 * skips (:func:`skip`): ``CANCELLED`` with the reason; the sequence goes on at its next step;
@@ -34,6 +37,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from html import escape
+from typing import Any
 
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
@@ -42,6 +46,7 @@ from django.db.models import QuerySet, prefetch_related_objects
 
 import relance
 from relance import clock
+from relance.channels.addressing import signatories_for
 from relance.channels.email import email_text
 from relance.channels.errors import PermanentFailure
 from relance.channels.post import letter_document, require_letterhead
@@ -59,6 +64,7 @@ from relance.locks import lock_invoices, lock_organisation
 from relance.rates.services import rate_tables
 
 from ..models import Reminder, ReminderLine
+from . import proofreading
 from .charges import charges_of_invoices
 from .compose import (
     Composed,
@@ -227,9 +233,9 @@ def _email_preview(result: Preview, organisation: Organisation, reminder: Remind
         result.html = _with_inline_images(email)
     else:  # what ``outgoing_email`` gives, without building the email nor rendering its QR code
         assert composed.contact is not None
-        result.recipient, test = email_recipient(organisation, composed.contact)
+        result.recipient, test = email_recipient(organisation, composed.contact, composed.cc)
         result.subject = email_subject(organisation, composed.subject)
-        result.text = email_text(organisation, composed.text, composed.payment)
+        result.text = email_text(organisation, composed.text, composed.payment, composed.signer)
     result.test_mode = bool(test)
 
 
@@ -289,6 +295,7 @@ def _read_batch(organisation: Organisation, reminders: Sequence[Reminder], today
     return _Batch(lines, held, Shared(
         templates=template_sources(organisation, {(template_key(r), r.customer.language) for r in templated}),
         charges=charges_of_invoices(organisation, charged, today, rate_tables()) if charged else {},
+        signers=signatories_for(organisation, [r.customer for r in reminders]),
     ))
 
 
@@ -400,9 +407,16 @@ def _lock_one(organisation: Organisation, pk: int, collector_id: int | None) -> 
 
 
 def edit(organisation: Organisation, pk: int, subject: str, body: str, *, actor: str,
-         collector_id: int | None = None, today: date | None = None) -> Reminder:
+         collector_id: int | None = None, today: date | None = None, check_writing: bool = False,
+         writing_confirmed: bool = False) -> Reminder:
     """Store the wording for this one customer: sent exactly as stored. The invoices and the
-    amounts it is written on are recorded on the reminder's lines."""
+    amounts it is written on are recorded on the reminder's lines.
+
+    ``check_writing`` (the review page): the text goes through the writing check (issue 17,
+    :func:`writing_review`); with a spelling mistake it is stored only when
+    ``writing_confirmed``, else :class:`~.proofreading.WritingToConfirm` and nothing changes.
+    The ``reminder.edited`` event records the problems found and, when confirmed, the digest
+    of the text acknowledged: the dispatcher does not hold that text again."""
     subject = " ".join(subject.split())  # one line: no header injection, no stray spaces
     body = _clean_body(body)
     problems = []
@@ -427,7 +441,17 @@ def edit(organisation: Organisation, pk: int, subject: str, body: str, *, actor:
         ReminderLine.objects.filter(reminder=reminder).exclude(invoice__in=keep).delete()
         for invoice in keep:
             ReminderLine.objects.filter(reminder=reminder, invoice=invoice).update(amount_due=invoice.amount_due)
-        customer = Customer.objects.get(pk=reminder.customer_id)
+        customer = Customer.objects.prefetch_related("contacts").get(pk=reminder.customer_id)
+        writing: dict[str, Any] = {}
+        if check_writing:
+            found = writing_review(organisation, customer, subject, body)
+            if found is not None and found.has_spelling and not writing_confirmed:
+                raise proofreading.WritingToConfirm(found)
+            if found is not None and found.found:
+                writing["writing_problems"] = found.recorded()
+                writing["text_sha256"] = found.digest()
+                if found.has_spelling:
+                    writing["writing_confirmed"] = True
         payment = payment_block(reminder, organisation, customer, keep)
         before = hashlib.sha256(reminder.body_text.encode()).hexdigest() if reminder.edited_at else None
         reminder.subject, reminder.body_text = subject, body
@@ -438,8 +462,16 @@ def edit(organisation: Organisation, pk: int, subject: str, body: str, *, actor:
         record_many(organisation, [kinds.reminder_edited(
             customer_id=reminder.customer_id, reminder_id=reminder.pk, previous_body_sha256=before, actor=actor,
             subject=subject, body_sha256=hashlib.sha256(body.encode()).hexdigest(),
-            invoices=[{"number": i.number, "amount_due": i.amount_due} for i in keep], dropped=dropped)])
+            invoices=[{"number": i.number, "amount_due": i.amount_due} for i in keep], dropped=dropped, **writing)])
     return reminder
+
+
+def writing_review(organisation: Organisation, customer: Customer, subject: str,
+                   body: str) -> proofreading.Review | None:
+    """The writing check of a text written for ``customer`` (its names and its contacts'
+    accepted), as :func:`edit` stores it; ``None`` when the checker failed."""
+    return proofreading.safe_review(organisation, " ".join(subject.split()), _clean_body(body), customer.language,
+                                    extra_words=proofreading.customer_names(customer))
 
 
 def revert(organisation: Organisation, pk: int, *, actor: str, collector_id: int | None = None) -> Reminder:

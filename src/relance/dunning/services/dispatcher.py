@@ -34,7 +34,10 @@ Approval mode (``approvals``): a reminder « à valider » is never claimed (onl
 ones are); once approved it goes through the same steps and re-checks. A wording edited
 for the customer (``edited_at`` set) is sent exactly as stored instead of the template; if
 the invoices or amounts it quotes changed since the edit, it goes back to the queue
-instead. Test mode (``Organisation.test_mode_email``): every email goes to that address,
+instead, as does an edited text with a spelling mistake nobody acknowledged when the
+organisation holds them (``writing_check_holds``; :func:`_writing_check`, issue 17), in the claim's
+transaction: it is never handed over, and leaves once a person approved it again. Test mode
+(``Organisation.test_mode_email``): every email goes to that address,
 subject prefixed « [TEST] »; letters are unchanged.
 """
 
@@ -70,6 +73,7 @@ from relance.holds.services.plans import OPEN_STATES, instalment_outstanding
 from relance.ledger.models import Customer, Invoice, Organisation
 from relance.locks import lock_invoices, lock_organisation, lock_rows
 
+from . import proofreading
 from .compose import Composed, compose, outgoing_email
 from .escalation import ESCALATING, record_received
 from .plan_messages import PLAN_KINDS
@@ -383,6 +387,13 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str 
     customer = Customer.objects.prefetch_related("contacts").get(pk=reminder.customer_id)
     events: list[NewEvent] = []
     extra: dict[str, Any] = {}
+    writing: dict[str, Any] = {}
+    if (reminder.edited_at is not None and reminder.kind != Reminder.Kind.LITIGATION
+            and reminder.channel != Channel.PHONE):
+        checked = _writing_check(reminder, org, customer, now)
+        if checked is None:
+            return "returned"
+        writing = checked
     if reminder.kind == Reminder.Kind.LITIGATION:
         return _legacy_handover(reminder, org, keep, today, now)
     escalation = _escalation_facts(reminder, keep, customer)
@@ -392,6 +403,7 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str 
         reminder.subject = "Appel à passer"
     else:
         email, extra = _deliver_message(reminder, org, customer, keep, today, events, progress)
+        extra.update(writing)
         if email is not None:
             return Outgoing(email, customer, keep, dropped, events, extra, escalation, today)
     return _record_sent(reminder, org, customer, keep, dropped, events, extra, escalation, today, clock.now(),
@@ -491,6 +503,8 @@ def _deliver_message(reminder: Reminder, org: Organisation, customer: Customer, 
     if channel == Channel.EMAIL:
         email, reminder.recipient, test = outgoing_email(org, reminder, customer, composed)
         extra.update(test)
+        if composed.cc and not test:  # who was in copy, as a list (the recipient text names them too)
+            extra["cc"] = [c.usable_email for c in composed.cc]
         reminder.subject = str(email.subject)  # as sent ([TEST] in test mode)
         reminder.message_id = email.extra_headers["Message-ID"]
         if composed.missing:
@@ -554,6 +568,34 @@ def _back_to_review(reminder: Reminder, org: Organisation, dropped: list[str], n
     record_many(org, [kinds.reminder_review_needed(customer_id=reminder.customer_id, reminder_id=reminder.id,
                                                    reason="figures_changed", dropped=dropped)], at=now)
     return "returned"
+
+
+def _writing_check(reminder: Reminder, org: Organisation, customer: Customer, now: datetime) -> dict[str, Any] | None:
+    """The writing check of a text a person edited (issue 17), in the claim's transaction: with
+    a spelling mistake that nobody acknowledged (``proofreading.acknowledged``) and
+    ``Organisation.writing_check_holds``, the reminder goes back « à valider », unsent, the
+    problems in a ``reminder.held_for_writing`` event and ``last_error`` saying why; returns
+    ``None`` then. Otherwise returns what the sent event records of the problems found (nothing
+    when none). A checker that fails holds nothing (logged)."""
+    found = proofreading.safe_review(org, reminder.subject, reminder.body_text, customer.language,
+                                     extra_words=proofreading.customer_names(customer))
+    if found is None or not found.found:
+        return {}
+    text_sha256 = found.digest()
+    spelling = found.spelling
+    if spelling and org.writing_check_holds and not proofreading.acknowledged(reminder, text_sha256):
+        words = ", ".join(dict.fromkeys(f"« {f.problem.text} »" for f in spelling[:5]))
+        n = len(spelling)
+        reminder.status = Reminder.Status.AWAITING_APPROVAL
+        reminder.last_error = (f"{n} faute{'s' if n > 1 else ''} d’orthographe dans le texte modifié ({words}) : "
+                               "corrigez-le, ou validez-le de nouveau pour l’envoyer tel quel")[:2000]
+        reminder.approved_by, reminder.approved_at = "", None
+        reminder.save(update_fields=["status", "last_error", "approved_by", "approved_at"])
+        record_many(org, [kinds.reminder_held_for_writing(
+            customer_id=reminder.customer_id, reminder_id=reminder.id, problems=found.recorded(),
+            text_sha256=text_sha256, attempt=reminder.attempts)], at=now)
+        return None
+    return {"writing_problems": found.recorded(), "writing_text_sha256": text_sha256}
 
 
 def _record_failure(reminder: Reminder, now: datetime, error: str, *, permanent: bool) -> str:

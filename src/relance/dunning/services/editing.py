@@ -16,14 +16,17 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from relance.clock import today_for
 from relance.core.escalation import Stage, scenario_problems, stage
 from relance.core.policy import StepSpec
 from relance.errors import Conflict, InvalidInput, NotFound
 from relance.events import kinds
 from relance.events.services import record_many
 from relance.ledger.models import Contact, Customer, Invoice, Organisation
+from relance.locks import lock_organisation
 
 from ..models import MessageTemplate, Reminder, Scenario, Step
+from . import proofreading
 from .charges import charges_of_invoices
 from .messages import (
     CHARGED_TEMPLATES,
@@ -205,8 +208,14 @@ def set_default(organisation: Organisation, scenario: Scenario, *, actor: str) -
 
 
 def save_template(organisation: Organisation, key: str, language: str, subject: str, body: str, *,
-                  actor: str) -> MessageTemplate:
-    """Validate (compile and render on sample data, in the sandbox) then save."""
+                  actor: str, check_writing: bool = False, writing_confirmed: bool = False,
+                  today: date | None = None, customer: Customer | None = None) -> MessageTemplate:
+    """Validate (compile and render on sample data, in the sandbox) then save.
+
+    ``check_writing`` (the editor): the text rendered as the preview shows it (on ``customer``,
+    else on sample data) goes through the writing check (:func:`proofread`); a spelling mistake
+    is saved only when ``writing_confirmed``, else :class:`~.proofreading.WritingToConfirm` and
+    nothing is saved. The mistakes confirmed are recorded in the ``template.saved`` event."""
     if language not in LANGUAGES:
         raise InvalidInput(f"langue « {language} » inconnue")
     if key not in template_keys(organisation) or not key.replace("_", "").isalnum():
@@ -214,11 +223,53 @@ def save_template(organisation: Organisation, key: str, language: str, subject: 
     if not subject.strip():
         raise InvalidInput("l’objet du message est vide")
     validate_template(subject, body, language)
+    confirmed: list[dict[str, Any]] = []
+    if check_writing:
+        found = proofread(organisation, key, language, today or today_for(organisation), customer=customer,
+                          subject=subject, body=body)
+        if found is not None and found.has_spelling:
+            if not writing_confirmed:
+                raise proofreading.WritingToConfirm(found)
+            confirmed = [f.as_dict() for f in found.spelling[:proofreading.MAX_RECORDED]]
     with transaction.atomic():
         template, created = MessageTemplate.objects.update_or_create(
             organisation=organisation, key=key, language=language, defaults={"subject": subject, "body": body})
-        record_many(organisation, [kinds.template_saved(key=key, language=language, created=created, actor=actor)])
+        record_many(organisation, [kinds.template_saved(key=key, language=language, created=created, actor=actor,
+                                                        writing_problems=confirmed or None)])
     return template
+
+
+#: bounds of the organisation's accepted words (``Organisation.accepted_words``)
+MAX_ACCEPTED_WORDS = 2000
+MAX_ACCEPTED_WORD = 100
+
+
+def accepted_words(organisation: Organisation) -> list[str]:
+    return [w for w in (line.strip() for line in organisation.accepted_words.splitlines()) if w]
+
+
+def set_writing_settings(organisation: Organisation, words: str, holds: bool, *, actor: str) -> list[str]:
+    """Save the words the writing check accepts (one a line: trade names, products, proper
+    nouns; duplicates and blank lines dropped) and whether an edited text with a spelling
+    mistake waits « à valider » (``Organisation.writing_check_holds``). Returns the words."""
+    kept = list(dict.fromkeys(w for w in (" ".join(line.split()) for line in words.splitlines()) if w))
+    too_long = [w for w in kept if len(w) > MAX_ACCEPTED_WORD]
+    if too_long:
+        raise InvalidInput(f"mot trop long (au plus {MAX_ACCEPTED_WORD} caractères) : « {too_long[0][:40]}… »")
+    if len(kept) > MAX_ACCEPTED_WORDS:
+        raise InvalidInput(f"au plus {MAX_ACCEPTED_WORDS} mots acceptés")
+    with transaction.atomic():
+        lock_organisation(organisation)
+        row = Organisation.objects.get(pk=organisation.pk)
+        before = (accepted_words(row), row.writing_check_holds)
+        row.accepted_words = "\n".join(kept)
+        row.writing_check_holds = holds
+        row.save(update_fields=["accepted_words", "writing_check_holds"])
+        organisation.accepted_words, organisation.writing_check_holds = row.accepted_words, holds
+        if before != (kept, holds):
+            record_many(organisation, [kinds.organisation_writing_settings(accepted_words=kept, holds=holds,
+                                                                           actor=actor)])
+    return kept
 
 
 def reset_template(organisation: Organisation, key: str, language: str, *, actor: str) -> bool:
@@ -249,14 +300,8 @@ def customer_context(organisation: Organisation, customer: Customer, today: date
     return build_context(organisation, customer, contact, invoices, today, charges=charges)
 
 
-def preview(organisation: Organisation, key: str, language: str, today: date, *, customer: Customer | None = None,
-            subject: str | None = None, body: str | None = None,
-            invoices: Sequence[Invoice] | None = None) -> RenderedMessage:
-    """Render a template (the saved one, or ``subject``/``body`` being edited) on a real
-    customer's open invoices (or only ``invoices``: those a message will list), or on sample
-    data without a customer (or without invoices)."""
-    if subject is None or body is None:
-        subject, body = template_source(organisation, key, language)
+def _preview_context(organisation: Organisation, key: str, language: str, today: date,
+                     customer: Customer | None, invoices: Sequence[Invoice] | None) -> dict[str, Any]:
     context = sample_context(language)
     if invoices:
         context = customer_context(organisation, invoices[0].customer, today, key, invoices)
@@ -264,4 +309,39 @@ def preview(organisation: Organisation, key: str, language: str, today: date, *,
     elif customer is not None and Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN).exists():
         context = customer_context(organisation, customer, today, key)
         context["langue"] = language
-    return render_source(subject, body, context, key)
+    return context
+
+
+def preview(organisation: Organisation, key: str, language: str, today: date, *, customer: Customer | None = None,
+            subject: str | None = None, body: str | None = None,
+            invoices: Sequence[Invoice] | None = None) -> RenderedMessage:
+    """Render a template (the saved one, or ``subject``/``body`` being edited) on a real
+    customer's open invoices (or only ``invoices``: those a message will list), or on sample
+    data without a customer (or without invoices)."""
+    return preview_checked(organisation, key, language, today, customer=customer, subject=subject, body=body,
+                           invoices=invoices, check=False)[0]
+
+
+def preview_checked(organisation: Organisation, key: str, language: str, today: date, *,
+                    customer: Customer | None = None, subject: str | None = None, body: str | None = None,
+                    invoices: Sequence[Invoice] | None = None,
+                    check: bool = True) -> tuple[RenderedMessage, proofreading.Review | None]:
+    """:func:`preview`, and the writing check of the message rendered (its subject and text
+    version: the variables filled, their names accepted), ``None`` when the checker failed
+    or ``check`` is false."""
+    if subject is None or body is None:
+        subject, body = template_source(organisation, key, language)
+    context = _preview_context(organisation, key, language, today, customer, invoices)
+    rendered = render_source(subject, body, context, key)
+    if not check:
+        return rendered, None
+    found = proofreading.safe_review(organisation, rendered.subject, rendered.text, language,
+                                     extra_words=proofreading.context_names(context))
+    return rendered, found
+
+
+def proofread(organisation: Organisation, key: str, language: str, today: date, *,
+              customer: Customer | None = None, subject: str | None = None,
+              body: str | None = None) -> proofreading.Review | None:
+    """The writing check of a template as the preview renders it (``TemplateProblem`` if it does not render)."""
+    return preview_checked(organisation, key, language, today, customer=customer, subject=subject, body=body)[1]
