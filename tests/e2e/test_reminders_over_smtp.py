@@ -62,11 +62,11 @@ def test_the_whole_sequence_arrives_in_order(org, smtp):
 
     bodies = [r.message.get_body(preferencelist=("plain",)).get_content() for r in got]
     for body in bodies:
-        assert body.startswith("Madame,")
+        assert body.startswith("Bonjour Madame Martin,")
         assert "1\u202f200,00\xa0€" in body
         assert "IBAN\u00a0: FR76 3000 6000 0112 3456 7890 189" in body  # payment block
         assert "Sophie Laurent" in body
-    assert "L441-10" in bodies[2] and "40 €" in bodies[2]  # business customer: penalties and indemnity
+    assert "L441-10" in bodies[2] and "40\u00a0€" in bodies[2]  # business customer: penalties and indemnity
     # J+15 = 1 July 2025: 14 days of 2025-S1 at 13,15 % and 1 day of 2025-S2 at 12,15 % on 1 200 €
     # = 1200 × 0.1315 × 14/365 + 1200 × 0.1215 × 1/365 = 6.0526… + 0.3994… = 6.45 €
     assert "s’y ajoutent 6,45\xa0€ de pénalités de retard et 40,00\xa0€ d’indemnité forfaitaire" in bodies[2]

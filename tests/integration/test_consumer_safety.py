@@ -117,7 +117,7 @@ def test_every_template_for_a_consumer_is_free_of_business_only_mentions(org: Or
     notice = _plain(business["mise_en_demeure"])
     if language == "fr":
         assert "80,00 € d’indemnité forfaitaire" in notice and "220,00 € de frais de recouvrement justifiés" in notice
-        assert "de 40 € par facture" in notice
+        assert "de 40 € par facture" in notice  # _plain: no-break spaces as spaces
     else:
         assert "€220.00 of justified recovery costs" in notice
 

@@ -57,7 +57,7 @@ def test_first_reminder_groups_the_customers_overdue_invoices(org):
     assert sorted(reminder.lines.values_list("invoice__number", flat=True)) == ["F-001", "F-002"]
     msg = mail.outbox[0]
     assert msg.to == ["Claire Martin <claire.martin@boulangerie-martin.test>"]
-    assert "Madame," in msg.body
+    assert msg.body.startswith("Bonjour Madame Martin,\n")
     assert "F-001" in msg.subject and "F-002" in msg.subject
     assert "1\u202f680,50\xa0€" in msg.body  # total due
     assert msg.extra_headers["Message-ID"] == reminder.message_id

@@ -378,5 +378,5 @@ def test_new_shipped_templates_render(key: str, language: str) -> None:
     if language == "fr":
         assert "’" in message.text
     if key == "echeance_a_venir":
-        assert ("1. 15/12/2026 : 493,50\xa0€ (réglée)\n2. 15/01/2027 : 493,50\xa0€" if language == "fr"
+        assert ("1. 15/12/2026\xa0: 493,50\xa0€ (réglée)\n2. 15/01/2027\xa0: 493,50\xa0€" if language == "fr"
                 else "1. 15/12/2026: €493.50 (paid)\n2. 15/01/2027: €493.50") in message.text

@@ -115,7 +115,7 @@ def test_the_copy_leaves_with_its_pdf_and_the_customer_keeps_the_new_delay(org: 
     assert email.to == ["Claire Martin <claire.martin@boulangerie-martin.test>"]
     assert email.attachments == [("Facture-F-002.pdf", PDF, "application/pdf")]
     text = str(email.body)
-    assert "Comme vous nous l’avez signalé, vous trouverez ci-joint la facture n° F-002 du" in text
+    assert "Comme vous nous l’avez signalé, vous trouverez ci-joint la facture n°\xa0F-002 du" in text
     assert "IBAN" in text  # the payment block
     assert not [w for w in LAW if w.lower() in text.lower()]
     copy.refresh_from_db()
@@ -243,5 +243,5 @@ def test_two_invoices_in_one_copy(org: Organisation) -> None:
     assert email.subject == "Copie des factures n° F-001 et F-002"
     assert [a[0] for a in email.attachments] == ["Facture-F-001.pdf", "Facture-F-002.pdf"]
     text = str(email.body)
-    assert "vous trouverez ci-joint les factures suivantes :\n– n° F-001 du 10/09/2026" in text
+    assert "vous trouverez ci-joint les factures suivantes\xa0:\n– n°\xa0F-001 du 10/09/2026" in text
     assert "Si vous les avez réglées entre-temps" in text

@@ -31,15 +31,15 @@ def test_every_shipped_template_renders(key, language):
 def test_french_wording_and_formats():
     subject, _, body = (TEMPLATE_DIR / "fr" / "relance_1.txt").read_text(encoding="utf-8").partition("\n")
     message = render_source(subject, body, sample_context("fr"))
-    assert message.subject == "Factures impayées n° F-2026-0101 et F-2026-0117"
-    assert message.text.startswith("Madame,\n\nSauf erreur ou omission de notre part")
-    assert "Montant total restant dû : 1\u202f480,50\xa0€." in message.text
+    assert message.subject == "Factures impayées n°\u00a0F-2026-0101 et F-2026-0117"
+    assert message.text.startswith("Bonjour Madame Martin,\n\nSauf erreur ou omission de notre part")
+    assert "Montant total restant dû\xa0: 1\u202f480,50\xa0€." in message.text
     assert "Règlement par virement\u00a0:\n  Bénéficiaire\u00a0: Atelier Exemple SAS\n" in message.text
     assert "Référence à indiquer\u00a0: «\u00a0RF91 CC00 1\u00a0»" in message.text
     assert '<table class="payment" data-relance="paiement"' in message.html  # not wrapped in <p>
     assert '<p><table class="payment"' not in message.html
     assert "'" not in message.text  # typographic apostrophes only
-    assert '<table class="invoices">' in message.html and "<p>Madame,</p>" in message.html
+    assert '<table class="invoices">' in message.html and "<p>Bonjour Madame Martin,</p>" in message.html
 
 
 def test_html_output_escapes_data():

@@ -152,8 +152,8 @@ def test_active_plan_pauses_its_invoices_and_plans_instalment_reminders(org: Org
     (reminder,) = [r for r in due if r.customer_id == c001.pk]
     assert reminder.kind == Reminder.Kind.INSTALMENT_DUE and numbers(reminder) == ["F-001", "F-002"]
     assert reminder.subject == "Rappel : échéance n° 1 de votre échéancier, le 15 décembre 2026"
-    assert f"l’échéance n° 1, d’un montant de 560,16{NBSP}€, arrive à terme le 15 décembre 2026" in reminder.body_text
-    assert f"1. 15/12/2026 : 560,16{NBSP}€" in reminder.body_text
+    assert f"l’échéance n°{NBSP}1, d’un montant de 560,16{NBSP}€, arrive à terme le 15 décembre 2026" in reminder.body_text
+    assert f"1. 15/12/2026{NBSP}: 560,16{NBSP}€" in reminder.body_text
     assert Reminder.objects.filter(kind=Reminder.Kind.INSTALMENT_DUE).count() == 1
     assert not verify_chain(org)
 
@@ -264,7 +264,7 @@ def test_plans_and_disputes_exclude_each_other(org: Organisation, c001: Customer
 def test_agreement_letter(org: Organisation, c001: Customer) -> None:
     plan = three(org, c001, note=XSS)
     html = plan_agreement_html(agreement_document(org, plan, DAY))
-    assert "Proposition d’échéancier de paiement : factures n° F-001 et F-002" in html
+    assert f"Proposition d’échéancier de paiement{NBSP}: factures n°{NBSP}F-001 et F-002" in html
     assert f"560,16{NBSP}€" in html and f"560,18{NBSP}€" in html and "15/12/2026" in html
     assert "Bon pour accord" in html and "Chaque règlement s’impute sur la plus ancienne échéance" in html
     assert "Les pénalités de retard prévues à l’article L441-10 du Code de commerce continuent de courir" in html

@@ -38,6 +38,7 @@ from django.utils.html import escape
 from relance.documents.payment_block import PAYMENT_MARKER, PaymentBlock
 from relance.ledger.models import Contact, Organisation
 
+from .addressing import Signatory, organisation_signatory
 from .errors import DeliveryError, HandOverDeclined, PermanentFailure, TemporaryFailure, UncertainDelivery
 
 HTML_WRAPPER = """<!DOCTYPE html>
@@ -146,16 +147,19 @@ def reply_address(organisation: Organisation, key: str) -> str:
     return f"{local}{separator}{key[:16].lower()}@{domain}"
 
 
-def signature_lines(organisation: Organisation) -> list[str]:
-    return [x for x in (organisation.signature_name, organisation.signature_title, organisation.legal_name,
-                        organisation.phone) if x]
+def signature_lines(organisation: Organisation, signer: Signatory | None = None) -> list[str]:
+    """Name and function of who signs (``signer``: the customer's collector; default the
+    organisation's signatory), then the organisation's name and telephone."""
+    who = signer if signer is not None else organisation_signatory(organisation)
+    return [x for x in (*who.lines(), organisation.legal_name, organisation.phone) if x]
 
 
-def email_text(organisation: Organisation, text: str, payment: PaymentBlock | None = None) -> str:
+def email_text(organisation: Organisation, text: str, payment: PaymentBlock | None = None,
+               signer: Signatory | None = None) -> str:
     """The plain-text part exactly as :func:`build_email` writes it: the payment block where the
     template did not place it, then the signature."""
     text, _ = with_payment(text, "", payment)
-    return text + "\n\n" + "\n".join(signature_lines(organisation)) + "\n"
+    return text + "\n\n" + "\n".join(signature_lines(organisation, signer)) + "\n"
 
 
 def build_email(
@@ -169,9 +173,13 @@ def build_email(
     attachments: Sequence[tuple[str, bytes, str]] = (),
     payment: PaymentBlock | None = None,
     nonce: str = "",
+    cc: Sequence[Contact] = (),
+    signer: Signatory | None = None,
 ) -> EmailMultiAlternatives:
     """The message for one reminder. ``payment`` (none for a thank-you) adds the payment block
-    if the template did not place it, and the QR code as an inline image."""
+    if the template did not place it, and the QR code as an inline image; ``cc``: contacts in
+    copy (those without a usable address are left out); ``signer``: who signs (default: the
+    organisation's signatory)."""
     if not contact.email:
         raise PermanentFailure(f"pas d’adresse email pour {contact}")
     text, html_fragment = with_payment(text, html_fragment, payment)
@@ -181,12 +189,14 @@ def build_email(
                                   "qr-paiement.png" if language == "fr" else "payment-qr.png"))
     sender = formataddr((organisation.sender_name or organisation.legal_name,
                          organisation.sender_email or f"relances@{sender_domain(organisation)}"))
-    signature = signature_lines(organisation)
+    signature = signature_lines(organisation, signer)
+    copies = [formataddr((c.full_name, c.usable_email)) for c in cc if c.usable_email]
     msg = RelanceEmail(
         subject=subject,
-        body=email_text(organisation, text),  # the payment block is in ``text`` already
+        body=email_text(organisation, text, signer=signer),  # the payment block is in ``text`` already
         from_email=sender,
         to=[formataddr((contact.full_name, contact.email))],
+        cc=copies or None,
         reply_to=[reply_address(organisation, key)] if organisation.reply_to_email else None,
         headers={
             "Message-ID": message_id(key, organisation, nonce),

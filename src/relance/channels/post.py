@@ -10,6 +10,8 @@ from relance.documents.payment_block import PaymentBlock
 from relance.errors import OrganisationIncomplete
 from relance.ledger.models import Contact, Customer, Organisation
 
+from .addressing import Signatory, addressee, signatory_for
+
 
 def letterhead_missing(org: Organisation) -> list[str]:
     """What a letter needs of its sender and the organisation lacks: a postal address (street,
@@ -46,16 +48,18 @@ def organisation_party(org: Organisation) -> Party:
 
 
 def customer_party(customer: Customer, contact: Contact | None, language: str) -> Party:
+    """The recipient block: a company, « À l’attention de Madame Claire Lefèvre, Directrice
+    financière » (the contact, by title, name and function), its address; a consumer, by name."""
     lines = tuple(x for x in (customer.address1, customer.address2,
                               f"{customer.postal_code} {customer.city}".strip()) if x)
     attention = ""
-    if contact and customer.is_business:
-        who = " ".join(x for x in (contact.civility, contact.full_name) if x)
-        role = f", {contact.role}" if contact.role else ""
+    if contact and customer.is_business and contact.full_name.strip():
+        who = addressee(contact, language)
+        role = f", {contact.role.strip()}" if contact.role.strip() else ""
         attention = f"À l’attention de {who}{role}" if language == "fr" else f"For the attention of {who}{role}"
     name = customer.legal_name
-    if not customer.is_business and contact:
-        name = " ".join(x for x in (contact.civility, contact.full_name) if x) or name
+    if not customer.is_business and contact and contact.full_name.strip():
+        name = addressee(contact, language)
     return Party(name, lines, attention=attention)
 
 
@@ -84,10 +88,14 @@ def letter_document(
     registered: bool,
     tracking_number: str = "",
     payment: PaymentBlock | None = None,
+    signer: Signatory | None = None,
 ) -> LetterDoc:
     """Everything printed on the letter of a reminder (refused for an organisation that lacks
-    its address, signatory or SIREN: :func:`require_letterhead`)."""
+    its address, signatory or SIREN: :func:`require_letterhead`). It is signed by ``signer``,
+    by default the customer's collector, else the organisation's signatory."""
     require_letterhead(org)
+    if signer is None:
+        signer = signatory_for(org, customer)
     language = customer.language
     fr = language == "fr"
     return LetterDoc(
@@ -95,14 +103,14 @@ def letter_document(
         recipient=customer_party(customer, contact, language),
         place=org.city,
         on=on,
-        subject=("Objet : " if fr else "Subject: ") + subject,
+        subject=("Objet\u00a0: " if fr else "Subject: ") + subject,
         references=(
-            (f"Vos références : client {customer.code}" if fr else f"Your reference: customer {customer.code}"),
-            (f"Nos références : {reference}" if fr else f"Our reference: {reference}"),
+            (f"Vos références\u00a0: client {customer.code}" if fr else f"Your reference: customer {customer.code}"),
+            (f"Nos références\u00a0: {reference}" if fr else f"Our reference: {reference}"),
         ),
         body_html=body_html,
-        signature_name=org.signature_name,
-        signature_title=org.signature_title,
+        signature_name=signer.name,
+        signature_title=signer.title,
         registered=registered,
         tracking_number=tracking_number,
         language=language,
@@ -123,6 +131,7 @@ def letter_pdf(
     registered: bool,
     tracking_number: str = "",
     payment: PaymentBlock | None = None,
+    signer: Signatory | None = None,
 ) -> bytes:
     return render_letter_pdf(letter_document(org, customer, contact, subject, body_html, on, reference, registered,
-                                             tracking_number, payment))
+                                             tracking_number, payment, signer))

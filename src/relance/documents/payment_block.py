@@ -62,7 +62,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "beneficiary": "Bénéficiaire",
         "amount": "Montant",
         "reference": "Référence à indiquer",
-        "hint": "Scannez ce QR code avec l’application de votre banque : bénéficiaire, montant et référence "
+        "hint": "Scannez ce QR code avec l’application de votre banque\u00a0: bénéficiaire, montant et référence "
                 "sont remplis pour vous.",
         "alt": "QR code de paiement par virement SEPA",
         "how_ref": "Merci de régler selon les modalités indiquées sur la facture, en rappelant cette référence.",

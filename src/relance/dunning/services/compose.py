@@ -12,7 +12,7 @@ records and hands over (``dispatcher``); the approval queue composes to preview
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from email.utils import parseaddr
@@ -20,6 +20,7 @@ from typing import Any
 
 from django.core.mail import EmailMultiAlternatives
 
+from relance.channels.addressing import Signatory, signatory_for
 from relance.channels.email import build_email
 from relance.channels.errors import PermanentFailure
 from relance.core.policy import FORMAL_NOTICE_TEMPLATE, Channel
@@ -30,12 +31,12 @@ from relance.events import kinds
 from relance.events.services import NewEvent
 from relance.holds.services.plans import instalment_outstanding
 from relance.holds.services.wording import agreement_context, instalment_context, promise_context
-from relance.ledger.models import Contact, Customer, Invoice, Organisation
+from relance.ledger.models import Allocation, Contact, Customer, Invoice, Organisation
 from relance.rates.services import RATE_MISSING_PREFIX, rate_tables
 
 from .charges import InvoiceCharges, charges_of_invoices
 from .invoice_copy import COPY_TEMPLATE
-from .messages import CHARGED_TEMPLATES, build_context, render
+from .messages import CHARGED_TEMPLATES, Received, build_context, render
 from .payment_details import payment_block_for
 from .plan_messages import AGREEMENT_EMAIL_TEMPLATE, PLAN_KINDS, agreement_pdf
 
@@ -53,11 +54,44 @@ KIND_TEMPLATES: dict[str, str] = {
 
 
 def _billing_contact(customer: Customer, want_email: bool) -> Contact | None:
+    """The contact a message speaks to: the billing contact first, then the others in the order
+    they were recorded; for an email, the first of them whose address is usable (an address
+    returned for good, a permanent bounce, is not used any more)."""
     contacts = list(customer.contacts.all())
-    ordered = sorted(contacts, key=lambda c: (not c.is_billing, c.id))
-    if want_email:  # an address returned for good (a permanent bounce) is not used any more
+    ordered = sorted(contacts, key=lambda c: (not c.is_billing, c.id or 0))
+    if want_email:
         return next((c for c in ordered if c.usable_email), None)
     return ordered[0] if ordered else None
+
+
+def copied_contacts(org: Organisation, customer: Customer, contact: Contact | None) -> list[Contact]:
+    """The customer's other contacts an email goes to in copy, when the organisation asks for it
+    (``Organisation.copy_other_contacts``): those with a usable address, each address once, never
+    the main recipient's."""
+    if not org.copy_other_contacts or contact is None:
+        return []
+    seen = {contact.usable_email.lower()}
+    copied = []
+    for other in sorted(customer.contacts.all(), key=lambda c: (not c.is_billing, c.id or 0)):
+        address = other.usable_email.lower()
+        if other.pk != contact.pk and address and address not in seen:
+            seen.add(address)
+            copied.append(other)
+    return copied
+
+
+def payments_received(invoices: list[Invoice]) -> list[Received]:
+    """The payments applied to ``invoices`` (not the credit notes): what a thank-you says was
+    received, each with the amount applied to these invoices."""
+    by_payment: dict[int, Received] = {}
+    for allocation in (Allocation.objects.filter(invoice__in=[i.pk for i in invoices], payment__isnull=False)
+                       .select_related("payment").order_by("payment__date", "payment_id")):
+        payment = allocation.payment
+        assert payment is not None
+        known = by_payment.get(payment.pk)
+        amount = allocation.amount + (known.amount if known else 0)
+        by_payment[payment.pk] = Received(payment.date, amount, payment.reference)
+    return list(by_payment.values())
 
 
 @dataclass
@@ -75,6 +109,8 @@ class Composed:
     attachments: list[tuple[str, bytes, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     edited: bool = False
+    signer: Signatory | None = None  # who signs (None: the organisation's signatory)
+    cc: list[Contact] = field(default_factory=list)  # in copy of an email
 
 
 @dataclass(frozen=True)
@@ -84,6 +120,8 @@ class Shared:
 
     templates: Mapping[tuple[str, str], tuple[str, str]]
     charges: Mapping[int, InvoiceCharges]
+    #: who signs, by customer id (``relance.channels.addressing.signatories_for``); read on demand when absent
+    signers: Mapping[int, Signatory] = field(default_factory=dict)
 
 
 def template_key(reminder: Reminder) -> str:
@@ -125,55 +163,76 @@ def compose(reminder: Reminder, org: Organisation, customer: Customer, invoices:
                 except OSError:
                     missing.append(invoice.number)
     payment = payment_block(reminder, org, customer, invoices)
+    signer = (shared.signers[customer.pk] if shared is not None and customer.pk in shared.signers
+              else signatory_for(org, customer))
+    cc = copied_contacts(org, customer, contact) if channel == Channel.EMAIL else []
     if reminder.edited_at is not None:
         # the wording edited for this customer is sent exactly as stored; the payment block (and
         # its QR code) only where the edited text kept it
         html = reminder.body_html
         return Composed(channel, contact, reminder.subject, reminder.body_text, html,
-                        payment if PAYMENT_MARKER in html else None, attachments, missing, edited=True)
+                        payment if PAYMENT_MARKER in html else None, attachments, missing, edited=True,
+                        signer=signer, cc=cc)
     other_due: list[Invoice] = []
+    received: list[Received] = []
     if reminder.kind == Reminder.Kind.THANKS:
         other_due = list(Invoice.objects.filter(customer=customer, status=Invoice.Status.OPEN, due_date__lt=today))
+        received = payments_received(invoices)
     key = template_key(reminder)
     charges = _charges(org, customer, invoices, today, key, reminder, events,
                        shared.charges if shared is not None else None)
     context = build_context(org, customer, contact, invoices, today, attachments=bool(attachments),
-                            other_due=other_due, charges=charges, payment_block=payment)
+                            other_due=other_due, charges=charges, payment_block=payment,
+                            letter=channel != Channel.EMAIL, signer=signer, received=received)
     context.update(_hold_context(reminder, customer.language, today))
     message = render(org, key, context,
                      shared.templates.get((key, customer.language)) if shared is not None else None)
-    return Composed(channel, contact, message.subject, message.text, message.html, payment, attachments, missing)
+    return Composed(channel, contact, message.subject, message.text, message.html, payment, attachments, missing,
+                    signer=signer, cc=cc)
 
 
 def outgoing_email(org: Organisation, reminder: Reminder, customer: Customer,
                    composed: Composed) -> tuple[EmailMultiAlternatives, str, dict[str, Any]]:
-    """The email of a composed message, its recipient as recorded, and what the events say of it.
-    In test mode (``Organisation.test_mode_email``) it goes to the test address instead of the
-    customer's, subject prefixed « [TEST] »; the recipient records both addresses."""
+    """The email of a composed message (the other contacts in copy, ``Composed.cc``), its
+    recipient as recorded, and what the events say of it. In test mode
+    (``Organisation.test_mode_email``) it goes to the test address alone instead of the
+    customer's (no copy), subject prefixed « [TEST] »; the recipient records both."""
     contact = composed.contact
     assert contact is not None
     email = build_email(org, contact, email_subject(org, composed.subject), composed.text, composed.html,
                         reminder.idempotency_key, customer.language, composed.attachments, payment=composed.payment,
-                        nonce=reminder.message_nonce)
-    recipient, test = email_recipient(org, contact)
+                        nonce=reminder.message_nonce, cc=composed.cc, signer=composed.signer)
+    recipient, test = email_recipient(org, contact, composed.cc)
     if test:
         email.to = [org.test_mode_email]
+        email.cc = []
         email.extra_headers["X-Relance-Test-Mode"] = "1"
     return email, recipient, test
 
 
+#: no-break spaces (French typography) become ordinary ones in an email's subject
+_HEADER_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
+
+
 def email_subject(org: Organisation, subject: str) -> str:
-    """The subject as sent: prefixed « [TEST] » in test mode."""
+    """The subject as sent: prefixed « [TEST] » in test mode; a header never wraps, and a
+    no-break space makes the encoded subject fold before its first word (read back « ␣Rappel »),
+    so its spaces are ordinary ones."""
+    subject = subject.translate(_HEADER_SPACES)
     return f"[TEST] {subject}" if org.test_mode_email else subject
 
 
-def email_recipient(org: Organisation, contact: Contact) -> tuple[str, dict[str, Any]]:
-    """The recipient of an email as recorded, and what the events say of it (test mode: the
-    test address instead of the customer's, both recorded)."""
+def email_recipient(org: Organisation, contact: Contact,
+                    cc: Sequence[Contact] = ()) -> tuple[str, dict[str, Any]]:
+    """The recipient of an email as recorded — « Claire Martin <claire@…>, copie à Paul Durand
+    <paul@…> » (the sent event records it) —, and what the events say of it: in test mode, the
+    test address instead of the customer's, the real recipients recorded too."""
     real = f"{contact.full_name} <{contact.email}>"
+    if cc:
+        real += ", copie à " + ", ".join(f"{c.full_name} <{c.usable_email}>" for c in cc)
     test_address = org.test_mode_email
     if not test_address:
-        return real, {}
+        return real[:300], {}  # the sent event records the recipient, copies included
     recipient = f"[TEST] {test_address} au lieu de {real}"[:300]
     return recipient, {"test_mode": True, "test_recipient": test_address, "real_recipient": real}
 

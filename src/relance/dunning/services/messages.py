@@ -10,6 +10,7 @@ block, say) that the code uses after it. The variables are documented in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -24,6 +25,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
+from relance.channels.addressing import Signatory, appellation, greeting, is_named, signatory_for
 from relance.core import formatting as fmt
 from relance.documents.payment_block import (
     PAYMENT_HTML_START,
@@ -41,6 +43,7 @@ from .charges import InvoiceCharges
 from .payment_details import payment_block_for
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "message_templates"
+_ONE_LINE = re.compile(r"[ \t\r\n\f\v]+")
 
 _text_env = ImmutableSandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
 _html_env = ImmutableSandboxedEnvironment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=False)
@@ -49,6 +52,10 @@ TABLE_HEADERS = {
     "fr": ("Facture", "Date", "Échéance", "Montant TTC", "Reste dû", "Retard"),
     "en": ("Invoice", "Date", "Due date", "Amount", "Outstanding", "Days late"),
 }
+#: the column naming what was sold, shown when one of the listed invoices carries it
+DESCRIPTION_HEADER = {"fr": "Objet", "en": "Description"}
+#: what the plain-text table shows of a long description (the HTML table and the letter show it all)
+DESCRIPTION_TEXT_WIDTH = 40
 CHARGE_HEADERS = {"fr": ("Pénalités", "Indemnité"), "en": ("Late interest", "Recovery fee")}
 #: the templates that state the penalties owed to date (from the second reminder on)
 CHARGED_TEMPLATES = frozenset({"relance_2", "relance_3", "courrier", "mise_en_demeure"})
@@ -120,23 +127,38 @@ def invoice_rows(invoices: Sequence[Invoice], today: date, language: str,
     ]
 
 
-def _table_data(rows: Sequence[dict[str, Any]], language: str, charged: bool) -> list[tuple[str, ...]]:
+def _table_data(rows: Sequence[dict[str, Any]], language: str, charged: bool,
+                text: bool = False) -> tuple[list[tuple[str, ...]], set[int]]:
+    """The table (headers first) and the indexes of its right-aligned (figure) columns. The
+    « Objet » column, what was sold, appears when one of the invoices carries a description."""
     headers: tuple[str, ...] = TABLE_HEADERS.get(language, TABLE_HEADERS["fr"])
+    described = any(str(r.get("libelle") or "").strip() for r in rows)
     if charged:
         headers = headers + CHARGE_HEADERS.get(language, CHARGE_HEADERS["fr"])
+    if described:
+        headers = (*headers[:1], DESCRIPTION_HEADER.get(language, DESCRIPTION_HEADER["fr"]), *headers[1:])
+
+    def described_as(row: dict[str, Any]) -> tuple[str, ...]:
+        if not described:
+            return ()
+        words = " ".join(str(row.get("libelle") or "").split())
+        if text and len(words) > DESCRIPTION_TEXT_WIDTH:
+            words = words[:DESCRIPTION_TEXT_WIDTH - 1].rstrip() + "…"
+        return (words,)
+
     cells = [
-        (r["numero"], r["date"], r["echeance"], r["montant"], r["reste_du"], r["retard"])
+        (r["numero"],) + described_as(r) + (r["date"], r["echeance"], r["montant"], r["reste_du"], r["retard"])
         + ((r["penalites"], r["indemnite"]) if charged else ())
         for r in rows
     ]
-    return [headers, *cells]
+    first_figure = 4 if described else 3
+    return [headers, *cells], set(range(first_figure, len(headers)))
 
 
 def text_table(rows: Sequence[dict[str, Any]], language: str, charged: bool = False) -> str:
-    data = _table_data(rows, language, charged)
+    data, right = _table_data(rows, language, charged, text=True)
     headers = data[0]
     widths = [max(len(str(row[c])) for row in data) for c in range(len(headers))]
-    right = set(range(3, len(headers)))
     out = []
     for row in data:
         cells = [str(v).rjust(widths[c]) if c in right else str(v).ljust(widths[c]) for c, v in enumerate(row)]
@@ -145,10 +167,10 @@ def text_table(rows: Sequence[dict[str, Any]], language: str, charged: bool = Fa
 
 
 def html_table(rows: Sequence[dict[str, Any]], language: str, charged: bool = False) -> Markup:
-    data = _table_data(rows, language, charged)
-    head = "".join(f'<th class="{"num" if c >= 3 else ""}">{escape(h)}</th>' for c, h in enumerate(data[0]))
+    data, right = _table_data(rows, language, charged)
+    head = "".join(f'<th class="{"num" if c in right else ""}">{escape(h)}</th>' for c, h in enumerate(data[0]))
     body = "".join(
-        "<tr>" + "".join(f'<td class="{"num" if c >= 3 else ""}">{escape(str(v))}</td>' for c, v in enumerate(row))
+        "<tr>" + "".join(f'<td class="{"num" if c in right else ""}">{escape(str(v))}</td>' for c, v in enumerate(row))
         + "</tr>"
         for row in data[1:]
     )
@@ -156,18 +178,50 @@ def html_table(rows: Sequence[dict[str, Any]], language: str, charged: bool = Fa
 
 
 def salutation(contact: Contact | None, language: str) -> str:
-    civility = (contact.civility if contact else "").rstrip(".").lower()
+    """The formal appellation without comma (« Madame »): see :func:`relance.channels.addressing.appellation`."""
+    return appellation(contact, language)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A payment applied to the invoices a thank-you is about: its date, the amount applied to them."""
+
+    on: date
+    amount: Decimal
+    reference: str = ""
+
+
+def received_context(received: Sequence[Received], currency: str, language: str) -> dict[str, Any]:
+    """What the thank-you says was received (``recu``): the amount applied to its invoices, the date
+    of the payment (the last one when there were several) and each payment."""
+    if not received:
+        return {"montant": "", "date": "", "nombre": 0, "reglements": []}
+    ordered = sorted(received, key=lambda r: r.on)
+    return {
+        "montant": fmt.money(sum((r.amount for r in ordered), Decimal(0)), currency, language),
+        "date": fmt.long_date(ordered[-1].on, language),
+        "nombre": len(ordered),
+        "reglements": [{"date": fmt.long_date(r.on, language), "montant": fmt.money(r.amount, currency, language),
+                        "reference": r.reference} for r in ordered],
+    }
+
+
+def payment_means(organisation: Organisation, reference: str, several: bool, language: str) -> str:
+    """How to pay, in one sentence (``reglement.texte``): the transfer to the organisation's IBAN
+    (and BIC), quoting the payment reference of the message, or else the invoice number(s)."""
+    if not organisation.iban:
+        return ""
+    iban = " ".join(organisation.iban[i:i + 4] for i in range(0, len(organisation.iban), 4))
+    nb = "\u00a0"
     if language == "en":
-        if contact and contact.last_name and civility in ("m", "mr", "monsieur"):
-            return f"Mr {contact.last_name}"
-        if contact and contact.last_name and civility in ("mme", "mrs", "ms", "madame"):
-            return f"Ms {contact.last_name}"
-        return "Sir or Madam"
-    if civility in ("m", "mr", "monsieur"):
-        return "Monsieur"
-    if civility in ("mme", "madame", "mlle"):
-        return "Madame"
-    return "Madame, Monsieur"
+        quoting = (f"quoting the reference {reference}" if reference
+                   else f"quoting the invoice number{'s' if several else ''}")
+        return (f"Payment by bank transfer to {organisation.legal_name}: IBAN {iban}"
+                f"{' — BIC ' + organisation.bic if organisation.bic else ''}, {quoting}.")
+    quoting = (f"en indiquant la référence {reference}" if reference
+               else f"en rappelant {'les numéros de facture' if several else 'le numéro de facture'}")
+    return (f"Règlement par virement à l’ordre {fmt.de(organisation.legal_name)}{nb}: IBAN {iban}"
+            f"{' — BIC ' + organisation.bic if organisation.bic else ''}, {quoting}.")
 
 
 def build_context(
@@ -181,8 +235,16 @@ def build_context(
     other_due: Sequence[Invoice] = (),
     charges: dict[int, InvoiceCharges] | None = None,
     payment_block: PaymentBlock | None = None,
+    letter: bool = False,
+    signer: Signatory | None = None,
+    received: Sequence[Received] = (),
 ) -> dict[str, Any]:
+    """The variables of docs/templates.md. ``letter``: the message is printed (the greeting is then
+    « Madame, », the name being on the envelope); ``signer``: who signs (default: the customer's
+    collector, else the organisation's signatory); ``received``: the payments a thank-you is about."""
     language = customer.language
+    if signer is None:
+        signer = signatory_for(organisation, customer)
     rows = invoice_rows(invoices, today, language, charges)
     currency = invoices[0].currency if invoices else "EUR"
     total_due = sum((i.amount_due for i in invoices), Decimal(0))
@@ -190,25 +252,16 @@ def build_context(
     numbers = [i.number for i in invoices]
     joined = ", ".join(numbers[:-1]) + (" et " if language == "fr" else " and ") + numbers[-1] if len(numbers) > 1 \
         else (numbers[0] if numbers else "")
-    appel = salutation(contact, language)
-    if organisation.iban:
-        iban = " ".join(organisation.iban[i:i + 4] for i in range(0, len(organisation.iban), 4))
-        if language == "en":
-            payment = (f"Payment by bank transfer to {organisation.legal_name}: IBAN {iban}"
-                       f"{' — BIC ' + organisation.bic if organisation.bic else ''}, quoting the invoice number"
-                       f"{'s' if len(numbers) > 1 else ''}.")
-        else:
-            payment = (f"Règlement par virement à l’ordre {fmt.de(organisation.legal_name)} : IBAN {iban}"
-                       f"{' — BIC ' + organisation.bic if organisation.bic else ''}, en rappelant "
-                       f"{'les numéros de facture' if len(numbers) > 1 else 'le numéro de facture'}.")
-    else:
-        payment = ""
-        iban = ""
+    appel = appellation(contact, language)
+    iban = " ".join(organisation.iban[i:i + 4] for i in range(0, len(organisation.iban), 4))
+    payment = payment_means(organisation, str(payment_context(payment_block, language).get("reference", "")),
+                            len(numbers) > 1, language)
     other = ""
     if other_due:
         amount = fmt.money(sum((i.amount_due for i in other_due), Decimal(0)), currency, language)
         other = (f"{len(other_due)} facture{'s' if len(other_due) > 1 else ''} ({amount})" if language == "fr"
                  else f"{len(other_due)} invoice{'s' if len(other_due) > 1 else ''} ({amount})")
+    named = is_named(contact)
     return {
         "langue": language,
         "client": {
@@ -219,15 +272,20 @@ def build_context(
             "civilite": contact.civility if contact else "", "prenom": contact.first_name if contact else "",
             "nom": contact.last_name if contact else "", "nom_complet": contact.full_name if contact else "",
             "fonction": contact.role if contact else "", "email": contact.email if contact else "",
+            "nomme": named,
         },
         "appel": appel,
-        "salutation": f"{appel},",
+        # the channel's greeting: « Bonjour Madame Lefèvre, » by email, « Madame, » on a letter
+        "salutation": greeting(contact, language, letter),
+        "salutation_formelle": greeting(contact, language, letter=True),
+        "salutation_nominative": named,
+        "courrier": letter,
         "organisation": {
             "nom": organisation.legal_name, "telephone": organisation.phone,
             "email": organisation.reply_to_email or organisation.sender_email, "siren": organisation.siren,
             "ville": organisation.city,
         },
-        "signataire": {"nom": organisation.signature_name, "fonction": organisation.signature_title},
+        "signataire": {"nom": signer.name, "fonction": signer.title},
         "factures": rows,
         "nombre_factures": len(rows),
         "numeros_factures": joined,
@@ -238,6 +296,8 @@ def build_context(
         "date_du_jour": fmt.long_date(today, language),
         "pieces_jointes": attachments,
         "autres_factures_dues": other,
+        "nombre_autres_factures_dues": len(other_due),
+        "recu": received_context(received, currency, language),
         # reminders every listed invoice received before this message: what « nos précédentes
         # relances » may claim (0: none of them, for one at least)
         "relances_precedentes": min((i.reminders_received for i in invoices), default=0),
@@ -324,10 +384,10 @@ def _business_basis(rates: Sequence[Decimal], default_rate: bool, until: str, co
              else " (taux prévu par nos conditions générales de vente)")
     basis = (f"Pénalités de retard au taux annuel de {_rate_text(rates, language)}{which}"
              f", du lendemain de chaque échéance au {until}, et indemnité forfaitaire pour frais de recouvrement "
-             "de 40 € par facture (articles L441-10 II et D441-5 du Code de commerce).")
+             "de 40\u00a0€ par facture (articles L441-10 II et D441-5 du Code de commerce).")
     if complements:
-        basis += (f" Frais de recouvrement exposés au-delà de ces indemnités, sur justification : "
-                  f"{fmt.money(complements, currency, language)} (article L441-10 II du Code de commerce ; "
+        basis += (f" Frais de recouvrement exposés au-delà de ces indemnités, sur justification\u00a0: "
+                  f"{fmt.money(complements, currency, language)} (article L441-10 II du Code de commerce\u00a0; "
                   "justificatifs tenus à votre disposition).")
     return basis
 
@@ -389,7 +449,9 @@ def render_source(subject_src: str, body_src: str, context: dict[str, Any], name
         raise TemplateProblem(f"modèle « {name} »{where} : {what}") from exc
     except Exception as exc:  # a template must never fail its page: every error is the editor's message
         raise TemplateProblem(f"modèle « {name} » : {_runtime_problem(exc)}") from exc
-    return RenderedMessage(" ".join(subject.split()), _tidy(text), _paragraphs_html(_tidy(html)))
+    # one line; the no-break spaces of French typography (« Rappel : ») are kept: the letter prints
+    # them, the email header has ordinary ones (``compose.email_subject``)
+    return RenderedMessage(_ONE_LINE.sub(" ", subject).strip(), _tidy(text), _paragraphs_html(_tidy(html)))
 
 
 def _runtime_problem(exc: Exception) -> str:
@@ -425,14 +487,17 @@ def sample_context(language: str = "fr") -> dict[str, Any]:
     today = date(2026, 11, 23)
     invoices = [
         Invoice(number="F-2026-0101", issue_date=date(2026, 9, 15), due_date=date(2026, 10, 15),
-                amount_incl_tax=Decimal("1200.00"), amount_due=Decimal("1200.00"), reminders_received=2),
+                amount_incl_tax=Decimal("1200.00"), amount_due=Decimal("1200.00"), reminders_received=2,
+                description="Oven maintenance" if language == "en" else "Maintenance du four"),
         Invoice(number="F-2026-0117", issue_date=date(2026, 10, 2), due_date=date(2026, 11, 1),
-                amount_incl_tax=Decimal("480.50"), amount_due=Decimal("280.50"), reminders_received=2),
+                amount_incl_tax=Decimal("480.50"), amount_due=Decimal("280.50"), reminders_received=2,
+                description="Spare parts" if language == "en" else "Pièces détachées"),
     ]
     from relance.holds.services.wording import sample_hold_variables
 
     context = build_context(organisation, customer, contact, invoices, today, attachments=True,
-                            payment_block=payment_block_for(organisation, customer, invoices))
+                            payment_block=payment_block_for(organisation, customer, invoices),
+                            received=[Received(date(2026, 11, 20), Decimal("1480.50"))])
     return {**context, **sample_hold_variables(language)}
 
 

@@ -15,6 +15,7 @@ from datetime import date
 from django.core.files.base import ContentFile
 from django.db import transaction
 
+from relance.channels.addressing import signatory_for
 from relance.channels.post import customer_party, legal_footer, organisation_party, require_letterhead
 from relance.clock import today_for
 from relance.core import formatting as fmt
@@ -48,7 +49,8 @@ def agreement_document(organisation: Organisation, plan: PaymentPlan, today: dat
     language = customer.language
     contact = customer.billing_contact
     invoices = list(Invoice.objects.filter(plan_lines__plan=plan).order_by("due_date", "number"))
-    context = build_context(organisation, customer, contact, invoices, today)
+    signer = signatory_for(organisation, customer)
+    context = build_context(organisation, customer, contact, invoices, today, letter=True, signer=signer)
     context["echeancier"] = {**plan_context(plan, language, today), "tableau": SCHEDULE_MARKER}
     message = render(organisation, AGREEMENT_TEMPLATE, context)
     fr = language != "en"
@@ -61,8 +63,8 @@ def agreement_document(organisation: Organisation, plan: PaymentPlan, today: dat
         references=((f"Vos références : client {customer.code}" if fr else f"Your reference: customer {customer.code}"),
                     (f"Nos références : échéancier n° {plan.pk}" if fr else f"Our reference: payment plan {plan.pk}")),
         body_html=message.html,
-        signature_name=organisation.signature_name,
-        signature_title=organisation.signature_title,
+        signature_name=signer.name,
+        signature_title=signer.title,
         language=language,
         logo_path=organisation.logo.path if organisation.logo else "",
         footer=legal_footer(organisation),

@@ -43,7 +43,7 @@ def plan_context(plan: PaymentPlan, language: str, today: date) -> dict[str, Any
              "reste": fmt.money(max(i.remaining, Decimal(0)), plan.currency, language), "reglee": i.remaining <= 0}
             for i in instalments]
     remaining = sum((max(i.remaining, Decimal(0)) for i in instalments), Decimal(0))
-    sep = ":" if language == "en" else " :"
+    sep = ":" if language == "en" else "\u00a0:"
     table = "\n".join(f"{r['numero']}. {r['date_courte']}{sep} {r['montant']}" for r in rows)
     grace = f"{plan.grace_days} jours" if language != "en" else f"{plan.grace_days} days"
     return {
@@ -138,7 +138,7 @@ def sample_hold_variables(language: str = "fr") -> dict[str, Any]:
              "montant": money(a), "reste": money("0" if n == 1 else a), "reglee": n == 1}
             for n, d, a in ((1, date(2026, 12, 15), "493.50"), (2, date(2027, 1, 15), "493.50"),
                             (3, date(2027, 2, 15), "493.50"))]
-    sep = ":" if en else " :"
+    sep = ":" if en else "\u00a0:"
     return {
         "promesse": {"date": fmt.long_date(date(2026, 11, 20), language), "montant": money("1480.50"),
                      "moyen": "by phone" if en else "par téléphone",
