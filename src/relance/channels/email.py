@@ -24,6 +24,7 @@ import re
 import smtplib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from email.header import Header
 from email.mime.base import MIMEBase
 from email.mime.image import MIMEImage
 from email.utils import formataddr
@@ -81,6 +82,15 @@ class RelanceEmail(EmailMultiAlternatives):
     def __init__(self, *args: Any, inline_images: Sequence[InlineImage] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.inline_images = list(inline_images)
+
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        """The MIME message, its non-ASCII subject folded knowing the header's name: folded without
+        it, a long subject began on the next line and mail readers showed it with a leading space."""
+        msg = super().message(*args, **kwargs)
+        subject = str(self.subject)
+        if not subject.isascii():
+            msg.replace_header("Subject", Header(subject, "utf-8", header_name="Subject"))
+        return msg
 
     def _create_alternatives(self, msg: Any) -> Any:
         msg = super()._create_alternatives(msg)  # type: ignore[misc]
