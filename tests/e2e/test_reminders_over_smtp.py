@@ -70,7 +70,7 @@ def test_the_whole_sequence_arrives_in_order(org, smtp):
     # J+15 = 1 July 2025: 14 days of 2025-S1 at 13,15 % and 1 day of 2025-S2 at 12,15 % on 1 200 €
     # = 1200 × 0.1315 × 14/365 + 1200 × 0.1215 × 1/365 = 6.0526… + 0.3994… = 6.45 €
     assert "s’y ajoutent 6,45\xa0€ de pénalités de retard et 40,00\xa0€ d’indemnité forfaitaire" in bodies[2]
-    assert "taux annuel de 13,15 % puis 12,15 % (taux de la BCE majoré de 10 points)" in bodies[2]
+    assert "taux annuel de 13,15\u00a0% puis 12,15\u00a0% (taux de la BCE majoré de 10 points)" in bodies[2]
     assert "L441-10" not in bodies[1]
     assert "Sauf erreur ou omission de notre part" in bodies[1]
 

@@ -62,7 +62,7 @@ def test_formal_notice_waits_for_a_missing_rate_then_goes(org):
     assert reminder.status == Reminder.Status.SENT and reminder.document
     # 62 days late in 2026-S2 at 2.15 + 10 = 12.15 % on 1 000 € = 1000 × 0.1215 × 62/365 = 20.6383… = 20.64 €
     assert "20,64\xa0€ de pénalités de retard" in reminder.body_text
-    assert "taux annuel de 12,15 %" in reminder.body_text
+    assert "taux annuel de 12,15\u00a0%" in reminder.body_text
 
 
 def test_plain_reminder_goes_without_figures_when_a_rate_is_missing(org):

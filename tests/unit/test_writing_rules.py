@@ -132,3 +132,85 @@ def test_a_formal_notice_of_a_customer_by_name_and_the_slow_path_bounded():
     # a capitalised unknown word (a name) gets no slow hunspell guess: the check stays quick
     problems = check_text("Madame Zyxwvutsrq, la facture reste due.")
     assert [(p.kind, p.text, p.suggestions) for p in problems] == [("orthographe", "Zyxwvutsrq", ())]
+
+
+# The families of slips a blind held-out corpus revealed: each rule by its hits and its non-hits.
+@pytest.mark.parametrize("text, expected", [
+    # an infinitive is required after « vouloir », « veuillez », « merci de », « pouvez-vous »…
+    ("Nous vous prions de bien vouloir régularisé votre situation.", ("grammaire", "régularisé")),
+    ("Veuillez contacté notre service comptable.", ("grammaire", "contacté")),
+    ("Merci de nous retournez le formulaire.", ("grammaire", "retournez")),
+    ("Pourriez-vous nous envoyé le justificatif ?", ("grammaire", "envoyé")),
+    # a participle, not an infinitive, after a noun of the trade
+    ("Merci de nous renvoyer le mandat signer.", ("grammaire", "signer")),
+    # être + participle against the subject
+    ("Les intérêts de retard sont calculé au taux légal.", ("grammaire", "calculé")),
+    ("La relance a été envoyé le 3 mai.", ("grammaire", "envoyé")),
+    ("Votre virement sera encaissée demain.", ("grammaire", "encaissée")),
+    # noun + participle
+    ("Les sommes versé seront déduites.", ("grammaire", "versé")),
+    ("Les frais de dossier facturé restent dus.", ("grammaire", "facturé")),
+    # avoir + participle, no object before it
+    ("Vous n’avez toujours pas réglés la facture.", ("grammaire", "réglés")),
+    ("Nous avons reçus votre courrier.", ("grammaire", "reçus")),
+    # avoir + participle, the object « que » before it
+    ("Voici les relances que nous vous avons adressé.", ("grammaire", "adressé")),
+    # the verb against its subject
+    ("Nous espérons que ce calendrier vous conviendras.", ("grammaire", "conviendras")),
+    ("Les pénalités s’ajoute au principal.", ("grammaire", "ajoute")),
+    ("Les échéances prévues doit être respectées.", ("grammaire", "doit")),
+    # typography
+    ("Nous vous remercions  de votre règlement.", ("typographie", "  ")),
+    ("Monsieur , nous vous écrivons.", ("typographie", " ,")),
+    ("La facture est jointe .", ("typographie", " .")),
+    ('La mention "bon pour accord" suffit.', ("typographie", '"bon pour accord"')),
+    ("Le taux est de 10,57 % par an.", ("typographie", " %")),
+    ("Le taux est de 3%.", ("typographie", "3%")),
+    # tone: regret, mockery, exasperation, ruin
+    ("Payez, sinon vous le regretterez.", ("ton", "vous le regretterez")),
+    ("Vous risquez de le regretter.", ("ton", "Vous risquez de le regretter")),
+    ("Vous vous moquez de nous.", ("ton", "moquez")),
+    ("Vous nous prenez pour des imbéciles.", ("ton", "Vous nous prenez pour")),
+    ("Nous en avons assez de vos promesses.", ("ton", "Nous en avons assez")),
+    ("Notre patience a des limites.", ("ton", "Notre patience a des limites")),
+    ("Nous ferons tout pour couler votre entreprise.", ("ton", "couler votre entreprise")),
+    ("Réglez avant que cela ne vous ruine.", ("ton", "ruine")),
+])
+def test_each_family_of_slips_is_found(text: str, expected: tuple[str, str]):
+    found = kinds(text)
+    assert any(expected[1] in token or token in expected[1] for kind, token in found if kind == expected[0]), found
+
+
+@pytest.mark.parametrize("text", [
+    "La mention «\u00a0paiement à réception\u00a0» est indiquée sur chacune de nos factures.",
+    "Nous vous remercions de bien vouloir nous adresser le règlement.",
+    "Merci de nous retourner l’échéancier signé avant le 18 décembre 2026.",
+    "Veuillez nous faire parvenir le document complété.",
+    "Nous ne pouvons laisser cette dette perdurer.",
+    "Nous regrettons de constater que la facture demeure impayée.",
+    "Les sommes que vous nous avez versées ont été déduites.",
+    "La facture que vous nous avez demandé de renvoyer est jointe.",
+    "Nous vous avons adressé deux relances restées sans réponse.",
+    "Vous avez été relancée à deux reprises.",
+    "Nous les avons reçus le 3 mai.",
+    "Les frais engagés pour le recouvrement restent à votre charge.",
+    "La procédure de recouvrement engagée sera suspendue.",
+    "Les pénalités de retard sont calculées au taux de 10,57\u00a0% par an.",
+    "Les montants que vous nous devez s’élèvent à 5\u202f200,00\u00a0€.",
+    "Le montant des factures échues s’élève à 300\u00a0€.",
+    "Cette solution vous conviendra-t-elle\u00a0?",
+    "Votre paiement a été reçu le 10 décembre 2026.",
+    "Sans règlement sous huit jours, nous vous mettrons en demeure, puis engagerons une procédure judiciaire.",
+    "Nous saisirons le tribunal d’une requête en injonction de payer, signifiée par un commissaire de justice.",
+    "Nous vous mettons en demeure de régler la somme due de 1\u202f250,00\u00a0€.",
+    "Le dossier sera transmis au service contentieux, ce que nous aurions souhaité éviter.",
+])
+def test_correct_collection_french_is_not_flagged(text: str):
+    assert check_text(text) == []
+
+
+def test_the_rules_without_a_dictionary_keep_to_the_words_of_the_trade():
+    from relance.core.writing import check_rules
+
+    assert check_rules(tokenise("Les intérêts sont calculé au taux légal.")) == []
+    assert [p.text for p in check_rules(tokenise("Les factures sont réglé."))] == ["réglé"]

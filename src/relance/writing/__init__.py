@@ -58,7 +58,7 @@ def check_text(text: str, *, language: str = "fr", organisation: Organisation | 
             accepted |= names
             spelling = [p for p in spelling if p.text.lower() not in names]
     spelling = [Problem(p.text, p.offset, p.length, p.kind, p.message, suggest(language, p.text)) for p in spelling]
-    found = spelling + check_rules(tokens, language, accepted)
+    found = spelling + check_rules(tokens, language, accepted, is_known if language == "fr" else None)
     return sorted(set(found), key=lambda p: (p.offset, p.length, p.kind, p.message))
 
 

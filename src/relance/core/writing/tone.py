@@ -48,6 +48,26 @@ THREATS: tuple[tuple[str, str], ...] = (
      "révéler la dette à des tiers ou les faire intervenir est une pression interdite"),
     (r"\bvous (?:allez|aller) le regretter\b|\bgare à vous\b|\bvous êtes prévenus?\b",
      "intimidation"),
+    # regret promised: « vous le regretterez », « vous allez le regretter », « sous peine de le regretter »
+    (r"\bvous (?:(?:risquez de|pourriez|pourrez|pourrez bien|devriez|ne tarderez pas à) )?(?:le |l’|l'|en )?"
+     r"regrett(?:er|erez|eriez|erez amèrement)\b|\b(?:à|de) le regretter\b",
+     "intimidation : promettre des regrets est une menace, pas une conséquence légale"),
+    # mockery, contempt: « vous vous moquez de nous », « vous nous prenez pour des… »
+    (r"\bmoqu(?:e|es|ez|er|ent|iez|erie|eries|é|ée|és|ées)\b|\bvous (?:vous )?(?:fichez|foutez)\b"
+     r"|\bvous nous prenez pour\b|\bpayez notre tête\b|\bse payer notre tête\b|\bmépris\b",
+     "mépris ou reproche personnel : un courrier de recouvrement reste courtois"),
+    # exasperation: « nous en avons assez », « notre patience a des limites »
+    (r"\b(?:nous )?en avons (?:assez|marre|ras le bol|plus qu’assez|par-dessus la tête)\b|\bras[- ]le[- ]bol\b"
+     r"|\bmarre\b|\binadmissible\b|\bnotre patience (?:a des limites|est à bout|s’épuise|a atteint)"
+     r"|\bà bout de patience\b|\btrop c’est trop\b|\bça suffit\b|\bcela suffit\b|\bexcédés?\b"
+     r"|\bnous sommes (?:las|lassés|fatigués)\b|\bvos (?:excuses|prétextes) (?:ne|n’)",
+     "exaspération : un courrier de recouvrement énonce les faits sans humeur"),
+    # ruin, destruction: « avant de vous ruiner », « couler votre entreprise »
+    (r"\bruin(?:e|er|é|ée|és|ées|erons|erez|era|erait)\b|\bsur la paille\b"
+     r"|\b(?:couler|détruire|anéantir|briser|fermer) (?:votre|vos|votre petite) "
+     r"(?:entreprise|société|commerce|boutique|réputation|vie|activité)\b"
+     r"|\bvous allez voir ce qu|\bvous verrez ce qu",
+     "menace de ruine : seule la conséquence légale d’un impayé s’annonce"),
 )
 _THREATS = [(re.compile(pattern, re.IGNORECASE), why) for pattern, why in THREATS]
 

@@ -62,6 +62,39 @@ def french(tokens: Tokens) -> list[Problem]:
         found.append(problem_at(text, m.start(), m.end(), "typographie",
                                 "espace insécable attendue après « n° »", (m.group()[:2] + "\u00a0",)))
     found += _amounts(tokens)
+    found += _spacing(tokens)
+    return found
+
+
+_DOUBLE_SPACE = re.compile(r"(?<=[^\W\d_,;’])(?<!  )  (?! )(?=[^\W\d_])")
+_SPACE_BEFORE_POINT = re.compile(r"(?<=[^\s.,])[ \u00a0\u202f\t]+([,.])(?![.\d])")
+_STRAIGHT_QUOTES = re.compile(r"\"([^\"\n]{1,300})\"")
+_PERCENT = re.compile(r"(?<=\d)([ \t]?)%")
+
+
+def _spacing(tokens: Tokens) -> list[Problem]:
+    """Spaces and signs inside a sentence: two spaces in a row between words, a space before « , » or
+    « . », straight double quotes "…" (French quotes « … »), « % » without a no-break space before it
+    (« 12,15 % »)."""
+    text = tokens.text
+    found: list[Problem] = []
+    for m in _DOUBLE_SPACE.finditer(text):
+        if not tokens.in_domain(m.start() - 1, m.end() + 1):
+            found.append(problem_at(text, m.start(), m.end(), "typographie", "deux espaces de suite", (" ",)))
+    for m in _SPACE_BEFORE_POINT.finditer(text):
+        if not tokens.in_domain(m.start(1)):
+            found.append(problem_at(text, m.start(), m.end(), "typographie",
+                                    f"pas d’espace avant « {m.group(1)} »", (m.group(1),)))
+    for m in _STRAIGHT_QUOTES.finditer(text):
+        if not tokens.in_domain(m.start()) and not tokens.in_domain(m.end() - 1):
+            found.append(problem_at(text, m.start(), m.end(), "typographie",
+                                    "guillemets droits : en français, « … » avec des espaces insécables",
+                                    (f"«\u00a0{m.group(1).strip()}\u00a0»",)))
+    for m in _PERCENT.finditer(text):
+        if tokens.in_domain(m.end() - 1, exclude="numero"):
+            continue
+        found.append(problem_at(text, m.start() - 1 if not m.group(1) else m.start(), m.end(), "typographie",
+                                "espace insécable attendue avant « % »", ("\u00a0%",)))
     return found
 
 

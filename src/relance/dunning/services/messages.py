@@ -308,7 +308,7 @@ def build_context(
 
 
 def _rate_text(rates: Sequence[Decimal], language: str) -> str:
-    shown = [fmt.number(r, language) + (" %" if language == "fr" else "%") for r in rates]
+    shown = [fmt.number(r, language) + ("\u00a0%" if language == "fr" else "%") for r in rates]
     if len(shown) <= 1:
         return "".join(shown)
     return ", ".join(shown[:-1]) + (" puis " if language == "fr" else " then ") + shown[-1]
