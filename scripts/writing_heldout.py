@@ -29,8 +29,11 @@ def setup_django() -> None:
     django.setup()
 
 
-def read_rows() -> list[tuple[str, str, str]]:
-    lines = HELDOUT.read_text(encoding="utf-8").split("\n")
+BLIND = ROOT / "tests" / "fixtures" / "writing_blind" / "heldout2_fr.tsv"
+
+
+def read_rows(path: Path = HELDOUT) -> list[tuple[str, str, str]]:
+    lines = path.read_text(encoding="utf-8").split("\n")
     assert lines[0] == "kind\ttoken\tsentence", lines[0]
     rows = []
     for line in lines[1:]:
@@ -45,11 +48,11 @@ def show(problems) -> str:
     return "; ".join(f"[{p.kind}] {p.text!r} @{p.offset}: {p.message}" for p in problems) or "(aucun problème)"
 
 
-def main() -> int:
-    setup_django()
+def measure(rows: list[tuple[str, str, str]]) -> dict:
+    """Recall per kind (a problem of the same kind overlapping the faulty token) and the correct
+    sentences flagged, with the misses and false positives spelled out."""
     from relance.writing import check_text
 
-    rows = read_rows()
     total: Counter[str] = Counter()
     found: Counter[str] = Counter()
     misses: list[str] = []
@@ -65,28 +68,39 @@ def main() -> int:
         total[kind] += 1
         start = sentence.index(token)
         end = start + len(token)
-        hit = any(p.kind == kind and p.offset < end and start < p.offset + p.length for p in problems)
-        if hit:
+        if any(p.kind == kind and p.offset < end and start < p.offset + p.length for p in problems):
             found[kind] += 1
         else:
             misses.append(f"[{kind}] token {token!r} in {sentence!r}\n      -> {show(problems)}")
+    errors = sum(total.values())
+    return {"total": total, "found": found, "errors": errors, "recall": sum(found.values()) / errors,
+            "correct": n_correct, "flagged": len(false_positives),
+            "false_positive_rate": len(false_positives) / n_correct, "misses": misses,
+            "false_positives": false_positives}
 
-    print(f"Held-out corpus: {HELDOUT.relative_to(ROOT)} ({len(rows)} sentences)")
+
+def main() -> int:
+    setup_django()
+    path = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else HELDOUT
+    rows = read_rows(path)
+    result = measure(rows)
+    total, found = result["total"], result["found"]
+    print(f"Held-out corpus: {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} ({len(rows)} sentences)")
     print("Recall:")
     for kind in KINDS:
         n = total[kind]
         print(f"  {kind:12} {found[kind]:3}/{n:<3} {100 * found[kind] / n:5.1f} %" if n else f"  {kind:12} -")
-    all_found, all_total = sum(found.values()), sum(total.values())
-    print(f"  {'overall':12} {all_found:3}/{all_total:<3} {100 * all_found / all_total:5.1f} %")
-    fp = len(false_positives)
-    print(f"False positives: {fp}/{n_correct} correct sentences ({100 * fp / n_correct:.1f} %)")
-    print(f"\nMisses ({len(misses)}):")
-    for m in misses:
+    print(f"  {'overall':12} {sum(found.values()):3}/{result['errors']:<3} {100 * result['recall']:5.1f} %")
+    print(f"False positives: {result['flagged']}/{result['correct']} correct sentences "
+          f"({100 * result['false_positive_rate']:.1f} %)")
+    print(f"\nMisses ({len(result['misses'])}):")
+    for m in result["misses"]:
         print("  - " + m)
-    print(f"\nFalse positives ({fp}):")
-    for f in false_positives:
+    print(f"\nFalse positives ({result['flagged']}):")
+    for f in result["false_positives"]:
         print("  - " + f)
     return 0
+
 
 
 if __name__ == "__main__":
