@@ -282,3 +282,52 @@ def test_a_payment_of_the_last_invoice_closes_the_case_and_cancels_a_waiting_ema
     assert Reminder.objects.get(pk=handover.reminder_id).status == "cancelled"
     with pytest.raises(InvalidInput, match="clôturé"):
         hand_over(org, case, recipient=lawyer, method="attachment", actor="sophie", on=DAY)
+
+
+# --------------------------------------------------------------------------- what changed before it left
+
+
+def test_a_name_with_a_comma_never_changes_the_address(org: Organisation, case: LitigationCase) -> None:
+    produced(org, case)
+    firm = save_recipient(org, kind="lawyer", name="Cabinet Dupont, Avocats; Lyon", email="contact@dupont.test",
+                          actor="sophie")
+    handover = hand_over(org, case, recipient=firm, method="attachment", actor="sophie", on=DAY)
+    dispatch_now(org, NOON + timedelta(hours=1))
+    (message,) = mail.outbox
+    assert [parseaddr(a)[1] for a in message.to] == ["contact@dupont.test"]
+    assert Reminder.objects.get(pk=handover.reminder_id).status == "sent"
+
+
+def test_a_retry_in_test_mode_still_knows_the_real_recipient_and_subject(org: Organisation,
+                                                                       case: LitigationCase) -> None:
+    from relance.dunning.services.compose import compose
+
+    produced(org, case)
+    lawyer = save_recipient(org, kind="lawyer", name="Maître Durand", email="durand@avocats.test", actor="sophie")
+    reminder = hand_over(org, case, recipient=lawyer, method="attachment", actor="sophie", on=DAY).reminder
+    assert reminder is not None
+    subject = reminder.subject
+    # what a first attempt in test mode stored before a temporary failure
+    reminder.recipient = "[TEST] test@atelier.test au lieu de Maître Durand <durand@avocats.test>"
+    reminder.subject = f"[TEST] {subject}"
+    composed = compose(reminder, org, case.customer, [], DAY, [])
+    assert composed.contact is not None and composed.contact.email == "durand@avocats.test"
+    assert composed.subject == subject
+
+
+def test_a_payment_or_a_dispute_before_it_leaves_cancels_the_stale_file(org: Organisation, martin: Customer,
+                                                                          case: LitigationCase) -> None:
+    from relance.holds.services.holds import open_dispute
+
+    produced(org, case)
+    lawyer = save_recipient(org, kind="lawyer", name="Maître Durand", email="durand@avocats.test", actor="sophie")
+    first = hand_over(org, case, recipient=lawyer, method="attachment", actor="sophie", on=DAY)
+    record_payment(org, martin, "VIR-PART", DAY, Decimal("100.00"))  # a partial payment: the total changed
+    dispatch_now(org, NOON + timedelta(hours=1))
+    assert mail.outbox == []
+    cancelled = Event.objects.get(organisation=org, kind="reminder.cancelled", reminder_id_ref=first.reminder_id)
+    assert cancelled.data["reason"] == "case_changed_before_sending"
+    second = hand_over(org, case, recipient=lawyer, method="attachment", actor="sophie", on=DAY)
+    open_dispute(org, Invoice.objects.get(number="FA-2026-0107"), "montant_conteste", today=DAY)
+    dispatch_now(org, NOON + timedelta(hours=2))
+    assert mail.outbox == [] and Reminder.objects.get(pk=second.reminder_id).status == "cancelled"

@@ -250,3 +250,17 @@ def test_the_scheduler_tick_reads_the_due_mailboxes_and_survives_one_that_fails(
     assert again["mailboxes"] == []  # read again only after its interval
     mailbox = Mailbox.objects.get(organisation=org)
     assert mailbox.last_error and Event.objects.filter(kind="mailbox.failed").count() == 1
+
+
+def test_an_answer_to_a_case_file_sent_to_a_lawyer_is_not_the_debtors_reply(org: Organisation) -> None:
+    """The lawyer's answer to a litigation case's hand-over (issue 16) waits « à rattacher »: it is not
+    the debtor speaking, so no promise, dispute or pause is read into it."""
+    reminder = sent_to(org, "C001")
+    handover = Reminder.objects.create(organisation=org, customer=reminder.customer, kind=Reminder.Kind.CASE_HANDOVER,
+                                       channel="email", planned_for=DAY, status=Reminder.Status.SENT,
+                                       idempotency_key="f" * 32, message_id="<relance.handover@atelier-dubois.test>",
+                                       recipient="Maître Durand <durand@avocats.test>")
+    reply = receive(org, eml("Bien reçu, nous lançons la procédure ; le débiteur promet de payer le 30/11.",
+                             sender="durand@avocats.test", in_reply_to=handover.message_id)).reply
+    assert reply.state == Reply.State.TO_ATTACH and reply.reminder_id is None and reply.customer_id is None
+    assert not Promise.objects.filter(organisation=org).exists()

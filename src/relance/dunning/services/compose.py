@@ -15,10 +15,11 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from email.utils import parseaddr
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives
+from django.core.validators import validate_email
 
 from relance.channels.addressing import Signatory, signatory_for
 from relance.channels.email import build_email
@@ -214,6 +215,10 @@ def outgoing_email(org: Organisation, reminder: Reminder, customer: Customer,
 _HEADER_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
 
 
+#: how a test-mode recipient names the real one (« [TEST] test@… au lieu de Claire Martin <claire@…> »)
+TEST_INSTEAD_OF = " au lieu de "
+
+
 def email_subject(org: Organisation, subject: str) -> str:
     """The subject as sent: prefixed « [TEST] » in test mode; a header never wraps, and a
     no-break space makes the encoded subject fold before its first word (read back « ␣Rappel »),
@@ -233,7 +238,7 @@ def email_recipient(org: Organisation, contact: Contact,
     test_address = org.test_mode_email
     if not test_address:
         return real[:300], {}  # the sent event records the recipient, copies included
-    recipient = f"[TEST] {test_address} au lieu de {real}"[:300]
+    recipient = f"[TEST] {test_address}{TEST_INSTEAD_OF}{real}"[:300]
     return recipient, {"test_mode": True, "test_recipient": test_address, "real_recipient": real}
 
 
@@ -276,9 +281,15 @@ def _case_handover(reminder: Reminder) -> Composed:
     as « Name <address> », and the file — one ZIP — as the reminder's document), sent as written.
     No payment block, no late-payment law: it speaks to a professional about the debtor. The
     file that cannot be read fails visibly rather than leaving without it."""
-    name, address = parseaddr(reminder.recipient)
-    if not address:
-        raise PermanentFailure("pas d’adresse e-mail pour le destinataire du dossier")
+    stored = reminder.recipient
+    if stored.startswith("[TEST] ") and TEST_INSTEAD_OF in stored:  # a retry in test mode: the real one
+        stored = stored.split(TEST_INSTEAD_OF, 1)[1]
+    name, _, rest = stored.rpartition(" <")
+    address = rest.rstrip(">").strip()
+    try:
+        validate_email(address)
+    except ValidationError as exc:
+        raise PermanentFailure("pas d’adresse e-mail valable pour le destinataire du dossier") from exc
     parts = name.rsplit(" ", 1)
     contact = Contact(first_name=parts[0] if len(parts) == 2 else "", last_name=parts[-1], email=address)
     attachments: list[tuple[str, bytes, str]] = []
@@ -291,7 +302,8 @@ def _case_handover(reminder: Reminder) -> Composed:
         if hashlib.sha256(content).hexdigest() != reminder.document_sha256:
             raise PermanentFailure("le dossier à joindre a changé depuis sa production : il n’est pas envoyé")
         attachments.append(((reminder.document.name or "dossier.zip").rsplit("/", 1)[-1], content, "application/zip"))
-    return Composed(Channel.EMAIL, contact, reminder.subject, reminder.body_text, reminder.body_html, None,
+    subject = reminder.subject.removeprefix("[TEST] ")  # as written, even after a test-mode attempt
+    return Composed(Channel.EMAIL, contact, subject, reminder.body_text, reminder.body_html, None,
                     attachments, [], edited=True)
 
 

@@ -159,10 +159,14 @@ def _still_chaseable(org: Organisation, reminder: Reminder, invoices: Sequence[I
         return [i for i in invoices if i.status == Invoice.Status.OPEN and i.amount_due > 0]
     if kind == Reminder.Kind.PLAN_AGREEMENT:
         return _agreement_invoices(org, reminder, invoices, today)
-    if kind in (Reminder.Kind.INVOICE_COPY, Reminder.Kind.CASE_HANDOVER):
-        # a case's file goes to its lawyer while something of it is still owed: its invoices are in
-        # litigation (no hold applies to them), and once all are settled there is nothing to pursue
+    if kind == Reminder.Kind.INVOICE_COPY:
         return _copy_invoices(invoices)
+    if kind == Reminder.Kind.CASE_HANDOVER:
+        # a case's file goes to its lawyer for what is still owed and not held: a dispute or a stop
+        # (insolvency proceedings) recorded since means nobody is to pursue that invoice
+        if held is None:
+            held = blocked(org, {i.customer_id for i in invoices}, today)
+        return [i for i in invoices if i.status == Invoice.Status.OPEN and i.amount_due > 0 and not held.blocks(i)]
     if kind == Reminder.Kind.PROMISE_BROKEN and (reminder.promise is None
                                                  or reminder.promise.state != Promise.State.BROKEN):
         return []
@@ -373,6 +377,15 @@ def _send_claimed(reminder: Reminder, now: datetime, progress: Progress) -> str 
         reminder.save(update_fields=["status", "last_error"])
         record_many(org, [kinds.reminder_cancelled(customer_id=reminder.customer_id, reminder_id=reminder.id,
                                                    reason="paid_or_held_before_sending", invoices=dropped)], at=now)
+        return "cancelled"
+    if reminder.kind == Reminder.Kind.CASE_HANDOVER and _figures_changed(reminder, keep, dropped):
+        # its text and its file state what was owed when it was prepared: never sent stale
+        reminder.status = Reminder.Status.CANCELLED
+        reminder.last_error = ("le dossier a changé depuis sa préparation (paiement, avoir, contestation) : "
+                               "transmettez-le de nouveau")
+        reminder.save(update_fields=["status", "last_error"])
+        record_many(org, [kinds.reminder_cancelled(customer_id=reminder.customer_id, reminder_id=reminder.id,
+                                                   reason="case_changed_before_sending", invoices=dropped)], at=now)
         return "cancelled"
     if reminder.edited_at is not None and _figures_changed(reminder, keep, dropped):
         return _back_to_review(reminder, org, dropped, now)

@@ -219,8 +219,14 @@ def hand_over(organisation: Organisation, case: LitigationCase | int, *, recipie
         raise NotFound(f"dossier de contentieux n° {pk} introuvable")
     if current.state == LitigationCase.State.CLOSED:
         raise InvalidInput("le dossier est clôturé : il n’y a plus rien à transmettre")
-    if not latest_documents(current):
-        produce_documents(organisation, current, actor=actor, as_of=on)
+    if method == Handover.Method.LINK:
+        public_url("/")  # refused before anything is produced when the public address is unknown
+    if method != Handover.Method.DOWNLOAD and not Invoice.objects.filter(litigation_lines__case=current,
+                                                                          status=Invoice.Status.OPEN).exists():
+        raise InvalidInput("toutes les factures du dossier sont réglées : il n’y a plus rien à transmettre")
+    latest = latest_documents(current)
+    if not latest or any(d.as_of != on for d in latest):
+        produce_documents(organisation, current, actor=actor, as_of=on)  # the figures of the hand-over's day
     documents = latest_documents(current)
     link = ""
     expires_at = None
@@ -277,7 +283,7 @@ def _plan_email(organisation: Organisation, case: LitigationCase, recipient: Han
     key = hashlib.sha256(f"relance:case-handover:{organisation.pk}:{handover.pk}".encode()).hexdigest()[:32]
     reminder = Reminder(organisation=organisation, customer=case.customer, kind=Reminder.Kind.CASE_HANDOVER,
                         channel=Channel.EMAIL, planned_for=on, idempotency_key=key, subject=subject[:300],
-                        body_text=text, recipient=f"{_plain_name(recipient.name)} <{recipient.email}>"[:300])
+                        body_text=text, recipient=_recipient_text(recipient))
     if not link:
         name, content = bundle(case, documents)
         reminder.document.save(f"{organisation.slug}/{on.isoformat()}/{name}", ContentFile(content), save=False)
@@ -295,8 +301,11 @@ def _plan_email(organisation: Organisation, case: LitigationCase, recipient: Han
     return reminder, planned
 
 
-def _plain_name(name: str) -> str:
-    return name.replace("<", "").replace(">", "").replace('"', "")
+def _recipient_text(recipient: HandoverRecipient) -> str:
+    """« Name <address> » as the dispatcher reads it back (the address after the last « < »): the
+    name without what could end it early, shortened so that the address is never cut."""
+    name = " ".join("".join(c for c in recipient.name if c not in '<>",;').split())
+    return f"{name[:300 - len(recipient.email) - 3]} <{recipient.email}>"
 
 
 def _html(paragraph: str) -> str:

@@ -29,7 +29,7 @@ from relance.ledger.models import Organisation
 
 from ..models import CaseDocument, LitigationCase
 from .cases import _move, _refuse, append_note, latest_step_on, lock_case
-from .documents import store_document
+from .documents import removed_on_error, store_document
 
 #: the document a step may carry, by target state
 STEP_DOCUMENTS = {machine.State.REQUEST_FILED: CaseDocument.Kind.OTHER,
@@ -72,7 +72,7 @@ def record_step(organisation: Organisation, case: LitigationCase | int, target: 
     document received at that step if any."""
     if target not in machine.STEP_DATES:
         raise InvalidInput(f"étape inconnue : « {target} » (attendu : {', '.join(machine.STEP_DATES)})")
-    with transaction.atomic():
+    with removed_on_error() as saved, transaction.atomic():
         case = lock_case(organisation, case, with_invoices=False)
         kind = _move(case.state, target)
         try:
@@ -100,7 +100,7 @@ def record_step(organisation: Organisation, case: LitigationCase | int, target: 
             filename, content = document
             doc, event = store_document(organisation, case, kind=STEP_DOCUMENTS[machine.State(target)],
                                         filename=filename, content=content, actor=actor,
-                                        title=STEP_TITLES[machine.State(target)], uploaded=True)
+                                        title=STEP_TITLES[machine.State(target)], uploaded=True, saved=saved)
             data["document"] = {"id": doc.pk, "sha256": doc.sha256, "title": doc.title}
             events.append(event)
         events.insert(0, kinds.litigation_moved(kind, customer_id=case.customer_id, actor=actor, **data))

@@ -38,6 +38,10 @@ class Attachment:
     candidates: tuple[int, ...] = ()  # customers sharing the sender's address
 
 
+#: a case's file sent to its lawyer or agency: their answer is not the debtor's reply (« à rattacher »)
+NOT_THE_DEBTOR = Reminder.Kind.CASE_HANDOVER
+
+
 def _by_thread(organisation: Organisation, envelope: Envelope) -> Reminder | None:
     if not envelope.answers:
         return None
@@ -45,7 +49,8 @@ def _by_thread(organisation: Organisation, envelope: Envelope) -> Reminder | Non
     for answer in envelope.answers[:50]:
         wanted |= Q(message_id__iexact=f"<{answer}>")
     found = {r.message_id.strip("<>").lower(): r for r in
-             Reminder.objects.filter(wanted, organisation=organisation).select_related("customer")}
+             Reminder.objects.filter(wanted, organisation=organisation).exclude(kind=NOT_THE_DEBTOR)
+             .select_related("customer")}
     for answer in envelope.answers:  # In-Reply-To first, then the newest reference
         if answer in found:
             return found[answer]
@@ -61,7 +66,7 @@ def _by_tag(organisation: Organisation, envelope: Envelope) -> Reminder | None:
         tag = tag_of(address, base, separator).lower()
         if _TAG.match(tag):
             reminder = (Reminder.objects.filter(organisation=organisation, idempotency_key__startswith=tag)
-                        .select_related("customer").order_by("pk").first())
+                        .exclude(kind=NOT_THE_DEBTOR).select_related("customer").order_by("pk").first())
             if reminder is not None:
                 return reminder
     return None
