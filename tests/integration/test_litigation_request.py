@@ -162,6 +162,7 @@ def test_a_business_request_carries_every_mention_in_the_forms_order(org: Organi
     # 1. the court, as recorded on the case: a commercial court between two companies (art. 1406)
     assert "Tribunal des activités économiques de Lyon" in text and "44 rue de Bonnel, 69003 Lyon" in text
     assert "Nature tribunal des activités économiques" in text and "au président" in text
+    assert "Créance de nature contractuelle" in text  # the basis of the claim (art. 1407)
     # 2. the creditor: form, name, registered office, SIREN, represented by
     for mention in ("Atelier Dubois SAS", "SAS au capital de 10 000 €", "5 place Bellecour, 69002 Lyon", "552 100 554",
                     "Représentée par Sophie Laurent, Responsable comptable"):
@@ -282,6 +283,7 @@ def test_the_small_claims_file_for_a_commissaire_de_justice(org: Organisation, b
     assert document.missing == ["Commissaire de justice : aucun n’est désigné comme destinataire du dossier."]
     text = text_of(document)
     assert "L125-1" in text and "Boulangerie Martin" in text and "Atelier Dubois SAS" in text
+    assert "Créance de nature contractuelle" in text
     assert_amounts_are_the_claims(text, org, business_case)
     counted = flat(money(claim.principal + claim.penalties))
     assert f"Montant en principal et intérêts : {counted}, dans la limite de 5 000,00 €" in text
